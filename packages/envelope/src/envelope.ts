@@ -1,0 +1,343 @@
+/**
+ * The Whisper v6 envelope (specs/whisper-v6 SPEC §3): fields, canonical encoding, strict
+ * decoding, hash, size, bloom, sent time and the proof-of-work facts.
+ */
+import { assertTopic, topicToBloom } from '@hush/bloom';
+import { keccak256Concat } from '@hush/keccak';
+import { type PowWork, powOf } from '@hush/pow';
+import { EnvelopeDecodeError } from './errors.js';
+import {
+  bytesLength,
+  encodeUint64,
+  headerLength,
+  type ItemHeader,
+  ItemKind,
+  readHeader,
+  readUint32,
+  readUint64,
+  uintLength,
+  writeBytes,
+  writeHeader,
+  writeUint,
+} from './rlp.js';
+
+/** Bytes every envelope is counted as carrying besides its data (SPEC §3.5). */
+export const ENVELOPE_HEADER_LENGTH = 20;
+
+/**
+ * A Whisper v6 envelope. Treat it as an immutable value: functions never modify one and
+ * return new envelopes instead.
+ */
+export interface Envelope {
+  /** Unix time in seconds after which the envelope is dropped (uint32). */
+  readonly expiry: number;
+  /** Time to live in seconds (uint32). */
+  readonly ttl: number;
+  /** 4-byte topic. */
+  readonly topic: Uint8Array;
+  /** The (encrypted) message. */
+  readonly data: Uint8Array;
+  /** Proof-of-work nonce (uint64). */
+  readonly nonce: bigint;
+}
+
+const UINT32_MAX = 0xffffffff;
+
+function assertUint32(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > UINT32_MAX) {
+    throw new RangeError(`${name} must be a uint32, got ${String(value)}`);
+  }
+}
+
+/**
+ * Checks every field of `envelope`.
+ *
+ * @throws TypeError if a field has the wrong type
+ * @throws RangeError if a field is out of range (uint32 expiry/ttl, 4-byte topic, uint64 nonce)
+ */
+export function assertEnvelope(envelope: unknown): asserts envelope is Envelope {
+  if (typeof envelope !== 'object' || envelope === null) {
+    throw new TypeError('envelope must be an object');
+  }
+  const e = envelope as Record<string, unknown>;
+  assertUint32(e.expiry, 'envelope.expiry');
+  assertUint32(e.ttl, 'envelope.ttl');
+  assertTopic(e.topic, 'envelope.topic');
+  if (!(e.data instanceof Uint8Array)) throw new TypeError('envelope.data must be a Uint8Array');
+  if (typeof e.nonce !== 'bigint') throw new TypeError('envelope.nonce must be a bigint');
+  if (e.nonce < 0n || e.nonce >= 1n << 64n) throw new RangeError('envelope.nonce must be a uint64');
+}
+
+/**
+ * Builds an envelope from its fields, copying the byte fields.
+ *
+ * @param fields - expiry, ttl, topic, data, and optionally nonce (default 0)
+ * @returns a new envelope
+ * @throws TypeError / RangeError naming the bad field
+ */
+export function createEnvelope(fields: {
+  expiry: number;
+  ttl: number;
+  topic: Uint8Array;
+  data: Uint8Array;
+  nonce?: bigint;
+}): Envelope {
+  const envelope = {
+    expiry: fields.expiry,
+    ttl: fields.ttl,
+    topic: fields.topic,
+    data: fields.data,
+    nonce: fields.nonce ?? 0n,
+  };
+  assertEnvelope(envelope);
+  return { ...envelope, topic: envelope.topic.slice(), data: envelope.data.slice() };
+}
+
+/**
+ * The envelope's canonical RLP in three parts whose concatenation is the encoding: the head
+ * (list header through the data header), the data itself, and the tail (the nonce, or nothing
+ * without it). Hashing the parts avoids copying the data into a new buffer.
+ */
+function encodeParts(envelope: Envelope, withNonce: boolean): [Uint8Array, Uint8Array, Uint8Array] {
+  const { expiry, ttl, topic, data } = envelope;
+  const tail = withNonce ? encodeUint64(envelope.nonce) : new Uint8Array(0);
+  // A lone byte below 0x80 is its own encoding: it goes in the head, and the data part is empty.
+  const lone = data.length === 1 && data[0]! < 0x80;
+  const body = lone ? new Uint8Array(0) : data;
+  const dataHead = bytesLength(data) - body.length;
+  const fieldsHead = uintLength(expiry) + uintLength(ttl) + 5 + dataHead;
+  const content = fieldsHead + body.length + tail.length;
+  const head = new Uint8Array(headerLength(content) + fieldsHead);
+  let at = writeHeader(head, 0, content, 0xc0);
+  at = writeUint(head, at, expiry);
+  at = writeUint(head, at, ttl);
+  at = writeBytes(head, at, topic);
+  if (lone) head[at] = data[0]!;
+  else writeHeader(head, at, data.length, 0x80);
+  return [head, body, tail];
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
+ * The canonical RLP of the envelope: list [expiry, ttl, topic, data, nonce] (SPEC §3.2).
+ *
+ * @throws TypeError / RangeError naming a bad field
+ */
+export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  assertEnvelope(envelope);
+  return concat(encodeParts(envelope, true));
+}
+
+/**
+ * RLP list [expiry, ttl, topic, data]: what the PoW prefix hashes (SPEC §4.1).
+ *
+ * @throws TypeError / RangeError naming a bad field
+ */
+export function rlpWithoutNonce(envelope: Envelope): Uint8Array {
+  assertEnvelope(envelope);
+  return concat(encodeParts(envelope, false));
+}
+
+/**
+ * The envelope hash: keccak256 of its canonical encoding (SPEC §3.4).
+ *
+ * @throws TypeError / RangeError naming a bad field
+ */
+export function envelopeHash(envelope: Envelope): Uint8Array {
+  assertEnvelope(envelope);
+  return keccak256Concat(encodeParts(envelope, true));
+}
+
+/**
+ * Size as the protocol counts it: 20 + data length (SPEC §3.5), not the encoded length.
+ *
+ * @throws TypeError if `envelope.data` is not a Uint8Array
+ */
+export function envelopeSize(envelope: Envelope): number {
+  if (!(envelope?.data instanceof Uint8Array)) throw new TypeError('envelope.data must be a Uint8Array');
+  return ENVELOPE_HEADER_LENGTH + envelope.data.length;
+}
+
+/**
+ * The bloom of the envelope's topic (SPEC §2.2).
+ *
+ * @throws TypeError / RangeError if the topic is not 4 bytes
+ */
+export function envelopeBloom(envelope: Envelope): Uint8Array {
+  return topicToBloom(envelope.topic);
+}
+
+/**
+ * When the envelope was sent: expiry − ttl in uint32 arithmetic, wrapping (SPEC §3.6).
+ *
+ * @throws RangeError if expiry or ttl is not a uint32
+ */
+export function envelopeSent(envelope: Envelope): number {
+  assertUint32(envelope.expiry, 'envelope.expiry');
+  assertUint32(envelope.ttl, 'envelope.ttl');
+  return (envelope.expiry - envelope.ttl) >>> 0;
+}
+
+/**
+ * Whether the envelope has expired at `now` (unix seconds): expiry < now.
+ *
+ * @throws RangeError if expiry is not a uint32 or `now` is not a non-negative integer
+ */
+export function isExpired(envelope: Envelope, now: number): boolean {
+  assertUint32(envelope.expiry, 'envelope.expiry');
+  if (!Number.isInteger(now) || now < 0) throw new RangeError('now must be unix seconds');
+  return envelope.expiry < now;
+}
+
+/**
+ * The PoW inputs of the envelope: prefix keccak256(rlpWithoutNonce), size and TTL (SPEC §4.1).
+ *
+ * @throws TypeError / RangeError naming a bad field
+ */
+export function envelopePowWork(envelope: Envelope): PowWork {
+  assertEnvelope(envelope);
+  return {
+    prefix: keccak256Concat(encodeParts(envelope, false)),
+    size: envelopeSize(envelope),
+    ttl: envelope.ttl,
+  };
+}
+
+/**
+ * The envelope's PoW as geth computes it (SPEC §4.2); +Infinity when ttl + diff is 0.
+ *
+ * @param diff - added to ttl in uint32, for envelopes from the future (node rules)
+ * @throws TypeError / RangeError naming a bad field
+ */
+export function envelopePow(envelope: Envelope, diff = 0): number {
+  return powOf(envelopePowWork(envelope), envelope.nonce, diff);
+}
+
+const scratch: ItemHeader = { kind: ItemKind.Byte, start: 0, size: 0, end: 0 };
+
+/**
+ * Decodes one envelope item at `pos` within `limit`. Returns the envelope; `scratch.end` is
+ * the position after the item.
+ */
+function decodeEnvelopeAt(bytes: Uint8Array, pos: number, limit: number): Envelope {
+  const h = scratch;
+  readHeader(bytes, pos, limit, h);
+  if (h.kind !== ItemKind.List) throw new EnvelopeDecodeError('not-a-list', 'envelope is not a list');
+  const listEnd = h.end;
+  const expiry = readUint32(bytes, h.start, listEnd, h, 'expiry');
+  const ttl = readUint32(bytes, h.end, listEnd, h, 'ttl');
+
+  let at = h.end;
+  if (at >= listEnd) throw new EnvelopeDecodeError('missing-field', 'topic is missing', { field: 'topic' });
+  readHeader(bytes, at, listEnd, h, 'topic');
+  if (h.kind === ItemKind.List) {
+    throw new EnvelopeDecodeError('topic-type', 'topic must be a byte string', { field: 'topic' });
+  }
+  if (h.kind === ItemKind.Byte || h.size !== 4) {
+    throw new EnvelopeDecodeError('topic-length', `topic must be 4 bytes, got ${h.kind === ItemKind.Byte ? 1 : h.size}`, {
+      field: 'topic',
+    });
+  }
+  const topic = bytes.slice(h.start, h.end);
+
+  at = h.end;
+  if (at >= listEnd) throw new EnvelopeDecodeError('missing-field', 'data is missing', { field: 'data' });
+  readHeader(bytes, at, listEnd, h, 'data');
+  if (h.kind === ItemKind.List) {
+    throw new EnvelopeDecodeError('data-type', 'data must be a byte string', { field: 'data' });
+  }
+  if (h.kind === ItemKind.String && h.size === 1 && bytes[h.start]! < 0x80) {
+    throw new EnvelopeDecodeError('non-canonical-size', 'data: a byte below 0x80 must stand alone', {
+      field: 'data',
+    });
+  }
+  const data = bytes.slice(h.start, h.end);
+
+  const nonce = readUint64(bytes, h.end, listEnd, h, 'nonce');
+  if (h.end !== listEnd) throw new EnvelopeDecodeError('extra-field', 'envelope list has more than five items');
+  h.end = listEnd;
+  return { expiry, ttl, topic, data, nonce };
+}
+
+function assertInput(bytes: unknown, name: string): asserts bytes is Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
+}
+
+/**
+ * Decodes exactly one envelope, refusing every non-canonical form as geth does (SPEC §3.3).
+ * Re-encoding the result gives `bytes` back, so its hash is keccak256(bytes).
+ *
+ * @param bytes - the RLP of one envelope
+ * @returns the envelope, with its own copies of topic and data
+ * @throws EnvelopeDecodeError whose `code` names the rule that failed
+ * @throws TypeError if `bytes` is not a Uint8Array
+ */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  assertInput(bytes, 'bytes');
+  if (bytes.length === 0) throw new EnvelopeDecodeError('empty', 'no input');
+  const envelope = decodeEnvelopeAt(bytes, 0, bytes.length);
+  if (scratch.end !== bytes.length) {
+    throw new EnvelopeDecodeError('trailing-data', 'bytes after the envelope');
+  }
+  return envelope;
+}
+
+/**
+ * Encodes a messages packet: the RLP list of the envelopes (SPEC §3.7).
+ *
+ * @throws TypeError / RangeError naming a bad envelope field
+ */
+export function encodeMessagesPacket(envelopes: readonly Envelope[]): Uint8Array {
+  if (!Array.isArray(envelopes)) throw new TypeError('envelopes must be an array');
+  const encoded = envelopes.map(encodeEnvelope);
+  const content = encoded.reduce((n, e) => n + e.length, 0);
+  const out = new Uint8Array(headerLength(content) + content);
+  let at = writeHeader(out, 0, content, 0xc0);
+  for (const e of encoded) {
+    out.set(e, at);
+    at += e.length;
+  }
+  return out;
+}
+
+/**
+ * Decodes a messages packet as geth does (SPEC §3.7): one list of envelopes, each strictly
+ * canonical; the first bad envelope rejects the whole packet. Bytes after the list are
+ * ignored, as geth ignores them.
+ *
+ * @param bytes - the payload of a messages (code 1) packet
+ * @returns the envelopes, in order
+ * @throws EnvelopeDecodeError with `code`, and `index` of the offending envelope
+ * @throws TypeError if `bytes` is not a Uint8Array
+ */
+export function decodeMessagesPacket(bytes: Uint8Array): Envelope[] {
+  assertInput(bytes, 'bytes');
+  if (bytes.length === 0) throw new EnvelopeDecodeError('empty', 'no input');
+  readHeader(bytes, 0, bytes.length, scratch);
+  if (scratch.kind !== ItemKind.List) {
+    throw new EnvelopeDecodeError('not-a-list', 'messages packet is not a list');
+  }
+  const end = scratch.end;
+  const envelopes: Envelope[] = [];
+  for (let at = scratch.start; at < end; at = scratch.end) {
+    try {
+      envelopes.push(decodeEnvelopeAt(bytes, at, end));
+    } catch (error) {
+      if (error instanceof EnvelopeDecodeError) {
+        const details = error.field ? { field: error.field, index: envelopes.length } : { index: envelopes.length };
+        throw new EnvelopeDecodeError(error.code, `envelope ${envelopes.length}: ${error.message}`, details);
+      }
+      throw error;
+    }
+  }
+  return envelopes;
+}
