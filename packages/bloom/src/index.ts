@@ -12,7 +12,7 @@ export {
   isEmptyBloom,
   isFullBloom,
   mergeBlooms,
-  topicToBloom,
   topicsToBloom,
+  topicToBloom,
 } from './bloom.js';
 export { assertTopic, bytesToTopic, TOPIC_LENGTH } from './topic.js';

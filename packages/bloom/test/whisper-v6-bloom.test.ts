@@ -10,8 +10,8 @@ import {
   isEmptyBloom,
   isFullBloom,
   mergeBlooms,
-  topicToBloom,
   topicsToBloom,
+  topicToBloom,
 } from '../src/index.js';
 
 interface TopicBloomCase {

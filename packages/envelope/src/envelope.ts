@@ -163,7 +163,8 @@ export function envelopeHash(envelope: Envelope): Uint8Array {
  * @throws TypeError if `envelope.data` is not a Uint8Array
  */
 export function envelopeSize(envelope: Envelope): number {
-  if (!(envelope?.data instanceof Uint8Array)) throw new TypeError('envelope.data must be a Uint8Array');
+  if (!(envelope?.data instanceof Uint8Array))
+    throw new TypeError('envelope.data must be a Uint8Array');
   return ENVELOPE_HEADER_LENGTH + envelope.data.length;
 }
 
@@ -231,39 +232,48 @@ const scratch: ItemHeader = { kind: ItemKind.Byte, start: 0, size: 0, end: 0 };
 function decodeEnvelopeAt(bytes: Uint8Array, pos: number, limit: number): Envelope {
   const h = scratch;
   readHeader(bytes, pos, limit, h);
-  if (h.kind !== ItemKind.List) throw new EnvelopeDecodeError('not-a-list', 'envelope is not a list');
+  if (h.kind !== ItemKind.List)
+    throw new EnvelopeDecodeError('not-a-list', 'envelope is not a list');
   const listEnd = h.end;
   const expiry = readUint32(bytes, h.start, listEnd, h, 'expiry');
   const ttl = readUint32(bytes, h.end, listEnd, h, 'ttl');
 
   let at = h.end;
-  if (at >= listEnd) throw new EnvelopeDecodeError('missing-field', 'topic is missing', { field: 'topic' });
+  if (at >= listEnd)
+    throw new EnvelopeDecodeError('missing-field', 'topic is missing', { field: 'topic' });
   readHeader(bytes, at, listEnd, h, 'topic');
   if (h.kind === ItemKind.List) {
     throw new EnvelopeDecodeError('topic-type', 'topic must be a byte string', { field: 'topic' });
   }
   if (h.kind === ItemKind.Byte || h.size !== 4) {
-    throw new EnvelopeDecodeError('topic-length', `topic must be 4 bytes, got ${h.kind === ItemKind.Byte ? 1 : h.size}`, {
+    throw new EnvelopeDecodeError('topic-length', `topic must be 4 bytes, got ${h.size}`, {
       field: 'topic',
     });
   }
   const topic = bytes.slice(h.start, h.end);
 
   at = h.end;
-  if (at >= listEnd) throw new EnvelopeDecodeError('missing-field', 'data is missing', { field: 'data' });
-  readHeader(bytes, at, listEnd, h, 'data');
-  if (h.kind === ItemKind.List) {
+  if (at >= listEnd)
+    throw new EnvelopeDecodeError('missing-field', 'data is missing', { field: 'data' });
+  // A fresh binding: `h` was narrowed by the topic checks, but readHeader rewrites it.
+  const d = readHeader(bytes, at, listEnd, h, 'data');
+  if (d.kind === ItemKind.List) {
     throw new EnvelopeDecodeError('data-type', 'data must be a byte string', { field: 'data' });
   }
-  if (h.kind === ItemKind.String && h.size === 1 && bytes[h.start]! < 0x80) {
-    throw new EnvelopeDecodeError('non-canonical-size', 'data: a byte below 0x80 must stand alone', {
-      field: 'data',
-    });
+  if (d.kind === ItemKind.String && d.size === 1 && bytes[d.start]! < 0x80) {
+    throw new EnvelopeDecodeError(
+      'non-canonical-size',
+      'data: a byte below 0x80 must stand alone',
+      {
+        field: 'data',
+      },
+    );
   }
   const data = bytes.slice(h.start, h.end);
 
   const nonce = readUint64(bytes, h.end, listEnd, h, 'nonce');
-  if (h.end !== listEnd) throw new EnvelopeDecodeError('extra-field', 'envelope list has more than five items');
+  if (h.end !== listEnd)
+    throw new EnvelopeDecodeError('extra-field', 'envelope list has more than five items');
   h.end = listEnd;
   return { expiry, ttl, topic, data, nonce };
 }
@@ -333,8 +343,14 @@ export function decodeMessagesPacket(bytes: Uint8Array): Envelope[] {
       envelopes.push(decodeEnvelopeAt(bytes, at, end));
     } catch (error) {
       if (error instanceof EnvelopeDecodeError) {
-        const details = error.field ? { field: error.field, index: envelopes.length } : { index: envelopes.length };
-        throw new EnvelopeDecodeError(error.code, `envelope ${envelopes.length}: ${error.message}`, details);
+        const details = error.field
+          ? { field: error.field, index: envelopes.length }
+          : { index: envelopes.length };
+        throw new EnvelopeDecodeError(
+          error.code,
+          `envelope ${envelopes.length}: ${error.message}`,
+          details,
+        );
       }
       throw error;
     }

@@ -24,7 +24,11 @@ export interface ItemHeader {
   end: number;
 }
 
-function fail(code: 'truncated' | 'non-canonical-size', message: string, field?: EnvelopeField): never {
+function fail(
+  code: 'truncated' | 'non-canonical-size',
+  message: string,
+  field?: EnvelopeField,
+): never {
   throw new EnvelopeDecodeError(code, message, field ? { field } : {});
 }
 
@@ -144,27 +148,40 @@ function readUintHeader(
   maxBytes: number,
   field: EnvelopeField,
 ): void {
-  if (pos >= limit) throw new EnvelopeDecodeError('missing-field', `${field} is missing`, { field });
+  if (pos >= limit)
+    throw new EnvelopeDecodeError('missing-field', `${field} is missing`, { field });
   readHeader(bytes, pos, limit, out, field);
   switch (out.kind) {
     case ItemKind.Byte:
       if (bytes[pos] === 0) {
-        throw new EnvelopeDecodeError('non-canonical-integer', `${field}: zero written as 0x00`, { field });
+        throw new EnvelopeDecodeError('non-canonical-integer', `${field}: zero written as 0x00`, {
+          field,
+        });
       }
       return;
     case ItemKind.List:
-      throw new EnvelopeDecodeError('integer-type', `${field} must be an integer, not a list`, { field });
+      throw new EnvelopeDecodeError('integer-type', `${field} must be an integer, not a list`, {
+        field,
+      });
     default:
       if (out.size > maxBytes) {
-        throw new EnvelopeDecodeError('integer-overflow', `${field} wider than ${maxBytes} bytes`, { field });
-      }
-      if (out.size > 1 && bytes[out.start] === 0) {
-        throw new EnvelopeDecodeError('non-canonical-integer', `${field} has a leading zero byte`, { field });
-      }
-      if (out.size === 1 && bytes[out.start]! < 0x80) {
-        throw new EnvelopeDecodeError('non-canonical-size', `${field}: a byte below 0x80 must stand alone`, {
+        throw new EnvelopeDecodeError('integer-overflow', `${field} wider than ${maxBytes} bytes`, {
           field,
         });
+      }
+      if (out.size > 1 && bytes[out.start] === 0) {
+        throw new EnvelopeDecodeError('non-canonical-integer', `${field} has a leading zero byte`, {
+          field,
+        });
+      }
+      if (out.size === 1 && bytes[out.start]! < 0x80) {
+        throw new EnvelopeDecodeError(
+          'non-canonical-size',
+          `${field}: a byte below 0x80 must stand alone`,
+          {
+            field,
+          },
+        );
       }
   }
 }
@@ -181,7 +198,12 @@ export function headerLength(size: number): number {
  * Writes a string (offset 0x80) or list (offset 0xc0) header at `pos`; returns the next
  * position.
  */
-export function writeHeader(out: Uint8Array, pos: number, size: number, offset: 0x80 | 0xc0): number {
+export function writeHeader(
+  out: Uint8Array,
+  pos: number,
+  size: number,
+  offset: 0x80 | 0xc0,
+): number {
   if (size < 56) {
     out[pos] = offset + size;
     return pos + 1;

@@ -24,7 +24,10 @@ export type { SealProgress };
  * @throws the signal's reason when aborted
  * @throws TypeError / RangeError naming a bad argument
  */
-export async function sealEnvelope(envelope: Envelope, options: SealEnvelopeOptions): Promise<Envelope> {
+export async function sealEnvelope(
+  envelope: Envelope,
+  options: SealEnvelopeOptions,
+): Promise<Envelope> {
   assertEnvelope(envelope);
   const { pow } = options;
   if (typeof pow !== 'number' || Number.isNaN(pow) || !Number.isFinite(pow)) {
@@ -35,7 +38,11 @@ export async function sealEnvelope(envelope: Envelope, options: SealEnvelopeOpti
     const { nonce } = await sealToTarget(envelopePowWork(envelope), pow, options);
     return { ...envelope, nonce };
   }
-  if (!Number.isInteger(options.workTime) || options.workTime < 0 || options.workTime > 0xffffffff) {
+  if (
+    !Number.isInteger(options.workTime) ||
+    options.workTime < 0 ||
+    options.workTime > 0xffffffff
+  ) {
     throw new RangeError(`options.workTime must be a uint32, got ${options.workTime}`);
   }
   const timed = { ...envelope, expiry: (envelope.expiry + options.workTime) >>> 0 };

@@ -15,7 +15,10 @@ import {
 } from '../src/index.js';
 
 const envelopeArb: fc.Arbitrary<Envelope> = fc.record({
-  expiry: fc.oneof(fc.constantFrom(0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffffffff), fc.nat({ max: 0xffffffff })),
+  expiry: fc.oneof(
+    fc.constantFrom(0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffffffff),
+    fc.nat({ max: 0xffffffff }),
+  ),
   ttl: fc.oneof(fc.constantFrom(0, 1, 0x7f, 0x80, 0xffffffff), fc.nat({ max: 0xffffffff })),
   topic: fc.uint8Array({ minLength: 4, maxLength: 4 }),
   data: fc.oneof(
@@ -23,7 +26,10 @@ const envelopeArb: fc.Arbitrary<Envelope> = fc.record({
     fc.uint8Array({ maxLength: 300 }),
     fc.integer({ min: 50, max: 70 }).map((n) => new Uint8Array(n).fill(0x80)),
   ),
-  nonce: fc.oneof(fc.constantFrom(0n, 0x7fn, 0x80n, (1n << 64n) - 1n), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })),
+  nonce: fc.oneof(
+    fc.constantFrom(0n, 0x7fn, 0x80n, (1n << 64n) - 1n),
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+  ),
 });
 
 const uintBytes = (value: bigint) => {
@@ -116,6 +122,8 @@ describe('envelope codec properties', () => {
     // A list header claiming 2^56 bytes: refused as truncated, not attempted.
     const bytes = Uint8Array.of(0xff, 1, 0, 0, 0, 0, 0, 0, 0, 0xc0);
     expect(() => decodeEnvelope(bytes)).toThrow(expect.objectContaining({ code: 'truncated' }));
-    expect(() => decodeMessagesPacket(bytes)).toThrow(expect.objectContaining({ code: 'truncated' }));
+    expect(() => decodeMessagesPacket(bytes)).toThrow(
+      expect.objectContaining({ code: 'truncated' }),
+    );
   });
 });

@@ -78,7 +78,9 @@ describe('SPEC §3.2–3.5 encoding, decoding, hash, size, bloom (envelope-rlp.j
   });
 });
 
-const invalid = loadVectors<InvalidCase>('invalid.json').cases.filter((c) => c.layer === 'rlp-decode');
+const invalid = loadVectors<InvalidCase>('invalid.json').cases.filter(
+  (c) => c.layer === 'rlp-decode',
+);
 
 /** In a packet the stray byte of "trailing byte" is a second, non-list element (SPEC §3.3). */
 const packetReason = (c: InvalidCase) => (c.reason === 'trailing-data' ? 'not-a-list' : c.reason);

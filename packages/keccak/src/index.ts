@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+
+export { POW_PREFIX_OFFSET } from './keccak-module.js';
 export { keccak256, keccak256Concat } from './keccak256.js';
 export { powScan, powScanMask } from './pow-scan.js';
 export {
@@ -14,4 +16,3 @@ export {
   keccakReady,
   useJsBackend,
 } from './runtime.js';
-export { POW_PREFIX_OFFSET } from './keccak-module.js';

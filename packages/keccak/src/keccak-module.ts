@@ -34,12 +34,30 @@ export const INPUT_OFFSET = 256;
 export const RATE = 136;
 
 const ROUND_CONSTANTS: readonly bigint[] = [
-  0x0000000000000001n, 0x0000000000008082n, 0x800000000000808an, 0x8000000080008000n,
-  0x000000000000808bn, 0x0000000080000001n, 0x8000000080008081n, 0x8000000000008009n,
-  0x000000000000008an, 0x0000000000000088n, 0x0000000080008009n, 0x000000008000000an,
-  0x000000008000808bn, 0x800000000000008bn, 0x8000000000008089n, 0x8000000000008003n,
-  0x8000000000008002n, 0x8000000000000080n, 0x000000000000800an, 0x800000008000000an,
-  0x8000000080008081n, 0x8000000000008080n, 0x0000000080000001n, 0x8000000080008008n,
+  0x0000000000000001n,
+  0x0000000000008082n,
+  0x800000000000808an,
+  0x8000000080008000n,
+  0x000000000000808bn,
+  0x0000000080000001n,
+  0x8000000080008081n,
+  0x8000000000008009n,
+  0x000000000000008an,
+  0x0000000000000088n,
+  0x0000000080008009n,
+  0x000000008000000an,
+  0x000000008000808bn,
+  0x800000000000008bn,
+  0x8000000000008089n,
+  0x8000000000008003n,
+  0x8000000000008002n,
+  0x8000000000000080n,
+  0x000000000000800an,
+  0x800000008000000an,
+  0x8000000080008081n,
+  0x8000000000008080n,
+  0x0000000080000001n,
+  0x8000000080008008n,
 ];
 
 /** Rotation offsets indexed by x + 5y (the ρ step). */
@@ -177,19 +195,36 @@ function emitPermutation(w: CodeWriter, l: Locals, lanes: LaneOps, lastLane3Only
     w.i32(0).set(l.r);
     w.op(Op.loop, EMPTY_BLOCK);
     for (let j = 0; j < k; j++) {
-      emitRound(w, l, lanes, (w) => lanes.loadConstant(w, l.r, ROUND_CONSTANTS_OFFSET + 8 * j), false);
+      emitRound(
+        w,
+        l,
+        lanes,
+        (w) => lanes.loadConstant(w, l.r, ROUND_CONSTANTS_OFFSET + 8 * j),
+        false,
+      );
     }
-    w.get(l.r).i32(8 * k).op(Op.i32Add).tee(l.r).i32(8 * looped).op(Op.i32LtU, Op.brIf, 0, Op.end);
+    w.get(l.r)
+      .i32(8 * k)
+      .op(Op.i32Add)
+      .tee(l.r)
+      .i32(8 * looped)
+      .op(Op.i32LtU, Op.brIf, 0, Op.end);
   }
   for (let round = looped; round < 24; round++) {
-    emitRound(w, l, lanes, (w) => lanes.constant(w, ROUND_CONSTANTS[round]!), lastLane3Only && round === 23);
+    emitRound(
+      w,
+      l,
+      lanes,
+      (w) => lanes.constant(w, ROUND_CONSTANTS[round]!),
+      lastLane3Only && round === 23,
+    );
   }
 }
 
 function roundConstantBytes(): Uint8Array {
   const out = new Uint8Array(8 * 24);
   const view = new DataView(out.buffer);
-  ROUND_CONSTANTS.forEach((c, i) => view.setBigUint64(8 * i, c, true));
+  for (let i = 0; i < 24; i++) view.setBigUint64(8 * i, ROUND_CONSTANTS[i]!, true);
   return out;
 }
 
@@ -215,7 +250,10 @@ function absorbFunction(): FunctionSpec {
   w.get(0).i32(RATE).op(Op.i32Add).set(0);
   w.get(1).i32(1).op(Op.i32Sub).set(1);
   w.op(Op.br, 0, Op.end, Op.end);
-  for (let i = 0; i < 4; i++) w.get(2).get(l.a + i).store64(i * 8);
+  for (let i = 0; i < 4; i++)
+    w.get(2)
+      .get(l.a + i)
+      .store64(i * 8);
   return {
     name: 'absorb',
     params: [I32, I32, I32],
@@ -334,10 +372,7 @@ function powScan2Function(): FunctionSpec {
     .simd(Simd.v128And)
     .set(l.t);
   for (let lane = 0; lane < 2; lane++) {
-    w.get(l.t)
-      .simd(Simd.i64x2ExtractLane, lane)
-      .op(Op.i64Eqz, Op.if, EMPTY_BLOCK)
-      .get(index);
+    w.get(l.t).simd(Simd.i64x2ExtractLane, lane).op(Op.i64Eqz, Op.if, EMPTY_BLOCK).get(index);
     if (lane === 1) w.i32(1).op(Op.i32Add);
     w.op(Op.return, Op.end);
   }
@@ -357,19 +392,21 @@ function powScan2Function(): FunctionSpec {
   };
 }
 
-const cached = new Map<boolean, Uint8Array>();
+const cached = new Map<boolean, Uint8Array<ArrayBuffer>>();
 
 /**
  * The module's bytes, generated once per variant. With `simd` the module also exports
  * `powScan2`; engines without WebAssembly SIMD reject that variant, so callers validate it
  * first and fall back to the scalar one.
  */
-export function keccakModuleBytes(simd: boolean): Uint8Array {
+export function keccakModuleBytes(simd: boolean): Uint8Array<ArrayBuffer> {
   let bytes = cached.get(simd);
   if (!bytes) {
     const functions = [absorbFunction(), powScanFunction()];
     if (simd) functions.push(powScan2Function());
-    bytes = buildModule(functions, 2, [{ offset: ROUND_CONSTANTS_OFFSET, bytes: roundConstantBytes() }]);
+    bytes = buildModule(functions, 2, [
+      { offset: ROUND_CONSTANTS_OFFSET, bytes: roundConstantBytes() },
+    ]);
     cached.set(simd, bytes);
   }
   return bytes;

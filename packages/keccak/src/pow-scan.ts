@@ -66,7 +66,12 @@ function checkArguments(prefix: Uint8Array, start: bigint, count: number): void 
  * @throws TypeError if `prefix` is not 32 bytes
  * @throws RangeError if the range leaves [0, 2^64) or `targetBits` < 1
  */
-export function powScan(prefix: Uint8Array, start: bigint, count: number, targetBits: number): number {
+export function powScan(
+  prefix: Uint8Array,
+  start: bigint,
+  count: number,
+  targetBits: number,
+): number {
   checkArguments(prefix, start, count);
   const mask = powScanMask(targetBits);
   const wasm = keccakInstance();

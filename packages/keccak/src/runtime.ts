@@ -56,7 +56,7 @@ function wrap(module: WebAssembly.Module, simd: boolean): KeccakInstance {
 /** The compiled module for this engine (SIMD when the engine validates it). */
 export async function keccakModule(): Promise<{ module: WebAssembly.Module; simd: boolean }> {
   const simd = simdSupported();
-  return { module: await WebAssembly.compile(keccakModuleBytes(simd) as BufferSource), simd };
+  return { module: await WebAssembly.compile(keccakModuleBytes(simd)), simd };
 }
 
 /**
@@ -69,7 +69,7 @@ export function keccakInstance(): KeccakInstance | undefined {
   if (!pending) {
     const simd = simdSupported();
     try {
-      instance = wrap(new WebAssembly.Module(keccakModuleBytes(simd) as BufferSource), simd);
+      instance = wrap(new WebAssembly.Module(keccakModuleBytes(simd)), simd);
     } catch {
       // Browsers' main threads refuse synchronous compiles of larger modules.
       pending = keccakModule().then(

@@ -155,7 +155,7 @@ export function buildModule(
   functions: FunctionSpec[],
   pages: number,
   data: { offset: number; bytes: Uint8Array }[] = [],
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const types = functions.map((f) => [
     0x60,
     ...unsignedLeb(f.params.length),

@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+export { createPowWorkerPool } from '#worker-pool';
 export { PowError, type PowErrorCode } from './errors.js';
 export type { PowScanPool, ScanRequest } from './scan-pool.js';
 export {
@@ -22,4 +24,3 @@ export {
   targetBits,
   trailingZeroBits,
 } from './value.js';
-export { createPowWorkerPool } from '#worker-pool';

@@ -14,7 +14,7 @@ import { keccakBackend, powScan } from '@hush/keccak';
 import { PowError } from './errors.js';
 import { macrotask } from './macrotask.js';
 import type { PowScanPool, ScanRequest } from './scan-pool.js';
-import { powBits, type PowWork, targetBits as toTargetBits } from './value.js';
+import { type PowWork, powBits, targetBits as toTargetBits } from './value.js';
 
 /** Progress of a running seal, reported after each scanned range. */
 export interface SealProgress {
@@ -68,7 +68,11 @@ function checkOptions(work: PowWork, options: SealOptions): void {
     throw new RangeError(`options.workTime must be a uint32 number of seconds, got ${workTime}`);
   }
   if (options.chunkSize !== undefined) {
-    if (!Number.isInteger(options.chunkSize) || options.chunkSize < 1 || options.chunkSize > 2 ** 30) {
+    if (
+      !Number.isInteger(options.chunkSize) ||
+      options.chunkSize < 1 ||
+      options.chunkSize > 2 ** 30
+    ) {
       throw new RangeError('options.chunkSize must be an integer in [1, 2^30]');
     }
   }
@@ -151,7 +155,12 @@ async function search(
       const count = Number(range.end - range.start);
       let index: number;
       try {
-        index = await scanner.scan({ prefix: work.prefix, start: range.start, count, targetBits: wanted });
+        index = await scanner.scan({
+          prefix: work.prefix,
+          start: range.start,
+          count,
+          targetBits: wanted,
+        });
       } catch (error) {
         failure ??= error;
         return;

@@ -38,10 +38,7 @@ interface Waiting {
  *
  * @throws RangeError if `size` is not an integer in [1, 256]
  */
-export async function createPool(
-  size: number,
-  spawn: () => KernelWorker,
-): Promise<PowScanPool> {
+export async function createPool(size: number, spawn: () => KernelWorker): Promise<PowScanPool> {
   if (!Number.isInteger(size) || size < 1 || size > 256) {
     throw new RangeError(`size must be an integer in [1, 256], got ${size}`);
   }
@@ -53,7 +50,9 @@ export async function createPool(
   let failure: PowError | undefined;
 
   const fail = (error: unknown) => {
-    failure ??= new PowError('worker-failed', `PoW worker failed: ${String(error)}`, { cause: error });
+    failure ??= new PowError('worker-failed', `PoW worker failed: ${String(error)}`, {
+      cause: error,
+    });
     for (const { waiting } of inFlight.values()) waiting.reject(failure);
     for (const waiting of queue.splice(0)) waiting.reject(failure);
     inFlight.clear();
@@ -81,7 +80,8 @@ export async function createPool(
       inFlight.delete(reply.id);
       slot.busy = false;
       worker.setBusy(false);
-      if (reply.error !== undefined) entry.waiting.reject(new PowError('worker-failed', reply.error));
+      if (reply.error !== undefined)
+        entry.waiting.reject(new PowError('worker-failed', reply.error));
       else entry.waiting.resolve(reply.index ?? -1);
       dispatch();
     }, fail);

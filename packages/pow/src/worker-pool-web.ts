@@ -19,7 +19,8 @@ function spawn(): KernelWorker {
   return {
     post: (message) => worker.postMessage(message),
     listen(onReply, onFailure) {
-      worker.onmessage = (event: MessageEvent<Parameters<typeof onReply>[0]>) => onReply(event.data);
+      worker.onmessage = (event: MessageEvent<Parameters<typeof onReply>[0]>) =>
+        onReply(event.data);
       worker.onerror = (event) => onFailure(new Error(event.message));
     },
     setBusy: () => {},

@@ -144,7 +144,11 @@ describe('sealing failures', () => {
   it('fails when the time runs out before the target', async () => {
     let ticks = 0;
     await expect(
-      sealToTarget(work, 2 ** 60, { workTime: 1, chunkSize: 1024, now: () => (ticks++ < 3 ? 0 : 1e12) }),
+      sealToTarget(work, 2 ** 60, {
+        workTime: 1,
+        chunkSize: 1024,
+        now: () => (ticks++ < 3 ? 0 : 1e12),
+      }),
     ).rejects.toMatchObject({ code: 'pow-unreachable' });
   });
 

@@ -1,0 +1,56 @@
+/**
+ * Small assertion helpers for vector checks: each throws a `Mismatch` that the runner turns
+ * into a FAIL line, so one bad case never stops the run.
+ */
+
+/** A difference between what the implementation did and what the vector expects. */
+export class Mismatch extends Error {
+  override readonly name = 'Mismatch';
+}
+
+/** `0x…` hex to bytes. */
+export function hex(value: unknown, field: string): Uint8Array {
+  if (typeof value !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(value)) {
+    throw new Mismatch(`vector field ${field} is not 0x-prefixed hex`);
+  }
+  const out = new Uint8Array((value.length - 2) / 2);
+  for (let i = 0; i < out.length; i++)
+    out[i] = Number.parseInt(value.slice(2 + 2 * i, 4 + 2 * i), 16);
+  return out;
+}
+
+/** Bytes to `0x…` lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
+  let out = '0x';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** Fails unless `actual` equals `expected` (bytes compared as hex, numbers with Object.is). */
+export function same(what: string, actual: unknown, expected: unknown): void {
+  const show = (v: unknown) =>
+    v instanceof Uint8Array ? toHex(v) : typeof v === 'bigint' ? `${v}n` : String(v);
+  const equal =
+    actual instanceof Uint8Array && expected instanceof Uint8Array
+      ? toHex(actual) === toHex(expected)
+      : Object.is(actual, expected);
+  if (!equal) throw new Mismatch(`${what}: got ${show(actual)}, expected ${show(expected)}`);
+}
+
+/** Reads a required field of a case. */
+export function field<T = unknown>(c: Record<string, unknown>, name: string): T {
+  if (!(name in c)) throw new Mismatch(`vector case has no field ${name}`);
+  return c[name] as T;
+}
+
+/** A uint64 from the vectors' `0x` + 16 hex digits (or a JSON number). */
+export function uint64(value: unknown, name: string): bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === 'string' && /^0x[0-9a-fA-F]{1,16}$/.test(value)) return BigInt(value);
+  throw new Mismatch(`vector field ${name} is not a uint64`);
+}
+
+/** The vectors write +Infinity PoW as null. */
+export function powNumber(value: unknown): number {
+  return value === null ? Number.POSITIVE_INFINITY : (value as number);
+}

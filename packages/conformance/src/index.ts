@@ -1,0 +1,16 @@
+/**
+ * @hush/conformance: the Whisper v6 conformance suite. Runs vector files of the
+ * specs/whisper-v6/vectors schema against Hush and reports a verdict per case.
+ *
+ * @packageDocumentation
+ */
+export { codeMatchesReason } from './checks/envelope.js';
+export {
+  formatLine,
+  formatTotals,
+  type ReportLine,
+  type Totals,
+  totals,
+  type Verdict,
+} from './report.js';
+export { runVectors } from './runner.js';
