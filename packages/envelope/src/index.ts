@@ -16,6 +16,7 @@ export {
   encodeMessagesPacket,
   envelopeBloom,
   envelopeHash,
+  envelopeHashAndPow,
   envelopePow,
   envelopePowWork,
   envelopeSent,

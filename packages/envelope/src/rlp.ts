@@ -240,7 +240,13 @@ export function writeUint(out: Uint8Array, pos: number, value: number): number {
 
 /** The canonical encoding of a uint64 given as a bigint. */
 export function encodeUint64(value: bigint): Uint8Array {
-  if (value < 0x80n) return Uint8Array.of(value === 0n ? 0x80 : Number(value));
+  if (value <= 0xffffffffn) {
+    // Nonces are mostly small: number arithmetic is far cheaper than bigint here.
+    const small = Number(value);
+    const out = new Uint8Array(uintLength(small));
+    writeUint(out, 0, small);
+    return out;
+  }
   const bytes: number[] = [];
   for (let v = value; v > 0n; v >>= 8n) bytes.unshift(Number(v & 0xffn));
   return Uint8Array.of(0x80 + bytes.length, ...bytes);

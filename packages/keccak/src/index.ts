@@ -7,8 +7,8 @@
  */
 
 export { POW_PREFIX_OFFSET } from './keccak-module.js';
-export { keccak256, keccak256Concat } from './keccak256.js';
-export { powScan, powScanMask } from './pow-scan.js';
+export { keccak256, keccak256Concat, keccak256Pair } from './keccak256.js';
+export { powHashBits, powScan, powScanMask } from './pow-scan.js';
 export {
   type KeccakBackendName,
   keccakBackend,

@@ -28,8 +28,10 @@ import {
 export const POW_PREFIX_OFFSET = 32;
 /** Where `absorb` writes the digest when the caller uses the shared layout. */
 export const DIGEST_OFFSET = 0;
+/** Where `absorb2` writes the second digest. */
+export const DIGEST2_OFFSET = 64;
 /** Start of the input area; everything above is free for inputs. */
-export const INPUT_OFFSET = 256;
+export const INPUT_OFFSET = 512;
 /** Keccak-256 rate in bytes. */
 export const RATE = 136;
 
@@ -179,7 +181,7 @@ function emitRound(
  */
 const ROUNDS_PER_ITERATION = 1;
 /** Where the round constants sit in memory (a data segment). */
-const ROUND_CONSTANTS_OFFSET = 64;
+const ROUND_CONSTANTS_OFFSET = 96;
 
 /**
  * Emits Keccak-f[1600] on state locals A: the first rounds in a loop of
@@ -261,6 +263,54 @@ function absorbFunction(): FunctionSpec {
     locals: [
       { count: 1, type: I32 },
       { count: 57, type: I64 },
+    ],
+    body: w,
+  };
+}
+
+/**
+ * `absorb2(ptrA, ptrB, blocks, outA, outB)`: hashes two padded messages of the same block
+ * count at once, one in each i64 lane of v128 registers. Envelope ingest needs two such
+ * hashes (the envelope hash and the PoW prefix), of nearly equal length.
+ */
+function absorb2Function(): FunctionSpec {
+  // params: ptrA (0), ptrB (1), blocks (2), outA (3), outB (4); r i32 (5); v128 from 6.
+  const l: Locals = { r: 5, a: 6, b: 31, c: 56, d: 61, t: 62 };
+  const w = new CodeWriter();
+  w.op(Op.block, EMPTY_BLOCK, Op.loop, EMPTY_BLOCK);
+  w.get(2).op(Op.i32Eqz, Op.brIf, 1);
+  for (let i = 0; i < RATE / 8; i++) {
+    w.get(l.a + i);
+    w.get(0)
+      .load64(i * 8)
+      .simd(Simd.i64x2Splat);
+    w.get(1)
+      .load64(i * 8)
+      .simd(Simd.i64x2ReplaceLane, 1);
+    w.simd(Simd.v128Xor).set(l.a + i);
+  }
+  emitPermutation(w, l, simdLanes, false);
+  w.get(0).i32(RATE).op(Op.i32Add).set(0);
+  w.get(1).i32(RATE).op(Op.i32Add).set(1);
+  w.get(2).i32(1).op(Op.i32Sub).set(2);
+  w.op(Op.br, 0, Op.end, Op.end);
+  for (let i = 0; i < 4; i++) {
+    w.get(3)
+      .get(l.a + i)
+      .simd(Simd.i64x2ExtractLane, 0)
+      .store64(i * 8);
+    w.get(4)
+      .get(l.a + i)
+      .simd(Simd.i64x2ExtractLane, 1)
+      .store64(i * 8);
+  }
+  return {
+    name: 'absorb2',
+    params: [I32, I32, I32, I32, I32],
+    results: [],
+    locals: [
+      { count: 1, type: I32 },
+      { count: 57, type: V128 },
     ],
     body: w,
   };
@@ -403,7 +453,7 @@ export function keccakModuleBytes(simd: boolean): Uint8Array<ArrayBuffer> {
   let bytes = cached.get(simd);
   if (!bytes) {
     const functions = [absorbFunction(), powScanFunction()];
-    if (simd) functions.push(powScan2Function());
+    if (simd) functions.push(powScan2Function(), absorb2Function());
     bytes = buildModule(functions, 2, [
       { offset: ROUND_CONSTANTS_OFFSET, bytes: roundConstantBytes() },
     ]);

@@ -5,8 +5,8 @@
  * the last 64 bits; for larger targets it returns candidates that the caller must verify.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { POW_PREFIX_OFFSET } from './keccak-module.js';
-import { keccakInstance } from './runtime.js';
+import { POW_PREFIX_OFFSET, RATE } from './keccak-module.js';
+import { DIGEST_OFFSET, INPUT_OFFSET, keccakInstance } from './runtime.js';
 
 /** Largest nonce plus one. */
 const NONCE_LIMIT = 1n << 64n;
@@ -94,4 +94,47 @@ function powScanJs(prefix: Uint8Array, start: bigint, count: number, targetBits:
     if (lowBitsClear(keccak_256(buffer), targetBits)) return i;
   }
   return -1;
+}
+
+/** Trailing zero bits of a big-endian digest held at `at` in `bytes` (all zero counts 0). */
+function trailingZeros(bytes: Uint8Array, at: number): number {
+  for (let i = at + 31, bits = 0; i >= at; i--, bits += 8) {
+    const byte = bytes[i]!;
+    if (byte !== 0) return bits + 31 - Math.clz32(byte & -byte);
+  }
+  return 0;
+}
+
+/**
+ * Trailing zero bits of keccak256(prefix ‖ 24 zero bytes ‖ nonce big-endian), read as a
+ * big-endian integer (SPEC §4.2; an all-zero digest counts 0). The block is built in the
+ * module's memory, so nothing is allocated per call.
+ *
+ * @param prefix - keccak256(rlpWithoutNonce), 32 bytes
+ * @param nonce - uint64
+ * @throws TypeError if `prefix` is not 32 bytes
+ * @throws RangeError if `nonce` is not a uint64
+ */
+export function powHashBits(prefix: Uint8Array, nonce: bigint): number {
+  checkArguments(prefix, nonce, 0);
+  const wasm = keccakInstance();
+  if (!wasm) {
+    const buffer = new Uint8Array(64);
+    buffer.set(prefix);
+    new DataView(buffer.buffer).setBigUint64(56, nonce, false);
+    return trailingZeros(keccak_256(buffer), 0);
+  }
+  const mem = wasm.bytes();
+  mem.set(prefix, INPUT_OFFSET);
+  mem.fill(0, INPUT_OFFSET + 32, INPUT_OFFSET + RATE);
+  const high = Number(nonce >> 32n);
+  const low = Number(nonce & 0xffffffffn);
+  for (let i = 0; i < 4; i++) {
+    mem[INPUT_OFFSET + 56 + i] = high >>> (24 - 8 * i);
+    mem[INPUT_OFFSET + 60 + i] = low >>> (24 - 8 * i);
+  }
+  mem[INPUT_OFFSET + 64] = 0x01;
+  mem[INPUT_OFFSET + RATE - 1] = 0x80;
+  wasm.exports.absorb(INPUT_OFFSET, 1, DIGEST_OFFSET);
+  return trailingZeros(mem, DIGEST_OFFSET);
 }

@@ -4,7 +4,7 @@
  * pure-JS backend (@noble/hashes) serves until the asynchronous compile finishes; both give
  * identical results, only speed differs.
  */
-import { DIGEST_OFFSET, INPUT_OFFSET, keccakModuleBytes } from './keccak-module.js';
+import { DIGEST_OFFSET, DIGEST2_OFFSET, INPUT_OFFSET, keccakModuleBytes } from './keccak-module.js';
 
 /** Which implementation serves hashing in this thread. */
 export type KeccakBackendName = 'wasm-simd' | 'wasm' | 'js';
@@ -16,13 +16,15 @@ export interface KeccakExports {
   powScan(start: bigint, count: number, mask: bigint): number;
   /** Present only in the SIMD variant. */
   powScan2?: (start: bigint, count: number, mask: bigint) => number;
+  /** Present only in the SIMD variant. */
+  absorb2?: (ptrA: number, ptrB: number, blocks: number, outA: number, outB: number) => void;
 }
 
 /** A ready module instance with a byte view that follows memory growth. */
 export interface KeccakInstance {
   readonly exports: KeccakExports;
   readonly simd: boolean;
-  /** The current view of memory; call after anything that may grow it. */
+  /** The current view of memory; valid until the next `reserve`. */
   bytes(): Uint8Array;
   /** Ensures memory holds at least `size` bytes. */
   reserve(size: number): void;
@@ -38,17 +40,17 @@ function simdSupported(): boolean {
 
 function wrap(module: WebAssembly.Module, simd: boolean): KeccakInstance {
   const exports = new WebAssembly.Instance(module, {}).exports as unknown as KeccakExports;
+  // Only `reserve` grows the memory, so the view is refreshed there and nowhere else: reading
+  // `memory.buffer` is an API call that would otherwise cost every hash.
   let view = new Uint8Array(exports.memory.buffer);
   return {
     exports,
     simd,
-    bytes() {
-      if (view.buffer !== exports.memory.buffer) view = new Uint8Array(exports.memory.buffer);
-      return view;
-    },
+    bytes: () => view,
     reserve(size) {
-      const have = exports.memory.buffer.byteLength;
-      if (size > have) exports.memory.grow(Math.ceil((size - have) / 65536));
+      if (size <= view.length) return;
+      exports.memory.grow(Math.ceil((size - view.length) / 65536));
+      view = new Uint8Array(exports.memory.buffer);
     },
   };
 }
@@ -110,4 +112,4 @@ export function useJsBackend(force: boolean): void {
   else pending = undefined;
 }
 
-export { DIGEST_OFFSET, INPUT_OFFSET };
+export { DIGEST_OFFSET, DIGEST2_OFFSET, INPUT_OFFSET };

@@ -4,8 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   keccak256,
   keccak256Concat,
+  keccak256Pair,
   keccakBackend,
   keccakReady,
+  powHashBits,
   powScan,
   powScanMask,
   useJsBackend,
@@ -79,6 +81,21 @@ describe.each(backends)('keccak256 (%s backend)', (backend) => {
     );
   });
 
+  it('hashes pairs of messages, of equal or different padded lengths', () => {
+    useJsBackend(backend === 'js');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.uint8Array({ maxLength: 600 }), (a, b) => {
+        const [da, db] = keccak256Pair([a.subarray(0, 3), a.subarray(3)], [b]);
+        expect(da).toEqual(keccak_256(a));
+        expect(db).toEqual(keccak_256(b));
+      }),
+      { numRuns: 300 },
+    );
+    const a = new Uint8Array(315).fill(1);
+    const b = new Uint8Array(310).fill(2);
+    expect(keccak256Pair([a], [b])).toEqual([keccak_256(a), keccak_256(b)]);
+  });
+
   it('grows memory for inputs larger than the initial pages', () => {
     useJsBackend(backend === 'js');
     const big = new Uint8Array(3 * 1024 * 1024).fill(0xab);
@@ -144,5 +161,16 @@ describe('powScanMask', () => {
 
   it('reports the serving backend', () => {
     expect(['wasm', 'wasm-simd']).toContain(keccakBackend());
+  });
+});
+
+describe.each(backends)('powHashBits (%s backend)', (backend) => {
+  it('counts the trailing zero bits of the PoW digest', () => {
+    useJsBackend(backend === 'js');
+    const prefix = keccak_256(new Uint8Array([7]));
+    for (const nonce of [0n, 1n, 0x7fn, 0x80n, 0xdeadbeefn, 1n << 53n, (1n << 64n) - 1n]) {
+      expect(powHashBits(prefix, nonce)).toBe(trailingZeroBits(powDigest(prefix, nonce)));
+    }
+    expect(() => powHashBits(prefix, 1n << 64n)).toThrow(RangeError);
   });
 });

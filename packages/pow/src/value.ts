@@ -2,7 +2,7 @@
  * The proof-of-work value of an envelope (specs/whisper-v6 SPEC §4.1–§4.3), computed exactly
  * as go-ethereum v1.8.27 does: float64 arithmetic, divisions in geth's order.
  */
-import { keccak256 } from '@hush/keccak';
+import { powHashBits } from '@hush/keccak';
 
 /** The envelope facts the PoW depends on, besides the nonce. */
 export interface PowWork {
@@ -65,7 +65,7 @@ export function trailingZeroBits(digest: Uint8Array): number {
  * @throws RangeError if `nonce` is not a uint64
  */
 export function powBits(prefix: Uint8Array, nonce: bigint): number {
-  return trailingZeroBits(keccak256(powBuffer(prefix, nonce)));
+  return powHashBits(prefix, nonce);
 }
 
 /**
