@@ -6,7 +6,7 @@
  * the task from TypeScript sources through the `@hush/source` export condition.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,10 +24,18 @@ function run(command, args, env = {}) {
   return result.status ?? 1;
 }
 
-function pnpm(args, env) {
+/** The pinned pnpm: the caller's when pnpm runs us, one on PATH of the same version, or npx. */
+function pnpmCommand() {
   const execPath = process.env.npm_execpath;
-  if (execPath && /pnpm/.test(execPath)) return run(process.execPath, [execPath, ...args], env);
-  return run('npx', ['--yes', `pnpm@${pnpmVersion}`, ...args], env);
+  if (execPath && /pnpm/.test(execPath)) return [process.execPath, execPath];
+  const onPath = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (onPath.status === 0 && onPath.stdout.trim() === pnpmVersion) return ['pnpm'];
+  return ['npx', '--yes', `pnpm@${pnpmVersion}`];
+}
+
+function pnpm(args, env) {
+  const [command, ...prefix] = pnpmCommand();
+  return run(command, [...prefix, ...args], env);
 }
 
 function install() {
@@ -37,12 +45,40 @@ function install() {
   if (status !== 0) process.exit(status);
 }
 
-/** Runs a TypeScript entry point from source. */
-function tsx(entry, args) {
-  return run(process.execPath, ['--conditions=@hush/source', '--import', 'tsx', entry, ...args]);
+/**
+ * Browser tests drive Debian's Chromium (Playwright's own browser download cannot work on our
+ * machines). Installs it when missing and this process may use apt-get; otherwise the browser
+ * tests fail and say how to install it.
+ */
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version']).status !== 0) {
+    console.error(
+      'note: browser tests need Chromium at /usr/bin/chromium (apt-get install chromium)',
+    );
+    return;
+  }
+  console.error('installing Debian chromium for the browser tests…');
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  if (
+    run('apt-get', ['update', '-qq'], env) !== 0 ||
+    run('apt-get', ['install', '-y', '-qq', 'chromium'], env) !== 0
+  ) {
+    console.error('note: could not install chromium; the browser tests will fail');
+  }
 }
 
-const [task, ...rest] = process.argv.slice(2);
+/** Runs a TypeScript entry point from source. */
+function tsx(entry, args) {
+  // INIT_CWD keeps the caller's directory for relative paths, as pnpm sets it for scripts.
+  return run(process.execPath, ['--conditions=@hush/source', '--import', 'tsx', entry, ...args], {
+    INIT_CWD: process.env.INIT_CWD ?? process.cwd(),
+  });
+}
+
+const [task, ...given] = process.argv.slice(2);
+// `node scripts/hush.mjs start -- --flag` passes the separator through; npm and pnpm drop it.
+const rest = given[0] === '--' ? given.slice(1) : given;
 switch (task) {
   case 'start':
     install();
@@ -50,6 +86,7 @@ switch (task) {
     break;
   case 'test':
     install();
+    ensureChromium();
     process.exit(pnpm(['exec', 'vitest', 'run', ...rest]));
     break;
   case 'bench':
