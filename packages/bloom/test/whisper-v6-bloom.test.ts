@@ -1,5 +1,5 @@
 /** specs/whisper-v6 SPEC §2: topic-bloom.json and bloom-match.json, one test per case. */
-import { hex, loadVectors } from '@hush/test-support';
+import { type BloomMatchCase, hex, loadVectors, type TopicBloomCase } from '@hush/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   BLOOM_FILTER_SIZE,
@@ -13,22 +13,6 @@ import {
   topicsToBloom,
   topicToBloom,
 } from '../src/index.js';
-
-interface TopicBloomCase {
-  name: string;
-  topic: string;
-  bloom: string;
-  bitIndices: number[];
-  bitsSet: number;
-}
-interface BloomMatchCase {
-  name: string;
-  filterTopics: string[] | null;
-  filter: string | null;
-  sampleTopic: string;
-  sampleBloom: string;
-  match: boolean;
-}
 
 const popcount = (bytes: Uint8Array) =>
   bytes.reduce((n, b) => n + b.toString(2).replaceAll('0', '').length, 0);

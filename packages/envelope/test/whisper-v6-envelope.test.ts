@@ -2,7 +2,15 @@
  * specs/whisper-v6 SPEC §3: envelope-rlp.json (both directions), the rlp-decode cases of
  * invalid.json, and seal-pow.json through the envelope API; one test per case.
  */
-import { hex, loadVectors, toHex } from '@hush/test-support';
+import {
+  hex,
+  type InvalidCase,
+  loadVectors,
+  type EnvelopeRlpCase as RlpCase,
+  type SealPowCase as SealCase,
+  toHex,
+  type VectorEnvelope,
+} from '@hush/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   createEnvelope,
@@ -21,38 +29,6 @@ import {
   rlpWithoutNonce,
   sealEnvelope,
 } from '../src/index.js';
-
-interface VectorEnvelope {
-  expiry: number;
-  ttl: number;
-  topic: string;
-  data: string;
-  nonce: string;
-  rlp: string;
-  hash: string;
-  size: number;
-  pow: number | null;
-  bloom: string;
-}
-interface RlpCase {
-  name: string;
-  envelope: VectorEnvelope;
-  rlpWithoutNonce: string;
-}
-interface SealCase extends RlpCase {
-  mode: 'target' | 'timed' | 'none';
-  powTarget: number;
-  workTime: number;
-  unsealedExpiry: number;
-}
-interface InvalidCase {
-  name: string;
-  layer: string;
-  reason: string;
-  rlp?: string;
-  messagesPacket?: string;
-  gethPacketError?: string;
-}
 
 const fromVector = (v: VectorEnvelope): Envelope =>
   createEnvelope({

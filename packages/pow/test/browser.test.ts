@@ -4,17 +4,9 @@
  * for every target case of seal-pow.json.
  */
 import { fileURLToPath } from 'node:url';
-import { hex, loadVectors } from '@hush/test-support';
+import { hex, loadVectors, type SealPowCase as SealCase } from '@hush/test-support';
 import { type BrowserPage, openBuiltPage } from '@hush/test-support/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-interface SealCase {
-  name: string;
-  mode: string;
-  powTarget: number;
-  rlpWithoutNonceHash: string;
-  envelope: { size: number; ttl: number; nonce: string };
-}
 
 const cases = loadVectors<SealCase>('seal-pow.json').cases.filter((c) => c.mode === 'target');
 const requests = cases.map((c) => ({

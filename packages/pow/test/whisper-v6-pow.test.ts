@@ -1,6 +1,11 @@
 /** specs/whisper-v6 SPEC §4: envelope-rlp.json and seal-pow.json, one test per case. */
 import { keccak256 } from '@hush/keccak';
-import { hex, loadVectors } from '@hush/test-support';
+import {
+  hex,
+  loadVectors,
+  type EnvelopeRlpCase as PowCase,
+  type SealPowCase as SealCase,
+} from '@hush/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPowWorkerPool,
@@ -15,33 +20,6 @@ import {
   targetBits,
   trailingZeroBits,
 } from '../src/index.js';
-
-interface VectorEnvelope {
-  expiry: number;
-  ttl: number;
-  topic: string;
-  data: string;
-  nonce: string;
-  size: number;
-  pow: number | null;
-  powString: string;
-}
-interface PowCase {
-  name: string;
-  envelope: VectorEnvelope;
-  rlpWithoutNonce: string;
-  rlpWithoutNonceHash: string;
-  powBuffer: string;
-  powHash: string;
-  powBits: number;
-}
-interface SealCase extends PowCase {
-  mode: 'target' | 'timed' | 'none';
-  powTarget: number;
-  workTime: number;
-  targetBits: number | null;
-  nonceIsDeterministic: boolean;
-}
 
 const workOf = (c: PowCase): PowWork => ({
   prefix: hex(c.rlpWithoutNonceHash),

@@ -29,3 +29,5 @@ export function hex(value: string): Uint8Array {
 export function toHex(bytes: Uint8Array): string {
   return `0x${Buffer.from(bytes).toString('hex')}`;
 }
+
+export type * from './schema.js';

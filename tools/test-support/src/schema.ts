@@ -1,0 +1,72 @@
+/**
+ * Types of the vector files in specs/whisper-v6/vectors (their README gives the schema).
+ * Byte strings are `0x` hex; uint64 nonces are `0x` + 16 hex digits.
+ */
+
+/** The envelope object most files carry. */
+export interface VectorEnvelope {
+  expiry: number;
+  ttl: number;
+  topic: string;
+  data: string;
+  nonce: string;
+  rlp: string;
+  hash: string;
+  size: number;
+  /** null when +Infinity (TTL 0). */
+  pow: number | null;
+  powString: string;
+  bloom: string;
+}
+
+/** topic-bloom.json */
+export interface TopicBloomCase {
+  name: string;
+  topic: string;
+  bloom: string;
+  bitIndices: number[];
+  bitsSet: number;
+}
+
+/** bloom-match.json */
+export interface BloomMatchCase {
+  name: string;
+  filterTopics: string[] | null;
+  filter: string | null;
+  sampleTopic: string;
+  sampleBloom: string;
+  match: boolean;
+}
+
+/** envelope-rlp.json */
+export interface EnvelopeRlpCase {
+  name: string;
+  envelope: VectorEnvelope;
+  rlpWithoutNonce: string;
+  rlpWithoutNonceHash: string;
+  powBuffer: string;
+  powHash: string;
+  powBits: number;
+}
+
+/** seal-pow.json */
+export interface SealPowCase extends EnvelopeRlpCase {
+  mode: 'target' | 'timed' | 'none';
+  powTarget: number;
+  workTime: number;
+  unsealedExpiry: number;
+  targetBits: number | null;
+  nonceIsDeterministic: boolean;
+}
+
+/** invalid.json (the fields the envelope layers use). */
+export interface InvalidCase {
+  name: string;
+  layer: 'rlp-decode' | 'open' | 'parse' | 'node' | 'filter' | 'wrap';
+  reason: string;
+  gethOutcome: string;
+  gethError: string;
+  rlp?: string;
+  messagesPacket?: string;
+  gethPacketError?: string;
+}
