@@ -1,0 +1,12 @@
+/**
+ * @hush/crypto: the primitives of Whisper v6 messages (AES-GCM, AES-128-CTR, SHA-256, HMAC,
+ * PBKDF2, secp256k1 ECDH / recoverable signatures) behind the `CryptoBackend` interface. The
+ * default is native in Node (node:crypto, libsecp256k1) and pure JS (@noble) elsewhere; both
+ * give identical results.
+ *
+ * @packageDocumentation
+ */
+
+export { defaultBackend } from '#default-backend';
+export { type CryptoBackend, randomBytes } from './backend.js';
+export { nobleBackend } from './noble-backend.js';
