@@ -70,3 +70,80 @@ export interface InvalidCase {
   messagesPacket?: string;
   gethPacketError?: string;
 }
+
+/** expected.* of message files: geth's ReceivedMessage. */
+export interface ExpectedMessage {
+  flags: number;
+  payloadSizeFieldLength: number;
+  payload: string;
+  padding: string;
+  signature: string | null;
+  signerPublicKey: string | null;
+  signerAddress: string | null;
+  signedHash: string;
+  symKeyHash?: string;
+  recipientPublicKey?: string;
+  topic: string;
+  ttl: number;
+  sent: number;
+  pow: number | null;
+  powString: string;
+  envelopeHash: string;
+}
+
+/** message-sym.json and message-asym.json */
+export interface MessageCase {
+  name: string;
+  symKey?: string;
+  recipientPrivateKey?: string;
+  recipientPublicKey?: string;
+  topic: string;
+  ttl: number;
+  payload: string;
+  padding: string | null;
+  signingPrivateKey: string | null;
+  powTarget: number;
+  workTime: number;
+  envelope: VectorEnvelope;
+  salt?: string;
+  ecies?: {
+    deterministic: boolean;
+    ephemeralPrivateKey: string | null;
+    ephemeralPublicKey: string;
+    iv: string;
+    ciphertext: string;
+    mac: string;
+  };
+  plaintext: string;
+  expected: ExpectedMessage;
+}
+
+/** message-parse.json */
+export interface ParseCase {
+  name: string;
+  symKey?: string;
+  recipientPrivateKey?: string;
+  plaintext: string;
+  envelope: VectorEnvelope;
+  expected: ExpectedMessage;
+}
+
+/** The message layers of invalid.json. */
+export interface InvalidMessageCase extends InvalidCase {
+  envelope?: VectorEnvelope;
+  symKey?: string;
+  recipientPrivateKey?: string;
+  plaintext?: string;
+  filter?: { topics: string[]; pow: number; src: string | null };
+  wrap?: {
+    topic: string;
+    ttl: number;
+    payload: string;
+    padding: string | null;
+    symKey: string | null;
+    recipientPublicKey: string | null;
+    signingPrivateKey: string | null;
+    powTarget: number;
+    workTime: number;
+  };
+}
