@@ -103,7 +103,7 @@ export class FileKeyStore extends MemoryKeyStore {
     const store = new FileKeyStore(path, key, file.kdf);
     for (const kind of ['keyPair', 'symKey'] as const) {
       for (const [id, hex] of Object.entries(contents[kind] ?? {}))
-        store.keys[kind].set(id, Buffer.from(hex, 'hex'));
+        store.keys[kind].set(id, Uint8Array.from(Buffer.from(hex, 'hex')));
     }
     return store;
   }
