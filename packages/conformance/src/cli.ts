@@ -1,43 +1,81 @@
 #!/usr/bin/env node
 /**
- * hush-conformance: runs Whisper v6 vector files against Hush.
+ * hush-conformance: runs Whisper v6 vector files against Hush, or re-emits them with Hush.
  *
- *   hush-conformance vectors DIR     one line per case, then `N passed, N failed`
+ *   hush-conformance vectors DIR [--quiet] [--backend native|noble]
+ *   hush-conformance emit DIR --out OUT [--backend native|noble]
  *
- * Exit status 0 only when no case failed; 2 for a usage error.
+ * Exit status 0 only when no case failed; 1 on failures; 2 for a usage error.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type CryptoBackend, defaultBackend, nobleBackend } from '@hush/crypto';
+import { emitVectors } from './emit.js';
 import { formatLine, formatTotals, totals } from './report.js';
 import { runVectors } from './runner.js';
 
-const usage = `usage: hush-conformance vectors DIR [--quiet]
+const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|noble]
+       hush-conformance emit DIR --out OUT [--backend native|noble]
 
-  vectors DIR   run every vector file in DIR (specs/whisper-v6/vectors schema)
-  --quiet       print only failures, skips and the totals`;
+  vectors DIR     run every vector file in DIR (specs/whisper-v6/vectors schema): a line per
+                  case, then "N passed, N failed, N skipped"
+  emit DIR        re-seal every reproducible case of DIR with Hush and write files of the
+                  same schema to OUT
+  --quiet         print only failures, skips and the totals
+  --backend       crypto backend: native (Node default) or noble (pure JS, as in browsers)`;
+
+class UsageError extends Error {}
+
+function chooseBackend(name: string | undefined): CryptoBackend {
+  if (name === undefined || name === 'native') return defaultBackend;
+  if (name === 'noble') return nobleBackend;
+  throw new UsageError(`unknown backend ${name}`);
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { quiet: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      quiet: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(usage);
     return 0;
   }
   const [command, dir] = positionals;
-  if (command !== 'vectors' || !dir || positionals.length > 2) {
-    console.error(usage);
-    return 2;
+  const base = process.env.INIT_CWD || process.cwd();
+  const backend = chooseBackend(values.backend);
+  if (command === 'vectors' && dir && positionals.length === 2) {
+    const lines = await runVectors(
+      resolve(base, dir),
+      (line) => {
+        if (!values.quiet || line.kind === 'skip' || !line.verdict.ok)
+          console.log(formatLine(line));
+      },
+      backend,
+    );
+    const t = totals(lines);
+    console.log(formatTotals(t));
+    return t.failed === 0 ? 0 : 1;
   }
-  const base = process.env.INIT_CWD ?? process.cwd();
-  const lines = await runVectors(resolve(base, dir), (line) => {
-    if (!values.quiet || line.kind === 'skip' || !line.verdict.ok) console.log(formatLine(line));
-  });
-  const t = totals(lines);
-  console.log(formatTotals(t));
-  return t.failed === 0 ? 0 : 1;
+  if (command === 'emit' && dir && positionals.length === 2 && values.out) {
+    const out = resolve(base, values.out);
+    await emitVectors(resolve(base, dir), out, {
+      backend,
+      onFile: (f) =>
+        console.log(
+          `wrote ${f.file}: ${f.cases} cases, ${f.reproduced} with the recorded randomness`,
+        ),
+    });
+    console.log(`re-emitted vectors are in ${out}`);
+    return 0;
+  }
+  throw new UsageError('bad arguments');
 }
 
 // A reader that stops early (`| head`) is not an error of ours.
@@ -51,7 +89,14 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(`hush-conformance: ${error instanceof Error ? error.message : String(error)}`);
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      console.error(`hush-conformance: ${(error as Error).message}\n${usage}`);
+    } else {
+      console.error(`hush-conformance: ${error instanceof Error ? error.message : String(error)}`);
+    }
     process.exitCode = 2;
   },
 );

@@ -5,6 +5,9 @@
  * @packageDocumentation
  */
 export { codeMatchesReason } from './checks/envelope.js';
+export { messageCodeMatchesReason } from './checks/message.js';
+export { describeEnvelope, type EmittedFile, emitVectors } from './emit.js';
+export { formatFloatGo } from './go-format.js';
 export {
   formatLine,
   formatTotals,

@@ -5,7 +5,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { handlers } from './checks/index.js';
+import { type CryptoBackend, defaultBackend } from '@hush/crypto';
+import { createHandlers } from './checks/index.js';
 import type { VectorCase } from './checks/types.js';
 import type { ReportLine } from './report.js';
 
@@ -24,13 +25,16 @@ function describeError(error: unknown): string {
  *
  * @param dir - a directory of vector files
  * @param onLine - receives each report line
+ * @param backend - the crypto backend messages are opened and sealed with
  * @returns every line of the report
  * @throws if `dir` cannot be read
  */
 export async function runVectors(
   dir: string,
   onLine: (line: ReportLine) => void = () => {},
+  backend: CryptoBackend = defaultBackend,
 ): Promise<ReportLine[]> {
+  const handlers = createHandlers(backend);
   const lines: ReportLine[] = [];
   const emit = (line: ReportLine) => {
     lines.push(line);

@@ -7,12 +7,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nobleBackend } from '@hush/crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatTotals, runVectors, totals } from '../src/index.js';
+import { emitVectors, formatFloatGo, formatTotals, runVectors, totals } from '../src/index.js';
 
 const vectors = fileURLToPath(new URL('../../../specs/whisper-v6/vectors', import.meta.url));
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'hush-conformance-'));
+const HANDLED = 218;
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('hush-conformance vectors', () => {
@@ -21,10 +23,20 @@ describe('hush-conformance vectors', () => {
     const failures = lines.filter((l) => l.kind === 'case' && !l.verdict.ok);
     expect(failures).toEqual([]);
     const t = totals(lines);
-    // topic-bloom 30, bloom-match 21, envelope-rlp 32, seal-pow 11, rlp-decode 20, params 3.
-    expect(t.passed).toBe(117);
+    // Everything but the node and wire layers (issue 5): 292 cases less 74.
+    expect(t.passed).toBe(HANDLED);
     const skippedFiles = lines.filter((l) => l.kind === 'skip').map((l) => `${l.file}: ${l.what}`);
-    expect(skippedFiles).toContain("invalid.json: layer 'open' not handled yet");
+    expect(skippedFiles.sort()).toEqual([
+      "invalid.json: layer 'node' not handled yet",
+      'node-edge.json: file not handled yet',
+      'params.json: constant of a layer Hush does not implement yet',
+      'wire.json: file not handled yet',
+    ]);
+  });
+
+  it('passes the same cases with the pure-JS backend', async () => {
+    const lines = await runVectors(vectors, () => {}, nobleBackend);
+    expect(totals(lines)).toMatchObject({ passed: HANDLED, failed: 0 });
   });
 
   it('fails a case whose expectation was altered, and only that case', async () => {
@@ -45,7 +57,7 @@ describe('hush-conformance vectors', () => {
       expect.stringMatching(/^invalid\.json #\d+$/),
       'topic-bloom.json #3',
     ]);
-    expect(formatTotals(totals(lines))).toMatch(/^115 passed, 2 failed/);
+    expect(formatTotals(totals(lines))).toMatch(new RegExp(`^${HANDLED - 2} passed, 2 failed`));
   });
 
   it('reports a broken handled file as a failure and skips unknown files', async () => {
@@ -81,11 +93,81 @@ describe('hush-conformance vectors', () => {
     const good = run(vectors);
     expect(good.status).toBe(0);
     const out = good.stdout.trim().split('\n');
-    expect(out.at(-1)).toMatch(/^117 passed, 0 failed, \d+ skipped$/);
-    expect(out.filter((l) => l.startsWith('ok '))).toHaveLength(117);
+    expect(out.at(-1)).toMatch(new RegExp(`^${HANDLED} passed, 0 failed, \\d+ skipped$`));
+    expect(out.filter((l) => l.startsWith('ok '))).toHaveLength(HANDLED);
     const bad = run(join(scratch, 'altered'));
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/FAIL topic-bloom\.json #3/);
     expect(run(join(scratch, 'missing')).status).toBe(2);
+  });
+});
+
+describe('hush-conformance emit', () => {
+  const out = join(scratch, 'emitted');
+  const read = (dir: string, file: string) =>
+    JSON.parse(readFileSync(join(dir, file), 'utf8')).cases;
+
+  it("re-emits geth's reproducible cases byte for byte, and the rest so that they pass", async () => {
+    const written = await emitVectors(vectors, out);
+    expect(written.map((w) => [w.file, w.cases, w.reproduced])).toEqual([
+      ['envelope-rlp.json', 32, 32],
+      ['message-asym.json', 9, 3],
+      ['message-parse.json', 11, 8],
+      ['message-sym.json', 19, 19],
+      ['seal-pow.json', 11, 10],
+      ['symkey-password.json', 4, 4],
+    ]);
+    for (const file of ['envelope-rlp.json', 'message-sym.json', 'symkey-password.json']) {
+      expect(read(out, file)).toEqual(read(vectors, file));
+    }
+    const original = read(vectors, 'message-asym.json');
+    read(out, 'message-asym.json').forEach(
+      (c: { ecies: { deterministic: boolean } }, i: number) => {
+        if (original[i].ecies.deterministic) expect(c).toEqual(original[i]);
+        else expect(c.ecies.deterministic).toBe(true);
+      },
+    );
+    const seals = read(vectors, 'seal-pow.json');
+    read(out, 'seal-pow.json').forEach((c: { mode: string; envelope: unknown }, i: number) => {
+      if (c.mode !== 'timed') expect(c.envelope).toEqual(seals[i].envelope);
+    });
+    const parses = read(vectors, 'message-parse.json');
+    read(out, 'message-parse.json').forEach((c: { symKey?: string }, i: number) => {
+      if (c.symKey) expect(c).toEqual(parses[i]);
+    });
+    const lines = await runVectors(out);
+    expect(totals(lines)).toEqual({ passed: 86, failed: 0, skipped: 0 });
+  });
+});
+
+describe('Go float formatting of powString', () => {
+  it('formats every PoW in the vectors as geth printed it', () => {
+    const pairs = new Map<number | null, string>();
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(walk);
+      else if (value && typeof value === 'object') {
+        const o = value as Record<string, unknown>;
+        if ('powString' in o && 'pow' in o)
+          pairs.set(o.pow as number | null, o.powString as string);
+        Object.values(o).forEach(walk);
+      }
+    };
+    for (const file of [
+      'envelope-rlp.json',
+      'seal-pow.json',
+      'message-sym.json',
+      'message-asym.json',
+      'node-edge.json',
+    ]) {
+      walk(JSON.parse(readFileSync(join(vectors, file), 'utf8')));
+    }
+    expect(pairs.size).toBeGreaterThan(50);
+    for (const [pow, text] of pairs)
+      expect(formatFloatGo(pow ?? Number.POSITIVE_INFINITY)).toBe(text);
+    expect(formatFloatGo(1e6)).toBe('1e+06');
+    expect(formatFloatGo(123456.5)).toBe('123456.5');
+    expect(formatFloatGo(0.0001)).toBe('0.0001');
+    expect(formatFloatGo(0.00001)).toBe('1e-05');
+    expect(formatFloatGo(1.5e-300)).toBe('1.5e-300');
   });
 });

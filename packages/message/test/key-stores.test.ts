@@ -25,7 +25,10 @@ let files = 0;
 
 const implementations: [string, () => Promise<KeyStore>][] = [
   ['MemoryKeyStore', async () => new MemoryKeyStore()],
-  ['FileKeyStore', () => FileKeyStore.open(join(dir, `store-${files++}.json`), 'correct horse battery staple')],
+  [
+    'FileKeyStore',
+    () => FileKeyStore.open(join(dir, `store-${files++}.json`), 'correct horse battery staple'),
+  ],
 ];
 
 describe.each(implementations)('key store compliance: %s', (_, create) => {
@@ -64,7 +67,9 @@ describe.each(implementations)('key store compliance: %s', (_, create) => {
     await expect(store.add('other' as 'symKey', generateSymKey())).rejects.toThrow(TypeError);
     const id = generateKeyId();
     await store.put('symKey', id, generateSymKey());
-    await expect(store.put('keyPair', id, generatePrivateKey())).rejects.toMatchObject({ code: 'duplicate-id' });
+    await expect(store.put('keyPair', id, generatePrivateKey())).rejects.toMatchObject({
+      code: 'duplicate-id',
+    });
     await store.close();
     await expect(store.get('symKey', id)).rejects.toMatchObject({ code: 'closed' });
   });
@@ -90,7 +95,9 @@ describe('FileKeyStore', () => {
     await store.add('symKey', generateSymKey());
     await store.close();
     const before = readFileSync(path, 'utf8');
-    await expect(FileKeyStore.open(path, 'wrong')).rejects.toMatchObject({ code: 'wrong-passphrase' });
+    await expect(FileKeyStore.open(path, 'wrong')).rejects.toMatchObject({
+      code: 'wrong-passphrase',
+    });
     expect(readFileSync(path, 'utf8')).toBe(before);
     const junk = join(dir, 'junk.json');
     writeFileSync(junk, '{"hello": 1}');
@@ -98,7 +105,9 @@ describe('FileKeyStore', () => {
     const damaged = JSON.parse(before);
     damaged.ciphertext = `00${damaged.ciphertext.slice(2)}`;
     writeFileSync(junk, JSON.stringify(damaged));
-    await expect(FileKeyStore.open(junk, 'right')).rejects.toMatchObject({ code: 'wrong-passphrase' });
+    await expect(FileKeyStore.open(junk, 'right')).rejects.toMatchObject({
+      code: 'wrong-passphrase',
+    });
   });
 });
 

@@ -33,7 +33,8 @@ function onlyMessageErrors(run: () => unknown): void {
   }
 }
 
-const envelopeOf = (data: Uint8Array): Envelope => createEnvelope({ expiry: 100, ttl: 50, topic, data });
+const envelopeOf = (data: Uint8Array): Envelope =>
+  createEnvelope({ expiry: 100, ttl: 50, topic, data });
 
 describe('message properties', () => {
   it('open(wrap(m)) = m, symmetric and asymmetric, signed or not', async () => {
@@ -53,7 +54,9 @@ describe('message properties', () => {
             pow: 0,
             workTime: 1,
           });
-          const message = asymmetric ? openAsymmetric(envelope, privateKey) : openSymmetric(envelope, symKey);
+          const message = asymmetric
+            ? openAsymmetric(envelope, privateKey)
+            : openSymmetric(envelope, symKey);
           expect(message.payload).toEqual(payload);
           if (padding) expect(message.padding).toEqual(padding);
           else expect(message.raw.length % 256).toBe(0);
@@ -66,7 +69,9 @@ describe('message properties', () => {
 
   it('parses any plaintext into a message or a MessageError', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), (raw) => onlyMessageErrors(() => parsePlaintext(raw, defaultBackend))),
+      fc.property(fc.uint8Array({ maxLength: 200 }), (raw) =>
+        onlyMessageErrors(() => parsePlaintext(raw, defaultBackend)),
+      ),
       { numRuns: 3000 },
     );
     // Mutated real plaintexts reach deeper: flags, size fields, signatures.
@@ -82,16 +87,29 @@ describe('message properties', () => {
   });
 
   it('opens random or mutated envelope data only into messages or MessageErrors', async () => {
-    const sealed = await wrapMessage({ topic, payload: new Uint8Array(30), publicKey, pow: 0, workTime: 1 });
+    const sealed = await wrapMessage({
+      topic,
+      payload: new Uint8Array(30),
+      publicKey,
+      pow: 0,
+      workTime: 1,
+    });
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), fc.nat(), fc.nat({ max: 255 }), (random, at, value) => {
-        onlyMessageErrors(() => openSymmetric(envelopeOf(random), symKey));
-        onlyMessageErrors(() => openAsymmetric(envelopeOf(random), privateKey));
-        const mutated = sealed.data.slice();
-        mutated[at % mutated.length] = value;
-        onlyMessageErrors(() => openAsymmetric(envelopeOf(mutated), privateKey));
-        onlyMessageErrors(() => openAsymmetric(envelopeOf(mutated.subarray(0, at % mutated.length)), privateKey));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 400 }),
+        fc.nat(),
+        fc.nat({ max: 255 }),
+        (random, at, value) => {
+          onlyMessageErrors(() => openSymmetric(envelopeOf(random), symKey));
+          onlyMessageErrors(() => openAsymmetric(envelopeOf(random), privateKey));
+          const mutated = sealed.data.slice();
+          mutated[at % mutated.length] = value;
+          onlyMessageErrors(() => openAsymmetric(envelopeOf(mutated), privateKey));
+          onlyMessageErrors(() =>
+            openAsymmetric(envelopeOf(mutated.subarray(0, at % mutated.length)), privateKey),
+          );
+        },
+      ),
       { numRuns: 1000 },
     );
   });

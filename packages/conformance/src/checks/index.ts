@@ -1,25 +1,37 @@
 /** Which handler serves which vector file, and which layers of invalid.json. */
+import type { CryptoBackend } from '@hush/crypto';
 import { bloomMatch, topicBloom } from './bloom.js';
 import { envelopeRlp, rlpDecodeInvalid, sealPow } from './envelope.js';
+import { invalidMessageCase, messageCase, parseCase, passwordCase } from './message.js';
 import { params } from './params.js';
 import type { CaseHandler } from './types.js';
 
-const invalidLayers: Record<string, CaseHandler> = {
-  'rlp-decode': rlpDecodeInvalid,
-};
-
-const invalid: CaseHandler = (c) => {
-  const layer = String(c.layer);
-  const handler = invalidLayers[layer];
-  return handler ? handler(c) : `layer '${layer}' not handled yet`;
-};
-
-/** Handlers by file name; files not listed are skipped whole. */
-export const handlers: Record<string, CaseHandler> = {
-  'params.json': params,
-  'topic-bloom.json': topicBloom,
-  'bloom-match.json': bloomMatch,
-  'envelope-rlp.json': envelopeRlp,
-  'seal-pow.json': sealPow,
-  'invalid.json': invalid,
-};
+/**
+ * The handlers by file name for a crypto backend; files not listed are skipped whole.
+ */
+export function createHandlers(backend: CryptoBackend): Record<string, CaseHandler> {
+  const invalidLayers: Record<string, CaseHandler> = {
+    'rlp-decode': rlpDecodeInvalid,
+    open: invalidMessageCase(backend, 'open'),
+    parse: invalidMessageCase(backend, 'parse'),
+    wrap: invalidMessageCase(backend, 'wrap'),
+    filter: invalidMessageCase(backend, 'filter'),
+  };
+  const invalid: CaseHandler = (c) => {
+    const layer = String(c.layer);
+    const handler = invalidLayers[layer];
+    return handler ? handler(c) : `layer '${layer}' not handled yet`;
+  };
+  return {
+    'params.json': params,
+    'topic-bloom.json': topicBloom,
+    'bloom-match.json': bloomMatch,
+    'envelope-rlp.json': envelopeRlp,
+    'seal-pow.json': sealPow,
+    'message-sym.json': messageCase(backend),
+    'message-asym.json': messageCase(backend),
+    'message-parse.json': parseCase(backend),
+    'symkey-password.json': passwordCase(backend),
+    'invalid.json': invalid,
+  };
+}
