@@ -25,6 +25,7 @@ import {
   encryptAsymmetric,
   encryptSymmetric,
   generatePrivateKey,
+  messageHash,
   publicKeyToAddress,
   type ReceivedMessage,
   symKeyFromPassword,
@@ -87,7 +88,7 @@ function describeMessage(message: ReceivedMessage): VectorCase {
     signature: message.signature && toHex(message.signature),
     signerPublicKey: message.signer && toHex(message.signer),
     signerAddress: message.signer && toHex(publicKeyToAddress(message.signer)),
-    signedHash: toHex(message.signedHash),
+    signedHash: toHex(messageHash(message)),
     ...(message.symKeyHash ? { symKeyHash: toHex(message.symKeyHash) } : {}),
     ...(message.recipientPublicKey
       ? { recipientPublicKey: toHex(message.recipientPublicKey) }

@@ -41,6 +41,7 @@ export { type OpenOptions, openAsymmetric, openSymmetric, type ReceivedMessage }
 export {
   buildPlaintext,
   defaultPaddingLength,
+  messageHash,
   type ParsedPlaintext,
   parsePlaintext,
   payloadSizeFieldLength,

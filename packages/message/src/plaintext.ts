@@ -29,8 +29,12 @@ export interface ParsedPlaintext {
   readonly signature: Uint8Array | null;
   /** The signer's 65-byte public key, or null when unsigned. */
   readonly signer: Uint8Array | null;
-  /** keccak256 of the plaintext without its signature (of all of it when unsigned). */
-  readonly signedHash: Uint8Array;
+  /**
+   * keccak256 of the plaintext before the signature: what the signature covers. Null when
+   * unsigned (geth's hash of an unsigned message is keccak256 of all of it, see
+   * `messageHash`); not computed then, since nothing needs it.
+   */
+  readonly signedHash: Uint8Array | null;
 }
 
 /** Bytes needed for the little-endian payload size: at least one. */
@@ -107,7 +111,7 @@ export function parsePlaintext(raw: Uint8Array, backend: CryptoBackend): ParsedP
   let end = raw.length;
   let signature: Uint8Array | null = null;
   let signer: Uint8Array | null = null;
-  let signedHash: Uint8Array;
+  let signedHash: Uint8Array | null = null;
   if ((flags & SIGNATURE_FLAG) !== 0) {
     end -= SIGNATURE_LENGTH;
     if (end <= 1)
@@ -117,8 +121,6 @@ export function parsePlaintext(raw: Uint8Array, backend: CryptoBackend): ParsedP
     signer = backend.recoverPublicKey(signedHash, signature);
     if (!signer)
       throw new MessageError('bad-signature', 'no public key recovers from the signature');
-  } else {
-    signedHash = keccak256(raw);
   }
   const sizeLength = flags & SIZE_MASK;
   let begin = FLAGS_LENGTH;
@@ -148,4 +150,12 @@ export function parsePlaintext(raw: Uint8Array, backend: CryptoBackend): ParsedP
     signer,
     signedHash,
   };
+}
+
+/**
+ * geth's message hash: keccak256 of the plaintext without its signature, or of all of it when
+ * unsigned.
+ */
+export function messageHash(message: Pick<ParsedPlaintext, 'raw' | 'signedHash'>): Uint8Array {
+  return message.signedHash ?? keccak256(message.raw);
 }

@@ -18,6 +18,7 @@ import { describe, expect, it } from 'vitest';
 import {
   deliverToFilter,
   MessageError,
+  messageHash,
   openAsymmetric,
   openSymmetric,
   publicKeyToAddress,
@@ -41,7 +42,7 @@ function checkExpected(message: ReceivedMessage, expected: ExpectedMessage): voi
     signature: orNull(message.signature),
     signerPublicKey: orNull(message.signer),
     signerAddress: message.signer ? toHex(publicKeyToAddress(message.signer)) : null,
-    signedHash: toHex(message.signedHash),
+    signedHash: toHex(messageHash(message)),
     topic: toHex(message.topic),
     ttl: message.ttl,
     sent: message.sent,

@@ -7,6 +7,7 @@ import type { CryptoBackend } from '@hush/crypto';
 import { decodeEnvelope, type Envelope, encodeEnvelope } from '@hush/envelope';
 import {
   deliverToFilter,
+  messageHash,
   openAsymmetric,
   openSymmetric,
   publicKeyToAddress,
@@ -55,7 +56,7 @@ export function checkReceived(message: ReceivedMessage, expectedValue: unknown):
       e.signerAddress,
     );
   }
-  same('signedHash', message.signedHash, hex(field(e, 'signedHash'), 'expected.signedHash'));
+  same('signedHash', messageHash(message), hex(field(e, 'signedHash'), 'expected.signedHash'));
   if (typeof e.symKeyHash === 'string')
     same('symKeyHash', message.symKeyHash && toHex(message.symKeyHash), e.symKeyHash);
   if (typeof e.recipientPublicKey === 'string') {
