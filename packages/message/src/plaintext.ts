@@ -62,6 +62,7 @@ export function defaultPaddingLength(payloadLength: number, signed: boolean): nu
  * default), otherwise random default padding; signed last when `signingKey` is given.
  *
  * @throws MessageError 'bad-private-key' if the signing key is invalid
+ * @throws RangeError if the payload needs a 4-byte size field (16 MiB or more)
  */
 export function buildPlaintext(
   payload: Uint8Array,
@@ -70,6 +71,11 @@ export function buildPlaintext(
   backend: CryptoBackend,
 ): Uint8Array {
   const sizeLength = payloadSizeFieldLength(payload.length);
+  if (sizeLength > SIZE_MASK) {
+    // A 4-byte size field would set the signed flag (geth's sender has this bug); such a
+    // payload is far above every message size limit anyway.
+    throw new RangeError(`payload of ${payload.length} bytes is too large for a Whisper message`);
+  }
   const pad =
     padding && padding.length > 0
       ? padding

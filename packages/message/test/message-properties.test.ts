@@ -37,6 +37,12 @@ const envelopeOf = (data: Uint8Array): Envelope =>
   createEnvelope({ expiry: 100, ttl: 50, topic, data });
 
 describe('message properties', () => {
+  it('refuses payloads whose size field would collide with the signed flag', () => {
+    expect(() =>
+      buildPlaintext(new Uint8Array(1 << 24), new Uint8Array(1), undefined, defaultBackend),
+    ).toThrow(RangeError);
+  });
+
   it('open(wrap(m)) = m, symmetric and asymmetric, signed or not', async () => {
     await fc.assert(
       fc.asyncProperty(
