@@ -147,3 +147,47 @@ export interface InvalidMessageCase extends InvalidCase {
     workTime: number;
   };
 }
+
+/** wire.json */
+export interface WireCase {
+  name: string;
+  peerId: string;
+  node: {
+    minPow: number;
+    maxMessageSize: number;
+    bloomFilter: string | null;
+    lightClient: boolean;
+    pooledEnvelopes?: VectorEnvelope[];
+  };
+  gethStatus: { code: number; payload: string };
+  inbound: { code: number; payload: string }[];
+  gethSentAfterHandshake: { code: number; payload: string }[] | null;
+  gethResult: 'connected' | 'disconnected';
+  gethError: string | null;
+}
+
+/** node-edge.json */
+export interface NodeEdgeCase {
+  name: string;
+  node: { now: number; maxMessageSize: number; minPow: number; bloomFilter: string | null };
+  envelope: VectorEnvelope;
+  symKey?: string;
+  gethOutcome: 'accepted';
+  powAfterAdd: number | null;
+  powAfterAddString: string;
+}
+
+/** The node layer of invalid.json. */
+export interface InvalidNodeCase extends InvalidCase {
+  envelope?: VectorEnvelope;
+  hugeData?: {
+    expiry: number;
+    ttl: number;
+    topic: string;
+    nonce: string;
+    repeatByte: string;
+    length: number;
+    hash: string;
+  };
+  node: { now: number; maxMessageSize: number; minPow: number; bloomFilter: string | null };
+}

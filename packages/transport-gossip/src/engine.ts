@@ -1,0 +1,666 @@
+/**
+ * The gossip engine (specs/whisper-v6 SPEC §6–§7): geth's Whisper.add and peer loop in our
+ * own code. It pools what it accepts, floods every peer with what that peer has not seen and
+ * wants (its PoW requirement and bloom filter), and drops a peer at its first protocol
+ * violation. It knows nothing of sockets: transports attach peers through `PeerLink`.
+ */
+import { BLOOM_FILTER_SIZE, bloomFilterMatch, fullBloom } from '@hush/bloom';
+import {
+  decodeEnvelope,
+  decodeMessagesPacket,
+  type Envelope,
+  encodeEnvelope,
+  envelopeBloom,
+  envelopeHashAndPow,
+} from '@hush/envelope';
+import { type AdmissionSettings, admit } from './admission.js';
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import {
+  decodeBloomFilterEx,
+  decodePowRequirement,
+  decodeStatus,
+  encodeBloomFilterEx,
+  encodePowRequirement,
+  encodeStatus,
+  type ProtocolMessage,
+} from './codec.js';
+import { GossipError } from './errors.js';
+import { Emitter } from './events.js';
+import { type Logger, type Metrics, noMetrics, silentLogger } from './observability.js';
+import { EnvelopePool, hashKey, type PoolEntry } from './pool.js';
+import {
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_MINIMUM_POW,
+  DEFAULT_SYNC_ALLOWANCE,
+  EXPIRATION_CYCLE_MS,
+  MAX_MESSAGE_SIZE,
+  MessageCode,
+  TRANSMISSION_CYCLE_MS,
+} from './protocol.js';
+import { encodeList } from './rlp-stream.js';
+import {
+  type AcceptedEnvelope,
+  QueueSubscription,
+  type SubscribeOptions,
+  type Subscription,
+} from './subscription.js';
+
+/** How the engine talks to one peer, whatever carries the bytes. */
+export interface PeerLink {
+  /**
+   * Sends one protocol message. Returning false says the link is congested: the engine
+   * holds further broadcasts to this peer until a later cycle.
+   */
+  send(message: ProtocolMessage): boolean | undefined;
+  /** Closes the link; `error` is the protocol violation that caused it, if any. */
+  close(error?: GossipError): void;
+}
+
+/** Who a peer is. */
+export interface PeerInfo {
+  /** A stable identifier (a node key in hex, for authenticated transports). */
+  readonly id: string;
+  /** Trusted peers may send p2p messages (mailserver history). */
+  readonly trusted?: boolean;
+}
+
+/** What the engine hands the transport for one attached peer. */
+export interface PeerHandle {
+  readonly id: string;
+  /** Delivers one message the peer sent. */
+  receive(message: ProtocolMessage): void;
+  /** The link went away (no error of the peer's). */
+  disconnected(): void;
+}
+
+/** Counters and settings of one peer, for stats and scoring. */
+export interface PeerStats {
+  readonly id: string;
+  readonly ready: boolean;
+  readonly trusted: boolean;
+  readonly lightNode: boolean;
+  readonly powRequirement: number;
+  readonly fullNode: boolean;
+  readonly envelopesReceived: number;
+  readonly envelopesAccepted: number;
+  readonly envelopesSent: number;
+  readonly bytesReceived: number;
+  readonly bytesSent: number;
+}
+
+/** Handles a p2pRequest (a mailserver). */
+export type P2PRequestHandler = (
+  request: Envelope,
+  peer: { id: string; send(envelopes: Envelope[]): void },
+) => void;
+
+/** Engine settings. */
+export interface EngineOptions {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** Largest envelope (and packet) accepted, bytes (default 1 MiB, at most 10 MiB). */
+  readonly maxMessageSize?: number;
+  /** Minimum PoW of accepted envelopes (default 0.2). */
+  readonly minPow?: number;
+  /** Topics bloom this node wants; null (default) = everything. */
+  readonly bloomFilter?: Uint8Array | null;
+  readonly lightClient?: boolean;
+  /** Whether two light clients refuse each other (default true, as geth). */
+  readonly restrictLightClientConnections?: boolean;
+  /** Pool bytes beyond which new envelopes are dropped (default 256 MiB). */
+  readonly maxPoolBytes?: number;
+  /** Serves p2pRequest messages (mailserver); absent = ignored, as geth without one. */
+  readonly onP2PRequest?: P2PRequestHandler;
+}
+
+/** Engine events. */
+export interface EngineEvents extends Record<string, unknown> {
+  'peer:ready': PeerStats;
+  'peer:closed': { id: string; error: GossipError | undefined };
+  envelope: AcceptedEnvelope;
+}
+
+class PeerSession {
+  ready = false;
+  closed = false;
+  powRequirement = 0;
+  bloom: Uint8Array | null = null;
+  lightNode = false;
+  pending = new Set<PoolEntry>();
+  envelopesReceived = 0;
+  envelopesAccepted = 0;
+  envelopesSent = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+  readonly index: number;
+  readonly info: PeerInfo;
+  readonly link: PeerLink;
+
+  constructor(index: number, info: PeerInfo, link: PeerLink) {
+    this.index = index;
+    this.info = info;
+    this.link = link;
+  }
+
+  wants(entry: PoolEntry): boolean {
+    return (
+      !entry.removed &&
+      !entry.knownBy.has(this.index) &&
+      entry.pow >= this.powRequirement &&
+      (this.bloom === null || bloomFilterMatch(this.bloom, entry.bloom))
+    );
+  }
+
+  stats(): PeerStats {
+    return {
+      id: this.info.id,
+      ready: this.ready,
+      trusted: this.info.trusted === true,
+      lightNode: this.lightNode,
+      powRequirement: this.powRequirement,
+      fullNode: this.bloom === null,
+      envelopesReceived: this.envelopesReceived,
+      envelopesAccepted: this.envelopesAccepted,
+      envelopesSent: this.envelopesSent,
+      bytesReceived: this.bytesReceived,
+      bytesSent: this.bytesSent,
+    };
+  }
+}
+
+interface Tolerance<T> {
+  value: T;
+  until: number;
+}
+
+const toleranceWindow = DEFAULT_SYNC_ALLOWANCE * 1000;
+
+function checkMaxMessageSize(size: number): void {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_MESSAGE_SIZE) {
+    throw new RangeError(`maxMessageSize must be an integer in [1, ${MAX_MESSAGE_SIZE}]`);
+  }
+}
+
+function checkPow(pow: number, name: string): void {
+  if (typeof pow !== 'number' || !Number.isFinite(pow) || pow < 0) {
+    throw new RangeError(`${name} must be a finite non-negative number`);
+  }
+}
+
+function checkBloom(bloom: Uint8Array | null, name: string): void {
+  if (bloom !== null && (!(bloom instanceof Uint8Array) || bloom.length !== BLOOM_FILTER_SIZE)) {
+    throw new RangeError(`${name} must be 64 bytes or null`);
+  }
+}
+
+/** The node engine. */
+export class GossipEngine extends Emitter<EngineEvents> {
+  readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly pool = new EnvelopePool();
+  private readonly sessions = new Map<number, PeerSession>();
+  private readonly subscriptions = new Set<QueueSubscription>();
+  private nextIndex = 0;
+  private maxMessageSize: number;
+  private minPow: number;
+  private minPowTolerance: Tolerance<number>;
+  private bloom: Uint8Array | null;
+  private bloomTolerance: Tolerance<Uint8Array | null>;
+  private lightClient: boolean;
+  private readonly restrictLightClients: boolean;
+  private readonly maxPoolBytes: number;
+  private readonly onP2PRequest: P2PRequestHandler | undefined;
+  private timers: TimerHandle[] = [];
+
+  /**
+   * @throws RangeError if a setting is out of range
+   */
+  constructor(options: EngineOptions = {}) {
+    super();
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.metrics = options.metrics ?? noMetrics;
+    this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    checkMaxMessageSize(this.maxMessageSize);
+    this.minPow = options.minPow ?? DEFAULT_MINIMUM_POW;
+    checkPow(this.minPow, 'minPow');
+    this.bloom = options.bloomFilter ?? null;
+    checkBloom(this.bloom, 'bloomFilter');
+    this.minPowTolerance = { value: this.minPow, until: 0 };
+    this.bloomTolerance = { value: this.bloom, until: 0 };
+    this.lightClient = options.lightClient ?? false;
+    this.restrictLightClients = options.restrictLightClientConnections ?? true;
+    this.maxPoolBytes = options.maxPoolBytes ?? 256 * 1024 * 1024;
+    this.onP2PRequest = options.onP2PRequest;
+  }
+
+  /** Starts the transmission and expiration cycles. */
+  start(): void {
+    if (this.timers.length > 0) return;
+    this.timers = [
+      this.clock.setInterval(() => this.transmit(), TRANSMISSION_CYCLE_MS),
+      this.clock.setInterval(() => this.expire(), EXPIRATION_CYCLE_MS),
+    ];
+  }
+
+  /** Stops the cycles, closes every peer and subscription, and empties the pool. */
+  stop(): void {
+    for (const timer of this.timers) this.clock.clearInterval(timer);
+    this.timers = [];
+    for (const session of [...this.sessions.values()]) this.closeSession(session, undefined);
+    for (const subscription of [...this.subscriptions]) subscription.close();
+    this.pool.clear();
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.clock.now() / 1000);
+  }
+
+  /** The settings the admission rules see now. */
+  admissionSettings(): AdmissionSettings {
+    const now = this.clock.now();
+    return {
+      maxMessageSize: this.maxMessageSize,
+      minPow: this.minPow,
+      minPowTolerance: now < this.minPowTolerance.until ? this.minPowTolerance.value : this.minPow,
+      bloom: this.bloom,
+      bloomTolerance: now < this.bloomTolerance.until ? this.bloomTolerance.value : this.bloom,
+    };
+  }
+
+  // ---- settings (SPEC §6.3) ----
+
+  /**
+   * Sets the minimum PoW and tells every peer; the previous minimum is still honoured for
+   * DEFAULT_SYNC_ALLOWANCE seconds, while the peers adjust.
+   *
+   * @throws RangeError if `pow` is not a finite non-negative number
+   */
+  setMinPow(pow: number): void {
+    checkPow(pow, 'pow');
+    this.minPowTolerance = { value: this.minPow, until: this.clock.now() + toleranceWindow };
+    this.minPow = pow;
+    this.broadcastSetting({ code: MessageCode.powRequirement, payload: encodePowRequirement(pow) });
+  }
+
+  /**
+   * Sets the bloom filter (null: everything) and tells every peer; the previous filter is still
+   * honoured for DEFAULT_SYNC_ALLOWANCE seconds.
+   *
+   * @throws RangeError if `bloom` is not 64 bytes or null
+   */
+  setBloomFilter(bloom: Uint8Array | null): void {
+    checkBloom(bloom, 'bloom');
+    this.bloomTolerance = { value: this.bloom, until: this.clock.now() + toleranceWindow };
+    this.bloom = bloom && bloom.slice();
+    this.broadcastSetting({
+      code: MessageCode.bloomFilterEx,
+      payload: encodeBloomFilterEx(bloom ?? fullBloom()),
+    });
+  }
+
+  /** Light clients do not relay, and two of them refuse each other (when restricted). */
+  setLightClient(light: boolean): void {
+    this.lightClient = light;
+  }
+
+  /** @throws RangeError if `size` is not in [1, 10 MiB] */
+  setMaxMessageSize(size: number): void {
+    checkMaxMessageSize(size);
+    this.maxMessageSize = size;
+  }
+
+  /** The node's current settings. */
+  settings(): {
+    minPow: number;
+    bloomFilter: Uint8Array | null;
+    lightClient: boolean;
+    maxMessageSize: number;
+  } {
+    return {
+      minPow: this.minPow,
+      bloomFilter: this.bloom,
+      lightClient: this.lightClient,
+      maxMessageSize: this.maxMessageSize,
+    };
+  }
+
+  private broadcastSetting(message: ProtocolMessage): void {
+    for (const session of this.sessions.values()) if (session.ready) this.send(session, message);
+  }
+
+  // ---- the pool (SPEC §6.1–§6.2) ----
+
+  /**
+   * Posts a local envelope (geth's Send): the same rules as received envelopes.
+   *
+   * @returns the envelope hash (also when it was already pooled)
+   * @throws GossipError with the rule's code ('future', 'expired', 'very-old', 'too-large',
+   *   'low-pow', 'bloom-mismatch')
+   */
+  post(envelope: Envelope): Uint8Array {
+    const result = this.ingest(envelope, undefined, false);
+    if ('error' in result) throw result.error;
+    return result.hash;
+  }
+
+  /** Number of pooled envelopes and their encoded bytes. */
+  poolStats(): { envelopes: number; bytes: number } {
+    return { envelopes: this.pool.size, bytes: this.pool.totalBytes };
+  }
+
+  /** A pooled envelope and the PoW it was admitted with, by hash. */
+  lookup(hash: Uint8Array): { envelope: Envelope; pow: number } | undefined {
+    const entry = this.pool.get(hashKey(hash));
+    return entry && { envelope: entry.envelope, pow: entry.pow };
+  }
+
+  /** The pooled envelopes. */
+  pooledEnvelopes(): Envelope[] {
+    return [...this.pool.values()].map((e) => e.envelope);
+  }
+
+  private ingest(
+    envelope: Envelope,
+    from: PeerSession | undefined,
+    p2p: boolean,
+  ): { hash: Uint8Array; cached: boolean } | { error: GossipError } {
+    const facts = envelopeHashAndPow(envelope);
+    const verdict = admit(envelope, facts.pow, this.admissionSettings(), this.nowSeconds());
+    if (verdict.verdict === 'reject') {
+      this.metrics.count('hush_envelopes_dropped_total', 1, { reason: verdict.code });
+      return { error: new GossipError(verdict.code, verdict.message) };
+    }
+    if (verdict.verdict === 'drop') {
+      this.metrics.count('hush_envelopes_dropped_total', 1, { reason: verdict.reason });
+      if (from) return { hash: facts.hash, cached: false };
+      return { error: new GossipError('expired', 'expired envelope not added') };
+    }
+    const key = hashKey(facts.hash);
+    const existing = this.pool.get(key);
+    if (existing) {
+      if (from) existing.knownBy.add(from.index);
+      return { hash: facts.hash, cached: true };
+    }
+    const encoded = encodeEnvelope(envelope);
+    if (this.pool.totalBytes + encoded.length > this.maxPoolBytes) {
+      this.metrics.count('hush_envelopes_dropped_total', 1, { reason: 'pool-full' });
+      this.logger.warn({ pool: this.pool.totalBytes }, 'envelope pool full, envelope dropped');
+      return { hash: facts.hash, cached: false };
+    }
+    const entry: PoolEntry = {
+      envelope,
+      hash: facts.hash,
+      key,
+      encoded,
+      pow: verdict.pow,
+      bloom: envelopeBloom(envelope),
+      knownBy: new Set(from ? [from.index] : []),
+      removed: false,
+    };
+    this.pool.add(entry);
+    this.metrics.count('hush_envelopes_accepted_total');
+    this.metrics.gauge('hush_pool_envelopes', this.pool.size);
+    if (!this.lightClient) {
+      for (const session of this.sessions.values())
+        if (session.ready && session !== from) session.pending.add(entry);
+    }
+    this.deliver({ envelope, hash: facts.hash, pow: verdict.pow, p2p, from: from?.info.id });
+    return { hash: facts.hash, cached: true };
+  }
+
+  private deliver(accepted: AcceptedEnvelope): void {
+    for (const subscription of this.subscriptions)
+      if (subscription.wants(accepted)) subscription.push(accepted);
+    this.emit('envelope', accepted);
+  }
+
+  /**
+   * Subscribes to accepted envelopes.
+   *
+   * @returns an async iterator; `close()` (or the signal) ends it
+   */
+  subscribe(options: SubscribeOptions = {}): Subscription {
+    const subscription = new QueueSubscription(options, () =>
+      this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  private expire(): void {
+    const removed = this.pool.sweep(this.nowSeconds());
+    if (removed === 0) return;
+    this.metrics.gauge('hush_pool_envelopes', this.pool.size);
+    for (const session of this.sessions.values()) {
+      for (const entry of session.pending) if (entry.removed) session.pending.delete(entry);
+    }
+  }
+
+  // ---- peers (SPEC §7.2–§7.4) ----
+
+  /**
+   * Attaches a peer: sends our status at once and expects the peer's status first.
+   *
+   * @returns the handle through which the transport delivers the peer's messages
+   */
+  attach(info: PeerInfo, link: PeerLink): PeerHandle {
+    const session = new PeerSession(this.nextIndex++, info, link);
+    this.sessions.set(session.index, session);
+    this.send(session, {
+      code: MessageCode.status,
+      payload: encodeStatus({
+        minPow: this.minPow,
+        bloom: this.bloom,
+        lightNode: this.lightClient,
+      }),
+    });
+    return {
+      id: info.id,
+      receive: (message) => this.receive(session, message),
+      disconnected: () => this.closeSession(session, undefined),
+    };
+  }
+
+  /** Stats of every attached peer. */
+  peers(): PeerStats[] {
+    return [...this.sessions.values()].map((s) => s.stats());
+  }
+
+  /** Drops a peer (by id) without blaming it. */
+  disconnect(id: string): void {
+    for (const session of this.sessions.values())
+      if (session.info.id === id) this.closeSession(session, undefined);
+  }
+
+  private send(session: PeerSession, message: ProtocolMessage): boolean {
+    if (session.closed) return false;
+    session.bytesSent += message.payload.length;
+    return session.link.send(message) !== false;
+  }
+
+  private fail(session: PeerSession, error: GossipError): void {
+    this.logger.warn(
+      { peer: session.info.id, code: error.code, reason: error.message },
+      'dropping peer',
+    );
+    this.metrics.count('hush_peer_errors_total', 1, { code: error.code });
+    this.closeSession(session, error);
+  }
+
+  private closeSession(session: PeerSession, error: GossipError | undefined): void {
+    if (session.closed) return;
+    session.closed = true;
+    session.pending.clear();
+    this.sessions.delete(session.index);
+    try {
+      session.link.close(error);
+    } catch {
+      // The link is going away anyway.
+    }
+    this.emit('peer:closed', { id: session.info.id, error });
+  }
+
+  private receive(session: PeerSession, message: ProtocolMessage): void {
+    if (session.closed) return;
+    session.bytesReceived += message.payload.length;
+    try {
+      if (!session.ready) this.handshake(session, message);
+      else this.handle(session, message);
+    } catch (error) {
+      if (error instanceof GossipError) this.fail(session, error);
+      else
+        this.fail(
+          session,
+          new GossipError('bad-frame', `unexpected failure: ${String(error)}`, { cause: error }),
+        );
+    }
+  }
+
+  private handshake(session: PeerSession, message: ProtocolMessage): void {
+    if (message.code !== MessageCode.status) {
+      throw new GossipError(
+        'status-expected',
+        `peer sent packet ${message.code} before status packet`,
+      );
+    }
+    const status = decodeStatus(message.payload);
+    if (status.lightNode && this.lightClient && this.restrictLightClients) {
+      throw new GossipError(
+        'light-clients',
+        'peer is useless: two light client communication restricted',
+      );
+    }
+    session.powRequirement = status.minPow ?? 0;
+    session.bloom = status.bloom;
+    session.lightNode = status.lightNode;
+    session.ready = true;
+    session.pending = new Set(this.pool.values());
+    this.emit('peer:ready', session.stats());
+  }
+
+  private handle(session: PeerSession, message: ProtocolMessage): void {
+    if (message.payload.length > this.maxMessageSize) {
+      throw new GossipError('oversized', 'oversized message received');
+    }
+    switch (message.code) {
+      case MessageCode.status:
+        return; // geth ignores a repeated status
+      case MessageCode.messages:
+        return this.handleMessages(session, message.payload);
+      case MessageCode.powRequirement:
+        session.powRequirement = decodePowRequirement(message.payload);
+        session.pending = new Set(this.pool.values());
+        return;
+      case MessageCode.bloomFilterEx:
+        session.bloom = decodeBloomFilterEx(message.payload);
+        session.pending = new Set(this.pool.values());
+        return;
+      case MessageCode.p2pMessage:
+        if (session.info.trusted) this.handleDirect(session, message.payload);
+        return;
+      case MessageCode.p2pRequest:
+        if (this.onP2PRequest) this.handleRequest(session, message.payload);
+        return;
+      default:
+        return; // unknown codes are ignored for forward compatibility
+    }
+  }
+
+  private handleMessages(session: PeerSession, payload: Uint8Array): void {
+    let envelopes: Envelope[];
+    try {
+      envelopes = decodeMessagesPacket(payload);
+    } catch (error) {
+      throw new GossipError('invalid-envelopes', 'invalid envelopes', { cause: error });
+    }
+    let trouble: GossipError | undefined;
+    for (const envelope of envelopes) {
+      session.envelopesReceived++;
+      const result = this.ingest(envelope, session, this.lightClient);
+      if ('error' in result) trouble ??= result.error;
+      else if (result.cached) session.envelopesAccepted++;
+    }
+    if (trouble)
+      throw new GossipError('invalid-envelope', `invalid envelope: ${trouble.message}`, {
+        cause: trouble,
+      });
+  }
+
+  private handleDirect(session: PeerSession, payload: Uint8Array): void {
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(payload);
+    } catch (error) {
+      throw new GossipError('invalid-direct-message', 'invalid direct message', { cause: error });
+    }
+    const facts = envelopeHashAndPow(envelope);
+    this.deliver({ envelope, hash: facts.hash, pow: facts.pow, p2p: true, from: session.info.id });
+  }
+
+  private handleRequest(session: PeerSession, payload: Uint8Array): void {
+    let request: Envelope;
+    try {
+      request = decodeEnvelope(payload);
+    } catch (error) {
+      throw new GossipError('invalid-p2p-request', 'invalid p2p request', { cause: error });
+    }
+    this.onP2PRequest?.(request, {
+      id: session.info.id,
+      send: (envelopes) => {
+        for (const envelope of envelopes) {
+          this.send(session, { code: MessageCode.p2pMessage, payload: encodeEnvelope(envelope) });
+        }
+      },
+    });
+  }
+
+  /**
+   * Sends a direct p2p message to one peer (a mailserver answering, or a node talking to its
+   * trusted mailserver).
+   *
+   * @returns false if there is no such ready peer
+   */
+  sendDirect(peerId: string, envelope: Envelope): boolean {
+    for (const session of this.sessions.values()) {
+      if (session.info.id === peerId && session.ready) {
+        return this.send(session, {
+          code: MessageCode.p2pMessage,
+          payload: encodeEnvelope(envelope),
+        });
+      }
+    }
+    return false;
+  }
+
+  /** Sends each ready peer, in packets within the size limit, what it has not seen and wants. */
+  transmit(): void {
+    for (const session of this.sessions.values()) {
+      if (!session.ready || session.pending.size === 0) continue;
+      let bundle: PoolEntry[] = [];
+      let bytes = 0;
+      const flush = (): boolean => {
+        if (bundle.length === 0) return true;
+        const ok = this.send(session, {
+          code: MessageCode.messages,
+          payload: encodeList(bundle.map((e) => e.encoded)),
+        });
+        for (const entry of bundle) entry.knownBy.add(session.index);
+        session.envelopesSent += bundle.length;
+        bundle = [];
+        bytes = 0;
+        return ok;
+      };
+      for (const entry of session.pending) {
+        session.pending.delete(entry);
+        if (!session.wants(entry)) continue;
+        if (bytes + entry.encoded.length > this.maxMessageSize - 16 && !flush()) break;
+        bundle.push(entry);
+        bytes += entry.encoded.length;
+      }
+      flush();
+    }
+  }
+}

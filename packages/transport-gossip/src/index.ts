@@ -1,0 +1,45 @@
+/**
+ * @hush/transport-gossip: Whisper v6 gossip. The sub-protocol codec (independent of framing),
+ * the node engine that accepts, pools and floods envelopes by geth's rules, and transports.
+ *
+ * @packageDocumentation
+ */
+export { type Admission, type AdmissionSettings, admit } from './admission.js';
+export { type Clock, ManualClock, systemClock, type TimerHandle } from './clock.js';
+export {
+  decodeBloomFilterEx,
+  decodeFrame,
+  decodePowRequirement,
+  decodeStatus,
+  encodeBloomFilterEx,
+  encodeFrame,
+  encodePowRequirement,
+  encodeStatus,
+  type ProtocolMessage,
+  type Status,
+} from './codec.js';
+export {
+  type EngineEvents,
+  type EngineOptions,
+  GossipEngine,
+  type P2PRequestHandler,
+  type PeerHandle,
+  type PeerInfo,
+  type PeerLink,
+  type PeerStats,
+} from './engine.js';
+export { GossipError, type GossipErrorCode } from './errors.js';
+export { type Logger, type Metrics, noMetrics, silentLogger } from './observability.js';
+export {
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_MINIMUM_POW,
+  DEFAULT_SYNC_ALLOWANCE,
+  EXPIRATION_CYCLE_MS,
+  MAX_MESSAGE_SIZE,
+  MessageCode,
+  NUMBER_OF_MESSAGE_CODES,
+  PROTOCOL_VERSION,
+  TRANSMISSION_CYCLE_MS,
+} from './protocol.js';
+export { type ReplayResult, type ReplayScript, replayExchange } from './replay.js';
+export type { AcceptedEnvelope, SubscribeOptions, Subscription } from './subscription.js';
