@@ -6,6 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CryptoBackend, defaultBackend } from '@hush/crypto';
+import { wireClock } from './checks/gossip.js';
 import { createHandlers } from './checks/index.js';
 import type { VectorCase } from './checks/types.js';
 import type { ReportLine } from './report.js';
@@ -34,13 +35,19 @@ export async function runVectors(
   onLine: (line: ReportLine) => void = () => {},
   backend: CryptoBackend = defaultBackend,
 ): Promise<ReportLine[]> {
-  const handlers = createHandlers(backend);
   const lines: ReportLine[] = [];
   const emit = (line: ReportLine) => {
     lines.push(line);
     onLine(line);
   };
   const files = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
+  let wireNow = 0;
+  try {
+    wireNow = wireClock(JSON.parse(await readFile(join(dir, 'wire.json'), 'utf8')).cases ?? []);
+  } catch {
+    // No (readable) wire.json: nothing needs its clock.
+  }
+  const handlers = createHandlers(backend, wireNow);
   for (const file of files) {
     let cases: VectorCase[];
     try {
