@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+export { webSocketTransport } from '#websocket';
 export { type Admission, type AdmissionSettings, admit } from './admission.js';
 export { type Clock, ManualClock, systemClock, type TimerHandle } from './clock.js';
 export {
@@ -29,6 +31,13 @@ export {
   type PeerStats,
 } from './engine.js';
 export { GossipError, type GossipErrorCode } from './errors.js';
+export {
+  createGossipNode,
+  GossipNode,
+  type GossipNodeEvents,
+  type GossipNodeOptions,
+  type NodePeerStats,
+} from './node.js';
 export { type Logger, type Metrics, noMetrics, silentLogger } from './observability.js';
 export {
   DEFAULT_MAX_MESSAGE_SIZE,
@@ -43,3 +52,18 @@ export {
 } from './protocol.js';
 export { type ReplayResult, type ReplayScript, replayExchange } from './replay.js';
 export type { AcceptedEnvelope, SubscribeOptions, Subscription } from './subscription.js';
+export { MemoryNetwork } from './transport/memory.js';
+export {
+  type RawChannel,
+  type SecureOptions,
+  secureChannel,
+} from './transport/secure-connection.js';
+export {
+  type CloseReason,
+  type Connection,
+  type ConnectionLimits,
+  type Transport,
+  TransportError,
+  type TransportErrorCode,
+} from './transport/transport.js';
+export type { WebSocketTransportOptions } from './transport/websocket-options.js';

@@ -1,0 +1,293 @@
+/**
+ * The gossip node (specs/whisper-v6 SPEC §7.7): the engine on a transport, with the peer
+ * management operators expect: bootstrap peers, a peer limit, reconnection with jittered
+ * exponential backoff, a ban after a protocol error, trusted peers, and per-peer stats.
+ */
+import { type CryptoBackend, defaultBackend } from '@hush/crypto';
+import type { Envelope } from '@hush/envelope';
+import type { TimerHandle } from './clock.js';
+import { decodeFrame, encodeFrame } from './codec.js';
+import { type EngineOptions, GossipEngine, type PeerStats } from './engine.js';
+import type { GossipError } from './errors.js';
+import { Emitter } from './events.js';
+import type { SubscribeOptions, Subscription } from './subscription.js';
+import type { CloseReason, Connection, Transport } from './transport/transport.js';
+
+const toHex = (bytes: Uint8Array) =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** Settings of a node. */
+export interface GossipNodeOptions extends EngineOptions {
+  /** 32-byte secp256k1 node key: the identity proven to peers. */
+  readonly key: Uint8Array;
+  readonly transport: Transport;
+  /** Addresses dialed at start and redialed when the connection drops. */
+  readonly bootstrap?: readonly string[];
+  /** Connections kept at most, both directions (default 25). */
+  readonly maxPeers?: number;
+  /** Public keys (65 bytes, or hex) of peers allowed to send p2p messages. */
+  readonly trustedPeers?: readonly (Uint8Array | string)[];
+  /** How long a peer that broke the protocol is refused (default 10 min). */
+  readonly banMs?: number;
+  /** Reconnection backoff (default 1 s doubling to 60 s, with jitter). */
+  readonly reconnect?: { readonly minMs?: number; readonly maxMs?: number };
+  /** Random source in [0, 1) for the jitter (default Math.random), for reproducible simulations. */
+  readonly random?: () => number;
+  readonly backend?: CryptoBackend;
+}
+
+/** A peer as the node reports it. */
+export interface NodePeerStats extends PeerStats {
+  readonly address: string;
+  readonly outbound: boolean;
+  /** Useful envelopes delivered, less a tenth of the useless ones. */
+  readonly score: number;
+}
+
+/** Node events. */
+export interface GossipNodeEvents extends Record<string, unknown> {
+  'peer:connected': { id: string; address: string; outbound: boolean };
+  'peer:disconnected': {
+    id: string;
+    reason: CloseReason | 'protocol-error';
+    detail: string | undefined;
+  };
+  'peer:banned': { id: string; until: number; reason: string };
+}
+
+interface DialTarget {
+  attempt: number;
+  timer: TimerHandle | undefined;
+  connected: boolean;
+}
+
+/** A running gossip node. */
+export class GossipNode extends Emitter<GossipNodeEvents> {
+  readonly engine: GossipEngine;
+  /** This node's 65-byte public key, as hex. */
+  readonly id: string;
+  private readonly options: GossipNodeOptions;
+  private readonly connections = new Map<string, Connection>();
+  private readonly trusted = new Set<string>();
+  private readonly bans = new Map<string, number>();
+  private readonly targets = new Map<string, DialTarget>();
+  private running = false;
+
+  constructor(options: GossipNodeOptions) {
+    super();
+    if (!(options.key instanceof Uint8Array) || options.key.length !== 32) {
+      throw new TypeError('key must be a 32-byte private key');
+    }
+    const backend = options.backend ?? defaultBackend;
+    if (!backend.isValidPrivateKey(options.key))
+      throw new RangeError('key is not a valid secp256k1 private key');
+    this.options = options;
+    this.id = toHex(backend.publicKeyCreate(options.key));
+    this.engine = new GossipEngine(options);
+    for (const key of options.trustedPeers ?? []) this.markTrusted(key);
+    this.engine.on('peer:closed', ({ id, error }) => {
+      if (error) this.ban(id, `${error.code}: ${error.message}`);
+    });
+  }
+
+  private get clock() {
+    return this.engine.clock;
+  }
+
+  /** Starts the engine, listens where the transport can, and dials the bootstrap peers. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.engine.start();
+    try {
+      await this.options.transport.listen((connection) => this.accept(connection));
+    } catch (error) {
+      if (
+        (error as { code?: string }).code !== 'listen-failed' ||
+        this.options.transport.addresses.length > 0
+      )
+        throw error;
+      // Browsers cannot listen; they only dial.
+    }
+    for (const address of this.options.bootstrap ?? []) this.connect(address);
+  }
+
+  /** Closes every connection, stops listening and redialing, and stops the engine. */
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const target of this.targets.values())
+      if (target.timer) this.clock.clearTimeout(target.timer);
+    this.targets.clear();
+    this.engine.stop();
+    await this.options.transport.close();
+  }
+
+  /** Addresses others can dial. */
+  get addresses(): readonly string[] {
+    return this.options.transport.addresses;
+  }
+
+  /** Dials `address` now and keeps redialing it when the connection drops, until stopped. */
+  connect(address: string): void {
+    if (!this.targets.has(address))
+      this.targets.set(address, { attempt: 0, timer: undefined, connected: false });
+    this.dial(address);
+  }
+
+  private dial(address: string): void {
+    const target = this.targets.get(address);
+    if (!this.running || !target || target.connected) return;
+    target.timer = undefined;
+    this.options.transport.dial(address).then(
+      (connection) => {
+        if (!this.accept(connection, address)) this.scheduleRedial(address);
+      },
+      () => this.scheduleRedial(address),
+    );
+  }
+
+  private scheduleRedial(address: string): void {
+    const target = this.targets.get(address);
+    if (!this.running || !target || target.timer) return;
+    target.connected = false;
+    const min = this.options.reconnect?.minMs ?? 1000;
+    const max = this.options.reconnect?.maxMs ?? 60_000;
+    const base = Math.min(max, min * 2 ** target.attempt);
+    const delay = base * (0.5 + (this.options.random ?? Math.random)() / 2);
+    target.attempt = Math.min(target.attempt + 1, 30);
+    target.timer = this.clock.setTimeout(() => this.dial(address), delay);
+  }
+
+  /** Takes an authenticated connection; false when refused. */
+  private accept(connection: Connection, dialed?: string): boolean {
+    const id = toHex(connection.remoteKey);
+    const banned = this.bans.get(id);
+    const refuse = (detail: string) => {
+      connection.close('local', detail);
+      return false;
+    };
+    if (!this.running) return refuse('node stopped');
+    if (banned !== undefined && banned > this.clock.now()) return refuse('banned');
+    if (this.connections.has(id)) return refuse('already connected');
+    if (this.connections.size >= (this.options.maxPeers ?? 25)) return refuse('too many peers');
+    this.connections.set(id, connection);
+    const target = dialed ? this.targets.get(dialed) : undefined;
+    if (target) {
+      target.connected = true;
+      target.attempt = 0;
+    }
+    const handle = this.engine.attach(
+      { id, trusted: this.trusted.has(id) },
+      {
+        send: (message) => connection.send(encodeFrame(message)),
+        close: (error?: GossipError) => connection.close(error ? 'error' : 'local', error?.message),
+      },
+    );
+    let protocolError: string | undefined;
+    connection.onFrame((frame) => {
+      let message: ReturnType<typeof decodeFrame>;
+      try {
+        message = decodeFrame(frame);
+      } catch (error) {
+        protocolError = (error as Error).message;
+        this.ban(id, `bad-frame: ${protocolError}`);
+        connection.close('error', protocolError);
+        return;
+      }
+      handle.receive(message);
+    });
+    connection.onClose((reason, detail) => {
+      this.connections.delete(id);
+      handle.disconnected();
+      if (reason === 'rate-limit' || reason === 'frame-too-large') this.ban(id, reason);
+      this.emit('peer:disconnected', {
+        id,
+        reason: reason === 'error' ? 'protocol-error' : reason,
+        detail,
+      });
+      if (dialed && this.targets.has(dialed)) {
+        this.targets.get(dialed)!.connected = false;
+        this.scheduleRedial(dialed);
+      }
+    });
+    this.emit('peer:connected', {
+      id,
+      address: connection.remoteAddress,
+      outbound: connection.outbound,
+    });
+    return true;
+  }
+
+  private ban(id: string, reason: string): void {
+    const until = this.clock.now() + (this.options.banMs ?? 10 * 60_000);
+    this.bans.set(id, until);
+    this.emit('peer:banned', { id, until, reason });
+  }
+
+  /**
+   * Lets a peer send p2p messages (a mailserver, or a mailserver's client).
+   *
+   * @throws TypeError if `publicKey` is neither 65 bytes nor 130 hex digits
+   */
+  markTrusted(publicKey: Uint8Array | string): void {
+    const hex =
+      typeof publicKey === 'string' ? publicKey.replace(/^0x/, '').toLowerCase() : toHex(publicKey);
+    if (!/^[0-9a-f]{130}$/.test(hex))
+      throw new TypeError('publicKey must be a 65-byte key or its hex');
+    this.trusted.add(hex);
+  }
+
+  /** Posts a local envelope; see GossipEngine.post. */
+  post(envelope: Envelope): Uint8Array {
+    return this.engine.post(envelope);
+  }
+
+  /** Subscribes to accepted envelopes; see GossipEngine.subscribe. */
+  subscribe(options?: SubscribeOptions): Subscription {
+    return this.engine.subscribe(options);
+  }
+
+  setMinPow(pow: number): void {
+    this.engine.setMinPow(pow);
+  }
+
+  setBloomFilter(bloom: Uint8Array | null): void {
+    this.engine.setBloomFilter(bloom);
+  }
+
+  setLightClient(light: boolean): void {
+    this.engine.setLightClient(light);
+  }
+
+  /** Peers with their counters and scores, the pool, and the bans in force. */
+  stats(): {
+    id: string;
+    addresses: readonly string[];
+    pool: { envelopes: number; bytes: number };
+    peers: NodePeerStats[];
+    banned: number;
+  } {
+    const now = this.clock.now();
+    const peers = this.engine.peers().map((peer) => {
+      const connection = this.connections.get(peer.id);
+      return {
+        ...peer,
+        address: connection?.remoteAddress ?? '',
+        outbound: connection?.outbound ?? false,
+        score: peer.envelopesAccepted - (peer.envelopesReceived - peer.envelopesAccepted) / 10,
+      };
+    });
+    let banned = 0;
+    for (const until of this.bans.values()) if (until > now) banned++;
+    return { id: this.id, addresses: this.addresses, pool: this.engine.poolStats(), peers, banned };
+  }
+}
+
+/**
+ * Creates a gossip node (not yet started).
+ *
+ * @throws TypeError / RangeError for a bad key or setting
+ */
+export function createGossipNode(options: GossipNodeOptions): GossipNode {
+  return new GossipNode(options);
+}

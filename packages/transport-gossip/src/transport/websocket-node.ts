@@ -1,0 +1,134 @@
+/**
+ * The WebSocket transport in Node (`ws`): listens and dials. One binary WebSocket message per
+ * frame; the server and client ping every `pingIntervalMs`, and pongs keep the idle timer away.
+ * Node-only path of `#websocket`.
+ */
+import { WebSocket, WebSocketServer } from 'ws';
+import type { RawChannel } from './secure-connection.js';
+import { secureChannel } from './secure-connection.js';
+import { type Connection, resolveLimits, type Transport, TransportError } from './transport.js';
+import type { WebSocketTransportOptions } from './websocket-options.js';
+
+function wrap(socket: WebSocket, remoteAddress: string, pingIntervalMs: number): RawChannel {
+  const ping = setInterval(() => {
+    if (socket.readyState === WebSocket.OPEN) socket.ping();
+  }, pingIntervalMs);
+  ping.unref();
+  socket.on('close', () => clearInterval(ping));
+  socket.on('error', () => {
+    // 'close' follows every error; that is where the connection ends.
+  });
+  // Listen at once: the peer's first message can arrive in the same read as the upgrade, before
+  // anyone has asked for messages.
+  let deliver: ((message: Uint8Array) => void) | undefined;
+  const early: Uint8Array[] = [];
+  socket.on('message', (data, isBinary) => {
+    if (!isBinary) {
+      socket.close(1003, 'binary frames only');
+      return;
+    }
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const message = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (deliver) deliver(message);
+    else early.push(message);
+  });
+  return {
+    remoteAddress,
+    send(message) {
+      if (socket.readyState === WebSocket.OPEN) socket.send(message, { binary: true });
+    },
+    bufferedAmount: () => socket.bufferedAmount,
+    onMessage(handler) {
+      deliver = handler;
+      for (const message of early.splice(0)) handler(message);
+    },
+    onClose(handler) {
+      socket.on('close', (code, reason) =>
+        handler(`${code}${reason.length ? ` ${reason.toString()}` : ''}`),
+      );
+    },
+    onActivity(handler) {
+      socket.on('pong', handler);
+    },
+    close() {
+      if (socket.readyState === WebSocket.CLOSED) return;
+      socket.close(1000);
+      setTimeout(() => socket.terminate(), 2000).unref();
+    },
+  };
+}
+
+/**
+ * A WebSocket transport that listens (when `listen` is called) on `host:port` and dials
+ * `ws://` addresses.
+ */
+export function webSocketTransport(options: WebSocketTransportOptions): Transport {
+  const limits = resolveLimits(options.limits);
+  const pingIntervalMs = options.pingIntervalMs ?? 20_000;
+  const maxPayload = limits.maxFrameBytes + 64;
+  const open = new Set<Connection>();
+  let server: WebSocketServer | undefined;
+  let addresses: string[] = [];
+  let closed = false;
+  const track = (connection: Connection) => {
+    open.add(connection);
+    connection.onClose(() => open.delete(connection));
+    return connection;
+  };
+  return {
+    get addresses() {
+      return addresses;
+    },
+    async listen(onConnection) {
+      const host = options.host ?? '127.0.0.1';
+      const wss = new WebSocketServer({
+        host,
+        port: options.port ?? 0,
+        maxPayload,
+        perMessageDeflate: false,
+      });
+      await new Promise<void>((resolve, reject) => {
+        wss.once('listening', resolve);
+        wss.once('error', (error) =>
+          reject(new TransportError('listen-failed', `cannot listen on ${host}`, { cause: error })),
+        );
+      });
+      server = wss;
+      const port = (wss.address() as { port: number }).port;
+      addresses = [`ws://${host.includes(':') ? `[${host}]` : host}:${port}`];
+      wss.on('connection', (socket, request) => {
+        if (closed) return socket.terminate();
+        const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
+        secureChannel(wrap(socket, remote, pingIntervalMs), false, options).then(
+          (connection) => onConnection(track(connection)),
+          () => undefined,
+        );
+      });
+    },
+    async dial(address) {
+      if (closed) throw new TransportError('closed', 'transport is closed');
+      const socket = new WebSocket(address, {
+        maxPayload,
+        perMessageDeflate: false,
+        handshakeTimeout: limits.handshakeTimeoutMs,
+      });
+      const raw = wrap(socket, address, pingIntervalMs);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', (error) =>
+          reject(new TransportError('dial-failed', `cannot reach ${address}`, { cause: error })),
+        );
+      });
+      return track(await secureChannel(raw, true, options));
+    },
+    async close() {
+      closed = true;
+      for (const connection of [...open]) connection.close();
+      if (server) {
+        for (const client of server.clients) client.terminate();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+      addresses = [];
+    },
+  };
+}
