@@ -24,6 +24,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@hush/source', ...defaultServerConditions] } },
   test: {
     projects,
+    // Generous: CI machines have two cores; tests wait for events, never for a deadline.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     reporters: ['default', new CountReporter()],
   },
 });

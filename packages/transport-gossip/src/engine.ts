@@ -294,7 +294,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
   setBloomFilter(bloom: Uint8Array | null): void {
     checkBloom(bloom, 'bloom');
     this.bloomTolerance = { value: this.bloom, until: this.clock.now() + toleranceWindow };
-    this.bloom = bloom && bloom.slice();
+    this.bloom = bloom ? bloom.slice() : null;
     this.broadcastSetting({
       code: MessageCode.bloomFilterEx,
       payload: encodeBloomFilterEx(bloom ?? fullBloom()),
@@ -549,7 +549,8 @@ export class GossipEngine extends Emitter<EngineEvents> {
       case MessageCode.status:
         return; // geth ignores a repeated status
       case MessageCode.messages:
-        return this.handleMessages(session, message.payload);
+        this.handleMessages(session, message.payload);
+        return;
       case MessageCode.powRequirement:
         session.powRequirement = decodePowRequirement(message.payload);
         session.pending = new Set(this.pool.values());

@@ -44,7 +44,7 @@ describe.each(implementations)('transport compliance: %s', (_, make) => {
     const accepted: Connection[] = [];
     await a.listen((c) => accepted.push(c));
     const dialed = await b.dial(a.addresses[0]!);
-    await eventually(() => accepted.length === 1, 5000, 'accepted connection');
+    await eventually(() => accepted.length === 1, 20_000, 'accepted connection');
     return { keyA, keyB, server: accepted[0]!, client: dialed };
   }
 
@@ -66,14 +66,14 @@ describe.each(implementations)('transport compliance: %s', (_, make) => {
       client.send(Uint8Array.of(i, 1, 2));
       server.send(Uint8Array.of(i));
     }
-    await eventually(() => atServer.length === 50 && atClient.length === 50, 5000, 'frames');
+    await eventually(() => atServer.length === 50 && atClient.length === 50, 20_000, 'frames');
     expect(atServer).toEqual([...Array(50).keys()]);
     expect(atClient).toEqual([...Array(50).keys()]);
     const reasons: CloseReason[] = [];
     server.onClose((r) => reasons.push(r));
     client.onClose((r) => reasons.push(r));
     client.close();
-    await eventually(() => reasons.length === 2, 5000, 'close on both ends');
+    await eventually(() => reasons.length === 2, 20_000, 'close on both ends');
     expect(reasons.sort()).toEqual(['local', 'remote']);
     expect(client.send(Uint8Array.of(1))).toBe(false);
   });
@@ -87,7 +87,7 @@ describe.each(implementations)('transport compliance: %s', (_, make) => {
     // Bypass the sender's own check to play a hostile peer.
     (client as unknown as { limits: { maxFrameBytes: number } }).limits.maxFrameBytes = 1 << 20;
     client.send(new Uint8Array(5000));
-    await eventually(() => reasons.length === 1, 5000, 'close');
+    await eventually(() => reasons.length === 1, 20_000, 'close');
     expect(['frame-too-large', 'remote']).toContain(reasons[0]);
   });
 
@@ -97,7 +97,7 @@ describe.each(implementations)('transport compliance: %s', (_, make) => {
     server.onFrame(() => {});
     server.onClose((r) => reasons.push(r));
     for (let i = 0; i < 200; i++) client.send(Uint8Array.of(i));
-    await eventually(() => reasons.length === 1, 5000, 'close');
+    await eventually(() => reasons.length === 1, 20_000, 'close');
     expect(reasons[0]).toBe('rate-limit');
   });
 
@@ -117,7 +117,7 @@ describe.each(implementations)('transport compliance: %s', (_, make) => {
       if (!client.send(frame)) congested = true;
     }
     expect(congested).toBe(true);
-    await eventually(() => reasons.length === 1, 5000, 'slow-consumer close');
+    await eventually(() => reasons.length === 1, 20_000, 'slow-consumer close');
     expect(reasons[0]).toBe('slow-consumer');
   });
 

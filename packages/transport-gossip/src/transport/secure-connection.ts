@@ -61,6 +61,7 @@ class SecureConnection implements Connection {
   private closed = false;
   private closeReason: [CloseReason, string | undefined] | undefined;
   private idleTimer: TimerHandle | undefined;
+  private stallTimer: TimerHandle | undefined;
   private readonly bytesLimiter: RateLimiter;
   private readonly framesLimiter: RateLimiter;
 
@@ -111,7 +112,16 @@ class SecureConnection implements Connection {
       return false;
     }
     this.raw.send(frame);
-    return backlog + frame.length <= this.limits.highWaterMark;
+    const flowing = backlog + frame.length <= this.limits.highWaterMark;
+    if (!flowing && !this.stallTimer) {
+      // A peer that reads nothing keeps the backlog up; one that is merely slow drains it.
+      this.stallTimer = this.clock.setTimeout(() => {
+        this.stallTimer = undefined;
+        if (this.raw.bufferedAmount() > this.limits.highWaterMark)
+          this.close('slow-consumer', 'backlog did not drain');
+      }, this.limits.stallTimeoutMs);
+    }
+    return flowing;
   }
 
   onFrame(handler: (frame: Uint8Array) => void): void {
@@ -132,6 +142,7 @@ class SecureConnection implements Connection {
     if (this.closed) return;
     this.closed = true;
     if (this.idleTimer) this.clock.clearTimeout(this.idleTimer);
+    if (this.stallTimer) this.clock.clearTimeout(this.stallTimer);
     this.closeReason = [reason, detail];
     this.closeHandler?.(reason, detail);
   }

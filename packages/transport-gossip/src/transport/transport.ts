@@ -82,6 +82,8 @@ export interface ConnectionLimits {
   readonly highWaterMark?: number;
   /** Backlog at which the peer is dropped as a slow consumer (default 32 MiB). */
   readonly maxBacklog?: number;
+  /** A backlog above the high-water mark for this long drops the peer too (default 30 s). */
+  readonly stallTimeoutMs?: number;
   /** Inbound bytes per second allowed on average (default 8 MiB/s), with a burst of 4 s. */
   readonly maxBytesPerSecond?: number;
   /** Inbound frames per second allowed on average (default 500), with a burst of 4 s. */
@@ -96,6 +98,7 @@ export function resolveLimits(limits: ConnectionLimits = {}): Required<Connectio
     idleTimeoutMs: limits.idleTimeoutMs ?? 120_000,
     highWaterMark: limits.highWaterMark ?? 4 * 1024 * 1024,
     maxBacklog: limits.maxBacklog ?? 32 * 1024 * 1024,
+    stallTimeoutMs: limits.stallTimeoutMs ?? 30_000,
     maxBytesPerSecond: limits.maxBytesPerSecond ?? 8 * 1024 * 1024,
     maxFramesPerSecond: limits.maxFramesPerSecond ?? 500,
   };
