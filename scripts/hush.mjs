@@ -93,10 +93,13 @@ switch (task) {
     install();
     process.exit(tsx('scripts/bench.ts', rest));
     break;
+  case 'sim':
+    process.exit(tsx('packages/transport-gossip/sim/cli.ts', rest));
+    break;
   case 'conformance':
     process.exit(tsx('packages/conformance/src/cli.ts', rest));
     break;
   default:
-    console.error('usage: node scripts/hush.mjs start|test|bench|conformance [args]');
+    console.error('usage: node scripts/hush.mjs start|test|bench|conformance|sim [args]');
     process.exit(2);
 }

@@ -82,7 +82,10 @@ export interface PeerStats {
   readonly powRequirement: number;
   readonly fullNode: boolean;
   readonly envelopesReceived: number;
+  /** New envelopes it delivered. */
   readonly envelopesAccepted: number;
+  /** Envelopes it delivered that the node already had. */
+  readonly envelopesDuplicate: number;
   readonly envelopesSent: number;
   readonly bytesReceived: number;
   readonly bytesSent: number;
@@ -130,6 +133,7 @@ class PeerSession {
   pending = new Set<PoolEntry>();
   envelopesReceived = 0;
   envelopesAccepted = 0;
+  envelopesDuplicate = 0;
   envelopesSent = 0;
   bytesReceived = 0;
   bytesSent = 0;
@@ -162,6 +166,7 @@ class PeerSession {
       fullNode: this.bloom === null,
       envelopesReceived: this.envelopesReceived,
       envelopesAccepted: this.envelopesAccepted,
+      envelopesDuplicate: this.envelopesDuplicate,
       envelopesSent: this.envelopesSent,
       bytesReceived: this.bytesReceived,
       bytesSent: this.bytesSent,
@@ -366,7 +371,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     envelope: Envelope,
     from: PeerSession | undefined,
     p2p: boolean,
-  ): { hash: Uint8Array; cached: boolean } | { error: GossipError } {
+  ): { hash: Uint8Array; cached: boolean; fresh: boolean } | { error: GossipError } {
     const facts = envelopeHashAndPow(envelope);
     const verdict = admit(envelope, facts.pow, this.admissionSettings(), this.nowSeconds());
     if (verdict.verdict === 'reject') {
@@ -375,20 +380,20 @@ export class GossipEngine extends Emitter<EngineEvents> {
     }
     if (verdict.verdict === 'drop') {
       this.metrics.count('hush_envelopes_dropped_total', 1, { reason: verdict.reason });
-      if (from) return { hash: facts.hash, cached: false };
+      if (from) return { hash: facts.hash, cached: false, fresh: false };
       return { error: new GossipError('expired', 'expired envelope not added') };
     }
     const key = hashKey(facts.hash);
     const existing = this.pool.get(key);
     if (existing) {
       if (from) existing.knownBy.add(from.index);
-      return { hash: facts.hash, cached: true };
+      return { hash: facts.hash, cached: true, fresh: false };
     }
     const encoded = encodeEnvelope(envelope);
     if (this.pool.totalBytes + encoded.length > this.maxPoolBytes) {
       this.metrics.count('hush_envelopes_dropped_total', 1, { reason: 'pool-full' });
       this.logger.warn({ pool: this.pool.totalBytes }, 'envelope pool full, envelope dropped');
-      return { hash: facts.hash, cached: false };
+      return { hash: facts.hash, cached: false, fresh: false };
     }
     const entry: PoolEntry = {
       envelope,
@@ -408,7 +413,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
         if (session.ready && session !== from) session.pending.add(entry);
     }
     this.deliver({ envelope, hash: facts.hash, pow: verdict.pow, p2p, from: from?.info.id });
-    return { hash: facts.hash, cached: true };
+    return { hash: facts.hash, cached: true, fresh: true };
   }
 
   private deliver(accepted: AcceptedEnvelope): void {
@@ -582,7 +587,8 @@ export class GossipEngine extends Emitter<EngineEvents> {
       session.envelopesReceived++;
       const result = this.ingest(envelope, session, this.lightClient);
       if ('error' in result) trouble ??= result.error;
-      else if (result.cached) session.envelopesAccepted++;
+      else if (result.fresh) session.envelopesAccepted++;
+      else if (result.cached) session.envelopesDuplicate++;
     }
     if (trouble)
       throw new GossipError('invalid-envelope', `invalid envelope: ${trouble.message}`, {

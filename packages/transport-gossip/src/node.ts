@@ -40,7 +40,7 @@ export interface GossipNodeOptions extends EngineOptions {
 export interface NodePeerStats extends PeerStats {
   readonly address: string;
   readonly outbound: boolean;
-  /** Useful envelopes delivered, less a tenth of the useless ones. */
+  /** New envelopes delivered, less a tenth of the duplicates and refused ones. */
   readonly score: number;
 }
 
