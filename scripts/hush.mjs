@@ -69,11 +69,15 @@ function ensureChromium() {
 }
 
 /** Runs a TypeScript entry point from source. */
-function tsx(entry, args) {
+function tsx(entry, args, nodeFlags = []) {
   // INIT_CWD keeps the caller's directory for relative paths, as pnpm sets it for scripts.
-  return run(process.execPath, ['--conditions=@hush/source', '--import', 'tsx', entry, ...args], {
-    INIT_CWD: process.env.INIT_CWD ?? process.cwd(),
-  });
+  return run(
+    process.execPath,
+    [...nodeFlags, '--conditions=@hush/source', '--import', 'tsx', entry, ...args],
+    {
+      INIT_CWD: process.env.INIT_CWD ?? process.cwd(),
+    },
+  );
 }
 
 const [task, ...given] = process.argv.slice(2);
@@ -91,7 +95,7 @@ switch (task) {
     break;
   case 'bench':
     install();
-    process.exit(tsx('scripts/bench.ts', rest));
+    process.exit(tsx('scripts/bench.ts', rest, ['--expose-gc']));
     break;
   case 'sim':
     process.exit(tsx('packages/transport-gossip/sim/cli.ts', rest));

@@ -6,7 +6,15 @@
 import { BLOOM_FILTER_SIZE } from '@hush/bloom';
 import { GossipError } from './errors.js';
 import { PROTOCOL_VERSION } from './protocol.js';
-import { encodeBytes, encodeList, encodeUint, RlpReadError, RlpStream } from './rlp-stream.js';
+import {
+  encodeBytes,
+  encodeList,
+  encodeUint,
+  headerLength,
+  RlpReadError,
+  RlpStream,
+  writeHeader,
+} from './rlp-stream.js';
 
 /** What a peer announces when it connects. */
 export interface Status {
@@ -165,9 +173,20 @@ export interface ProtocolMessage {
   readonly payload: Uint8Array;
 }
 
-/** A transport frame: RLP [code, payload as a byte string]. */
+/** A transport frame: RLP [code, payload as a byte string], written in one allocation. */
 export function encodeFrame(message: ProtocolMessage): Uint8Array {
-  return encodeList([encodeUint(message.code), encodeBytes(message.payload)]);
+  const code = encodeUint(message.code);
+  const { payload } = message;
+  const lone = payload.length === 1 && payload[0]! < 0x80;
+  const payloadHead = lone ? 0 : headerLength(payload.length);
+  const body = code.length + payloadHead + payload.length;
+  const out = new Uint8Array(headerLength(body) + body);
+  let at = writeHeader(out, 0, body, 0xc0);
+  out.set(code, at);
+  at += code.length;
+  if (!lone) at = writeHeader(out, at, payload.length, 0x80);
+  out.set(payload, at);
+  return out;
 }
 
 /**

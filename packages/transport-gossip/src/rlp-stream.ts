@@ -145,11 +145,35 @@ export function encodeUint(value: bigint | number): Uint8Array {
   return Uint8Array.of(0x80 + digits.length, ...digits);
 }
 
+/** Bytes of the header of an item with `length` bytes of content. */
+export function headerLength(length: number): number {
+  if (length < 56) return 1;
+  let n = 1;
+  for (let v = length; v >= 256; v = Math.floor(v / 256)) n++;
+  return 1 + n;
+}
+
+/** Writes a string (0x80) or list (0xc0) header at `at`; returns the position after it. */
+export function writeHeader(
+  out: Uint8Array,
+  at: number,
+  length: number,
+  offset: 0x80 | 0xc0,
+): number {
+  const size = headerLength(length);
+  if (size === 1) {
+    out[at] = offset + length;
+    return at + 1;
+  }
+  out[at] = offset + 55 + size - 1;
+  for (let i = size - 1, v = length; i >= 1; i--, v = Math.floor(v / 256)) out[at + i] = v % 256;
+  return at + size;
+}
+
 function header(length: number, offset: 0x80 | 0xc0): Uint8Array {
-  if (length < 56) return Uint8Array.of(offset + length);
-  const digits: number[] = [];
-  for (let v = length; v > 0; v = Math.floor(v / 256)) digits.unshift(v % 256);
-  return Uint8Array.of(offset + 55 + digits.length, ...digits);
+  const out = new Uint8Array(headerLength(length));
+  writeHeader(out, 0, length, offset);
+  return out;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
