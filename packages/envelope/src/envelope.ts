@@ -218,14 +218,19 @@ export function envelopePowWork(envelope: Envelope): PowWork {
  * envelope's encodings share their Keccak permutations where the engine has WebAssembly SIMD.
  *
  * @param diff - added to ttl in uint32, for envelopes from the future (node rules)
+ * @param encoded - the envelope's canonical encoding, when at hand (saves encoding it again)
  * @throws TypeError / RangeError naming a bad field
  */
 export function envelopeHashAndPow(
   envelope: Envelope,
   diff = 0,
+  encoded?: Uint8Array,
 ): { hash: Uint8Array; pow: number } {
   assertEnvelope(envelope);
-  const [hash, prefix] = keccak256Pair(encodeParts(envelope, true), encodeParts(envelope, false));
+  const [hash, prefix] = keccak256Pair(
+    encoded ? [encoded] : encodeParts(envelope, true),
+    encodeParts(envelope, false),
+  );
   const pow = powOf(
     { prefix, size: envelopeSize(envelope), ttl: envelope.ttl },
     envelope.nonce,
@@ -351,6 +356,26 @@ export function encodeMessagesPacket(envelopes: readonly Envelope[]): Uint8Array
  * @throws TypeError if `bytes` is not a Uint8Array
  */
 export function decodeMessagesPacket(bytes: Uint8Array): Envelope[] {
+  return decodePacket(bytes, false).map((item) => item.envelope);
+}
+
+/**
+ * As `decodeMessagesPacket`, with each envelope's canonical encoding (a copy of its bytes in
+ * the packet), so that a node can pool and forward it without encoding it again.
+ *
+ * @throws EnvelopeDecodeError with `code`, and `index` of the offending envelope
+ * @throws TypeError if `bytes` is not a Uint8Array
+ */
+export function decodeMessagesPacketItems(
+  bytes: Uint8Array,
+): { envelope: Envelope; encoded: Uint8Array }[] {
+  return decodePacket(bytes, true) as { envelope: Envelope; encoded: Uint8Array }[];
+}
+
+function decodePacket(
+  bytes: Uint8Array,
+  withEncoding: boolean,
+): { envelope: Envelope; encoded?: Uint8Array }[] {
   assertInput(bytes, 'bytes');
   if (bytes.length === 0) throw new EnvelopeDecodeError('empty', 'no input');
   readHeader(bytes, 0, bytes.length, scratch);
@@ -358,23 +383,21 @@ export function decodeMessagesPacket(bytes: Uint8Array): Envelope[] {
     throw new EnvelopeDecodeError('not-a-list', 'messages packet is not a list');
   }
   const end = scratch.end;
-  const envelopes: Envelope[] = [];
+  const items: { envelope: Envelope; encoded?: Uint8Array }[] = [];
   for (let at = scratch.start; at < end; at = scratch.end) {
     try {
-      envelopes.push(decodeEnvelopeAt(bytes, at, end));
+      const envelope = decodeEnvelopeAt(bytes, at, end);
+      items.push(
+        withEncoding ? { envelope, encoded: copyBytes(bytes, at, scratch.end) } : { envelope },
+      );
     } catch (error) {
       if (error instanceof EnvelopeDecodeError) {
-        const details = error.field
-          ? { field: error.field, index: envelopes.length }
-          : { index: envelopes.length };
-        throw new EnvelopeDecodeError(
-          error.code,
-          `envelope ${envelopes.length}: ${error.message}`,
-          details,
-        );
+        const index = items.length;
+        const details = error.field ? { field: error.field, index } : { index };
+        throw new EnvelopeDecodeError(error.code, `envelope ${index}: ${error.message}`, details);
       }
       throw error;
     }
   }
-  return envelopes;
+  return items;
 }

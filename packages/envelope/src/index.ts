@@ -10,6 +10,7 @@ export {
   createEnvelope,
   decodeEnvelope,
   decodeMessagesPacket,
+  decodeMessagesPacketItems,
   ENVELOPE_HEADER_LENGTH,
   type Envelope,
   encodeEnvelope,

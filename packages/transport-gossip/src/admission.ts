@@ -30,13 +30,15 @@ export type Admission =
 
 /**
  * Applies the admission rules at `now` (unix seconds). `pow` is the envelope's PoW (computed
- * on arrival); it is recomputed for envelopes from the future, as geth does.
+ * on arrival); it is recomputed for envelopes from the future, as geth does. `bloom` is the
+ * envelope's topic bloom, when the caller has it.
  */
 export function admit(
   envelope: Envelope,
   pow: number,
   settings: AdmissionSettings,
   now: number,
+  bloom: Uint8Array = envelopeBloom(envelope),
 ): Admission {
   const sent = (envelope.expiry - envelope.ttl) >>> 0;
   let effectivePow = pow;
@@ -63,7 +65,6 @@ export function admit(
       message: `envelope with low PoW received: PoW=${effectivePow}`,
     };
   }
-  const bloom = envelopeBloom(envelope);
   if (
     !bloomFilterMatch(settings.bloom, bloom) &&
     !bloomFilterMatch(settings.bloomTolerance, bloom)

@@ -4,13 +4,12 @@
  * wants (its PoW requirement and bloom filter), and drops a peer at its first protocol
  * violation. It knows nothing of sockets: transports attach peers through `PeerLink`.
  */
-import { BLOOM_FILTER_SIZE, bloomFilterMatch, fullBloom } from '@hush/bloom';
+import { BLOOM_FILTER_SIZE, bloomFilterMatch, fullBloom, topicToBloom } from '@hush/bloom';
 import {
   decodeEnvelope,
-  decodeMessagesPacket,
+  decodeMessagesPacketItems,
   type Envelope,
   encodeEnvelope,
-  envelopeBloom,
   envelopeHashAndPow,
 } from '@hush/envelope';
 import { type AdmissionSettings, admit } from './admission.js';
@@ -27,7 +26,7 @@ import {
 import { GossipError } from './errors.js';
 import { Emitter } from './events.js';
 import { type Logger, type Metrics, noMetrics, silentLogger } from './observability.js';
-import { EnvelopePool, hashKey, type PoolEntry } from './pool.js';
+import { EnvelopePool, type PoolEntry } from './pool.js';
 import {
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MINIMUM_POW,
@@ -358,7 +357,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
 
   /** A pooled envelope and the PoW it was admitted with, by hash. */
   lookup(hash: Uint8Array): { envelope: Envelope; pow: number } | undefined {
-    const entry = this.pool.get(hashKey(hash));
+    const entry = this.pool.get(hash);
     return entry && { envelope: entry.envelope, pow: entry.pow };
   }
 
@@ -367,13 +366,28 @@ export class GossipEngine extends Emitter<EngineEvents> {
     return [...this.pool.values()].map((e) => e.envelope);
   }
 
+  private readonly topicBlooms = new Map<number, Uint8Array>();
+
+  /** Blooms by topic: most envelopes share a few topics; the cache is bounded. */
+  private bloomOf(topic: Uint8Array): Uint8Array {
+    const key = ((topic[0]! << 24) | (topic[1]! << 16) | (topic[2]! << 8) | topic[3]!) >>> 0;
+    const cached = this.topicBlooms.get(key);
+    if (cached) return cached;
+    if (this.topicBlooms.size >= 4096) this.topicBlooms.clear();
+    const bloom = topicToBloom(topic);
+    this.topicBlooms.set(key, bloom);
+    return bloom;
+  }
+
   private ingest(
     envelope: Envelope,
     from: PeerSession | undefined,
     p2p: boolean,
+    encodedInPacket?: Uint8Array,
   ): { hash: Uint8Array; cached: boolean; fresh: boolean } | { error: GossipError } {
-    const facts = envelopeHashAndPow(envelope);
-    const verdict = admit(envelope, facts.pow, this.admissionSettings(), this.nowSeconds());
+    const facts = envelopeHashAndPow(envelope, 0, encodedInPacket);
+    const bloom = this.bloomOf(envelope.topic);
+    const verdict = admit(envelope, facts.pow, this.admissionSettings(), this.nowSeconds(), bloom);
     if (verdict.verdict === 'reject') {
       this.metrics.count('hush_envelopes_dropped_total', 1, { reason: verdict.code });
       return { error: new GossipError(verdict.code, verdict.message) };
@@ -383,13 +397,12 @@ export class GossipEngine extends Emitter<EngineEvents> {
       if (from) return { hash: facts.hash, cached: false, fresh: false };
       return { error: new GossipError('expired', 'expired envelope not added') };
     }
-    const key = hashKey(facts.hash);
-    const existing = this.pool.get(key);
+    const existing = this.pool.get(facts.hash);
     if (existing) {
       if (from) existing.knownBy.add(from.index);
       return { hash: facts.hash, cached: true, fresh: false };
     }
-    const encoded = encodeEnvelope(envelope);
+    const encoded = encodedInPacket ?? encodeEnvelope(envelope);
     if (this.pool.totalBytes + encoded.length > this.maxPoolBytes) {
       this.metrics.count('hush_envelopes_dropped_total', 1, { reason: 'pool-full' });
       this.logger.warn({ pool: this.pool.totalBytes }, 'envelope pool full, envelope dropped');
@@ -398,10 +411,9 @@ export class GossipEngine extends Emitter<EngineEvents> {
     const entry: PoolEntry = {
       envelope,
       hash: facts.hash,
-      key,
       encoded,
       pow: verdict.pow,
-      bloom: envelopeBloom(envelope),
+      bloom,
       knownBy: new Set(from ? [from.index] : []),
       removed: false,
     };
@@ -576,16 +588,16 @@ export class GossipEngine extends Emitter<EngineEvents> {
   }
 
   private handleMessages(session: PeerSession, payload: Uint8Array): void {
-    let envelopes: Envelope[];
+    let items: { envelope: Envelope; encoded: Uint8Array }[];
     try {
-      envelopes = decodeMessagesPacket(payload);
+      items = decodeMessagesPacketItems(payload);
     } catch (error) {
       throw new GossipError('invalid-envelopes', 'invalid envelopes', { cause: error });
     }
     let trouble: GossipError | undefined;
-    for (const envelope of envelopes) {
+    for (const { envelope, encoded } of items) {
       session.envelopesReceived++;
-      const result = this.ingest(envelope, session, this.lightClient);
+      const result = this.ingest(envelope, session, this.lightClient, encoded);
       if ('error' in result) trouble ??= result.error;
       else if (result.fresh) session.envelopesAccepted++;
       else if (result.cached) session.envelopesDuplicate++;

@@ -9,8 +9,6 @@ import type { Envelope } from '@hush/envelope';
 export interface PoolEntry {
   readonly envelope: Envelope;
   readonly hash: Uint8Array;
-  /** The hash as a map key. */
-  readonly key: string;
   /** Canonical RLP, forwarded without re-encoding. */
   readonly encoded: Uint8Array;
   /** PoW at admission (recomputed for envelopes from the future, as geth does). */
@@ -21,19 +19,30 @@ export interface PoolEntry {
   removed: boolean;
 }
 
-/** Binary string key of a 32-byte hash: cheaper to hash and compare than hex. */
-export function hashKey(hash: Uint8Array): string {
-  return String.fromCharCode(...hash);
+/**
+ * 30 bits of a hash, as a map key: small integers hash far faster than strings built from the
+ * bytes (or larger numbers). Keys collide now and then; each bucket is checked against the
+ * full hash.
+ */
+function hashKey(hash: Uint8Array): number {
+  return ((hash[0]! << 22) | (hash[1]! << 14) | (hash[2]! << 6) | (hash[3]! >> 2)) & 0x3fffffff;
+}
+
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Accepted envelopes by hash, indexed by expiry for the sweep. */
 export class EnvelopePool {
-  private readonly entries = new Map<string, PoolEntry>();
+  /** By hash key: one entry, or several when keys collide. */
+  private readonly entries = new Map<number, PoolEntry | PoolEntry[]>();
+  private count = 0;
   private readonly byExpiry = new Map<number, Set<PoolEntry>>();
   private bytes = 0;
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /** Sum of the encoded sizes. */
@@ -41,12 +50,21 @@ export class EnvelopePool {
     return this.bytes;
   }
 
-  get(key: string): PoolEntry | undefined {
-    return this.entries.get(key);
+  get(hash: Uint8Array): PoolEntry | undefined {
+    const found = this.entries.get(hashKey(hash));
+    if (found === undefined) return undefined;
+    if (!Array.isArray(found)) return sameHash(found.hash, hash) ? found : undefined;
+    return found.find((entry) => sameHash(entry.hash, hash));
   }
 
+  /** Adds an entry whose hash is not pooled yet. */
   add(entry: PoolEntry): void {
-    this.entries.set(entry.key, entry);
+    const key = hashKey(entry.hash);
+    const found = this.entries.get(key);
+    if (found === undefined) this.entries.set(key, entry);
+    else if (Array.isArray(found)) found.push(entry);
+    else this.entries.set(key, [found, entry]);
+    this.count++;
     let bucket = this.byExpiry.get(entry.envelope.expiry);
     if (!bucket) {
       bucket = new Set();
@@ -56,8 +74,22 @@ export class EnvelopePool {
     this.bytes += entry.encoded.length;
   }
 
-  values(): IterableIterator<PoolEntry> {
-    return this.entries.values();
+  *values(): IterableIterator<PoolEntry> {
+    for (const found of this.entries.values()) {
+      if (Array.isArray(found)) yield* found;
+      else yield found;
+    }
+  }
+
+  private remove(entry: PoolEntry): void {
+    const key = hashKey(entry.hash);
+    const found = this.entries.get(key);
+    if (found === entry) this.entries.delete(key);
+    else if (Array.isArray(found)) {
+      const rest = found.filter((e) => e !== entry);
+      this.entries.set(key, rest.length === 1 ? rest[0]! : rest);
+    }
+    this.count--;
   }
 
   /** Removes every envelope whose expiry is before `now` (unix seconds); returns how many. */
@@ -67,7 +99,7 @@ export class EnvelopePool {
       if (expiry >= now) continue;
       for (const entry of bucket) {
         entry.removed = true;
-        this.entries.delete(entry.key);
+        this.remove(entry);
         this.bytes -= entry.encoded.length;
         removed++;
       }
@@ -77,9 +109,10 @@ export class EnvelopePool {
   }
 
   clear(): void {
-    for (const entry of this.entries.values()) entry.removed = true;
+    for (const entry of this.values()) entry.removed = true;
     this.entries.clear();
     this.byExpiry.clear();
     this.bytes = 0;
+    this.count = 0;
   }
 }
