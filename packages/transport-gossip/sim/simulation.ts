@@ -178,7 +178,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     node.engine.on('envelope', (accepted) => {
       const key = String.fromCharCode(...accepted.hash);
       let at = arrival.get(key);
-      if (!at) arrival.set(key, (at = new Map()));
+      if (!at) {
+        at = new Map();
+        arrival.set(key, at);
+      }
       if (!at.has(index)) at.set(index, cycle);
     });
   });
