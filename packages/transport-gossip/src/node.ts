@@ -10,6 +10,7 @@ import { decodeFrame, encodeFrame } from './codec.js';
 import { type EngineOptions, GossipEngine, type PeerStats } from './engine.js';
 import type { GossipError } from './errors.js';
 import { Emitter } from './events.js';
+import { silentLogger } from './observability.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
 import type { CloseReason, Connection, Transport } from './transport/transport.js';
 
@@ -221,6 +222,7 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
   private ban(id: string, reason: string): void {
     const until = this.clock.now() + (this.options.banMs ?? 10 * 60_000);
     this.bans.set(id, until);
+    (this.options.logger ?? silentLogger).warn({ peer: id, reason, until }, 'peer banned');
     this.emit('peer:banned', { id, until, reason });
   }
 

@@ -20,6 +20,7 @@ import {
   encodeFrame,
   encodeStatus,
   type GossipNode,
+  type Logger,
   MemoryNetwork,
   MessageCode,
   type RawChannel,
@@ -159,8 +160,11 @@ async function hostile(address: string) {
 }
 
 describe('hostile peers over WebSocket', () => {
-  async function victim() {
-    const server = start((key) => webSocketTransport({ privateKey: key }), { banMs: 60_000 });
+  async function victim(logger?: Logger) {
+    const server = start((key) => webSocketTransport({ privateKey: key }), {
+      banMs: 60_000,
+      ...(logger ? { logger } : {}),
+    });
     await server.start();
     const friend = start((key) => webSocketTransport({ privateKey: key }));
     await friend.start();
@@ -183,8 +187,14 @@ describe('hostile peers over WebSocket', () => {
     return { server, stillServes };
   }
 
-  it('drops and bans a peer that sends garbage frames', async () => {
-    const { server, stillServes } = await victim();
+  it('drops and bans a peer that sends garbage frames, and logs why', async () => {
+    const logged: Record<string, unknown>[] = [];
+    const { server, stillServes } = await victim({
+      debug() {},
+      info() {},
+      warn: (fields) => logged.push(fields),
+      error: (fields) => logged.push(fields),
+    });
     const peer = await hostile(server.addresses[0]!);
     const banned: string[] = [];
     server.on('peer:banned', (e) => banned.push(e.reason));
@@ -193,6 +203,9 @@ describe('hostile peers over WebSocket', () => {
     expect(banned[0]).toMatch(/bad-frame/);
     await stillServes();
     expect(server.stats().banned).toBe(1);
+    expect(logged).toContainEqual(
+      expect.objectContaining({ reason: expect.stringMatching(/bad-frame/) }),
+    );
   });
 
   it('drops a peer whose first message is not a status, and one sending an oversize frame', async () => {
