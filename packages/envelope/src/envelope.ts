@@ -313,15 +313,20 @@ function assertInput(bytes: unknown, name: string): asserts bytes is Uint8Array 
  * Re-encoding the result gives `bytes` back, so its hash is keccak256(bytes).
  *
  * @param bytes - the RLP of one envelope
+ * @param options.allowTrailing - ignore bytes after the envelope, as geth does for the single
+ *   envelope of a p2p message (SPEC §7.3); strict by default
  * @returns the envelope, with its own copies of topic and data
  * @throws EnvelopeDecodeError whose `code` names the rule that failed
  * @throws TypeError if `bytes` is not a Uint8Array
  */
-export function decodeEnvelope(bytes: Uint8Array): Envelope {
+export function decodeEnvelope(
+  bytes: Uint8Array,
+  options: { allowTrailing?: boolean } = {},
+): Envelope {
   assertInput(bytes, 'bytes');
   if (bytes.length === 0) throw new EnvelopeDecodeError('empty', 'no input');
   const envelope = decodeEnvelopeAt(bytes, 0, bytes.length);
-  if (scratch.end !== bytes.length) {
+  if (scratch.end !== bytes.length && !options.allowTrailing) {
     throw new EnvelopeDecodeError('trailing-data', 'bytes after the envelope');
   }
   return envelope;

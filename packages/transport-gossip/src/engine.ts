@@ -53,6 +53,8 @@ export interface PeerLink {
   send(message: ProtocolMessage): boolean | undefined;
   /** Closes the link; `error` is the protocol violation that caused it, if any. */
   close(error?: GossipError): void;
+  /** The largest payload the link carries in one message (default: no limit of its own). */
+  readonly maxPayloadBytes?: number;
 }
 
 /** Who a peer is. */
@@ -332,7 +334,9 @@ export class GossipEngine extends Emitter<EngineEvents> {
   }
 
   private broadcastSetting(message: ProtocolMessage): void {
-    for (const session of this.sessions.values()) if (session.ready) this.send(session, message);
+    // Every peer that was sent our status, ready or not: one still in its handshake would
+    // otherwise keep the old value and be dropped once the tolerance ends.
+    for (const session of this.sessions.values()) this.send(session, message);
   }
 
   // ---- the pool (SPEC §6.1–§6.2) ----
@@ -342,7 +346,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
    *
    * @returns the envelope hash (also when it was already pooled)
    * @throws GossipError with the rule's code ('future', 'expired', 'very-old', 'too-large',
-   *   'low-pow', 'bloom-mismatch')
+   *   'low-pow', 'bloom-mismatch'), or 'pool-full'
    */
   post(envelope: Envelope): Uint8Array {
     const result = this.ingest(envelope, undefined, false);
@@ -406,6 +410,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     if (this.pool.totalBytes + encoded.length > this.maxPoolBytes) {
       this.metrics.count('hush_envelopes_dropped_total', 1, { reason: 'pool-full' });
       this.logger.warn({ pool: this.pool.totalBytes }, 'envelope pool full, envelope dropped');
+      if (!from) return { error: new GossipError('pool-full', 'envelope pool is full') };
       return { hash: facts.hash, cached: false, fresh: false };
     }
     const entry: PoolEntry = {
@@ -415,12 +420,14 @@ export class GossipEngine extends Emitter<EngineEvents> {
       pow: verdict.pow,
       bloom,
       knownBy: new Set(from ? [from.index] : []),
+      local: !from,
       removed: false,
     };
     this.pool.add(entry);
     this.metrics.count('hush_envelopes_accepted_total');
     this.metrics.gauge('hush_pool_envelopes', this.pool.size);
-    if (!this.lightClient) {
+    // Light clients send their own posts but relay nothing they receive.
+    if (!this.lightClient || !from) {
       for (const session of this.sessions.values())
         if (session.ready && session !== from) session.pending.add(entry);
     }
@@ -611,7 +618,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
   private handleDirect(session: PeerSession, payload: Uint8Array): void {
     let envelope: Envelope;
     try {
-      envelope = decodeEnvelope(payload);
+      envelope = decodeEnvelope(payload, { allowTrailing: true });
     } catch (error) {
       throw new GossipError('invalid-direct-message', 'invalid direct message', { cause: error });
     }
@@ -622,7 +629,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
   private handleRequest(session: PeerSession, payload: Uint8Array): void {
     let request: Envelope;
     try {
-      request = decodeEnvelope(payload);
+      request = decodeEnvelope(payload, { allowTrailing: true });
     } catch (error) {
       throw new GossipError('invalid-p2p-request', 'invalid p2p request', { cause: error });
     }
@@ -658,6 +665,11 @@ export class GossipEngine extends Emitter<EngineEvents> {
   transmit(): void {
     for (const session of this.sessions.values()) {
       if (!session.ready || session.pending.size === 0) continue;
+      // Packets stay within our message size (what geth peers accept by default) and what the
+      // link carries.
+      const limit =
+        Math.min(this.maxMessageSize, session.link.maxPayloadBytes ?? Number.POSITIVE_INFINITY) -
+        16;
       let bundle: PoolEntry[] = [];
       let bytes = 0;
       const flush = (): boolean => {
@@ -673,9 +685,19 @@ export class GossipEngine extends Emitter<EngineEvents> {
         return ok;
       };
       for (const entry of session.pending) {
+        if (
+          !session.wants(entry) ||
+          (this.lightClient && !entry.local) ||
+          entry.encoded.length > limit
+        ) {
+          // Not for this peer (a light client relays only its own posts; an envelope too large
+          // for the link can never go).
+          session.pending.delete(entry);
+          continue;
+        }
+        // A congested link keeps the rest for a later cycle.
+        if (bytes + entry.encoded.length > limit && !flush()) break;
         session.pending.delete(entry);
-        if (!session.wants(entry)) continue;
-        if (bytes + entry.encoded.length > this.maxMessageSize - 16 && !flush()) break;
         bundle.push(entry);
         bytes += entry.encoded.length;
       }

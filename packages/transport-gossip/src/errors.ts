@@ -24,6 +24,7 @@ export type GossipErrorCode =
   // admission of one envelope (SPEC §6.1)
   | 'future'
   | 'expired'
+  | 'pool-full'
   | 'very-old'
   | 'too-large'
   | 'low-pow'

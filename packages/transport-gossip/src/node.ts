@@ -182,6 +182,8 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
       {
         send: (message) => connection.send(encodeFrame(message)),
         close: (error?: GossipError) => connection.close(error ? 'error' : 'local', error?.message),
+        // Frame overhead: the list header, the code and the payload's own header.
+        maxPayloadBytes: connection.maxFrameBytes - 16,
       },
     );
     let protocolError: string | undefined;

@@ -16,6 +16,8 @@ export interface PoolEntry {
   readonly bloom: Uint8Array;
   /** Indexes of the peers that have it (sent it to us, or were sent it). */
   readonly knownBy: Set<number>;
+  /** Posted by this node (not received from a peer). */
+  readonly local: boolean;
   removed: boolean;
 }
 

@@ -18,6 +18,7 @@ function entry(hashTail: number, expiry: number): PoolEntry {
     pow: 1,
     bloom: new Uint8Array(64),
     knownBy: new Set(),
+    local: true,
     removed: false,
   };
 }

@@ -65,6 +65,10 @@ class SecureConnection implements Connection {
   private readonly bytesLimiter: RateLimiter;
   private readonly framesLimiter: RateLimiter;
 
+  get maxFrameBytes(): number {
+    return this.limits.maxFrameBytes;
+  }
+
   constructor(
     raw: RawChannel,
     outbound: boolean,
@@ -175,12 +179,15 @@ export function secureChannel(
   return new Promise<Connection>((resolve, reject) => {
     let stage: 'hello' | 'auth' | 'open' = 'hello';
     let remoteNonce: Uint8Array = new Uint8Array(0);
-    const fail = (detail: string) => {
+    const fail = (
+      detail: string,
+      reason: 'handshake-failed' | 'handshake-timeout' = 'handshake-failed',
+    ) => {
       if (stage === 'open') return;
       stage = 'open';
       clock.clearTimeout(timer);
       raw.close();
-      connection.ended('handshake-failed', detail);
+      connection.ended(reason, detail);
       reject(
         new TransportError(
           'handshake-failed',
@@ -188,7 +195,10 @@ export function secureChannel(
         ),
       );
     };
-    const timer = clock.setTimeout(() => fail('timed out'), limits.handshakeTimeoutMs);
+    const timer = clock.setTimeout(
+      () => fail('timed out', 'handshake-timeout'),
+      limits.handshakeTimeoutMs,
+    );
 
     // HELLO goes out before any message is handled: a peer's HELLO may already be waiting, and
     // answering it with AUTH first would put our messages out of order.

@@ -25,6 +25,8 @@ export interface Connection {
   readonly remoteAddress: string;
   /** Whether we dialed (true) or accepted (false) it. */
   readonly outbound: boolean;
+  /** The largest frame `send` accepts. */
+  readonly maxFrameBytes: number;
   /**
    * Sends one frame. Returns false when the connection is congested (the caller should hold
    * back); a connection whose backlog passes its hard limit is closed as a slow consumer.
