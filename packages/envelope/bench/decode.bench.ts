@@ -56,7 +56,7 @@ export async function run(): Promise<void> {
     unit: ' env/s',
     runs: 1,
   });
-  const packet = encodeMessagesPacket(encoded.slice(0, 64).map(decodeEnvelope));
+  const packet = encodeMessagesPacket(encoded.slice(0, 64).map((bytes) => decodeEnvelope(bytes)));
   await measure(
     'messages packet of 64: decode + hash + PoW each',
     () => {
