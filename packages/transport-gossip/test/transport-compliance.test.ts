@@ -72,9 +72,14 @@ describe.each(implementations)('transport compliance: %s', (_, make) => {
     const reasons: CloseReason[] = [];
     server.onClose((r) => reasons.push(r));
     client.onClose((r) => reasons.push(r));
+    let alsoTold = false;
+    client.onClose(() => {
+      alsoTold = true;
+    });
     client.close();
     await eventually(() => reasons.length === 2, 20_000, 'close on both ends');
     expect(reasons.sort()).toEqual(['local', 'remote']);
+    expect(alsoTold).toBe(true); // every close handler is told, not only the last one
     expect(client.send(Uint8Array.of(1))).toBe(false);
   });
 

@@ -4,7 +4,7 @@
  * same authentication and limits as the WebSocket transport.
  */
 import { type RawChannel, type SecureOptions, secureChannel } from './secure-connection.js';
-import { type Connection, type Transport, TransportError } from './transport.js';
+import { ConnectionSet, type Transport, TransportError } from './transport.js';
 
 interface Endpoint {
   messages: ((message: Uint8Array) => void) | undefined;
@@ -72,13 +72,8 @@ export class MemoryNetwork {
   transport(options: SecureOptions & { address?: string }): Transport {
     const address = options.address ?? `memory://${this.nextAddress++}`;
     const network = this;
-    const open = new Set<Connection>();
+    const connections = new ConnectionSet();
     let closed = false;
-    const track = (connection: Connection) => {
-      open.add(connection);
-      connection.onClose(() => open.delete(connection));
-      return connection;
-    };
     return {
       get addresses() {
         return network.listeners.has(address) ? [address] : [];
@@ -88,7 +83,8 @@ export class MemoryNetwork {
           throw new TransportError('listen-failed', `${address} is taken`);
         network.listeners.set(address, (raw) => {
           secureChannel(raw, false, options).then(
-            (connection) => (closed ? connection.close() : onConnection(track(connection))),
+            (connection) =>
+              closed ? connection.close() : onConnection(connections.track(connection)),
             () => undefined,
           );
         });
@@ -99,12 +95,12 @@ export class MemoryNetwork {
         if (!listener) throw new TransportError('dial-failed', `nothing listens at ${target}`);
         const [ours, theirs] = channelPair(address, target);
         listener(theirs, address);
-        return track(await secureChannel(ours, true, options));
+        return connections.track(await secureChannel(ours, true, options));
       },
       async close() {
         closed = true;
         network.listeners.delete(address);
-        for (const connection of [...open]) connection.close();
+        connections.closeAll();
       },
     };
   }

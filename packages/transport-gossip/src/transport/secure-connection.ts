@@ -56,7 +56,7 @@ class SecureConnection implements Connection {
   private readonly limits: Required<ConnectionLimits>;
   private readonly clock: Clock;
   private frameHandler: ((frame: Uint8Array) => void) | undefined;
-  private closeHandler: ((reason: CloseReason, detail?: string) => void) | undefined;
+  private readonly closeHandlers: ((reason: CloseReason, detail?: string) => void)[] = [];
   private readonly early: Uint8Array[] = [];
   private closed = false;
   private closeReason: [CloseReason, string | undefined] | undefined;
@@ -137,8 +137,8 @@ class SecureConnection implements Connection {
   }
 
   onClose(handler: (reason: CloseReason, detail?: string) => void): void {
-    this.closeHandler = handler;
     if (this.closeReason) handler(...this.closeReason);
+    else this.closeHandlers.push(handler);
   }
 
   /** The channel ended (from either side). */
@@ -148,7 +148,7 @@ class SecureConnection implements Connection {
     if (this.idleTimer) this.clock.clearTimeout(this.idleTimer);
     if (this.stallTimer) this.clock.clearTimeout(this.stallTimer);
     this.closeReason = [reason, detail];
-    this.closeHandler?.(reason, detail);
+    for (const handler of this.closeHandlers.splice(0)) handler(reason, detail);
   }
 
   close(reason: CloseReason = 'local', detail?: string): void {

@@ -34,7 +34,7 @@ export interface Connection {
   send(frame: Uint8Array): boolean;
   /** Receives frames; set once, before frames are delivered. */
   onFrame(handler: (frame: Uint8Array) => void): void;
-  /** Told once when the connection ends, locally or remotely. */
+  /** Each handler is told once when the connection ends, locally or remotely. */
   onClose(handler: (reason: CloseReason, detail?: string) => void): void;
   close(reason?: CloseReason, detail?: string): void;
 }
@@ -127,5 +127,21 @@ export class RateLimiter {
     if (this.tokens < amount) return false;
     this.tokens -= amount;
     return true;
+  }
+}
+
+/** The open connections of a transport, so that closing the transport closes them all. */
+export class ConnectionSet {
+  private readonly open = new Set<Connection>();
+
+  /** Remembers `connection` until it closes; returns it. */
+  track(connection: Connection): Connection {
+    this.open.add(connection);
+    connection.onClose(() => this.open.delete(connection));
+    return connection;
+  }
+
+  closeAll(): void {
+    for (const connection of [...this.open]) connection.close();
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { RawChannel } from './secure-connection.js';
 import { secureChannel } from './secure-connection.js';
-import { type Connection, resolveLimits, type Transport, TransportError } from './transport.js';
+import { ConnectionSet, resolveLimits, type Transport, TransportError } from './transport.js';
 import type { WebSocketTransportOptions } from './websocket-options.js';
 
 function wrap(socket: WebSocket, remoteAddress: string): RawChannel {
@@ -45,7 +45,7 @@ function wrap(socket: WebSocket, remoteAddress: string): RawChannel {
 export function webSocketTransport(options: WebSocketTransportOptions): Transport {
   // Browsers see no pings, so a quiet but live connection must not be closed as idle.
   const secure = { ...options, limits: { ...resolveLimits(options.limits), idleTimeoutMs: 0 } };
-  const open = new Set<Connection>();
+  const connections = new ConnectionSet();
   let closed = false;
   return {
     addresses: [],
@@ -67,14 +67,11 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
           },
         );
       });
-      const connection = await secureChannel(raw, true, secure);
-      open.add(connection);
-      connection.onClose(() => open.delete(connection));
-      return connection;
+      return connections.track(await secureChannel(raw, true, secure));
     },
     async close() {
       closed = true;
-      for (const connection of [...open]) connection.close();
+      connections.closeAll();
     },
   };
 }

@@ -6,7 +6,7 @@
 import { WebSocket, WebSocketServer } from 'ws';
 import type { RawChannel } from './secure-connection.js';
 import { secureChannel } from './secure-connection.js';
-import { type Connection, resolveLimits, type Transport, TransportError } from './transport.js';
+import { ConnectionSet, resolveLimits, type Transport, TransportError } from './transport.js';
 import type { WebSocketTransportOptions } from './websocket-options.js';
 
 function wrap(socket: WebSocket, remoteAddress: string, pingIntervalMs: number): RawChannel {
@@ -66,15 +66,10 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
   const limits = resolveLimits(options.limits);
   const pingIntervalMs = options.pingIntervalMs ?? 20_000;
   const maxPayload = limits.maxFrameBytes + 64;
-  const open = new Set<Connection>();
+  const connections = new ConnectionSet();
   let server: WebSocketServer | undefined;
   let addresses: string[] = [];
   let closed = false;
-  const track = (connection: Connection) => {
-    open.add(connection);
-    connection.onClose(() => open.delete(connection));
-    return connection;
-  };
   return {
     get addresses() {
       return addresses;
@@ -100,7 +95,7 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
         if (closed) return socket.terminate();
         const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
         secureChannel(wrap(socket, remote, pingIntervalMs), false, options).then(
-          (connection) => onConnection(track(connection)),
+          (connection) => onConnection(connections.track(connection)),
           () => undefined,
         );
       });
@@ -119,11 +114,11 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
           reject(new TransportError('dial-failed', `cannot reach ${address}`, { cause: error })),
         );
       });
-      return track(await secureChannel(raw, true, options));
+      return connections.track(await secureChannel(raw, true, options));
     },
     async close() {
       closed = true;
-      for (const connection of [...open]) connection.close();
+      connections.closeAll();
       if (server) {
         for (const client of server.clients) client.terminate();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
