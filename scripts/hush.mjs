@@ -86,6 +86,11 @@ const rest = given[0] === '--' ? given.slice(1) : given;
 switch (task) {
   case 'start':
     install();
+    // With no arguments: a node with its defaults (RPC on 127.0.0.1:8545 and :8546, as geth).
+    process.exit(tsx('apps/node/src/main.ts', rest.length > 0 ? rest : ['start']));
+    break;
+  case 'demo':
+    install();
     process.exit(tsx('packages/envelope/examples/seal-demo.ts', rest));
     break;
   case 'test':

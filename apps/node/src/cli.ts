@@ -1,0 +1,113 @@
+/**
+ * `hush`: the reference node's command line.
+ *
+ *   hush start          run a node
+ *   hush keygen         create (or show) the node identity in --data-dir
+ *   hush status         ask a running node (over its JSON-RPC) how it is
+ *   hush config print   print the effective configuration
+ */
+import { parseArgs } from 'node:util';
+import { defaultBackend } from '@hush/crypto';
+import { ConfigError, resolveConfig, SETTINGS, settingsHelp } from './config.js';
+import { createLogger } from './logger.js';
+import { loadNodeKey, startNode } from './node.js';
+
+export const USAGE = `usage: hush <command> [options]
+
+commands:
+  start          run a node: gossip over WebSocket, JSON-RPC (shh_*) over HTTP and WebSocket
+  keygen         create the node identity in --data-dir (or show the existing one)
+  status         ask the running node at --rpc-host:--rpc-port for its state
+  config print   print the effective configuration (flags > HUSH_* environment > --config file > defaults)
+
+options:
+  --config <file>              JSON file of settings (keys as below, camelCase or flag names) [HUSH_CONFIG]
+${settingsHelp()}
+  -h, --help                   show this text`;
+
+function parse(argv: string[]) {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    config: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const s of SETTINGS) options[s.flag] = { type: s.kind === 'boolean' ? 'boolean' : 'string' };
+  return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+}
+
+/** Runs the CLI; resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    process.stderr.write(`hush: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  let config: ReturnType<typeof resolveConfig>;
+  try {
+    config = resolveConfig(values as Record<string, string | boolean | undefined>);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`hush: ${error.message}\n`);
+    return 2;
+  }
+  const command = positionals.join(' ');
+  switch (command) {
+    case 'config print':
+      process.stdout.write(
+        `${JSON.stringify({ ...config, rpcToken: config.rpcToken ? '(set)' : undefined }, null, 2)}\n`,
+      );
+      return 0;
+    case 'keygen': {
+      const key = await loadNodeKey(config.dataDir);
+      process.stdout.write(`${Buffer.from(defaultBackend.publicKeyCreate(key)).toString('hex')}\n`);
+      return 0;
+    }
+    case 'status': {
+      const url = `http://${config.rpcHost.includes(':') ? `[${config.rpcHost}]` : config.rpcHost}:${config.rpcPort}/`;
+      const call = async (method: string) => {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(config.rpcToken ? { authorization: `Bearer ${config.rpcToken}` } : {}),
+          },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
+        });
+        return ((await response.json()) as { result: unknown }).result;
+      };
+      try {
+        const [version, info] = await Promise.all([call('shh_version'), call('shh_info')]);
+        process.stdout.write(
+          `${JSON.stringify({ rpc: url, version, ...(info as object) }, null, 2)}\n`,
+        );
+        return 0;
+      } catch (error) {
+        process.stderr.write(`hush: no node answers at ${url}: ${(error as Error).message}\n`);
+        return 1;
+      }
+    }
+    case 'start': {
+      const logger = createLogger(config.logLevel, config.logFormat);
+      const node = await startNode(config, logger);
+      process.stdout.write(
+        `hush node ${node.id.slice(0, 16)}… running\n  gossip   ${node.gossip.addresses.join(', ')}\n  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await node.stop();
+      return 0;
+    }
+    default:
+      process.stderr.write(`hush: unknown command "${command}"\n${USAGE}\n`);
+      return 2;
+  }
+}

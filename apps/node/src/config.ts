@@ -1,0 +1,242 @@
+/**
+ * The node's configuration: documented defaults, overridden by a JSON config file
+ * (`--config`), then by HUSH_* environment variables, then by flags.
+ */
+import { readFileSync } from 'node:fs';
+
+/** Every setting of the node. */
+export interface NodeConfig {
+  /** Where the node keeps its identity and (with persistKeys) its keys. */
+  dataDir: string;
+  /** Gossip WebSocket listen address, host:port. */
+  listen: string;
+  /** Peers to dial at start (ws:// addresses). */
+  bootstrap: string[];
+  maxPeers: number;
+  minPow: number;
+  maxMessageSize: number;
+  rpcHost: string;
+  rpcPort: number;
+  wsPort: number;
+  /** Bearer token required on RPC (mandatory when rpcHost is not a loopback address). */
+  rpcToken: string | undefined;
+  /** Browser origins allowed on RPC (WebSocket and CORS); requests with no Origin pass. */
+  rpcOrigins: string[];
+  /** Host header values accepted (geth's --rpcvhosts). */
+  rpcVhosts: string[];
+  /** Whether shh_getPrivateKey answers. */
+  allowGetPrivateKey: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  logFormat: 'json' | 'pretty';
+  light: boolean;
+}
+
+/** The documented defaults (README "Configuration"). */
+export const DEFAULT_CONFIG: NodeConfig = {
+  dataDir: '.hush',
+  listen: '127.0.0.1:30303',
+  bootstrap: [],
+  maxPeers: 25,
+  minPow: 0.2,
+  maxMessageSize: 1024 * 1024,
+  rpcHost: '127.0.0.1',
+  rpcPort: 8545,
+  wsPort: 8546,
+  rpcToken: undefined,
+  rpcOrigins: [],
+  rpcVhosts: ['localhost', '127.0.0.1', '::1'],
+  allowGetPrivateKey: true,
+  logLevel: 'info',
+  logFormat: 'json',
+  light: false,
+};
+
+/** A setting's name, its flag and environment variable, and how to read text into it. */
+interface Setting {
+  key: keyof NodeConfig;
+  flag: string;
+  kind: 'string' | 'number' | 'boolean' | 'list';
+  help: string;
+}
+
+/** The settings an operator can give, in --help order. */
+export const SETTINGS: readonly Setting[] = [
+  {
+    key: 'dataDir',
+    flag: 'data-dir',
+    kind: 'string',
+    help: 'directory for the node identity and keys',
+  },
+  {
+    key: 'listen',
+    flag: 'listen',
+    kind: 'string',
+    help: 'gossip WebSocket listen address host:port',
+  },
+  {
+    key: 'bootstrap',
+    flag: 'bootstrap',
+    kind: 'list',
+    help: 'comma-separated ws:// peers to dial',
+  },
+  { key: 'maxPeers', flag: 'max-peers', kind: 'number', help: 'most peer connections' },
+  { key: 'minPow', flag: 'min-pow', kind: 'number', help: 'minimum PoW of accepted envelopes' },
+  {
+    key: 'maxMessageSize',
+    flag: 'max-message-size',
+    kind: 'number',
+    help: 'largest accepted envelope, bytes',
+  },
+  {
+    key: 'rpcHost',
+    flag: 'rpc-host',
+    kind: 'string',
+    help: 'JSON-RPC interface (loopback by default)',
+  },
+  { key: 'rpcPort', flag: 'rpc-port', kind: 'number', help: 'JSON-RPC over HTTP port' },
+  { key: 'wsPort', flag: 'ws-port', kind: 'number', help: 'JSON-RPC over WebSocket port' },
+  {
+    key: 'rpcToken',
+    flag: 'rpc-token',
+    kind: 'string',
+    help: 'bearer token required on RPC (needed off loopback)',
+  },
+  {
+    key: 'rpcOrigins',
+    flag: 'rpc-origins',
+    kind: 'list',
+    help: 'comma-separated browser origins allowed on RPC',
+  },
+  {
+    key: 'rpcVhosts',
+    flag: 'rpc-vhosts',
+    kind: 'list',
+    help: 'comma-separated Host header values accepted',
+  },
+  {
+    key: 'allowGetPrivateKey',
+    flag: 'allow-get-private-key',
+    kind: 'boolean',
+    help: 'let shh_getPrivateKey answer',
+  },
+  { key: 'logLevel', flag: 'log-level', kind: 'string', help: 'debug, info, warn or error' },
+  { key: 'logFormat', flag: 'log-format', kind: 'string', help: 'json or pretty' },
+  { key: 'light', flag: 'light', kind: 'boolean', help: 'run as a light client (relays nothing)' },
+];
+
+/** A configuration problem, named after the setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function envName(flag: string): string {
+  return `HUSH_${flag.replaceAll('-', '_').toUpperCase()}`;
+}
+
+function parse(setting: Setting, text: string, source: string): unknown {
+  switch (setting.kind) {
+    case 'number': {
+      const value = Number(text);
+      if (text.trim() === '' || !Number.isFinite(value))
+        throw new ConfigError(`${source}: ${setting.flag} must be a number`);
+      return value;
+    }
+    case 'boolean':
+      if (['1', 'true', 'yes', ''].includes(text)) return true;
+      if (['0', 'false', 'no'].includes(text)) return false;
+      throw new ConfigError(`${source}: ${setting.flag} must be true or false`);
+    case 'list':
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    default:
+      return text;
+  }
+}
+
+function validate(config: NodeConfig): NodeConfig {
+  const check = (ok: boolean, message: string) => {
+    if (!ok) throw new ConfigError(message);
+  };
+  check(
+    Number.isInteger(config.maxPeers) && config.maxPeers >= 0,
+    'max-peers must be a non-negative integer',
+  );
+  check(config.minPow >= 0, 'min-pow must be ≥ 0');
+  check(
+    Number.isInteger(config.maxMessageSize) &&
+      config.maxMessageSize >= 1 &&
+      config.maxMessageSize <= 10 * 1024 * 1024,
+    'max-message-size must be in [1, 10 MiB]',
+  );
+  for (const port of [config.rpcPort, config.wsPort])
+    check(Number.isInteger(port) && port >= 0 && port < 65536, 'ports must be in [0, 65535]');
+  check(
+    ['debug', 'info', 'warn', 'error'].includes(config.logLevel),
+    'log-level must be debug, info, warn or error',
+  );
+  check(['json', 'pretty'].includes(config.logFormat), 'log-format must be json or pretty');
+  check(/^[^:]+:\d+$|^\[.+\]:\d+$/.test(config.listen), 'listen must be host:port');
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.rpcHost);
+  check(
+    loopback || !!config.rpcToken,
+    'rpc-token is required when rpc-host is not a loopback address',
+  );
+  return config;
+}
+
+/**
+ * The effective configuration.
+ *
+ * @param flags - values from the command line, by flag name
+ * @param env - the environment (HUSH_* variables are read)
+ * @throws ConfigError naming the bad setting
+ */
+export function resolveConfig(
+  flags: Record<string, string | boolean | undefined>,
+  env: Record<string, string | undefined> = process.env,
+): NodeConfig {
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const file = (flags.config as string | undefined) ?? env.HUSH_CONFIG;
+  if (file) {
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`config file ${file}: ${(error as Error).message}`);
+    }
+    for (const [name, value] of Object.entries(parsed)) {
+      const setting = SETTINGS.find((s) => s.key === name || s.flag === name);
+      if (!setting) throw new ConfigError(`config file ${file}: unknown setting ${name}`);
+      config[setting.key] =
+        typeof value === 'string' && setting.kind !== 'string'
+          ? parse(setting, value, file)
+          : value;
+    }
+  }
+  for (const setting of SETTINGS) {
+    const fromEnv = env[envName(setting.flag)];
+    if (fromEnv !== undefined) config[setting.key] = parse(setting, fromEnv, envName(setting.flag));
+  }
+  for (const setting of SETTINGS) {
+    const fromFlag = flags[setting.flag];
+    if (fromFlag === undefined) continue;
+    config[setting.key] =
+      typeof fromFlag === 'boolean' ? fromFlag : parse(setting, fromFlag, `--${setting.flag}`);
+  }
+  return validate(config as unknown as NodeConfig);
+}
+
+/** The --help text of the settings. */
+export function settingsHelp(): string {
+  return SETTINGS.map((s) => {
+    const def = DEFAULT_CONFIG[s.key];
+    const shown = Array.isArray(def)
+      ? def.join(',') || '(none)'
+      : def === undefined
+        ? '(none)'
+        : String(def);
+    return `  --${s.flag.padEnd(24)} ${s.help} [${envName(s.flag)}, default ${shown}]`;
+  }).join('\n');
+}

@@ -1,0 +1,132 @@
+/**
+ * Message filters as geth keeps them (shh_newMessageFilter, shh_subscribe "messages"): each
+ * holds a key and criteria; every envelope the node accepts is opened for the filters whose
+ * topic it carries, and delivered messages wait in a bounded queue for polling or are pushed
+ * to a subscriber.
+ */
+import type { CryptoBackend } from '@hush/crypto';
+import { randomBytes } from '@hush/crypto';
+import { deliverToFilter, type MessageFilter, type ReceivedMessage } from '@hush/message';
+import type { AcceptedEnvelope } from '@hush/transport-gossip';
+
+interface Entry {
+  readonly spec: MessageFilter;
+  readonly queue: ReceivedMessage[];
+  listener: ((message: ReceivedMessage) => void) | undefined;
+  lastPolled: number;
+}
+
+/** Limits that bound a filter registry's memory whatever clients do. */
+export interface FilterLimits {
+  /** Filters at most (default 1000). */
+  readonly maxFilters?: number;
+  /** Messages a filter holds for polling before the oldest is dropped (default 1000). */
+  readonly maxQueued?: number;
+  /** A polling filter unpolled this long is removed, as in geth (default 5 min). */
+  readonly idleMs?: number;
+}
+
+const topicKey = (topic: Uint8Array) =>
+  ((topic[0]! << 24) | (topic[1]! << 16) | (topic[2]! << 8) | topic[3]!) >>> 0;
+
+export class FilterRegistry {
+  private readonly filters = new Map<string, Entry>();
+  private readonly byTopic = new Map<number, Set<Entry>>();
+  private readonly anyTopic = new Set<Entry>();
+  private readonly backend: CryptoBackend;
+  private readonly limits: Required<FilterLimits>;
+
+  constructor(backend: CryptoBackend, limits: FilterLimits = {}) {
+    this.backend = backend;
+    this.limits = {
+      maxFilters: limits.maxFilters ?? 1000,
+      maxQueued: limits.maxQueued ?? 1000,
+      idleMs: limits.idleMs ?? 300_000,
+    };
+  }
+
+  get size(): number {
+    return this.filters.size;
+  }
+
+  /**
+   * Adds a filter.
+   *
+   * @returns its id (32 random bytes as hex, as geth's)
+   * @throws RangeError when the registry is full
+   */
+  add(spec: MessageFilter, now: number): string {
+    if (this.filters.size >= this.limits.maxFilters)
+      throw new RangeError(`too many filters (${this.limits.maxFilters})`);
+    const id = Buffer.from(randomBytes(32)).toString('hex');
+    const entry: Entry = { spec, queue: [], listener: undefined, lastPolled: now };
+    this.filters.set(id, entry);
+    const topics = spec.topics ?? [];
+    if (topics.length === 0) this.anyTopic.add(entry);
+    for (const t of topics) {
+      if (t.length < 4) continue;
+      const key = topicKey(t);
+      let set = this.byTopic.get(key);
+      if (!set) {
+        set = new Set();
+        this.byTopic.set(key, set);
+      }
+      set.add(entry);
+    }
+    return id;
+  }
+
+  remove(id: string): boolean {
+    const entry = this.filters.get(id);
+    if (!entry) return false;
+    this.filters.delete(id);
+    this.anyTopic.delete(entry);
+    for (const set of this.byTopic.values()) set.delete(entry);
+    return true;
+  }
+
+  /** Messages delivered since the last poll, or undefined for an unknown id. */
+  retrieve(id: string, now: number): ReceivedMessage[] | undefined {
+    const entry = this.filters.get(id);
+    if (!entry) return undefined;
+    entry.lastPolled = now;
+    return entry.queue.splice(0);
+  }
+
+  /** Pushes this filter's messages to `listener` instead of queueing them. */
+  listen(id: string, listener: (message: ReceivedMessage) => void): void {
+    const entry = this.filters.get(id);
+    if (entry) entry.listener = listener;
+  }
+
+  /** Removes polling filters nobody has polled for a while. */
+  sweep(now: number): void {
+    for (const [id, entry] of this.filters) {
+      if (!entry.listener && now - entry.lastPolled > this.limits.idleMs) this.remove(id);
+    }
+  }
+
+  /** Opens an accepted envelope for every filter that may want it. */
+  deliver(accepted: AcceptedEnvelope): void {
+    const candidates = new Set(this.anyTopic);
+    for (const entry of this.byTopic.get(topicKey(accepted.envelope.topic)) ?? [])
+      candidates.add(entry);
+    for (const entry of candidates) {
+      let message: ReceivedMessage;
+      try {
+        message = deliverToFilter(accepted.envelope, entry.spec, {
+          backend: this.backend,
+          facts: { hash: accepted.hash, pow: accepted.pow },
+          p2p: accepted.p2p,
+        });
+      } catch {
+        continue; // not for this filter: wrong key, topic, PoW or signer
+      }
+      if (entry.listener) entry.listener(message);
+      else {
+        entry.queue.push(message);
+        if (entry.queue.length > this.limits.maxQueued) entry.queue.shift();
+      }
+    }
+  }
+}

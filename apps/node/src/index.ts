@@ -1,0 +1,11 @@
+/**
+ * The Hush reference node as a library: start a node from a configuration, as `hush start`
+ * does.
+ *
+ * @packageDocumentation
+ */
+export { ConfigError, DEFAULT_CONFIG, type NodeConfig, resolveConfig } from './config.js';
+export { FilterRegistry } from './filters.js';
+export { type HushNode, loadNodeKey, startNode } from './node.js';
+export { JsonRpcDispatcher, RpcError } from './rpc/jsonrpc.js';
+export { shhMethods, toRpcMessage } from './rpc/shh.js';

@@ -1,0 +1,137 @@
+/**
+ * The Hush reference node: a gossip node on WebSocket, the key store, message filters and the
+ * shh_* JSON-RPC, assembled from the Hush packages.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { type CryptoBackend, defaultBackend, randomBytes } from '@hush/crypto';
+import { MemoryKeyStore } from '@hush/message';
+import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
+import {
+  createGossipNode,
+  type GossipNode,
+  type Logger,
+  silentLogger,
+  webSocketTransport,
+} from '@hush/transport-gossip';
+import type { NodeConfig } from './config.js';
+import { FilterRegistry } from './filters.js';
+import { JsonRpcDispatcher } from './rpc/jsonrpc.js';
+import { type RpcServers, startRpcServers } from './rpc/server.js';
+import { shhMethods } from './rpc/shh.js';
+
+/**
+ * The node key in `dataDir/node.key` (hex), created on first use.
+ *
+ * @throws if the file exists but does not hold a valid key
+ */
+export async function loadNodeKey(
+  dataDir: string,
+  backend: CryptoBackend = defaultBackend,
+): Promise<Uint8Array> {
+  const file = join(dataDir, 'node.key');
+  try {
+    const key = Uint8Array.from(Buffer.from((await readFile(file, 'utf8')).trim(), 'hex'));
+    if (!backend.isValidPrivateKey(key)) throw new Error(`${file} does not hold a valid node key`);
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  let key = randomBytes(32);
+  while (!backend.isValidPrivateKey(key)) key = randomBytes(32);
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${Buffer.from(key).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
+}
+
+/** A running node. */
+export interface HushNode {
+  readonly gossip: GossipNode;
+  readonly rpc: RpcServers;
+  /** This node's id (65-byte public key, hex). */
+  readonly id: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a node.
+ *
+ * @throws ConfigError-like errors for unusable settings, or the bind error of a taken port
+ */
+export async function startNode(
+  config: NodeConfig,
+  logger: Logger = silentLogger,
+): Promise<HushNode> {
+  const backend = defaultBackend;
+  const key = await loadNodeKey(config.dataDir, backend);
+  const [host, port] = config.listen.startsWith('[')
+    ? [
+        config.listen.slice(1, config.listen.indexOf(']')),
+        config.listen.slice(config.listen.indexOf(']') + 2),
+      ]
+    : (config.listen.split(':') as [string, string]);
+  const gossip = createGossipNode({
+    key,
+    transport: webSocketTransport({
+      privateKey: key,
+      host,
+      port: Number(port),
+      limits: { maxFrameBytes: config.maxMessageSize + 1024 },
+    }),
+    bootstrap: config.bootstrap,
+    maxPeers: config.maxPeers,
+    minPow: config.minPow,
+    maxMessageSize: config.maxMessageSize,
+    lightClient: config.light,
+    logger,
+  });
+  const filters = new FilterRegistry(backend);
+  gossip.engine.on('envelope', (accepted) => filters.deliver(accepted));
+  const sweep = setInterval(() => filters.sweep(Date.now()), 60_000);
+  sweep.unref();
+  let pool: PowScanPool | undefined;
+  const workers = Math.max(1, availableParallelism() - 1);
+  try {
+    pool = await createPowWorkerPool(workers);
+  } catch (error) {
+    logger.warn({ error: String(error) }, 'PoW workers unavailable; sealing in the main thread');
+  }
+  const keys = new MemoryKeyStore();
+  const dispatcher = new JsonRpcDispatcher(
+    shhMethods({
+      gossip,
+      keys,
+      filters,
+      backend,
+      pool,
+      allowGetPrivateKey: config.allowGetPrivateKey,
+      now: () => Date.now(),
+    }),
+  );
+  await gossip.start();
+  const rpc = await startRpcServers(dispatcher, {
+    host: config.rpcHost,
+    httpPort: config.rpcPort,
+    wsPort: config.wsPort,
+    security: { vhosts: config.rpcVhosts, origins: config.rpcOrigins, token: config.rpcToken },
+    logger,
+  });
+  logger.info(
+    { id: gossip.id, gossip: gossip.addresses, rpc: rpc.httpUrl, ws: rpc.wsUrl },
+    'hush node started',
+  );
+  return {
+    gossip,
+    rpc,
+    id: gossip.id,
+    async stop() {
+      clearInterval(sweep);
+      await rpc.close();
+      await gossip.stop();
+      await pool?.close();
+      await keys.close();
+      logger.info({}, 'hush node stopped');
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * JSON-RPC over HTTP (fastify) and WebSocket (ws), on separate ports as geth (8545, 8546).
+ * Security: the Host header must be an allowed virtual host (stops DNS rebinding); a request
+ * carrying a browser Origin must come from an allowed origin (a web page must not reach the
+ * node's keys); with a token set, every request needs `Authorization: Bearer <token>` (or
+ * `?token=` on WebSocket). Bodies and batches are bounded.
+ */
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { Logger } from '@hush/transport-gossip';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { WebSocketServer } from 'ws';
+import { JsonRpcDispatcher } from './jsonrpc.js';
+
+/** Who may call. */
+export interface RpcSecurity {
+  readonly vhosts: readonly string[];
+  readonly origins: readonly string[];
+  readonly token: string | undefined;
+}
+
+/** Largest request body, bytes. */
+const BODY_LIMIT = 5 * 1024 * 1024;
+
+function hostAllowed(headers: IncomingHttpHeaders, security: RpcSecurity): boolean {
+  if (security.vhosts.includes('*')) return true;
+  const host = headers.host;
+  if (!host) return true; // HTTP/1.0 clients without Host cannot be rebinding attacks
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.split(':')[0]!;
+  return security.vhosts.includes(name);
+}
+
+function originAllowed(headers: IncomingHttpHeaders, security: RpcSecurity): boolean {
+  const origin = headers.origin;
+  if (origin === undefined) return true; // programs, not browsers
+  return security.origins.includes('*') || security.origins.includes(origin);
+}
+
+function tokenAllowed(
+  headers: IncomingHttpHeaders,
+  url: string | undefined,
+  security: RpcSecurity,
+): boolean {
+  if (!security.token) return true;
+  if (headers.authorization === `Bearer ${security.token}`) return true;
+  const query = new URL(url ?? '/', 'http://x').searchParams.get('token');
+  return query === security.token;
+}
+
+/** The running RPC servers. */
+export interface RpcServers {
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the HTTP and WebSocket servers.
+ *
+ * @throws if a port cannot be bound
+ */
+export async function startRpcServers(
+  dispatcher: JsonRpcDispatcher,
+  options: {
+    host: string;
+    httpPort: number;
+    wsPort: number;
+    security: RpcSecurity;
+    logger: Logger;
+  },
+): Promise<RpcServers> {
+  const { security } = options;
+  const http: FastifyInstance = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
+  http.addHook('onRequest', async (request, reply) => {
+    if (!hostAllowed(request.headers, security))
+      return reply.code(403).send('invalid host specified\n');
+    if (!originAllowed(request.headers, security))
+      return reply.code(403).send('origin not allowed\n');
+    const origin = request.headers.origin;
+    if (origin) {
+      reply.header('access-control-allow-origin', origin);
+      reply.header('vary', 'origin');
+    }
+    if (request.method === 'OPTIONS') {
+      reply.header('access-control-allow-methods', 'POST, GET, OPTIONS');
+      reply.header('access-control-allow-headers', 'content-type, authorization');
+      return reply.code(204).send();
+    }
+    if (!tokenAllowed(request.headers, request.url, security))
+      return reply.code(401).send('missing or wrong token\n');
+    return undefined;
+  });
+  http.removeAllContentTypeParsers();
+  http.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  http.post('/', async (request, reply) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body as string);
+    } catch {
+      return reply.send(JsonRpcDispatcher.parseError());
+    }
+    const response = await dispatcher.handle(body);
+    return response === undefined ? reply.code(200).send('') : reply.send(response);
+  });
+  await http.listen({ host: options.host, port: options.httpPort });
+  const httpPort = (http.server.address() as { port: number }).port;
+
+  const wsHttp: Server = createServer((_request, response) => response.writeHead(426).end());
+  const wss = new WebSocketServer({
+    server: wsHttp,
+    maxPayload: BODY_LIMIT,
+    verifyClient: ({ req }, done) => {
+      if (!hostAllowed(req.headers, security)) return done(false, 403, 'invalid host specified');
+      if (!originAllowed(req.headers, security)) return done(false, 403, 'origin not allowed');
+      if (!tokenAllowed(req.headers, req.url, security))
+        return done(false, 401, 'missing or wrong token');
+      return done(true);
+    },
+  });
+  wss.on('connection', (socket) => {
+    const cleanups: (() => void)[] = [];
+    const notify = (method: string, params: unknown) => {
+      if (socket.readyState === socket.OPEN)
+        socket.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+    };
+    socket.on('message', async (data) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(data.toString());
+      } catch {
+        socket.send(JSON.stringify(JsonRpcDispatcher.parseError()));
+        return;
+      }
+      const response = await dispatcher.handle(body, {
+        notify,
+        onClose: (cleanup) => cleanups.push(cleanup),
+      });
+      if (response !== undefined && socket.readyState === socket.OPEN)
+        socket.send(JSON.stringify(response));
+    });
+    socket.on('close', () => {
+      for (const cleanup of cleanups.splice(0)) cleanup();
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve, reject) => {
+    wsHttp.once('error', reject);
+    wsHttp.listen(options.wsPort, options.host, resolve);
+  });
+  const wsPort = (wsHttp.address() as { port: number }).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  options.logger.info({ http: httpPort, ws: wsPort, host: options.host }, 'JSON-RPC listening');
+  return {
+    httpUrl: `http://${host}:${httpPort}`,
+    wsUrl: `ws://${host}:${wsPort}`,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => wsHttp.close(() => resolve()));
+      await http.close();
+    },
+  };
+}

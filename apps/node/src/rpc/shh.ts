@@ -1,0 +1,330 @@
+/**
+ * geth v1.8.27's `shh` JSON-RPC API (whisper/whisperv6/api.go): the same method names,
+ * parameter and result shapes, hex encodings and field names, so that web3.js's web3-shh and
+ * every Whisper DApp work unchanged.
+ */
+import { type CryptoBackend, randomBytes } from '@hush/crypto';
+import type { Envelope } from '@hush/envelope';
+import { envelopeHash } from '@hush/envelope';
+import {
+  type KeyStore,
+  type MessageFilter,
+  type ReceivedMessage,
+  symKeyFromPassword,
+  wrapMessage,
+} from '@hush/message';
+import type { PowScanPool } from '@hush/pow';
+import type { GossipNode } from '@hush/transport-gossip';
+import type { FilterRegistry } from '../filters.js';
+import { type CallContext, type Method, RpcError } from './jsonrpc.js';
+import { arg, float, hexBytes, object, string, toHex, topic, uint32 } from './params.js';
+
+/** What the API works with. */
+export interface ShhServices {
+  readonly gossip: GossipNode;
+  readonly keys: KeyStore;
+  readonly filters: FilterRegistry;
+  readonly backend: CryptoBackend;
+  readonly pool: PowScanPool | undefined;
+  readonly allowGetPrivateKey: boolean;
+  readonly now: () => number;
+}
+
+const refused = (message: string) => new RpcError(-32000, message);
+
+/** geth's RPC Message. */
+export function toRpcMessage(message: ReceivedMessage): Record<string, unknown> {
+  return {
+    ...(message.signer ? { sig: toHex(message.signer) } : {}),
+    ttl: message.ttl,
+    timestamp: message.sent,
+    topic: toHex(message.topic),
+    payload: toHex(message.payload),
+    padding: toHex(message.padding),
+    pow: message.pow,
+    hash: toHex(message.envelopeHash),
+    ...(message.recipientPublicKey
+      ? { recipientPublicKey: toHex(message.recipientPublicKey) }
+      : {}),
+  };
+}
+
+/** A public key given as enode://<128 hex>@host:port (geth) or as 65-byte hex. */
+function peerKey(value: string): string {
+  const match = /^enode:\/\/([0-9a-fA-F]{128})@/.exec(value);
+  if (match) return `04${match[1]!.toLowerCase()}`;
+  const hex = value.replace(/^0x/, '').toLowerCase();
+  if (/^04[0-9a-f]{128}$/.test(hex)) return hex;
+  throw new RpcError(-32602, 'invalid argument 0: invalid enode or public key');
+}
+
+function nonZero32(key: Uint8Array): boolean {
+  return key.length === 32 && key.some((b) => b !== 0);
+}
+
+async function symKeyOf(services: ShhServices, id: string): Promise<Uint8Array> {
+  const key = await services.keys.get('symKey', id);
+  if (!key) throw refused('non-existent key ID');
+  return key;
+}
+
+async function privateKeyOf(services: ShhServices, id: string): Promise<Uint8Array> {
+  const key = await services.keys.get('keyPair', id);
+  if (!key) throw refused('non-existent key ID');
+  return key;
+}
+
+/** Builds a filter from geth's Criteria; `subscription` applies the stricter subscribe rules. */
+async function criteria(
+  services: ShhServices,
+  value: unknown,
+  index: number,
+  subscription: boolean,
+): Promise<MessageFilter> {
+  const c = object(value, index);
+  const symKeyID = c.symKeyID === undefined ? '' : string(c.symKeyID, index, 'symKeyID');
+  const privateKeyID =
+    c.privateKeyID === undefined ? '' : string(c.privateKeyID, index, 'privateKeyID');
+  if ((symKeyID && privateKeyID) || (!symKeyID && !privateKeyID)) {
+    throw refused('specify either a symmetric or an asymmetric key');
+  }
+  let src: Uint8Array | undefined;
+  if (c.sig !== undefined && c.sig !== '' && c.sig !== null) {
+    src = hexBytes(c.sig, index, 'sig');
+    if (!services.backend.isValidPublicKey(src)) throw refused('invalid signing public key');
+  }
+  const topics = ((c.topics as unknown[] | undefined) ?? []).map((t, i) =>
+    topic(t, index, `topics[${i}]`),
+  );
+  const minPow = c.minPow === undefined ? 0 : float(c.minPow, index, 'minPow');
+  const allowP2P = c.allowP2P === true;
+  const base = { topics, pow: minPow, allowP2P, ...(src ? { src } : {}) };
+  if (symKeyID) {
+    if (subscription && topics.length === 0) throw refused('missing topic(s)');
+    const key = await symKeyOf(services, symKeyID);
+    if (!nonZero32(key)) throw refused('invalid symmetric key');
+    return { ...base, symKey: key };
+  }
+  const privateKey = await services.keys.get('keyPair', privateKeyID);
+  if (!privateKey) throw refused(subscription ? 'invalid public key' : 'non-existent key ID');
+  return { ...base, privateKey };
+}
+
+/** The shh_* methods. */
+export function shhMethods(services: ShhServices): Record<string, Method> {
+  const { gossip, keys, filters, backend } = services;
+  const subscriptions = new Map<string, string>();
+
+  return {
+    shh_version: () => '6.0',
+
+    shh_info: () => {
+      const pool = gossip.stats().pool;
+      const settings = gossip.engine.settings();
+      return {
+        memory: pool.bytes,
+        messages: pool.envelopes,
+        minPow: settings.minPow,
+        maxMessageSize: settings.maxMessageSize,
+      };
+    },
+
+    shh_setMaxMessageSize: (params) => {
+      const size = uint32(arg(params, 0), 0, 'size');
+      try {
+        gossip.engine.setMaxMessageSize(size);
+      } catch (error) {
+        throw refused(`invalid message size: ${(error as Error).message}`);
+      }
+      return true;
+    },
+
+    shh_setMinPoW: (params) => {
+      const pow = float(arg(params, 0), 0, 'pow');
+      if (pow < 0) throw refused(`invalid PoW: ${pow}`);
+      gossip.setMinPow(pow);
+      return true;
+    },
+
+    shh_setBloomFilter: (params) => {
+      const bloom = hexBytes(arg(params, 0), 0, 'bloom');
+      if (bloom.length !== 64) throw refused(`invalid bloom filter size: ${bloom.length}`);
+      gossip.setBloomFilter(bloom.every((b) => b === 0xff) ? null : bloom);
+      return true;
+    },
+
+    shh_markTrustedPeer: (params) => {
+      gossip.markTrusted(peerKey(string(arg(params, 0), 0, 'enode')));
+      return true;
+    },
+
+    shh_newKeyPair: async () => {
+      let key = randomBytes(32);
+      while (!backend.isValidPrivateKey(key)) key = randomBytes(32);
+      return keys.add('keyPair', key);
+    },
+
+    shh_addPrivateKey: async (params) => {
+      const key = hexBytes(arg(params, 0), 0, 'privateKey');
+      if (!backend.isValidPrivateKey(key)) throw refused('invalid private key');
+      return keys.add('keyPair', key);
+    },
+
+    shh_deleteKeyPair: async (params) => {
+      const id = string(arg(params, 0), 0, 'key');
+      if (await keys.delete('keyPair', id)) return true;
+      throw refused(`key pair ${id} not found`);
+    },
+
+    shh_hasKeyPair: async (params) => keys.has('keyPair', string(arg(params, 0), 0, 'id')),
+
+    shh_getPublicKey: async (params) =>
+      toHex(backend.publicKeyCreate(await privateKeyOf(services, string(arg(params, 0), 0, 'id')))),
+
+    shh_getPrivateKey: async (params) => {
+      if (!services.allowGetPrivateKey) throw refused('shh_getPrivateKey is disabled on this node');
+      return toHex(await privateKeyOf(services, string(arg(params, 0), 0, 'id')));
+    },
+
+    shh_newSymKey: async () => {
+      let key = randomBytes(32);
+      while (!nonZero32(key)) key = randomBytes(32);
+      return keys.add('symKey', key);
+    },
+
+    shh_addSymKey: async (params) => {
+      const key = hexBytes(arg(params, 0), 0, 'key');
+      if (key.length !== 32) throw refused(`wrong key size: ${key.length}`);
+      return keys.add('symKey', key);
+    },
+
+    shh_generateSymKeyFromPassword: async (params) =>
+      keys.add('symKey', symKeyFromPassword(string(arg(params, 0), 0, 'password'), backend)),
+
+    shh_hasSymKey: async (params) => keys.has('symKey', string(arg(params, 0), 0, 'id')),
+
+    shh_getSymKey: async (params) =>
+      toHex(await symKeyOf(services, string(arg(params, 0), 0, 'id'))),
+
+    shh_deleteSymKey: async (params) => keys.delete('symKey', string(arg(params, 0), 0, 'id')),
+
+    shh_makeLightClient: () => {
+      gossip.setLightClient(true);
+      return true;
+    },
+
+    shh_cancelLightClient: () => {
+      gossip.setLightClient(false);
+      return true;
+    },
+
+    shh_post: async (params) => {
+      const m = object(arg(params, 0), 0);
+      // Every field is decoded first, as geth's JSON decoder does, then the keys are checked.
+      const symKeyID = m.symKeyID === undefined ? '' : string(m.symKeyID, 0, 'symKeyID');
+      const pubKey =
+        m.pubKey === undefined || m.pubKey === ''
+          ? new Uint8Array(0)
+          : hexBytes(m.pubKey, 0, 'pubKey');
+      const ttl = m.ttl === undefined ? 0 : uint32(m.ttl, 0, 'ttl');
+      const powTime = m.powTime === undefined ? 0 : uint32(m.powTime, 0, 'powTime');
+      const powTarget = m.powTarget === undefined ? 0 : float(m.powTarget, 0, 'powTarget');
+      const topicBytes = m.topic === undefined ? new Uint8Array(4) : topic(m.topic, 0, 'topic');
+      const payload =
+        m.payload === undefined ? new Uint8Array(0) : hexBytes(m.payload, 0, 'payload');
+      const padding = m.padding === undefined ? undefined : hexBytes(m.padding, 0, 'padding');
+      const sig = m.sig === undefined ? '' : string(m.sig, 0, 'sig');
+      const targetPeer = m.targetPeer === undefined ? '' : string(m.targetPeer, 0, 'targetPeer');
+      if ((symKeyID && pubKey.length > 0) || (!symKeyID && pubKey.length === 0)) {
+        throw refused('specify either a symmetric or an asymmetric key');
+      }
+      const signingKey = sig ? await privateKeyOf(services, sig) : undefined;
+      let symKey: Uint8Array | undefined;
+      if (symKeyID) {
+        if (topicBytes.every((b) => b === 0)) throw refused('missing topic(s)');
+        symKey = await symKeyOf(services, symKeyID);
+        if (!nonZero32(symKey)) throw refused('invalid symmetric key');
+      }
+      if (pubKey.length > 0 && !backend.isValidPublicKey(pubKey))
+        throw refused('invalid public key');
+      if (!targetPeer && powTarget < gossip.engine.settings().minPow)
+        throw refused('message rejected, PoW too low');
+      let envelope: Envelope;
+      try {
+        envelope = await wrapMessage({
+          topic: topicBytes,
+          payload,
+          ttl,
+          ...(padding && padding.length > 0 ? { padding } : {}),
+          ...(signingKey ? { signingKey } : {}),
+          ...(symKey ? { symKey } : { publicKey: pubKey }),
+          pow: powTarget,
+          workTime: powTime,
+          backend,
+          ...(services.pool ? { pool: services.pool } : {}),
+        });
+      } catch (error) {
+        throw refused((error as Error).message);
+      }
+      if (targetPeer) {
+        if (!gossip.engine.sendDirect(peerKey(targetPeer), envelope))
+          throw refused('target peer is not connected');
+        return toHex(envelopeHash(envelope));
+      }
+      try {
+        return toHex(gossip.post(envelope));
+      } catch (error) {
+        throw refused(`failed to add envelope: ${(error as Error).message}`);
+      }
+    },
+
+    shh_newMessageFilter: async (params) => {
+      const spec = await criteria(services, arg(params, 0), 0, false);
+      try {
+        return filters.add(spec, services.now());
+      } catch (error) {
+        throw refused((error as Error).message);
+      }
+    },
+
+    shh_getFilterMessages: (params) => {
+      const messages = filters.retrieve(string(arg(params, 0), 0, 'id'), services.now());
+      if (!messages) throw refused('filter not found');
+      return messages.map(toRpcMessage);
+    },
+
+    shh_deleteMessageFilter: (params) => {
+      filters.remove(string(arg(params, 0), 0, 'id'));
+      return true;
+    },
+
+    shh_subscribe: async (params, context: CallContext) => {
+      if (!context.notify) throw new RpcError(-32601, 'notifications not supported');
+      if (string(arg(params, 0), 0, 'subscription name') !== 'messages') {
+        throw new RpcError(-32601, `no "${String(params[0])}" subscription in shh namespace`);
+      }
+      const spec = await criteria(services, params[1] ?? {}, 1, true);
+      const filterId = filters.add(spec, services.now());
+      const id = toHex(randomBytes(16));
+      subscriptions.set(id, filterId);
+      const notify = context.notify;
+      filters.listen(filterId, (message) =>
+        notify('shh_subscription', { subscription: id, result: toRpcMessage(message) }),
+      );
+      context.onClose?.(() => {
+        filters.remove(filterId);
+        subscriptions.delete(id);
+      });
+      return id;
+    },
+
+    shh_unsubscribe: (params) => {
+      const id = string(arg(params, 0), 0, 'id');
+      const filterId = subscriptions.get(id);
+      if (!filterId) return false;
+      filters.remove(filterId);
+      subscriptions.delete(id);
+      return true;
+    },
+  };
+}

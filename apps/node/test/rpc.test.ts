@@ -1,0 +1,241 @@
+/**
+ * The shh_* JSON-RPC as geth v1.8.27 shapes it, over HTTP and WebSocket, and the RPC's
+ * protections: virtual hosts, browser origins, tokens, bad parameters, batches.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { HushNode } from '../src/index.js';
+import { call, eventually, rawPost, testNode } from './helpers.js';
+
+let node: HushNode;
+let url: string;
+beforeAll(async () => {
+  node = await testNode();
+  url = `${node.rpc.httpUrl}/`;
+});
+afterAll(() => node?.stop());
+
+const result = async (method: string, params: unknown[] = []) => {
+  const response = (await call(url, method, params)) as { result?: unknown; error?: unknown };
+  if (response.error) throw new Error(JSON.stringify(response.error));
+  return response.result;
+};
+
+describe('shh_* over HTTP', () => {
+  it('answers version and info as geth', async () => {
+    expect(await result('shh_version')).toBe('6.0');
+    expect(await result('shh_info')).toEqual({
+      memory: 0,
+      messages: 0,
+      minPow: 0.2,
+      maxMessageSize: 1048576,
+    });
+    expect(await result('shh_setMinPoW', [0.3])).toBe(true);
+    expect(await result('shh_setMaxMessageSize', [2048])).toBe(true);
+    expect(await result('shh_info')).toMatchObject({ minPow: 0.3, maxMessageSize: 2048 });
+    await result('shh_setMinPoW', [0.2]);
+    await result('shh_setMaxMessageSize', [1048576]);
+  });
+
+  it('manages symmetric keys and key pairs with geth ids', async () => {
+    const sym = (await result('shh_newSymKey')) as string;
+    expect(sym).toMatch(/^[0-9a-f]{64}$/);
+    expect(await result('shh_hasSymKey', [sym])).toBe(true);
+    expect(await result('shh_getSymKey', [sym])).toMatch(/^0x[0-9a-f]{64}$/);
+    const fromPassword = (await result('shh_generateSymKeyFromPassword', [''])) as string;
+    expect(await result('shh_getSymKey', [fromPassword])).toBe(
+      '0xffe46925eca10a1c333a2f37eaea7cafbb7fa5f1f8e097010f93d73ae7fb7e67',
+    );
+    expect(await result('shh_deleteSymKey', [sym])).toBe(true);
+    expect(await result('shh_hasSymKey', [sym])).toBe(false);
+    const pair = (await result('shh_newKeyPair')) as string;
+    expect(await result('shh_getPublicKey', [pair])).toMatch(/^0x04[0-9a-f]{128}$/);
+    const imported = (await result('shh_addPrivateKey', [
+      '0x4646464646464646464646464646464646464646464646464646464646464646',
+    ])) as string;
+    expect(await result('shh_getPrivateKey', [imported])).toBe(
+      '0x4646464646464646464646464646464646464646464646464646464646464646',
+    );
+    expect(await result('shh_deleteKeyPair', [pair])).toBe(true);
+    expect(await call(url, 'shh_deleteKeyPair', [pair])).toMatchObject({ error: { code: -32000 } });
+  });
+
+  it('posts, and delivers through a polling filter with geth message fields', async () => {
+    const sym = (await result('shh_generateSymKeyFromPassword', ['shared'])) as string;
+    const signer = (await result('shh_newKeyPair')) as string;
+    const filter = (await result('shh_newMessageFilter', [
+      { symKeyID: sym, topics: ['0xdeadbeef'] },
+    ])) as string;
+    const hash = await result('shh_post', [
+      {
+        symKeyID: sym,
+        sig: signer,
+        ttl: 30,
+        topic: '0xdeadbeef',
+        payload: '0x68656c6c6f',
+        powTarget: 0.2,
+        powTime: 5,
+      },
+    ]);
+    expect(hash).toMatch(/^0x[0-9a-f]{64}$/);
+    let messages: Record<string, unknown>[] = [];
+    await eventually(async () => {
+      messages = [
+        ...messages,
+        ...((await result('shh_getFilterMessages', [filter])) as Record<string, unknown>[]),
+      ];
+      return messages.length > 0;
+    });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({
+      ttl: 30,
+      topic: '0xdeadbeef',
+      payload: '0x68656c6c6f',
+      hash,
+      sig: await result('shh_getPublicKey', [signer]),
+    });
+    expect(Object.keys(messages[0]!).sort()).toEqual([
+      'hash',
+      'padding',
+      'payload',
+      'pow',
+      'sig',
+      'timestamp',
+      'topic',
+      'ttl',
+    ]);
+    expect(await result('shh_deleteMessageFilter', [filter])).toBe(true);
+    expect(await call(url, 'shh_getFilterMessages', [filter])).toMatchObject({
+      error: { message: 'filter not found' },
+    });
+  });
+
+  it('refuses bad input with JSON-RPC errors that name the parameter, never a crash', async () => {
+    expect(await call(url, 'shh_post', [{ topic: '0x01' }])).toMatchObject({
+      error: { code: -32602 },
+    });
+    expect(
+      await call(url, 'shh_post', [{ symKeyID: 'nope', topic: '0x01020304', powTarget: 1 }]),
+    ).toMatchObject({
+      error: { message: 'non-existent key ID' },
+    });
+    expect(await call(url, 'shh_post', [{}])).toMatchObject({
+      error: { message: 'specify either a symmetric or an asymmetric key' },
+    });
+    expect(await call(url, 'shh_addSymKey', ['abcd'])).toMatchObject({
+      error: { code: -32602, message: expect.stringMatching(/0x prefix/) },
+    });
+    expect(await call(url, 'shh_setMinPoW', ['high'])).toMatchObject({ error: { code: -32602 } });
+    expect(await call(url, 'shh_hasKeyPair', [])).toMatchObject({ error: { code: -32602 } });
+    expect(await call(url, 'shh_nope')).toMatchObject({ error: { code: -32601 } });
+    const sym = (await result('shh_newSymKey')) as string;
+    expect(
+      await call(url, 'shh_post', [
+        { symKeyID: sym, topic: '0x01020304', powTarget: 0.01, powTime: 1 },
+      ]),
+    ).toMatchObject({
+      error: { message: 'message rejected, PoW too low' },
+    });
+    const raw = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"jsonrpc":',
+    });
+    expect(await raw.json()).toMatchObject({ error: { code: -32700 } });
+  });
+
+  it('answers batches', async () => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        { jsonrpc: '2.0', id: 1, method: 'shh_version', params: [] },
+        { jsonrpc: '2.0', id: 2, method: 'shh_nope', params: [] },
+      ]),
+    });
+    expect(await response.json()).toEqual([
+      { jsonrpc: '2.0', id: 1, result: '6.0' },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        error: { code: -32601, message: 'the method shh_nope does not exist/is not available' },
+      },
+    ]);
+  });
+});
+
+describe('RPC protections', () => {
+  it('refuses foreign Host headers and browser origins, and accepts programs without Origin', async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'shh_version', params: [] });
+    expect(await rawPost(url, body, { host: 'attacker.example' })).toBe(403);
+    expect(await rawPost(url, body, { host: 'localhost:8545' })).toBe(200);
+    expect(
+      await call(url, 'shh_version', [], { origin: 'https://attacker.example' }),
+    ).toMatchObject({ status: 403 });
+    expect(await call(url, 'shh_version')).toMatchObject({ result: '6.0' });
+    const ws = new WebSocket(node.rpc.wsUrl, { headers: { origin: 'https://attacker.example' } });
+    const code = await new Promise((resolve) =>
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode)),
+    );
+    expect(code).toBe(403);
+  });
+
+  it('requires the token when one is set', async () => {
+    const guarded = await testNode({ rpcToken: 's3cret', rpcOrigins: ['https://app.example'] });
+    try {
+      const at = `${guarded.rpc.httpUrl}/`;
+      expect(await call(at, 'shh_version')).toMatchObject({ status: 401 });
+      expect(await call(at, 'shh_version', [], { authorization: 'Bearer s3cret' })).toMatchObject({
+        result: '6.0',
+      });
+      expect(
+        await call(at, 'shh_version', [], {
+          authorization: 'Bearer s3cret',
+          origin: 'https://app.example',
+        }),
+      ).toMatchObject({
+        result: '6.0',
+      });
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
+
+describe('shh_subscribe over WebSocket', () => {
+  it('pushes messages as shh_subscription notifications, and stops after shh_unsubscribe', async () => {
+    const ws = new WebSocket(node.rpc.wsUrl);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const inbox: Record<string, unknown>[] = [];
+    ws.on('message', (data) => inbox.push(JSON.parse(data.toString())));
+    const send = (id: number, method: string, params: unknown[]) =>
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    send(1, 'shh_newSymKey', []);
+    await eventually(() => inbox.some((m) => m.id === 1));
+    const sym = inbox.find((m) => m.id === 1)!.result as string;
+    send(2, 'shh_subscribe', ['messages', { symKeyID: sym, topics: ['0xabcdef01'] }]);
+    await eventually(() => inbox.some((m) => m.id === 2));
+    const subscription = inbox.find((m) => m.id === 2)!.result as string;
+    expect(subscription).toMatch(/^0x[0-9a-f]{32}$/);
+    send(3, 'shh_post', [
+      { symKeyID: sym, topic: '0xabcdef01', payload: '0x01', powTarget: 0.2, powTime: 5 },
+    ]);
+    await eventually(() => inbox.some((m) => m.method === 'shh_subscription'));
+    const note = inbox.find((m) => m.method === 'shh_subscription') as {
+      params: { subscription: string; result: { payload: string } };
+    };
+    expect(note.params.subscription).toBe(subscription);
+    expect(note.params.result.payload).toBe('0x01');
+    send(4, 'shh_unsubscribe', [subscription]);
+    await eventually(() => inbox.some((m) => m.id === 4));
+    expect(inbox.find((m) => m.id === 4)!.result).toBe(true);
+    ws.close();
+  });
+
+  it('refuses subscriptions over HTTP', async () => {
+    expect(await call(url, 'shh_subscribe', ['messages', {}])).toMatchObject({
+      error: { message: 'notifications not supported' },
+    });
+  });
+});
