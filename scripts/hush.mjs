@@ -109,6 +109,6 @@ switch (task) {
     process.exit(tsx('packages/conformance/src/cli.ts', rest));
     break;
   default:
-    console.error('usage: node scripts/hush.mjs start|test|bench|conformance|sim [args]');
+    console.error('usage: node scripts/hush.mjs start|demo|test|bench|conformance|sim [args]');
     process.exit(2);
 }
