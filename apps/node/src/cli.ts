@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { defaultBackend } from '@hush/crypto';
 import { ConfigError, resolveConfig, SETTINGS, settingsHelp } from './config.js';
 import { createLogger } from './logger.js';
-import { loadNodeKey, startNode } from './node.js';
+import { loadNodeKey, openStore, startNode } from './node.js';
 
 export const USAGE = `usage: hush <command> [options]
 
@@ -64,8 +64,15 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 0;
     case 'keygen': {
-      const key = await loadNodeKey(config.dataDir);
-      process.stdout.write(`${Buffer.from(defaultBackend.publicKeyCreate(key)).toString('hex')}\n`);
+      const store = await openStore(config.dataDir);
+      try {
+        const key = await loadNodeKey(store);
+        process.stdout.write(
+          `${Buffer.from(defaultBackend.publicKeyCreate(key)).toString('hex')}\n`,
+        );
+      } finally {
+        await store.close();
+      }
       return 0;
     }
     case 'status': {

@@ -29,6 +29,10 @@ export interface NodeConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'json' | 'pretty';
   light: boolean;
+  /** Keep keys in the store, encrypted with keyPassphrase. */
+  persistKeys: boolean;
+  /** Passphrase of the stored keys (better given as HUSH_KEY_PASSPHRASE than as a flag). */
+  keyPassphrase: string | undefined;
 }
 
 /** The documented defaults (README "Configuration"). */
@@ -49,6 +53,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   logLevel: 'info',
   logFormat: 'json',
   light: false,
+  persistKeys: false,
+  keyPassphrase: undefined,
 };
 
 /** A setting's name, its flag and environment variable, and how to read text into it. */
@@ -122,6 +128,18 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'logLevel', flag: 'log-level', kind: 'string', help: 'debug, info, warn or error' },
   { key: 'logFormat', flag: 'log-format', kind: 'string', help: 'json or pretty' },
   { key: 'light', flag: 'light', kind: 'boolean', help: 'run as a light client (relays nothing)' },
+  {
+    key: 'persistKeys',
+    flag: 'persist-keys',
+    kind: 'boolean',
+    help: 'keep keys in the store, encrypted',
+  },
+  {
+    key: 'keyPassphrase',
+    flag: 'key-passphrase',
+    kind: 'string',
+    help: 'passphrase of the stored keys',
+  },
 ];
 
 /** A configuration problem, named after the setting. */

@@ -6,6 +6,14 @@
  */
 export { ConfigError, DEFAULT_CONFIG, type NodeConfig, resolveConfig } from './config.js';
 export { FilterRegistry } from './filters.js';
-export { type HushNode, loadNodeKey, startNode } from './node.js';
+export { type HushNode, loadNodeKey, openStore, startNode } from './node.js';
 export { JsonRpcDispatcher, RpcError } from './rpc/jsonrpc.js';
 export { shhMethods, toRpcMessage } from './rpc/shh.js';
+export { PersistentKeyStore } from './store/key-store.js';
+export {
+  LevelStore,
+  MemoryStore,
+  type RangeOptions,
+  type Store,
+  type StoreOperation,
+} from './store/store.js';

@@ -2,11 +2,11 @@
  * The Hush reference node: a gossip node on WebSocket, the key store, message filters and the
  * shh_* JSON-RPC, assembled from the Hush packages.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type CryptoBackend, defaultBackend, randomBytes } from '@hush/crypto';
-import { MemoryKeyStore } from '@hush/message';
+import { type KeyStore, MemoryKeyStore } from '@hush/message';
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import {
   createGossipNode,
@@ -20,28 +20,37 @@ import { FilterRegistry } from './filters.js';
 import { JsonRpcDispatcher } from './rpc/jsonrpc.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
 import { shhMethods } from './rpc/shh.js';
+import { PersistentKeyStore } from './store/key-store.js';
+import { LevelStore, type Store } from './store/store.js';
 
 /**
- * The node key in `dataDir/node.key` (hex), created on first use.
+ * Opens the node's LevelDB store in `dataDir/db`.
  *
- * @throws if the file exists but does not hold a valid key
+ * @throws if another process holds the database (a running node), or it is damaged
+ */
+export async function openStore(dataDir: string): Promise<Store> {
+  await mkdir(dataDir, { recursive: true });
+  return LevelStore.open(join(dataDir, 'db'));
+}
+
+/**
+ * The node key kept in the store, created on first use.
+ *
+ * @throws if the stored key is not a valid key
  */
 export async function loadNodeKey(
-  dataDir: string,
+  store: Store,
   backend: CryptoBackend = defaultBackend,
 ): Promise<Uint8Array> {
-  const file = join(dataDir, 'node.key');
-  try {
-    const key = Uint8Array.from(Buffer.from((await readFile(file, 'utf8')).trim(), 'hex'));
-    if (!backend.isValidPrivateKey(key)) throw new Error(`${file} does not hold a valid node key`);
-    return key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  const stored = await store.get('node/key');
+  if (stored) {
+    if (!backend.isValidPrivateKey(stored))
+      throw new Error('the stored node key is not a valid key');
+    return stored;
   }
   let key = randomBytes(32);
   while (!backend.isValidPrivateKey(key)) key = randomBytes(32);
-  await mkdir(dataDir, { recursive: true });
-  await writeFile(file, `${Buffer.from(key).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  await store.put('node/key', key);
   return key;
 }
 
@@ -49,6 +58,7 @@ export async function loadNodeKey(
 export interface HushNode {
   readonly gossip: GossipNode;
   readonly rpc: RpcServers;
+  readonly store: Store;
   /** This node's id (65-byte public key, hex). */
   readonly id: string;
   stop(): Promise<void>;
@@ -64,7 +74,22 @@ export async function startNode(
   logger: Logger = silentLogger,
 ): Promise<HushNode> {
   const backend = defaultBackend;
-  const key = await loadNodeKey(config.dataDir, backend);
+  const store = await openStore(config.dataDir);
+  try {
+    return await assemble(config, logger, store, backend);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+async function assemble(
+  config: NodeConfig,
+  logger: Logger,
+  store: Store,
+  backend: CryptoBackend,
+): Promise<HushNode> {
+  const key = await loadNodeKey(store, backend);
   const [host, port] = config.listen.startsWith('[')
     ? [
         config.listen.slice(1, config.listen.indexOf(']')),
@@ -97,7 +122,10 @@ export async function startNode(
   } catch (error) {
     logger.warn({ error: String(error) }, 'PoW workers unavailable; sealing in the main thread');
   }
-  const keys = new MemoryKeyStore();
+  const keys: KeyStore =
+    config.persistKeys && config.keyPassphrase
+      ? await PersistentKeyStore.open(store, config.keyPassphrase)
+      : new MemoryKeyStore();
   const dispatcher = new JsonRpcDispatcher(
     shhMethods({
       gossip,
@@ -124,6 +152,7 @@ export async function startNode(
   return {
     gossip,
     rpc,
+    store,
     id: gossip.id,
     async stop() {
       clearInterval(sweep);
@@ -131,6 +160,7 @@ export async function startNode(
       await gossip.stop();
       await pool?.close();
       await keys.close();
+      await store.close();
       logger.info({}, 'hush node stopped');
     },
   };

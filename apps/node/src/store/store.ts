@@ -1,0 +1,128 @@
+/**
+ * The node's embedded store: an ordered key-value map with atomic batches, behind one
+ * interface with two implementations (memory for tests, LevelDB on disk) that share a
+ * compliance suite. Keys are strings ordered by their UTF-16 code units (LevelDB's byte order
+ * for the ASCII keys the node uses).
+ */
+import { ClassicLevel } from 'classic-level';
+
+/** One write of a batch. */
+export type StoreOperation =
+  | { type: 'put'; key: string; value: Uint8Array }
+  | { type: 'del'; key: string };
+
+/** A range of keys. */
+export interface RangeOptions {
+  readonly gte?: string;
+  readonly lt?: string;
+  readonly limit?: number;
+  readonly reverse?: boolean;
+}
+
+/** An ordered key-value store. */
+export interface Store {
+  get(key: string): Promise<Uint8Array | undefined>;
+  put(key: string, value: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Applies every operation or none. */
+  batch(operations: readonly StoreOperation[]): Promise<void>;
+  /** Entries in key order (or reverse) within the range. */
+  range(options: RangeOptions): AsyncIterable<[string, Uint8Array]>;
+  close(): Promise<void>;
+}
+
+/** A store in memory (tests, and nodes without a data directory). */
+export class MemoryStore implements Store {
+  private readonly entries = new Map<string, Uint8Array>();
+
+  async get(key: string) {
+    return this.entries.get(key)?.slice();
+  }
+  async put(key: string, value: Uint8Array) {
+    this.entries.set(key, value.slice());
+  }
+  async delete(key: string) {
+    this.entries.delete(key);
+  }
+  async batch(operations: readonly StoreOperation[]) {
+    for (const op of operations) {
+      if (op.type === 'put') this.entries.set(op.key, op.value.slice());
+      else this.entries.delete(op.key);
+    }
+  }
+  async *range(options: RangeOptions): AsyncIterable<[string, Uint8Array]> {
+    const keys = [...this.entries.keys()]
+      .filter(
+        (k) =>
+          (options.gte === undefined || k >= options.gte) &&
+          (options.lt === undefined || k < options.lt),
+      )
+      .sort();
+    if (options.reverse) keys.reverse();
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    for (let i = 0; i < keys.length && i < limit; i++) {
+      const value = this.entries.get(keys[i]!);
+      if (value) yield [keys[i]!, value.slice()];
+    }
+  }
+  async close() {}
+}
+
+/** A store in a LevelDB database on disk (classic-level). */
+export class LevelStore implements Store {
+  private readonly db: ClassicLevel<string, Uint8Array>;
+
+  private constructor(db: ClassicLevel<string, Uint8Array>) {
+    this.db = db;
+  }
+
+  /**
+   * Opens (creating if needed) the database in `directory`.
+   *
+   * @throws if the database is locked by another process or damaged
+   */
+  static async open(directory: string): Promise<LevelStore> {
+    const db = new ClassicLevel<string, Uint8Array>(directory, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    });
+    await db.open();
+    return new LevelStore(db);
+  }
+
+  async get(key: string) {
+    const value = await this.db.get(key);
+    return value === undefined ? undefined : new Uint8Array(value);
+  }
+  async put(key: string, value: Uint8Array) {
+    await this.db.put(key, value);
+  }
+  async delete(key: string) {
+    await this.db.del(key);
+  }
+  async batch(operations: readonly StoreOperation[]) {
+    await this.db.batch(
+      operations.map((op) =>
+        op.type === 'put'
+          ? { type: 'put' as const, key: op.key, value: op.value }
+          : { type: 'del' as const, key: op.key },
+      ),
+    );
+  }
+  async *range(options: RangeOptions): AsyncIterable<[string, Uint8Array]> {
+    const iterator = this.db.iterator({
+      ...(options.gte !== undefined ? { gte: options.gte } : {}),
+      ...(options.lt !== undefined ? { lt: options.lt } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      reverse: options.reverse ?? false,
+    });
+    try {
+      for await (const [key, value] of iterator) yield [key, new Uint8Array(value)];
+    } finally {
+      await iterator.close();
+    }
+  }
+  async close() {
+    await this.db.close();
+  }
+}
