@@ -18,6 +18,8 @@ export interface NodeConfig {
   rpcHost: string;
   rpcPort: number;
   wsPort: number;
+  /** Prometheus metrics and health endpoints (0 picks a free port; -1 disables). */
+  metricsPort: number;
   /** Bearer token required on RPC (mandatory when rpcHost is not a loopback address). */
   rpcToken: string | undefined;
   /** Browser origins allowed on RPC (WebSocket and CORS); requests with no Origin pass. */
@@ -46,6 +48,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   rpcHost: '127.0.0.1',
   rpcPort: 8545,
   wsPort: 8546,
+  metricsPort: 6060,
   rpcToken: undefined,
   rpcOrigins: [],
   rpcVhosts: ['localhost', '127.0.0.1', '::1'],

@@ -17,7 +17,8 @@ import {
 } from '@hush/transport-gossip';
 import type { NodeConfig } from './config.js';
 import { FilterRegistry } from './filters.js';
-import { JsonRpcDispatcher } from './rpc/jsonrpc.js';
+import { NodeMetrics, startMetricsServer } from './metrics.js';
+import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
 import { shhMethods } from './rpc/shh.js';
 import { PersistentKeyStore } from './store/key-store.js';
@@ -54,11 +55,33 @@ export async function loadNodeKey(
   return key;
 }
 
+/** Times every RPC method into the latency histogram. */
+function instrument(methods: Record<string, Method>, metrics: NodeMetrics): Record<string, Method> {
+  const timed: Record<string, Method> = {};
+  for (const [name, method] of Object.entries(methods)) {
+    timed[name] = async (params, context) => {
+      const stop = metrics.rpcLatency.startTimer({ method: name });
+      try {
+        const result = await method(params, context);
+        stop({ outcome: 'ok' });
+        return result;
+      } catch (error) {
+        stop({ outcome: 'error' });
+        throw error;
+      }
+    };
+  }
+  return timed;
+}
+
 /** A running node. */
 export interface HushNode {
   readonly gossip: GossipNode;
   readonly rpc: RpcServers;
   readonly store: Store;
+  readonly metrics: NodeMetrics;
+  /** The metrics and health server's URL, when enabled. */
+  readonly metricsUrl: string | undefined;
   /** This node's id (65-byte public key, hex). */
   readonly id: string;
   stop(): Promise<void>;
@@ -96,6 +119,7 @@ async function assemble(
         config.listen.slice(config.listen.indexOf(']') + 2),
       ]
     : (config.listen.split(':') as [string, string]);
+  const metrics = new NodeMetrics();
   const gossip = createGossipNode({
     key,
     transport: webSocketTransport({
@@ -110,7 +134,9 @@ async function assemble(
     maxMessageSize: config.maxMessageSize,
     lightClient: config.light,
     logger,
+    metrics,
   });
+  metrics.watch(gossip);
   const filters = new FilterRegistry(backend);
   gossip.engine.on('envelope', (accepted) => filters.deliver(accepted));
   const sweep = setInterval(() => filters.sweep(Date.now()), 60_000);
@@ -126,25 +152,43 @@ async function assemble(
     config.persistKeys && config.keyPassphrase
       ? await PersistentKeyStore.open(store, config.keyPassphrase)
       : new MemoryKeyStore();
-  const dispatcher = new JsonRpcDispatcher(
-    shhMethods({
-      gossip,
-      keys,
-      filters,
-      backend,
-      pool,
-      allowGetPrivateKey: config.allowGetPrivateKey,
-      now: () => Date.now(),
-    }),
-  );
-  await gossip.start();
-  const rpc = await startRpcServers(dispatcher, {
-    host: config.rpcHost,
-    httpPort: config.rpcPort,
-    wsPort: config.wsPort,
-    security: { vhosts: config.rpcVhosts, origins: config.rpcOrigins, token: config.rpcToken },
-    logger,
+  const methods = shhMethods({
+    gossip,
+    keys,
+    filters,
+    backend,
+    pool,
+    allowGetPrivateKey: config.allowGetPrivateKey,
+    now: () => Date.now(),
+    observePow: (seconds) => metrics.powSeconds.observe(seconds),
   });
+  const dispatcher = new JsonRpcDispatcher(instrument(methods, metrics));
+  let ready = false;
+  await gossip.start();
+  let rpc: RpcServers;
+  let metricsServer: { url: string; close(): Promise<void> } | undefined;
+  try {
+    rpc = await startRpcServers(dispatcher, {
+      host: config.rpcHost,
+      httpPort: config.rpcPort,
+      wsPort: config.wsPort,
+      security: { vhosts: config.rpcVhosts, origins: config.rpcOrigins, token: config.rpcToken },
+      logger,
+    });
+    if (config.metricsPort >= 0) {
+      metricsServer = await startMetricsServer(metrics, {
+        host: config.rpcHost,
+        port: config.metricsPort,
+        ready: () => ready,
+      });
+    }
+  } catch (error) {
+    await gossip.stop();
+    await pool?.close();
+    await keys.close();
+    throw error;
+  }
+  ready = true;
   logger.info(
     { id: gossip.id, gossip: gossip.addresses, rpc: rpc.httpUrl, ws: rpc.wsUrl },
     'hush node started',
@@ -153,9 +197,13 @@ async function assemble(
     gossip,
     rpc,
     store,
+    metrics,
+    metricsUrl: metricsServer?.url,
     id: gossip.id,
     async stop() {
+      ready = false;
       clearInterval(sweep);
+      await metricsServer?.close();
       await rpc.close();
       await gossip.stop();
       await pool?.close();

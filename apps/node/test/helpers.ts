@@ -15,6 +15,7 @@ export async function testNode(
     listen: '127.0.0.1:0',
     rpcPort: 0,
     wsPort: 0,
+    metricsPort: 0,
     ...overrides,
   });
   return {

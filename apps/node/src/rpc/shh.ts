@@ -28,6 +28,8 @@ export interface ShhServices {
   readonly pool: PowScanPool | undefined;
   readonly allowGetPrivateKey: boolean;
   readonly now: () => number;
+  /** Told how long each posted message took to seal, in seconds. */
+  readonly observePow?: (seconds: number) => void;
 }
 
 const refused = (message: string) => new RpcError(-32000, message);
@@ -250,6 +252,7 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       if (!targetPeer && powTarget < gossip.engine.settings().minPow)
         throw refused('message rejected, PoW too low');
       let envelope: Envelope;
+      const sealing = performance.now();
       try {
         envelope = await wrapMessage({
           topic: topicBytes,
@@ -266,6 +269,7 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       } catch (error) {
         throw refused((error as Error).message);
       }
+      services.observePow?.((performance.now() - sealing) / 1000);
       if (targetPeer) {
         if (!gossip.engine.sendDirect(peerKey(targetPeer), envelope))
           throw refused('target peer is not connected');

@@ -1,0 +1,109 @@
+/**
+ * Prometheus metrics (prom-client) and health endpoints on their own port: peers, envelopes
+ * received / accepted / dropped by reason, pool size and bytes, PoW sealing time, RPC calls and
+ * latency per method, and Node's own metrics (event-loop lag among them).
+ */
+import { createServer, type Server } from 'node:http';
+import type { GossipNode, Metrics } from '@hush/transport-gossip';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The node's metrics. */
+export class NodeMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly counters = new Map<string, Counter<string>>();
+  private readonly gauges = new Map<string, Gauge<string>>();
+  readonly rpcLatency = new Histogram({
+    name: 'hush_rpc_request_duration_seconds',
+    help: 'JSON-RPC call duration by method',
+    labelNames: ['method', 'outcome'],
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly powSeconds = new Histogram({
+    name: 'hush_pow_seal_duration_seconds',
+    help: 'Time spent sealing posted messages with proof of work',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    for (const [name, help, labels] of [
+      ['hush_envelopes_accepted_total', 'Envelopes accepted into the pool', []],
+      ['hush_envelopes_dropped_total', 'Envelopes refused or dropped, by reason', ['reason']],
+      ['hush_peer_errors_total', 'Peers dropped for a protocol error, by code', ['code']],
+    ] as const) {
+      this.counters.set(
+        name,
+        new Counter({ name, help, labelNames: [...labels], registers: [this.registry] }),
+      );
+    }
+    this.gauges.set(
+      'hush_pool_envelopes',
+      new Gauge({
+        name: 'hush_pool_envelopes',
+        help: 'Envelopes in the pool',
+        registers: [this.registry],
+      }),
+    );
+  }
+
+  count(name: string, value = 1, labels: Record<string, string> = {}): void {
+    this.counters.get(name)?.inc(labels, value);
+  }
+
+  gauge(name: string, value: number, labels: Record<string, string> = {}): void {
+    this.gauges.get(name)?.set(labels, value);
+  }
+
+  /** Gauges read from the node when scraped. */
+  watch(gossip: GossipNode): void {
+    new Gauge({
+      name: 'hush_peers',
+      help: 'Connected peers (ready)',
+      registers: [this.registry],
+      collect() {
+        this.set(gossip.stats().peers.filter((p) => p.ready).length);
+      },
+    });
+    new Gauge({
+      name: 'hush_pool_bytes',
+      help: 'Bytes of pooled envelopes',
+      registers: [this.registry],
+      collect() {
+        this.set(gossip.stats().pool.bytes);
+      },
+    });
+  }
+}
+
+/** The metrics and health server. */
+export async function startMetricsServer(
+  metrics: NodeMetrics,
+  options: { host: string; port: number; ready: () => boolean },
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer(async (request, response) => {
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    if (path === '/metrics') {
+      response.writeHead(200, { 'content-type': metrics.registry.contentType });
+      response.end(await metrics.registry.metrics());
+    } else if (path === '/health/live') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"live"}');
+    } else if (path === '/health/ready') {
+      const ready = options.ready();
+      response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status: ready ? 'ready' : 'starting' }));
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, resolve);
+  });
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
