@@ -7,6 +7,7 @@
 import { BLOOM_FILTER_SIZE, bloomFilterMatch, fullBloom, topicToBloom } from '@hush/bloom';
 import {
   decodeEnvelope,
+  decodeMessagesPacket,
   decodeMessagesPacketItems,
   type Envelope,
   encodeEnvelope,
@@ -36,7 +37,7 @@ import {
   MessageCode,
   TRANSMISSION_CYCLE_MS,
 } from './protocol.js';
-import { encodeList } from './rlp-stream.js';
+import { encodeBytes, encodeList, RlpStream } from './rlp-stream.js';
 import {
   type AcceptedEnvelope,
   QueueSubscription,
@@ -95,7 +96,13 @@ export interface PeerStats {
 /** Handles a p2pRequest (a mailserver). */
 export type P2PRequestHandler = (
   request: Envelope,
-  peer: { id: string; send(envelopes: Envelope[]): void },
+  peer: {
+    id: string;
+    /** Sends envelopes as one p2pMessage (a list, as Status mailservers do). */
+    send(envelopes: Envelope[]): boolean;
+    /** Tells the peer the request is answered (p2pRequestComplete). */
+    complete(requestId: Uint8Array, lastEnvelopeHash: Uint8Array, cursor: Uint8Array): void;
+  },
 ) => void;
 
 /** Engine settings. */
@@ -123,6 +130,8 @@ export interface EngineEvents extends Record<string, unknown> {
   'peer:ready': PeerStats;
   'peer:closed': { id: string; error: GossipError | undefined };
   envelope: AcceptedEnvelope;
+  /** A trusted peer (a mailserver) finished answering a request. */
+  'p2p:complete': { from: string; requestId: Uint8Array; lastEnvelopeHash: Uint8Array; cursor: Uint8Array };
 }
 
 class PeerSession {
@@ -586,6 +595,9 @@ export class GossipEngine extends Emitter<EngineEvents> {
       case MessageCode.p2pMessage:
         if (session.info.trusted) this.handleDirect(session, message.payload);
         return;
+      case MessageCode.p2pRequestComplete:
+        if (session.info.trusted) this.handleRequestComplete(session, message.payload);
+        return;
       case MessageCode.p2pRequest:
         if (this.onP2PRequest) this.handleRequest(session, message.payload);
         return;
@@ -616,14 +628,44 @@ export class GossipEngine extends Emitter<EngineEvents> {
   }
 
   private handleDirect(session: PeerSession, payload: Uint8Array): void {
-    let envelope: Envelope;
+    // One envelope (geth), or a list of envelopes (Status mailservers): a receiver takes both.
+    let envelopes: Envelope[];
     try {
-      envelope = decodeEnvelope(payload, { allowTrailing: true });
+      const s = new RlpStream(payload);
+      s.list();
+      let batch = false;
+      try {
+        s.list();
+        batch = true;
+      } catch {
+        // The first item is not a list: a single envelope.
+      }
+      envelopes = batch ? decodeMessagesPacket(payload) : [decodeEnvelope(payload, { allowTrailing: true })];
     } catch (error) {
       throw new GossipError('invalid-direct-message', 'invalid direct message', { cause: error });
     }
-    const facts = envelopeHashAndPow(envelope);
-    this.deliver({ envelope, hash: facts.hash, pow: facts.pow, p2p: true, from: session.info.id });
+    for (const envelope of envelopes) {
+      const facts = envelopeHashAndPow(envelope);
+      this.deliver({ envelope, hash: facts.hash, pow: facts.pow, p2p: true, from: session.info.id });
+    }
+  }
+
+  private handleRequestComplete(session: PeerSession, payload: Uint8Array): void {
+    try {
+      const s = new RlpStream(payload);
+      s.list();
+      const requestId = s.string();
+      const lastEnvelopeHash = s.string();
+      let cursor: Uint8Array = new Uint8Array(0);
+      try {
+        cursor = s.string();
+      } catch {
+        // The cursor is optional.
+      }
+      this.emit('p2p:complete', { from: session.info.id, requestId, lastEnvelopeHash, cursor });
+    } catch (error) {
+      throw new GossipError('invalid-direct-message', 'invalid request-complete message', { cause: error });
+    }
   }
 
   private handleRequest(session: PeerSession, payload: Uint8Array): void {
@@ -636,11 +678,30 @@ export class GossipEngine extends Emitter<EngineEvents> {
     this.onP2PRequest?.(request, {
       id: session.info.id,
       send: (envelopes) => {
-        for (const envelope of envelopes) {
-          this.send(session, { code: MessageCode.p2pMessage, payload: encodeEnvelope(envelope) });
-        }
+        const items = envelopes.map((e) => encodeEnvelope(e));
+        return this.send(session, { code: MessageCode.p2pMessage, payload: encodeList(items) });
+      },
+      complete: (requestId, lastEnvelopeHash, cursor) => {
+        this.send(session, {
+          code: MessageCode.p2pRequestComplete,
+          payload: encodeList([encodeBytes(requestId), encodeBytes(lastEnvelopeHash), encodeBytes(cursor)]),
+        });
       },
     });
+  }
+
+  /**
+   * Sends a p2pRequest (a request envelope for a mailserver) to one peer.
+   *
+   * @returns false if there is no such ready peer
+   */
+  sendRequest(peerId: string, request: Envelope): boolean {
+    for (const session of this.sessions.values()) {
+      if (session.info.id === peerId && session.ready) {
+        return this.send(session, { code: MessageCode.p2pRequest, payload: encodeEnvelope(request) });
+      }
+    }
+    return false;
   }
 
   /**

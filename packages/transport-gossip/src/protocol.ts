@@ -11,6 +11,8 @@ export const MessageCode = {
   messages: 1,
   powRequirement: 2,
   bloomFilterEx: 3,
+  /** Status's mailserver extension: [request id, last envelope hash, cursor]. */
+  p2pRequestComplete: 125,
   p2pRequest: 126,
   p2pMessage: 127,
 } as const;
