@@ -31,6 +31,12 @@ export interface NodeConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'json' | 'pretty';
   light: boolean;
+  /** Archive every accepted envelope and answer history requests (a mailserver). */
+  mailserver: boolean;
+  /** The password whose key requests to this mailserver are encrypted with. */
+  mailserverPassword: string;
+  /** Seconds the archive keeps envelopes. */
+  archiveRetention: number;
   /** Keep keys in the store, encrypted with keyPassphrase. */
   persistKeys: boolean;
   /** Passphrase of the stored keys (better given as HUSH_KEY_PASSPHRASE than as a flag). */
@@ -58,6 +64,9 @@ export const DEFAULT_CONFIG: NodeConfig = {
   light: false,
   persistKeys: false,
   keyPassphrase: undefined,
+  mailserver: false,
+  mailserverPassword: 'status-offline-inbox',
+  archiveRetention: 30 * 24 * 3600,
 };
 
 /** A setting's name, its flag and environment variable, and how to read text into it. */
@@ -105,6 +114,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'rpcPort', flag: 'rpc-port', kind: 'number', help: 'JSON-RPC over HTTP port' },
   { key: 'wsPort', flag: 'ws-port', kind: 'number', help: 'JSON-RPC over WebSocket port' },
   {
+    key: 'metricsPort',
+    flag: 'metrics-port',
+    kind: 'number',
+    help: 'Prometheus /metrics and /health port (-1: off)',
+  },
+  {
     key: 'rpcToken',
     flag: 'rpc-token',
     kind: 'string',
@@ -131,6 +146,24 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'logLevel', flag: 'log-level', kind: 'string', help: 'debug, info, warn or error' },
   { key: 'logFormat', flag: 'log-format', kind: 'string', help: 'json or pretty' },
   { key: 'light', flag: 'light', kind: 'boolean', help: 'run as a light client (relays nothing)' },
+  {
+    key: 'mailserver',
+    flag: 'mailserver',
+    kind: 'boolean',
+    help: 'archive envelopes and serve history requests',
+  },
+  {
+    key: 'mailserverPassword',
+    flag: 'mailserver-password',
+    kind: 'string',
+    help: 'password of the mailserver request key',
+  },
+  {
+    key: 'archiveRetention',
+    flag: 'archive-retention',
+    kind: 'number',
+    help: 'seconds the archive keeps envelopes',
+  },
   {
     key: 'persistKeys',
     flag: 'persist-keys',

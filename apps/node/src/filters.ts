@@ -14,6 +14,8 @@ interface Entry {
   readonly queue: ReceivedMessage[];
   listener: ((message: ReceivedMessage) => void) | undefined;
   lastPolled: number;
+  /** Hashes of recently delivered envelopes, oldest first: a message arrives once. */
+  readonly seen: Set<string>;
 }
 
 /** Limits that bound a filter registry's memory whatever clients do. */
@@ -24,6 +26,11 @@ export interface FilterLimits {
   readonly maxQueued?: number;
   /** A polling filter unpolled this long is removed, as in geth (default 5 min). */
   readonly idleMs?: number;
+  /**
+   * Envelope hashes a filter remembers so that one message reaching it twice (live by gossip
+   * and again in mailserver history) is delivered once (default 4096).
+   */
+  readonly maxSeen?: number;
 }
 
 const topicKey = (topic: Uint8Array) =>
@@ -42,6 +49,7 @@ export class FilterRegistry {
       maxFilters: limits.maxFilters ?? 1000,
       maxQueued: limits.maxQueued ?? 1000,
       idleMs: limits.idleMs ?? 300_000,
+      maxSeen: limits.maxSeen ?? 4096,
     };
   }
 
@@ -59,7 +67,7 @@ export class FilterRegistry {
     if (this.filters.size >= this.limits.maxFilters)
       throw new RangeError(`too many filters (${this.limits.maxFilters})`);
     const id = Buffer.from(randomBytes(32)).toString('hex');
-    const entry: Entry = { spec, queue: [], listener: undefined, lastPolled: now };
+    const entry: Entry = { spec, queue: [], listener: undefined, lastPolled: now, seen: new Set() };
     this.filters.set(id, entry);
     const topics = spec.topics ?? [];
     if (topics.length === 0) this.anyTopic.add(entry);
@@ -106,12 +114,18 @@ export class FilterRegistry {
     }
   }
 
-  /** Opens an accepted envelope for every filter that may want it. */
+  /**
+   * Opens an accepted envelope for every filter that may want it; a filter that already
+   * received this envelope (same hash) does not receive it again.
+   */
   deliver(accepted: AcceptedEnvelope): void {
     const candidates = new Set(this.anyTopic);
     for (const entry of this.byTopic.get(topicKey(accepted.envelope.topic)) ?? [])
       candidates.add(entry);
+    let hash: string | undefined;
     for (const entry of candidates) {
+      hash ??= Buffer.from(accepted.hash).toString('hex');
+      if (entry.seen.has(hash)) continue;
       let message: ReceivedMessage;
       try {
         message = deliverToFilter(accepted.envelope, entry.spec, {
@@ -121,6 +135,11 @@ export class FilterRegistry {
         });
       } catch {
         continue; // not for this filter: wrong key, topic, PoW or signer
+      }
+      entry.seen.add(hash);
+      if (entry.seen.size > this.limits.maxSeen) {
+        const oldest = entry.seen.values().next().value;
+        if (oldest !== undefined) entry.seen.delete(oldest);
       }
       if (entry.listener) entry.listener(message);
       else {

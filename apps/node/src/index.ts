@@ -6,6 +6,12 @@
  */
 export { ConfigError, DEFAULT_CONFIG, type NodeConfig, resolveConfig } from './config.js';
 export { FilterRegistry } from './filters.js';
+export { Archive, type ArchivePage } from './mailserver/archive.js';
+export {
+  decodeHistoryRequest,
+  encodeHistoryRequest,
+  type HistoryRequest,
+} from './mailserver/request.js';
 export { type HushNode, loadNodeKey, openStore, startNode } from './node.js';
 export { JsonRpcDispatcher, RpcError } from './rpc/jsonrpc.js';
 export { shhMethods, toRpcMessage } from './rpc/shh.js';

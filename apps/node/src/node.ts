@@ -6,7 +6,8 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type CryptoBackend, defaultBackend, randomBytes } from '@hush/crypto';
-import { type KeyStore, MemoryKeyStore } from '@hush/message';
+import { encodeEnvelope } from '@hush/envelope';
+import { type KeyStore, MemoryKeyStore, symKeyFromPassword } from '@hush/message';
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import {
   createGossipNode,
@@ -17,10 +18,13 @@ import {
 } from '@hush/transport-gossip';
 import type { NodeConfig } from './config.js';
 import { FilterRegistry } from './filters.js';
+import { Archive } from './mailserver/archive.js';
+import { mailserverHandler } from './mailserver/mailserver.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
 import { shhMethods } from './rpc/shh.js';
+import { shhextMethods } from './rpc/shhext.js';
 import { PersistentKeyStore } from './store/key-store.js';
 import { LevelStore, type Store } from './store/store.js';
 
@@ -120,6 +124,7 @@ async function assemble(
       ]
     : (config.listen.split(':') as [string, string]);
   const metrics = new NodeMetrics();
+  const archive = config.mailserver ? new Archive(store) : undefined;
   const gossip = createGossipNode({
     key,
     transport: webSocketTransport({
@@ -135,8 +140,36 @@ async function assemble(
     lightClient: config.light,
     logger,
     metrics,
+    ...(archive
+      ? {
+          onP2PRequest: mailserverHandler({
+            archive,
+            symKey: symKeyFromPassword(config.mailserverPassword, backend),
+            backend,
+            logger,
+          }),
+        }
+      : {}),
   });
   metrics.watch(gossip);
+  // With a mailserver every accepted envelope is archived; a local post is answered only once
+  // its archive write is done, so what was acknowledged survives a crash.
+  const archiving = new Map<string, Promise<void>>();
+  if (archive) {
+    gossip.engine.on('envelope', (accepted) => {
+      if (accepted.p2p) return;
+      const key = Buffer.from(accepted.hash).toString('hex');
+      const write = archive
+        .add(accepted.envelope, encodeEnvelope(accepted.envelope), accepted.hash)
+        .catch((error: unknown) => logger.error({ reason: String(error) }, 'archive write failed'))
+        .finally(() => archiving.delete(key));
+      archiving.set(key, write);
+    });
+  }
+  const prune = setInterval(() => {
+    archive?.prune(Math.floor(Date.now() / 1000) - config.archiveRetention).catch(() => undefined);
+  }, 3600_000);
+  prune.unref();
   const filters = new FilterRegistry(backend);
   gossip.engine.on('envelope', (accepted) => filters.deliver(accepted));
   const sweep = setInterval(() => filters.sweep(Date.now()), 60_000);
@@ -161,8 +194,11 @@ async function assemble(
     allowGetPrivateKey: config.allowGetPrivateKey,
     now: () => Date.now(),
     observePow: (seconds) => metrics.powSeconds.observe(seconds),
+    afterPost: (hash) => archiving.get(Buffer.from(hash).toString('hex')) ?? Promise.resolve(),
   });
-  const dispatcher = new JsonRpcDispatcher(instrument(methods, metrics));
+  const dispatcher = new JsonRpcDispatcher(
+    instrument({ ...methods, ...shhextMethods({ gossip, keys, backend, nodeKey: key }) }, metrics),
+  );
   let ready = false;
   await gossip.start();
   let rpc: RpcServers;
@@ -203,6 +239,8 @@ async function assemble(
     async stop() {
       ready = false;
       clearInterval(sweep);
+      clearInterval(prune);
+      await Promise.all(archiving.values());
       await metricsServer?.close();
       await rpc.close();
       await gossip.stop();

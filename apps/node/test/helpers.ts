@@ -47,11 +47,12 @@ export async function call(
 export async function eventually(
   condition: () => boolean | Promise<boolean>,
   ms = 20_000,
-  what = 'condition',
+  what: string | (() => string) = 'condition',
 ) {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

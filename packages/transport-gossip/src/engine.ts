@@ -131,12 +131,18 @@ export interface EngineEvents extends Record<string, unknown> {
   'peer:closed': { id: string; error: GossipError | undefined };
   envelope: AcceptedEnvelope;
   /** A trusted peer (a mailserver) finished answering a request. */
-  'p2p:complete': { from: string; requestId: Uint8Array; lastEnvelopeHash: Uint8Array; cursor: Uint8Array };
+  'p2p:complete': {
+    from: string;
+    requestId: Uint8Array;
+    lastEnvelopeHash: Uint8Array;
+    cursor: Uint8Array;
+  };
 }
 
 class PeerSession {
   ready = false;
   closed = false;
+  trusted: boolean;
   powRequirement = 0;
   bloom: Uint8Array | null = null;
   lightNode = false;
@@ -155,6 +161,7 @@ class PeerSession {
     this.index = index;
     this.info = info;
     this.link = link;
+    this.trusted = info.trusted === true;
   }
 
   wants(entry: PoolEntry): boolean {
@@ -170,7 +177,7 @@ class PeerSession {
     return {
       id: this.info.id,
       ready: this.ready,
-      trusted: this.info.trusted === true,
+      trusted: this.trusted,
       lightNode: this.lightNode,
       powRequirement: this.powRequirement,
       fullNode: this.bloom === null,
@@ -502,6 +509,12 @@ export class GossipEngine extends Emitter<EngineEvents> {
     return [...this.sessions.values()].map((s) => s.stats());
   }
 
+  /** Lets a connected peer (by id) send p2p messages from now on. */
+  trust(id: string): void {
+    for (const session of this.sessions.values())
+      if (session.info.id === id) session.trusted = true;
+  }
+
   /** Drops a peer (by id) without blaming it. */
   disconnect(id: string): void {
     for (const session of this.sessions.values())
@@ -593,10 +606,10 @@ export class GossipEngine extends Emitter<EngineEvents> {
         session.pending = new Set(this.pool.values());
         return;
       case MessageCode.p2pMessage:
-        if (session.info.trusted) this.handleDirect(session, message.payload);
+        if (session.trusted) this.handleDirect(session, message.payload);
         return;
       case MessageCode.p2pRequestComplete:
-        if (session.info.trusted) this.handleRequestComplete(session, message.payload);
+        if (session.trusted) this.handleRequestComplete(session, message.payload);
         return;
       case MessageCode.p2pRequest:
         if (this.onP2PRequest) this.handleRequest(session, message.payload);
@@ -640,13 +653,21 @@ export class GossipEngine extends Emitter<EngineEvents> {
       } catch {
         // The first item is not a list: a single envelope.
       }
-      envelopes = batch ? decodeMessagesPacket(payload) : [decodeEnvelope(payload, { allowTrailing: true })];
+      envelopes = batch
+        ? decodeMessagesPacket(payload)
+        : [decodeEnvelope(payload, { allowTrailing: true })];
     } catch (error) {
       throw new GossipError('invalid-direct-message', 'invalid direct message', { cause: error });
     }
     for (const envelope of envelopes) {
       const facts = envelopeHashAndPow(envelope);
-      this.deliver({ envelope, hash: facts.hash, pow: facts.pow, p2p: true, from: session.info.id });
+      this.deliver({
+        envelope,
+        hash: facts.hash,
+        pow: facts.pow,
+        p2p: true,
+        from: session.info.id,
+      });
     }
   }
 
@@ -664,7 +685,9 @@ export class GossipEngine extends Emitter<EngineEvents> {
       }
       this.emit('p2p:complete', { from: session.info.id, requestId, lastEnvelopeHash, cursor });
     } catch (error) {
-      throw new GossipError('invalid-direct-message', 'invalid request-complete message', { cause: error });
+      throw new GossipError('invalid-direct-message', 'invalid request-complete message', {
+        cause: error,
+      });
     }
   }
 
@@ -684,7 +707,11 @@ export class GossipEngine extends Emitter<EngineEvents> {
       complete: (requestId, lastEnvelopeHash, cursor) => {
         this.send(session, {
           code: MessageCode.p2pRequestComplete,
-          payload: encodeList([encodeBytes(requestId), encodeBytes(lastEnvelopeHash), encodeBytes(cursor)]),
+          payload: encodeList([
+            encodeBytes(requestId),
+            encodeBytes(lastEnvelopeHash),
+            encodeBytes(cursor),
+          ]),
         });
       },
     });
@@ -698,7 +725,10 @@ export class GossipEngine extends Emitter<EngineEvents> {
   sendRequest(peerId: string, request: Envelope): boolean {
     for (const session of this.sessions.values()) {
       if (session.info.id === peerId && session.ready) {
-        return this.send(session, { code: MessageCode.p2pRequest, payload: encodeEnvelope(request) });
+        return this.send(session, {
+          code: MessageCode.p2pRequest,
+          payload: encodeEnvelope(request),
+        });
       }
     }
     return false;

@@ -51,6 +51,14 @@ export {
   TRANSMISSION_CYCLE_MS,
 } from './protocol.js';
 export { type ReplayResult, type ReplayScript, replayExchange } from './replay.js';
+export {
+  encodeBytes,
+  encodeList,
+  encodeUint,
+  RlpReadError,
+  type RlpReadFailure,
+  RlpStream,
+} from './rlp-stream.js';
 export type { AcceptedEnvelope, SubscribeOptions, Subscription } from './subscription.js';
 export { MemoryNetwork } from './transport/memory.js';
 export {

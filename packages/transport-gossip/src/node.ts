@@ -239,6 +239,7 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     if (!/^[0-9a-f]{130}$/.test(hex))
       throw new TypeError('publicKey must be a 65-byte key or its hex');
     this.trusted.add(hex);
+    this.engine.trust(hex);
   }
 
   /** Posts a local envelope; see GossipEngine.post. */

@@ -30,6 +30,8 @@ export interface ShhServices {
   readonly now: () => number;
   /** Told how long each posted message took to seal, in seconds. */
   readonly observePow?: (seconds: number) => void;
+  /** Resolves when a posted envelope is durable (archived, on a mailserver). */
+  readonly afterPost?: (hash: Uint8Array) => Promise<void>;
 }
 
 const refused = (message: string) => new RpcError(-32000, message);
@@ -275,11 +277,14 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
           throw refused('target peer is not connected');
         return toHex(envelopeHash(envelope));
       }
+      let hash: Uint8Array;
       try {
-        return toHex(gossip.post(envelope));
+        hash = gossip.post(envelope);
       } catch (error) {
         throw refused(`failed to add envelope: ${(error as Error).message}`);
       }
+      await services.afterPost?.(hash);
+      return toHex(hash);
     },
 
     shh_newMessageFilter: async (params) => {

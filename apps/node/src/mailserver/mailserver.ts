@@ -1,0 +1,88 @@
+/**
+ * The mailserver (Status's 4/WHISPER-MAILSERVER): answers a peer's p2pRequest — an envelope
+ * encrypted with the key shared with the mailserver and signed by the requester — with the
+ * archived envelopes it asks for, in p2pMessage batches, then p2pRequestComplete with the
+ * page's last hash and a cursor for the next page.
+ */
+import type { CryptoBackend } from '@hush/crypto';
+import { type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import { openSymmetric } from '@hush/message';
+import type { Logger, P2PRequestHandler } from '@hush/transport-gossip';
+import type { Archive } from './archive.js';
+import { decodeHistoryRequest } from './request.js';
+
+/** Envelopes per p2pMessage, and bytes at most, so batches stay within frame limits. */
+const BATCH_ENVELOPES = 100;
+const BATCH_BYTES = 512 * 1024;
+
+export interface MailserverOptions {
+  readonly archive: Archive;
+  /** The symmetric key requests are encrypted with (from the mailserver password). */
+  readonly symKey: Uint8Array;
+  readonly backend: CryptoBackend;
+  readonly logger: Logger;
+  /** Largest page, whatever a request asks (default 1000). */
+  readonly maxPage?: number;
+}
+
+/** The p2pRequest handler of a mailserver. */
+export function mailserverHandler(options: MailserverOptions): P2PRequestHandler {
+  const maxPage = options.maxPage ?? 1000;
+  return (request, peer) => {
+    let signer: Uint8Array | null;
+    let payload: Uint8Array;
+    try {
+      const message = openSymmetric(request, options.symKey, { backend: options.backend });
+      signer = message.signer;
+      payload = message.payload;
+    } catch {
+      options.logger.debug(
+        { peer: peer.id },
+        'mailserver: request does not open with the mailserver key',
+      );
+      return;
+    }
+    if (!signer) {
+      options.logger.debug({ peer: peer.id }, 'mailserver: unsigned request refused');
+      return;
+    }
+    let query: ReturnType<typeof decodeHistoryRequest>;
+    try {
+      query = decodeHistoryRequest(payload);
+    } catch (error) {
+      options.logger.debug(
+        { peer: peer.id, reason: (error as Error).message },
+        'mailserver: bad request',
+      );
+      return;
+    }
+    const limit = query.limit > 0 ? Math.min(query.limit, maxPage) : maxPage;
+    options.archive.query(query.lower, query.upper, query.bloom, limit, query.cursor).then(
+      (page) => {
+        let batch: Envelope[] = [];
+        let bytes = 0;
+        for (const envelope of page.envelopes) {
+          const size = encodeEnvelope(envelope).length;
+          if (batch.length >= BATCH_ENVELOPES || (bytes + size > BATCH_BYTES && batch.length > 0)) {
+            peer.send(batch);
+            batch = [];
+            bytes = 0;
+          }
+          batch.push(envelope);
+          bytes += size;
+        }
+        if (batch.length > 0) peer.send(batch);
+        peer.complete(envelopeHash(request), page.lastHash, page.cursor);
+        options.logger.info(
+          { peer: peer.id, envelopes: page.envelopes.length, more: page.cursor.length > 0 },
+          'mailserver: request answered',
+        );
+      },
+      (error: unknown) =>
+        options.logger.error(
+          { peer: peer.id, reason: String(error) },
+          'mailserver: archive query failed',
+        ),
+    );
+  };
+}

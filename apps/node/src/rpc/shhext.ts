@@ -1,0 +1,62 @@
+/**
+ * `shhext_requestMessages` (after status-go's shhext API): asks a mailserver peer for history.
+ * The request is encrypted with the mailserver's key (symKeyID), signed with this node's key,
+ * and sent as a p2pRequest; the mailserver becomes trusted, so its p2p messages flow into the
+ * filters that allow p2p messages (allowP2P), like any delivered envelope.
+ */
+import { topicsToBloom } from '@hush/bloom';
+import type { CryptoBackend } from '@hush/crypto';
+import { envelopeHash } from '@hush/envelope';
+import { type KeyStore, wrapMessage } from '@hush/message';
+import type { GossipNode } from '@hush/transport-gossip';
+import { encodeHistoryRequest } from '../mailserver/request.js';
+import { type Method, RpcError } from './jsonrpc.js';
+import { arg, hexBytes, object, string, toHex, topic, uint32 } from './params.js';
+
+const refused = (message: string) => new RpcError(-32000, message);
+
+/** The shhext_* methods. */
+export function shhextMethods(services: {
+  gossip: GossipNode;
+  keys: KeyStore;
+  backend: CryptoBackend;
+  nodeKey: Uint8Array;
+}): Record<string, Method> {
+  return {
+    shhext_requestMessages: async (params) => {
+      const r = object(arg(params, 0), 0);
+      const peer = string(r.mailServerPeer, 0, 'mailServerPeer');
+      const match = /^enode:\/\/([0-9a-fA-F]{128})@/.exec(peer);
+      const peerId = match ? `04${match[1]!.toLowerCase()}` : peer.replace(/^0x/, '').toLowerCase();
+      if (!/^04[0-9a-f]{128}$/.test(peerId))
+        throw new RpcError(-32602, 'invalid argument 0: mailServerPeer');
+      const symKey = await services.keys.get('symKey', string(r.symKeyID, 0, 'symKeyID'));
+      if (!symKey) throw refused('non-existent key ID');
+      const now = Math.floor(Date.now() / 1000);
+      const to = r.to === undefined ? now : uint32(r.to, 0, 'to');
+      const from = r.from === undefined ? Math.max(0, to - 24 * 3600) : uint32(r.from, 0, 'from');
+      const limit = r.limit === undefined ? 1000 : uint32(r.limit, 0, 'limit');
+      const topics = ((r.topics as unknown[] | undefined) ?? []).map((t, i) =>
+        topic(t, 0, `topics[${i}]`),
+      );
+      const bloom = topics.length > 0 ? topicsToBloom(topics) : new Uint8Array(64).fill(0xff);
+      const cursor =
+        r.cursor === undefined || r.cursor === ''
+          ? new Uint8Array(0)
+          : hexBytes(r.cursor, 0, 'cursor');
+      const request = await wrapMessage({
+        topic: new Uint8Array(4),
+        payload: encodeHistoryRequest({ lower: from, upper: to, bloom, limit, cursor }),
+        symKey,
+        signingKey: services.nodeKey,
+        pow: 0,
+        workTime: 0,
+        backend: services.backend,
+      });
+      services.gossip.markTrusted(peerId);
+      if (!services.gossip.engine.sendRequest(peerId, request))
+        throw refused('mailserver peer is not connected');
+      return toHex(envelopeHash(request));
+    },
+  };
+}

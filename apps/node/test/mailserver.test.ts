@@ -1,0 +1,181 @@
+/**
+ * The mailserver: a node started with --mailserver archives what it accepts and answers a
+ * client's shhext_requestMessages in pages with a cursor; the history reaches the client's
+ * filters that allow p2p messages. Killed with SIGKILL in the middle of archiving, it keeps
+ * every envelope it acknowledged.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LevelStore } from '../src/index.js';
+import { call, eventually, testNode } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('mailserver', () => {
+  it('serves archived history in pages to a client, into its p2p filters', async () => {
+    const server = await testNode({ mailserver: true, minPow: 0 });
+    const client = await testNode({ bootstrap: [server.gossip.addresses[0]!], minPow: 0 });
+    try {
+      const at = (node: typeof server) => `${node.rpc.httpUrl}/`;
+      await eventually(
+        () => client.gossip.stats().peers.some((p) => p.ready),
+        20_000,
+        'connection',
+      );
+      const shared = (
+        (await call(at(server), 'shh_generateSymKeyFromPassword', ['history'])) as {
+          result: string;
+        }
+      ).result;
+      for (let i = 0; i < 5; i++) {
+        const payload = `0x0${i}`;
+        await call(at(server), 'shh_post', [
+          { symKeyID: shared, topic: '0x0badf00d', payload, powTarget: 0, powTime: 1 },
+        ]);
+      }
+      const clientKey = (
+        (await call(at(client), 'shh_generateSymKeyFromPassword', ['history'])) as {
+          result: string;
+        }
+      ).result;
+      const filter = (
+        (await call(at(client), 'shh_newMessageFilter', [
+          { symKeyID: clientKey, topics: ['0x0badf00d'], allowP2P: true },
+        ])) as {
+          result: string;
+        }
+      ).result;
+      const mailKey = (
+        (await call(at(client), 'shh_generateSymKeyFromPassword', ['status-offline-inbox'])) as {
+          result: string;
+        }
+      ).result;
+      const completions: { cursor: Uint8Array }[] = [];
+      client.gossip.engine.on('p2p:complete', (c) => completions.push(c));
+      const request = {
+        mailServerPeer: server.id,
+        symKeyID: mailKey,
+        from: 0,
+        limit: 3,
+        topics: ['0x0badf00d'],
+      };
+      const first = (await call(at(client), 'shhext_requestMessages', [request])) as {
+        result: string;
+      };
+      expect(first.result).toMatch(/^0x[0-9a-f]{64}$/);
+      await eventually(() => completions.length === 1, 20_000, 'first page');
+      expect(completions[0]!.cursor.length).toBeGreaterThan(0);
+      const cursor = `0x${Buffer.from(completions[0]!.cursor).toString('hex')}`;
+      await call(at(client), 'shhext_requestMessages', [{ ...request, cursor }]);
+      await eventually(() => completions.length === 2, 20_000, 'second page');
+      expect(completions[1]!.cursor.length).toBe(0);
+      let messages: { payload: string }[] = [];
+      await eventually(async () => {
+        messages = messages.concat(
+          (
+            (await call(at(client), 'shh_getFilterMessages', [filter])) as {
+              result: { payload: string }[];
+            }
+          ).result,
+        );
+        return messages.length >= 5;
+      });
+      expect(messages.map((m) => m.payload).sort()).toEqual([
+        '0x00',
+        '0x01',
+        '0x02',
+        '0x03',
+        '0x04',
+      ]);
+    } finally {
+      await client.stop();
+      await server.stop();
+    }
+  });
+
+  it('keeps every acknowledged envelope when killed with SIGKILL while archiving', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hush-kill-'));
+    dirs.push(dataDir);
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@hush/source',
+        '--import',
+        'tsx',
+        main,
+        'start',
+        '--mailserver',
+        '--data-dir',
+        dataDir,
+        '--listen',
+        '127.0.0.1:0',
+        '--rpc-port',
+        '0',
+        '--ws-port',
+        '0',
+        '--metrics-port=-1',
+        '--min-pow',
+        '0',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    let log = '';
+    child.stderr.on('data', (chunk) => {
+      log = (log + chunk).slice(-4000); // drained so the child never blocks on a full pipe
+    });
+    await eventually(
+      () => /rpc\s+(http:\S+)/.test(out),
+      60_000,
+      () => `node start: ${log}`,
+    );
+    const url = `${/rpc\s+(http:\S+)/.exec(out)![1]}/`;
+    const key = ((await call(url, 'shh_newSymKey')) as { result: string }).result;
+    const acknowledged: string[] = [];
+    let stop = false;
+    const posters = Array.from({ length: 4 }, async (_, p) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const response = (await call(url, 'shh_post', [
+            {
+              symKeyID: key,
+              topic: '0x01020304',
+              payload: `0x${p.toString(16).padStart(2, '0')}${(i & 0xff).toString(16).padStart(2, '0')}`,
+              powTarget: 0,
+              powTime: 1,
+            },
+          ])) as { result?: string };
+          if (response.result) acknowledged.push(response.result);
+          else throw new Error(`shh_post refused: ${JSON.stringify(response)}`);
+        } catch (error) {
+          if (!stop) throw error;
+          return; // the node is gone
+        }
+      }
+    });
+    await eventually(() => acknowledged.length >= 40, 60_000, 'acknowledged posts');
+    child.kill('SIGKILL');
+    stop = true;
+    await Promise.all(posters);
+    await exited;
+    const store = await LevelStore.open(join(dataDir, 'db'));
+    const archived = new Set<string>();
+    for await (const [k] of store.range({ gte: 'archive/', lt: 'archive0' }))
+      archived.add(`0x${k.slice(k.lastIndexOf('/') + 1)}`);
+    await store.close();
+    expect(acknowledged.length).toBeGreaterThanOrEqual(40);
+    expect(acknowledged.filter((hash) => !archived.has(hash))).toEqual([]);
+  });
+});
