@@ -1,5 +1,5 @@
 /**
- * `pnpm bench`: runs every `packages/*\/bench/*.bench.ts` (each exports `run()`), in order,
+ * `pnpm bench`: runs every `packages/*\/bench/*.bench.ts` and `apps/*\/bench/*.bench.ts` (each exports `run()`), in order,
  * printing each figure with its reference and ratio. Pass names to run only matching files.
  */
 import { readdirSync } from 'node:fs';
@@ -9,12 +9,13 @@ import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..');
 const only = process.argv.slice(2);
-const files = readdirSync(join(root, 'packages'))
-  .flatMap((pkg) => {
+const files = ['packages', 'apps']
+  .flatMap((kind) => readdirSync(join(root, kind)).map((name) => join(root, kind, name)))
+  .flatMap((dir) => {
     try {
-      return readdirSync(join(root, 'packages', pkg, 'bench'))
+      return readdirSync(join(dir, 'bench'))
         .filter((f) => f.endsWith('.bench.ts'))
-        .map((f) => join(root, 'packages', pkg, 'bench', f));
+        .map((f) => join(dir, 'bench', f));
     } catch {
       return [];
     }

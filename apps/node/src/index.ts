@@ -7,6 +7,7 @@
 export { ConfigError, DEFAULT_CONFIG, type NodeConfig, resolveConfig } from './config.js';
 export { FilterRegistry } from './filters.js';
 export { Archive, type ArchivePage } from './mailserver/archive.js';
+export { type MailserverOptions, mailserverHandler } from './mailserver/mailserver.js';
 export {
   decodeHistoryRequest,
   encodeHistoryRequest,

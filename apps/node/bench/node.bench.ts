@@ -1,0 +1,304 @@
+/**
+ * Reference-node benchmarks (issue 6): shh_post to a local WebSocket subscription (round
+ * trips/s, p50/p99 latency), two nodes over loopback (messages/s end to end, PoW 0.2, 300-byte
+ * payloads), and the mailserver (envelopes archived/s; 100,000 envelopes of history served).
+ *
+ * geth v1.8.27 has no mailserver and was not runnable on the benchmark machine, so these
+ * figures have no reference beside them; they are Hush's own baseline.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { report, section } from '@hush/bench-support';
+import { fullBloom } from '@hush/bloom';
+import { nobleBackend } from '@hush/crypto';
+import { createEnvelope, type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import { generatePrivateKey, symKeyFromPassword, wrapMessage } from '@hush/message';
+import { WebSocket } from 'ws';
+import {
+  Archive,
+  DEFAULT_CONFIG,
+  encodeHistoryRequest,
+  type HushNode,
+  LevelStore,
+  mailserverHandler,
+  type NodeConfig,
+  startNode,
+} from '../src/index.js';
+
+const TOPIC = '0x0badf00d';
+const PAYLOAD = `0x${'ab'.repeat(300)}`;
+
+async function node(overrides: Partial<NodeConfig> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hush-bench-'));
+  const started = await startNode({
+    ...DEFAULT_CONFIG,
+    dataDir,
+    listen: '127.0.0.1:0',
+    rpcPort: 0,
+    wsPort: 0,
+    metricsPort: -1,
+    ...overrides,
+  });
+  return {
+    node: started,
+    async stop() {
+      await started.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A JSON-RPC client over one WebSocket, with subscription notifications. */
+async function rpcClient(url: string) {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  let next = 1;
+  const pending = new Map<number, (value: { result?: unknown; error?: unknown }) => void>();
+  let onNotification: (result: unknown) => void = () => {};
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as {
+      id?: number;
+      method?: string;
+      params?: { result: unknown };
+      result?: unknown;
+      error?: unknown;
+    };
+    if (message.method === 'shh_subscription') onNotification(message.params!.result);
+    else if (message.id !== undefined) {
+      pending.get(message.id)?.(message);
+      pending.delete(message.id);
+    }
+  });
+  const call = async (method: string, params: unknown[]) => {
+    const id = next++;
+    const answer = await new Promise<{ result?: unknown; error?: unknown }>((resolve) => {
+      pending.set(id, resolve);
+      socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+    if (answer.error) throw new Error(`${method}: ${JSON.stringify(answer.error)}`);
+    return answer.result;
+  };
+  return {
+    call,
+    onNotification: (handler: (result: unknown) => void) => {
+      onNotification = handler;
+    },
+    close: () => socket.close(),
+  };
+}
+
+async function subscribed(target: HushNode, password: string) {
+  const client = await rpcClient(target.rpc.wsUrl);
+  const key = (await client.call('shh_generateSymKeyFromPassword', [password])) as string;
+  await client.call('shh_subscribe', ['messages', { symKeyID: key, topics: [TOPIC] }]);
+  return { client, key };
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+async function postToSubscription(): Promise<void> {
+  section('shh_post to a local WebSocket subscription (PoW 0.2 on workers, 300-byte payload)');
+  const { node: local, stop } = await node();
+  const { client, key } = await subscribed(local, 'bench');
+  let arrived: (() => void) | undefined;
+  client.onNotification(() => arrived?.());
+  const post = () =>
+    client.call('shh_post', [
+      { symKeyID: key, topic: TOPIC, payload: PAYLOAD, powTarget: 0.2, powTime: 2, ttl: 60 },
+    ]);
+  const roundTrip = async () => {
+    const started = performance.now();
+    const delivered = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    await post();
+    await delivered;
+    return performance.now() - started;
+  };
+  for (let i = 0; i < 50; i++) await roundTrip(); // warm-up: JIT, worker pool
+  const latencies: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < 1000; i++) latencies.push(await roundTrip());
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  report({
+    name: 'sequential round trips (post → notification)',
+    rate: 1000 / (elapsed / 1000),
+    unit: ' rt/s',
+  });
+  console.log(
+    `  latency p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`,
+  );
+  let count = 0;
+  let allArrived: (() => void) | undefined;
+  const total = 4000;
+  client.onNotification(() => {
+    if (++count === total) allArrived?.();
+  });
+  const done = new Promise<void>((resolve) => {
+    allArrived = resolve;
+  });
+  const concurrentStart = performance.now();
+  await window(total, 64, post);
+  await done;
+  report({
+    name: 'concurrent posts, 64 in flight (post → notification)',
+    rate: (total * 1000) / (performance.now() - concurrentStart),
+    unit: ' msg/s',
+  });
+  client.close();
+  await stop();
+}
+
+/** Runs `task` `total` times with at most `width` in flight. */
+async function window(total: number, width: number, task: () => Promise<unknown>) {
+  let started = 0;
+  const lane = async () => {
+    while (started < total) {
+      started++;
+      await task();
+    }
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+}
+
+async function twoNodes(): Promise<void> {
+  section('Two nodes over loopback WebSockets (PoW 0.2, 300-byte payloads, end to end)');
+  const receiver = await node();
+  const sender = await node({ bootstrap: [receiver.node.gossip.addresses[0]!] });
+  const deadline = Date.now() + 20_000;
+  while (!sender.node.gossip.stats().peers.some((p) => p.ready)) {
+    if (Date.now() > deadline) throw new Error('the two nodes did not connect');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const { client: listener } = await subscribed(receiver.node, 'two nodes');
+  const poster = await rpcClient(sender.node.rpc.wsUrl);
+  const key = (await poster.call('shh_generateSymKeyFromPassword', ['two nodes'])) as string;
+  const total = 4000;
+  let count = 0;
+  let allArrived: (() => void) | undefined;
+  const done = new Promise<void>((resolve) => {
+    allArrived = resolve;
+  });
+  listener.onNotification(() => {
+    if (++count === total) allArrived?.();
+  });
+  const started = performance.now();
+  let n = 0;
+  await window(total, 64, () =>
+    poster.call('shh_post', [
+      {
+        symKeyID: key,
+        topic: TOPIC,
+        // Distinct payloads: identical messages would still differ by salt, but say so.
+        payload: `0x${(n++).toString(16).padStart(8, '0')}${'ab'.repeat(296)}`,
+        powTarget: 0.2,
+        powTime: 2,
+        ttl: 60,
+      },
+    ]),
+  );
+  await done;
+  report({
+    name: `${total} messages, 64 in flight, sender RPC → receiver subscription`,
+    rate: (total * 1000) / (performance.now() - started),
+    unit: ' msg/s',
+  });
+  listener.close();
+  poster.close();
+  await sender.stop();
+  await receiver.stop();
+}
+
+async function mailserver(): Promise<void> {
+  section('Mailserver: LevelDB archive of 100,000 envelopes (300-byte data) and serving them');
+  const dir = mkdtempSync(join(tmpdir(), 'hush-bench-archive-'));
+  const store = await LevelStore.open(dir);
+  const archive = new Archive(store);
+  const now = Math.floor(Date.now() / 1000);
+  const total = 100_000;
+  const envelopes: { envelope: Envelope; encoded: Uint8Array; hash: Uint8Array }[] = [];
+  for (let i = 0; i < total; i++) {
+    const data = new Uint8Array(300);
+    new DataView(data.buffer).setUint32(0, i);
+    const envelope = createEnvelope({
+      expiry: now - total + i + 600,
+      ttl: 600,
+      topic: Uint8Array.of(0x0b, 0xad, 0xf0, 0x0d),
+      data,
+      nonce: BigInt(i),
+    });
+    envelopes.push({ envelope, encoded: encodeEnvelope(envelope), hash: envelopeHash(envelope) });
+  }
+  let next = 0;
+  const archiveStart = performance.now();
+  await window(total, 256, () => {
+    const { envelope, encoded, hash } = envelopes[next++]!;
+    return archive.add(envelope, encoded, hash);
+  });
+  report({
+    name: 'envelopes archived (256 writes in flight, each acknowledged)',
+    rate: (total * 1000) / (performance.now() - archiveStart),
+    unit: ' env/s',
+  });
+
+  const symKey = symKeyFromPassword('status-offline-inbox');
+  const signingKey = generatePrivateKey();
+  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  const serve = mailserverHandler({ archive, symKey, backend: nobleBackend, logger });
+  let cursor: Uint8Array = new Uint8Array(0);
+  let served = 0;
+  let pages = 0;
+  const serveStart = performance.now();
+  do {
+    const request = await wrapMessage({
+      topic: Uint8Array.of(0, 0, 0, 0),
+      payload: encodeHistoryRequest({
+        lower: 0,
+        upper: now + 1,
+        bloom: fullBloom(),
+        limit: 1000,
+        cursor,
+      }),
+      symKey,
+      signingKey,
+      pow: 0,
+      workTime: 0,
+    });
+    cursor = await new Promise<Uint8Array>((resolve) => {
+      serve(request, {
+        id: 'bench',
+        send: (batch) => {
+          served += batch.length;
+          for (const envelope of batch) encodeEnvelope(envelope); // what the wire would carry
+          return true;
+        },
+        complete: (_id, _last, next) => resolve(next),
+      });
+    });
+    pages++;
+  } while (cursor.length > 0);
+  const serveMs = performance.now() - serveStart;
+  if (served !== total) throw new Error(`served ${served} of ${total} envelopes`);
+  console.log(
+    `  history of ${total} envelopes served in ${pages} pages of 1000: ${(serveMs / 1000).toFixed(2)} s`,
+  );
+  report({
+    name: 'envelopes served (query, bloom, batches, encoding)',
+    rate: (total * 1000) / serveMs,
+    unit: ' env/s',
+  });
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export async function run(): Promise<void> {
+  await postToSubscription();
+  await twoNodes();
+  await mailserver();
+}
