@@ -14,6 +14,7 @@ export {
   type HistoryRequest,
 } from './mailserver/request.js';
 export { type HushNode, loadNodeKey, openStore, startNode } from './node.js';
+export { type KnownPeer, PeerBook, type PeerBookLimits } from './peers.js';
 export { JsonRpcDispatcher, RpcError } from './rpc/jsonrpc.js';
 export { shhMethods, toRpcMessage } from './rpc/shh.js';
 export { PersistentKeyStore } from './store/key-store.js';

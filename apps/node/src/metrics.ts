@@ -1,9 +1,12 @@
 /**
  * Prometheus metrics (prom-client) and health endpoints on their own port: peers, envelopes
  * received / accepted / dropped by reason, pool size and bytes, PoW sealing time, RPC calls and
- * latency per method, and Node's own metrics (event-loop lag among them).
+ * latency per method, store size on disk, archive writes, and Node's own metrics (event-loop
+ * lag among them).
  */
+import { readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { GossipNode, Metrics } from '@hush/transport-gossip';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -32,6 +35,7 @@ export class NodeMetrics implements Metrics {
       ['hush_envelopes_accepted_total', 'Envelopes accepted into the pool', []],
       ['hush_envelopes_dropped_total', 'Envelopes refused or dropped, by reason', ['reason']],
       ['hush_peer_errors_total', 'Peers dropped for a protocol error, by code', ['code']],
+      ['hush_archive_envelopes_total', 'Envelopes written to the mailserver archive', []],
     ] as const) {
       this.counters.set(
         name,
@@ -54,6 +58,24 @@ export class NodeMetrics implements Metrics {
 
   gauge(name: string, value: number, labels: Record<string, string> = {}): void {
     this.gauges.get(name)?.set(labels, value);
+  }
+
+  /** The store's size on disk (the files of its directory), read when scraped. */
+  watchStore(directory: string): void {
+    new Gauge({
+      name: 'hush_store_bytes',
+      help: 'Bytes of the embedded store on disk',
+      registers: [this.registry],
+      collect() {
+        let bytes = 0;
+        try {
+          for (const name of readdirSync(directory)) bytes += statSync(join(directory, name)).size;
+        } catch {
+          // A file compacted away between the listing and its stat: counted next scrape.
+        }
+        this.set(bytes);
+      },
+    });
   }
 
   /** Gauges read from the node when scraped. */

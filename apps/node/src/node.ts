@@ -21,6 +21,7 @@ import { FilterRegistry } from './filters.js';
 import { Archive } from './mailserver/archive.js';
 import { mailserverHandler } from './mailserver/mailserver.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
+import { PeerBook } from './peers.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
 import { shhMethods } from './rpc/shh.js';
@@ -124,6 +125,13 @@ async function assemble(
       ]
     : (config.listen.split(':') as [string, string]);
   const metrics = new NodeMetrics();
+  const peerBook = new PeerBook(store);
+  const known = await peerBook.load(Date.now());
+  // Bootstrap peers first, then as many remembered peers as the node may connect to.
+  const dialList = [...new Set([...config.bootstrap, ...known.map((p) => p.address)])].slice(
+    0,
+    Math.max(config.bootstrap.length, config.maxPeers),
+  );
   const archive = config.mailserver ? new Archive(store) : undefined;
   const gossip = createGossipNode({
     key,
@@ -133,7 +141,7 @@ async function assemble(
       port: Number(port),
       limits: { maxFrameBytes: config.maxMessageSize + 1024 },
     }),
-    bootstrap: config.bootstrap,
+    bootstrap: dialList,
     maxPeers: config.maxPeers,
     minPow: config.minPow,
     maxMessageSize: config.maxMessageSize,
@@ -152,6 +160,13 @@ async function assemble(
       : {}),
   });
   metrics.watch(gossip);
+  metrics.watchStore(join(config.dataDir, 'db'));
+  gossip.on('peer:connected', ({ id, dialed }) => {
+    if (!dialed) return; // an inbound peer's address is an ephemeral port, not worth keeping
+    peerBook
+      .remember(id, dialed, Date.now())
+      .catch((error: unknown) => logger.warn({ reason: String(error) }, 'peer book write failed'));
+  });
   // With a mailserver every accepted envelope is archived; a local post is answered only once
   // its archive write is done, so what was acknowledged survives a crash.
   const archiving = new Map<string, Promise<void>>();
@@ -161,6 +176,7 @@ async function assemble(
       const key = Buffer.from(accepted.hash).toString('hex');
       const write = archive
         .add(accepted.envelope, encodeEnvelope(accepted.envelope), accepted.hash)
+        .then(() => metrics.count('hush_archive_envelopes_total'))
         .catch((error: unknown) => logger.error({ reason: String(error) }, 'archive write failed'))
         .finally(() => archiving.delete(key));
       archiving.set(key, write);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LevelStore } from '../src/index.js';
+import { DEFAULT_CONFIG, startNode } from '../src/index.js';
 import { call, eventually, testNode } from './helpers.js';
 
 const dirs: string[] = [];
@@ -170,11 +170,23 @@ describe('mailserver', () => {
     stop = true;
     await Promise.all(posters);
     await exited;
-    const store = await LevelStore.open(join(dataDir, 'db'));
+    // Restart a mailserver on the same data directory and read its archive.
+    const restarted = await startNode({
+      ...DEFAULT_CONFIG,
+      dataDir,
+      mailserver: true,
+      listen: '127.0.0.1:0',
+      rpcPort: 0,
+      wsPort: 0,
+      metricsPort: -1,
+    });
     const archived = new Set<string>();
-    for await (const [k] of store.range({ gte: 'archive/', lt: 'archive0' }))
-      archived.add(`0x${k.slice(k.lastIndexOf('/') + 1)}`);
-    await store.close();
+    try {
+      for await (const [k] of restarted.store.range({ gte: 'archive/', lt: 'archive0' }))
+        archived.add(`0x${k.slice(k.lastIndexOf('/') + 1)}`);
+    } finally {
+      await restarted.stop();
+    }
     expect(acknowledged.length).toBeGreaterThanOrEqual(40);
     expect(acknowledged.filter((hash) => !archived.has(hash))).toEqual([]);
   });

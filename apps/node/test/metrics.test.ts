@@ -34,5 +34,6 @@ describe('metrics and health', () => {
     ]) {
       expect(text).toContain(name);
     }
+    expect(Number(/^hush_store_bytes (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
   });
 });

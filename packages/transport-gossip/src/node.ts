@@ -47,7 +47,13 @@ export interface NodePeerStats extends PeerStats {
 
 /** Node events. */
 export interface GossipNodeEvents extends Record<string, unknown> {
-  'peer:connected': { id: string; address: string; outbound: boolean };
+  'peer:connected': {
+    id: string;
+    address: string;
+    outbound: boolean;
+    /** The address this node dialed to reach the peer; undefined for inbound connections. */
+    dialed: string | undefined;
+  };
   'peer:disconnected': {
     id: string;
     reason: CloseReason | 'protocol-error';
@@ -217,6 +223,7 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
       id,
       address: connection.remoteAddress,
       outbound: connection.outbound,
+      dialed,
     });
     return true;
   }
