@@ -29,7 +29,8 @@ export interface NodeConfig {
   /** Whether shh_getPrivateKey answers. */
   allowGetPrivateKey: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  logFormat: 'json' | 'pretty';
+  /** auto: readable lines in a terminal, JSON otherwise. */
+  logFormat: 'json' | 'pretty' | 'auto';
   light: boolean;
   /** Archive every accepted envelope and answer history requests (a mailserver). */
   mailserver: boolean;
@@ -60,7 +61,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   rpcVhosts: ['localhost', '127.0.0.1', '::1'],
   allowGetPrivateKey: true,
   logLevel: 'info',
-  logFormat: 'json',
+  logFormat: 'auto',
   light: false,
   persistKeys: false,
   keyPassphrase: undefined,
@@ -144,7 +145,12 @@ export const SETTINGS: readonly Setting[] = [
     help: 'let shh_getPrivateKey answer',
   },
   { key: 'logLevel', flag: 'log-level', kind: 'string', help: 'debug, info, warn or error' },
-  { key: 'logFormat', flag: 'log-format', kind: 'string', help: 'json or pretty' },
+  {
+    key: 'logFormat',
+    flag: 'log-format',
+    kind: 'string',
+    help: 'json, pretty, or auto (pretty in a terminal)',
+  },
   { key: 'light', flag: 'light', kind: 'boolean', help: 'run as a light client (relays nothing)' },
   {
     key: 'mailserver',
@@ -230,7 +236,10 @@ function validate(config: NodeConfig): NodeConfig {
     ['debug', 'info', 'warn', 'error'].includes(config.logLevel),
     'log-level must be debug, info, warn or error',
   );
-  check(['json', 'pretty'].includes(config.logFormat), 'log-format must be json or pretty');
+  check(
+    ['json', 'pretty', 'auto'].includes(config.logFormat),
+    'log-format must be json, pretty or auto',
+  );
   check(/^[^:]+:\d+$|^\[.+\]:\d+$/.test(config.listen), 'listen must be host:port');
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.rpcHost);
   check(
