@@ -264,6 +264,7 @@ async function mailserver(): Promise<void> {
         bloom: fullBloom(),
         limit: 1000,
         cursor,
+        topics: [],
       }),
       symKey,
       signingKey,
@@ -279,6 +280,9 @@ async function mailserver(): Promise<void> {
           return true;
         },
         complete: (_id, _last, next) => resolve(next),
+        fail: (_id, reason) => {
+          throw new Error(`mailserver failed: ${reason}`);
+        },
       });
     });
     pages++;

@@ -176,9 +176,13 @@ async function assemble(
       const key = Buffer.from(accepted.hash).toString('hex');
       const write = archive
         .add(accepted.envelope, encodeEnvelope(accepted.envelope), accepted.hash)
-        .then(() => metrics.count('hush_archive_envelopes_total'))
-        .catch((error: unknown) => logger.error({ reason: String(error) }, 'archive write failed'))
-        .finally(() => archiving.delete(key));
+        .then(() => metrics.count('hush_archive_envelopes_total'));
+      // A failed write is logged here, and shh_post (which awaits the write) reports it.
+      const forget = () => archiving.delete(key);
+      write.then(forget, (error: unknown) => {
+        forget();
+        logger.error({ reason: String(error) }, 'archive write failed');
+      });
       archiving.set(key, write);
     });
   }
@@ -256,7 +260,7 @@ async function assemble(
       ready = false;
       clearInterval(sweep);
       clearInterval(prune);
-      await Promise.all(archiving.values());
+      await Promise.allSettled(archiving.values());
       await metricsServer?.close();
       await rpc.close();
       await gossip.stop();

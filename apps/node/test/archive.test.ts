@@ -1,16 +1,22 @@
 /**
- * The mailserver archive: envelopes by creation time, pages with cursors, pruning, and
- * hostile cursors or damaged records that never reach outside the archive.
+ * The mailserver archive and request payload (specs/mailserver §2–§4): envelopes by creation
+ * time, pages with 36-byte cursors, exact topics or bloom, pruning, and hostile cursors or
+ * damaged records that never reach outside the archive.
  */
 import { fullBloom, topicToBloom } from '@hush/bloom';
 import { type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import { encodeBytes, encodeList, encodeUint } from '@hush/transport-gossip';
 import { describe, expect, it } from 'vitest';
 import { Archive, decodeHistoryRequest, encodeHistoryRequest, MemoryStore } from '../src/index.js';
+
+const TOPICS = [Uint8Array.of(0x11, 0x22, 0x33, 0x44), Uint8Array.of(0x55, 0x66, 0x77, 0x88)];
+const all = { bloom: fullBloom() };
+const none = new Uint8Array(0);
 
 const envelope = (sent: number, topic: number, n: number): Envelope => ({
   expiry: sent + 50,
   ttl: 50,
-  topic: topic ? Uint8Array.of(0x55, 0x66, 0x77, 0x88) : Uint8Array.of(0x11, 0x22, 0x33, 0x44),
+  topic: TOPICS[topic]!,
   data: Uint8Array.of(n, n, n, n),
   nonce: BigInt(n),
 });
@@ -23,92 +29,119 @@ async function filled() {
   return { store, archive, envelopes };
 }
 
+const cursorOf = (sent: number, hash: Uint8Array) => {
+  const cursor = new Uint8Array(36);
+  new DataView(cursor.buffer).setUint32(0, sent);
+  cursor.set(hash, 4);
+  return cursor;
+};
+
 describe('Archive', () => {
-  it('pages through a time range oldest first, the last page with an empty cursor', async () => {
-    const { archive } = await filled();
-    const first = await archive.query(100, 104, fullBloom(), 3, new Uint8Array(0));
+  it('pages through a time range oldest first; a cursor is sent ‖ hash of the last envelope', async () => {
+    const { archive, envelopes } = await filled();
+    const first = await archive.query(100, 104, all, 3, none);
     expect(first.envelopes.map((e) => e.data[0])).toEqual([0, 1, 2]);
-    expect(first.cursor.length).toBeGreaterThan(0);
-    expect(first.lastHash).toEqual(envelopeHash(first.envelopes[2]!));
-    const second = await archive.query(100, 104, fullBloom(), 3, first.cursor);
+    expect(first.lastHash).toEqual(envelopeHash(envelopes[2]!));
+    expect(first.cursor).toEqual(cursorOf(102, envelopeHash(envelopes[2]!)));
+    const second = await archive.query(100, 104, all, 3, first.cursor);
     expect(second.envelopes.map((e) => e.data[0])).toEqual([3, 4]);
     expect(second.cursor.length).toBe(0);
   });
 
-  it('keeps only envelopes whose topic the bloom admits', async () => {
+  it('keeps only envelopes whose topic the bloom admits, or exactly the topics given', async () => {
     const { archive } = await filled();
-    const page = await archive.query(
+    const byBloom = await archive.query(
       0,
       0xffffffff,
-      topicToBloom(Uint8Array.of(0x55, 0x66, 0x77, 0x88)),
+      { bloom: topicToBloom(TOPICS[1]!) },
       10,
-      new Uint8Array(0),
+      none,
     );
-    expect(page.envelopes.map((e) => e.data[0])).toEqual([1, 3, 5]);
+    expect(byBloom.envelopes.map((e) => e.data[0])).toEqual([1, 3, 5]);
+    const byTopic = await archive.query(
+      0,
+      0xffffffff,
+      { bloom: fullBloom(), topics: [TOPICS[0]!] },
+      10,
+      none,
+    );
+    expect(byTopic.envelopes.map((e) => e.data[0])).toEqual([0, 2, 4]);
   });
 
-  it('clamps a hostile cursor to the range and never reads outside the archive', async () => {
+  it('clamps a cursor before the range, and refuses one of the wrong size', async () => {
     const { store, archive } = await filled();
     await store.put('a-before-the-archive', Uint8Array.of(0xde, 0xad));
     await store.put('zzz-after-the-archive', Uint8Array.of(0xbe, 0xef));
-    for (const cursor of ['', 'a', '\u0000', 'archive/', 'archive/00000000/', 'zzz']) {
-      const page = await archive.query(101, 102, fullBloom(), 10, new TextEncoder().encode(cursor));
-      expect(page.envelopes.every((e) => e.data[0] === 1 || e.data[0] === 2)).toBe(true);
-    }
+    const early = await archive.query(101, 102, all, 10, cursorOf(0, new Uint8Array(32)));
+    expect(early.envelopes.map((e) => e.data[0])).toEqual([1, 2]);
+    const late = await archive.query(
+      101,
+      102,
+      all,
+      10,
+      cursorOf(0xffffffff, new Uint8Array(32).fill(0xff)),
+    );
+    expect(late.envelopes).toEqual([]);
+    await expect(archive.query(101, 102, all, 10, new Uint8Array(35))).rejects.toThrow(RangeError);
   });
 
-  it('skips a damaged record instead of failing the request', async () => {
+  it('skips a damaged record or a foreign key instead of failing the request', async () => {
     const { store, archive } = await filled();
     await store.put('archive/00000066/00', Uint8Array.of(0xff, 0x00));
-    const page = await archive.query(100, 104, fullBloom(), 10, new Uint8Array(0));
+    await store.put(`archive/00000066/${'00'.repeat(32)}/11223344`, Uint8Array.of(0xff, 0x00));
+    const page = await archive.query(100, 104, all, 10, none);
     expect(page.envelopes).toHaveLength(5);
   });
 
   it('prunes envelopes created before a time', async () => {
     const { archive, envelopes } = await filled();
     expect(await archive.prune(103)).toBe(3);
-    const page = await archive.query(0, 0xffffffff, fullBloom(), 10, new Uint8Array(0));
+    const page = await archive.query(0, 0xffffffff, all, 10, none);
     expect(page.envelopes.map((e) => e.data[0])).toEqual([3, 4, 5]);
-    expect(await archive.has(200, envelopeHash(envelopes[5]!))).toBe(true);
+    expect(await archive.has(envelopes[5]!, envelopeHash(envelopes[5]!))).toBe(true);
+    expect(await archive.has(envelopes[0]!, envelopeHash(envelopes[0]!))).toBe(false);
   });
 });
 
 describe('mailserver request payload', () => {
-  it('round-trips [lower, upper, bloom, limit, cursor]', () => {
-    const request = {
-      lower: 1,
-      upper: 0xffffffff,
-      bloom: fullBloom(),
-      limit: 50,
-      cursor: Uint8Array.of(1, 2),
-    };
+  const request = {
+    lower: 1,
+    upper: 0xffffffff,
+    bloom: fullBloom(),
+    limit: 50,
+    cursor: new Uint8Array(36).fill(7),
+    topics: [TOPICS[0]!],
+  };
+
+  it('round-trips [lower, upper, bloom, limit, cursor, batch, topics]', () => {
     expect(decodeHistoryRequest(encodeHistoryRequest(request))).toEqual(request);
-    const noCursor = { ...request, cursor: new Uint8Array(0) };
-    expect(decodeHistoryRequest(encodeHistoryRequest(noCursor))).toEqual(noCursor);
+    const plain = { ...request, cursor: none, topics: [] };
+    expect(decodeHistoryRequest(encodeHistoryRequest(plain))).toEqual(plain);
+  });
+
+  it("reads older Status clients' five- and six-item requests", () => {
+    const head = [
+      encodeUint(1),
+      encodeUint(2),
+      encodeBytes(fullBloom()),
+      encodeUint(3),
+      encodeBytes(none),
+    ];
+    const expected = { lower: 1, upper: 2, bloom: fullBloom(), limit: 3, cursor: none, topics: [] };
+    expect(decodeHistoryRequest(encodeList(head))).toEqual(expected);
+    expect(decodeHistoryRequest(encodeList([...head, encodeUint(1)]))).toEqual(expected);
   });
 
   it('refuses malformed payloads with a RangeError', () => {
-    const good = encodeHistoryRequest({
-      lower: 1,
-      upper: 2,
-      bloom: fullBloom(),
-      limit: 1,
-      cursor: new Uint8Array(0),
-    });
-    const shortBloom = encodeHistoryRequest({
-      lower: 1,
-      upper: 2,
-      bloom: new Uint8Array(63),
-      limit: 1,
-      cursor: new Uint8Array(0),
-    });
-    for (const bad of [
-      new Uint8Array(0),
+    const bad = [
+      none,
       Uint8Array.of(0xc0),
-      good.subarray(0, good.length - 3),
-      shortBloom,
+      encodeHistoryRequest(request).subarray(0, 20),
+      encodeHistoryRequest({ ...request, bloom: new Uint8Array(63) }),
+      encodeHistoryRequest({ ...request, cursor: new Uint8Array(35) }),
+      encodeHistoryRequest({ ...request, topics: [Uint8Array.of(1, 2, 3)] }),
       Uint8Array.of(0xff, 0xff),
-    ])
-      expect(() => decodeHistoryRequest(bad)).toThrow(RangeError);
+    ];
+    for (const payload of bad) expect(() => decodeHistoryRequest(payload)).toThrow(RangeError);
   });
 });

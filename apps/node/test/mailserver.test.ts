@@ -71,11 +71,23 @@ describe('mailserver', () => {
       };
       expect(first.result).toMatch(/^0x[0-9a-f]{64}$/);
       await eventually(() => completions.length === 1, 20_000, 'first page');
-      expect(completions[0]!.cursor.length).toBeGreaterThan(0);
       const cursor = `0x${Buffer.from(completions[0]!.cursor).toString('hex')}`;
-      await call(at(client), 'shhext_requestMessages', [{ ...request, cursor }]);
-      await eventually(() => completions.length === 2, 20_000, 'second page');
-      expect(completions[1]!.cursor.length).toBe(0);
+      expect(completions[0]!.cursor.length).toBe(36);
+      const second = (await call(at(client), 'shhext_requestMessagesSync', [
+        { ...request, cursor },
+        { timeout: 20 },
+      ])) as {
+        result: { requestId: string; cursor: string; error: string };
+      };
+      expect(second.result).toMatchObject({ cursor: '0x', error: '' });
+      expect(second.result.requestId).toMatch(/^0x[0-9a-f]{64}$/);
+      const badCursor = (await call(at(client), 'shhext_requestMessages', [
+        { ...request, cursor: '0x0102' },
+      ])) as {
+        error: { code: number; message: string };
+      };
+      expect(badCursor.error).toMatchObject({ code: -32602 });
+      expect(badCursor.error.message).toMatch(/cursor/);
       let messages: { payload: string }[] = [];
       await eventually(async () => {
         messages = messages.concat(
@@ -183,7 +195,7 @@ describe('mailserver', () => {
     const archived = new Set<string>();
     try {
       for await (const [k] of restarted.store.range({ gte: 'archive/', lt: 'archive0' }))
-        archived.add(`0x${k.slice(k.lastIndexOf('/') + 1)}`);
+        archived.add(`0x${k.split('/')[2]}`); // archive/<sent>/<hash>/<topic>
     } finally {
       await restarted.stop();
     }

@@ -102,6 +102,8 @@ export type P2PRequestHandler = (
     send(envelopes: Envelope[]): boolean;
     /** Tells the peer the request is answered (p2pRequestComplete). */
     complete(requestId: Uint8Array, lastEnvelopeHash: Uint8Array, cursor: Uint8Array): void;
+    /** Tells the peer the request failed (p2pRequestComplete with Status's `ERROR=` form). */
+    fail(requestId: Uint8Array, reason: string): void;
   },
 ) => void;
 
@@ -130,13 +132,26 @@ export interface EngineEvents extends Record<string, unknown> {
   'peer:ready': PeerStats;
   'peer:closed': { id: string; error: GossipError | undefined };
   envelope: AcceptedEnvelope;
-  /** A trusted peer (a mailserver) finished answering a request. */
+  /**
+   * A trusted peer (a mailserver) finished answering a request: `cursor` (empty on the last
+   * page) asks for the next page; `error` is set when the mailserver reports a failure.
+   */
   'p2p:complete': {
     from: string;
     requestId: Uint8Array;
     lastEnvelopeHash: Uint8Array;
     cursor: Uint8Array;
+    error: string | undefined;
   };
+}
+
+/** Status's prefix of a failed-request p2pRequestComplete payload. */
+const FAILED_PREFIX = new TextEncoder().encode('ERROR=');
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
 }
 
 class PeerSession {
@@ -671,24 +686,43 @@ export class GossipEngine extends Emitter<EngineEvents> {
     }
   }
 
+  /**
+   * p2pRequestComplete as Status's mailservers send it: one byte string, either requestId (32)
+   * ‖ lastEnvelopeHash (32) ‖ cursor, or `ERROR=` ‖ requestId (32) ‖ a UTF-8 reason.
+   */
   private handleRequestComplete(session: PeerSession, payload: Uint8Array): void {
+    let body: Uint8Array;
     try {
       const s = new RlpStream(payload);
-      s.list();
-      const requestId = s.string();
-      const lastEnvelopeHash = s.string();
-      let cursor: Uint8Array = new Uint8Array(0);
-      try {
-        cursor = s.string();
-      } catch {
-        // The cursor is optional.
-      }
-      this.emit('p2p:complete', { from: session.info.id, requestId, lastEnvelopeHash, cursor });
+      body = s.string();
     } catch (error) {
       throw new GossipError('invalid-direct-message', 'invalid request-complete message', {
         cause: error,
       });
     }
+    const from = session.info.id;
+    if (startsWith(body, FAILED_PREFIX)) {
+      const rest = body.subarray(FAILED_PREFIX.length);
+      if (rest.length < 32)
+        throw new GossipError('invalid-direct-message', 'request-failed message too short');
+      this.emit('p2p:complete', {
+        from,
+        requestId: rest.slice(0, 32),
+        lastEnvelopeHash: new Uint8Array(32),
+        cursor: new Uint8Array(0),
+        error: new TextDecoder().decode(rest.subarray(32)) || 'request failed',
+      });
+      return;
+    }
+    if (body.length < 64)
+      throw new GossipError('invalid-direct-message', 'request-complete message too short');
+    this.emit('p2p:complete', {
+      from,
+      requestId: body.slice(0, 32),
+      lastEnvelopeHash: body.slice(32, 64),
+      cursor: body.slice(64),
+      error: undefined,
+    });
   }
 
   private handleRequest(session: PeerSession, payload: Uint8Array): void {
@@ -705,14 +739,19 @@ export class GossipEngine extends Emitter<EngineEvents> {
         return this.send(session, { code: MessageCode.p2pMessage, payload: encodeList(items) });
       },
       complete: (requestId, lastEnvelopeHash, cursor) => {
-        this.send(session, {
-          code: MessageCode.p2pRequestComplete,
-          payload: encodeList([
-            encodeBytes(requestId),
-            encodeBytes(lastEnvelopeHash),
-            encodeBytes(cursor),
-          ]),
-        });
+        const body = new Uint8Array(64 + cursor.length);
+        body.set(requestId.subarray(0, 32), 0);
+        body.set(lastEnvelopeHash.subarray(0, 32), 32);
+        body.set(cursor, 64);
+        this.send(session, { code: MessageCode.p2pRequestComplete, payload: encodeBytes(body) });
+      },
+      fail: (requestId, reason) => {
+        const text = new TextEncoder().encode(reason.slice(0, 256));
+        const body = new Uint8Array(FAILED_PREFIX.length + 32 + text.length);
+        body.set(FAILED_PREFIX, 0);
+        body.set(requestId.subarray(0, 32), FAILED_PREFIX.length);
+        body.set(text, FAILED_PREFIX.length + 32);
+        this.send(session, { code: MessageCode.p2pRequestComplete, payload: encodeBytes(body) });
       },
     });
   }

@@ -389,3 +389,53 @@ describe('peer management', () => {
     p2p.close();
   });
 });
+
+describe('p2p requests and their completion (Status mailserver form)', () => {
+  it('carries requestId ‖ lastHash ‖ cursor, and the ERROR= form of a failure', async () => {
+    const network = new MemoryNetwork();
+    const answers: ('complete' | 'fail')[] = ['complete', 'fail'];
+    const mailserver = start((key) => network.transport({ privateKey: key }), {
+      onP2PRequest: (request, peer) => {
+        const id = Uint8Array.from({ length: 32 }, (_, i) => i);
+        if (answers.shift() === 'complete') {
+          peer.send([request]);
+          peer.complete(id, new Uint8Array(32).fill(9), new Uint8Array(36).fill(7));
+        } else peer.fail(id, 'archive query failed');
+      },
+    });
+    const client = start((key) => network.transport({ privateKey: key }), {
+      trustedPeers: [mailserver.id],
+    });
+    for (const node of [mailserver, client]) await node.start();
+    client.connect(mailserver.addresses[0]!);
+    await eventually(
+      () =>
+        client.stats().peers.some((p) => p.ready) && mailserver.stats().peers.some((p) => p.ready),
+      5000,
+      'connected',
+    );
+    const completions: {
+      requestId: Uint8Array;
+      lastEnvelopeHash: Uint8Array;
+      cursor: Uint8Array;
+      error: string | undefined;
+    }[] = [];
+    client.engine.on('p2p:complete', (c) => completions.push(c));
+    const request = createEnvelope({ expiry: 100, ttl: 50, topic, data: Uint8Array.of(1) });
+    expect(client.engine.sendRequest(mailserver.id, request)).toBe(true);
+    await eventually(() => completions.length === 1, 5000, 'completion');
+    expect(completions[0]).toMatchObject({
+      requestId: Uint8Array.from({ length: 32 }, (_, i) => i),
+      lastEnvelopeHash: new Uint8Array(32).fill(9),
+      cursor: new Uint8Array(36).fill(7),
+      error: undefined,
+    });
+    expect(client.engine.sendRequest(mailserver.id, request)).toBe(true);
+    await eventually(() => completions.length === 2, 5000, 'failure');
+    expect(completions[1]).toMatchObject({
+      cursor: new Uint8Array(0),
+      error: 'archive query failed',
+    });
+    expect(completions[1]!.requestId).toEqual(Uint8Array.from({ length: 32 }, (_, i) => i));
+  });
+});

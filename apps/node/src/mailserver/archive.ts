@@ -1,23 +1,37 @@
 /**
  * The mailserver archive: every envelope the node accepts, in the store under
- * `archive/<sent, 8 hex digits>/<hash>`, so that history is read in creation-time order and a
- * page ends with a cursor (the key after which the next page starts). Pruned by retention.
+ * `archive/<sent, 8 hex>/<hash, 64 hex>/<topic, 8 hex>` (creation time, hash and topic, the
+ * order of Status's mailserver database keys), so that history is read in creation-time
+ * order, envelopes whose topic a request refuses are skipped without being read, and a page
+ * ends with a 36-byte cursor (sent ‖ hash of its last envelope). Pruned by retention.
  */
 import { bloomFilterMatch, topicToBloom } from '@hush/bloom';
 import { decodeEnvelope, type Envelope, envelopeSent } from '@hush/envelope';
 import type { Store } from '../store/store.js';
+import { CURSOR_LENGTH } from './request.js';
 
 const PREFIX = 'archive/';
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const timeKey = (seconds: number) => `${PREFIX}${(seconds >>> 0).toString(16).padStart(8, '0')}/`;
+const keyOf = (envelope: Envelope, hash: Uint8Array) =>
+  `${timeKey(envelopeSent(envelope))}${hex(hash)}/${hex(envelope.topic)}`;
+/** Where a key's hash starts, and every key's length. */
+const HASH_AT = PREFIX.length + 9;
+const KEY_LENGTH = HASH_AT + 64 + 1 + 8;
 
 /** One page of history. */
 export interface ArchivePage {
   readonly envelopes: Envelope[];
   /** The hash of the last envelope of the page (zeros when empty). */
   readonly lastHash: Uint8Array;
-  /** Where the next page starts; empty when there is none. */
+  /** Where the next page starts (36 bytes); empty when there is none. */
   readonly cursor: Uint8Array;
+}
+
+/** Which topics a query wants: exact topics when given, else those the bloom admits. */
+export interface TopicSelection {
+  readonly bloom: Uint8Array;
+  readonly topics?: readonly Uint8Array[];
 }
 
 export class Archive {
@@ -29,56 +43,72 @@ export class Archive {
 
   /** Stores an envelope; resolves once the store has it. */
   async add(envelope: Envelope, encoded: Uint8Array, hash: Uint8Array): Promise<void> {
-    await this.store.put(`${timeKey(envelopeSent(envelope))}${hex(hash)}`, encoded);
+    await this.store.put(keyOf(envelope, hash), encoded);
   }
 
-  /** Whether the archive holds the envelope with this hash (sent at `sent`). */
-  async has(sent: number, hash: Uint8Array): Promise<boolean> {
-    return (await this.store.get(`${timeKey(sent)}${hex(hash)}`)) !== undefined;
+  /** Whether the archive holds this envelope (`hash` is its hash). */
+  async has(envelope: Envelope, hash: Uint8Array): Promise<boolean> {
+    return (await this.store.get(keyOf(envelope, hash))) !== undefined;
   }
 
   /**
-   * Envelopes created in [lower, upper] whose topic the bloom admits, oldest first, at most
-   * `limit`, starting after `cursor`.
+   * Envelopes created in [lower, upper] whose topic the selection admits, oldest first, at
+   * most `limit`, starting after `cursor`.
+   *
+   * @throws RangeError if `cursor` is neither empty nor 36 bytes
    */
   async query(
     lower: number,
     upper: number,
-    bloom: Uint8Array,
+    selection: TopicSelection,
     limit: number,
     cursor: Uint8Array,
   ): Promise<ArchivePage> {
-    // A cursor is only a position: one outside [lower, upper] (or outside the archive, from
-    // a hostile peer) is clamped so that no other part of the store is ever read.
-    const after = `${new TextDecoder().decode(cursor)}\u0000`;
+    if (cursor.length !== 0 && cursor.length !== CURSOR_LENGTH)
+      throw new RangeError(`cursor must be empty or ${CURSOR_LENGTH} bytes`);
+    // A cursor is only a position: one before `lower` is clamped to it, and no key outside
+    // the archive is ever read whatever a peer sends.
     const first = timeKey(lower);
-    const start = cursor.length > 0 && after > first ? after : first;
+    let start = first;
+    if (cursor.length > 0) {
+      const sent = new DataView(cursor.buffer, cursor.byteOffset, 4).getUint32(0);
+      // '0' follows '/': past every key of the cursor's envelope.
+      const after = `${timeKey(sent)}${hex(cursor.subarray(4))}0`;
+      if (after > first) start = after;
+    }
     const end = upper >= 0xffffffff ? `${PREFIX}~` : timeKey(upper + 1);
+    const wanted = topicTest(selection);
     const envelopes: Envelope[] = [];
     let lastKey = '';
-    let lastHash: Uint8Array = new Uint8Array(32);
     let more = false;
     for await (const [key, encoded] of this.store.range({ gte: start, lt: end })) {
+      if (key.length !== KEY_LENGTH || !wanted(key.slice(KEY_LENGTH - 8))) continue;
       let envelope: Envelope;
       try {
         envelope = decodeEnvelope(encoded);
       } catch {
         continue; // a damaged record is skipped, not served
       }
-      if (!bloomFilterMatch(bloom, topicToBloom(envelope.topic))) continue;
       if (envelopes.length >= limit) {
         more = true;
         break;
       }
       envelopes.push(envelope);
       lastKey = key;
-      lastHash = Uint8Array.from(Buffer.from(key.slice(key.lastIndexOf('/') + 1), 'hex'));
     }
-    return {
-      envelopes,
-      lastHash,
-      cursor: more ? new TextEncoder().encode(lastKey) : new Uint8Array(0),
-    };
+    const lastHash = lastKey
+      ? Uint8Array.from(Buffer.from(lastKey.slice(HASH_AT, HASH_AT + 64), 'hex'))
+      : new Uint8Array(32);
+    let next: Uint8Array = new Uint8Array(0);
+    if (more) {
+      next = new Uint8Array(CURSOR_LENGTH);
+      new DataView(next.buffer).setUint32(
+        0,
+        Number.parseInt(lastKey.slice(PREFIX.length, PREFIX.length + 8), 16),
+      );
+      next.set(lastHash, 4);
+    }
+    return { envelopes, lastHash, cursor: next };
   }
 
   /** Deletes envelopes created before `before` (unix seconds); returns how many. */
@@ -93,4 +123,16 @@ export class Archive {
     }
     return doomed.length;
   }
+}
+
+/** A test of a key's topic (8 hex digits) against a selection. */
+function topicTest(selection: TopicSelection): (topicHex: string) => boolean {
+  if (selection.topics && selection.topics.length > 0) {
+    const topics = new Set(selection.topics.map(hex));
+    return (topicHex) => topics.has(topicHex);
+  }
+  return (topicHex) => {
+    const topic = Buffer.from(topicHex, 'hex');
+    return topic.length === 4 && bloomFilterMatch(selection.bloom, topicToBloom(topic));
+  };
 }

@@ -2,7 +2,7 @@
  * The mailserver (Status's 4/WHISPER-MAILSERVER): answers a peer's p2pRequest — an envelope
  * encrypted with the key shared with the mailserver and signed by the requester — with the
  * archived envelopes it asks for, in p2pMessage batches, then p2pRequestComplete with the
- * page's last hash and a cursor for the next page.
+ * page's last hash and a cursor for the next page (or Status's `ERROR=` form on failure).
  */
 import type { CryptoBackend } from '@hush/crypto';
 import { type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
@@ -57,7 +57,8 @@ export function mailserverHandler(options: MailserverOptions): P2PRequestHandler
       return;
     }
     const limit = query.limit > 0 ? Math.min(query.limit, maxPage) : maxPage;
-    options.archive.query(query.lower, query.upper, query.bloom, limit, query.cursor).then(
+    const requestId = envelopeHash(request);
+    options.archive.query(query.lower, query.upper, query, limit, query.cursor).then(
       (page) => {
         let batch: Envelope[] = [];
         let bytes = 0;
@@ -72,17 +73,19 @@ export function mailserverHandler(options: MailserverOptions): P2PRequestHandler
           bytes += size;
         }
         if (batch.length > 0) peer.send(batch);
-        peer.complete(envelopeHash(request), page.lastHash, page.cursor);
+        peer.complete(requestId, page.lastHash, page.cursor);
         options.logger.info(
           { peer: peer.id, envelopes: page.envelopes.length, more: page.cursor.length > 0 },
           'mailserver: request answered',
         );
       },
-      (error: unknown) =>
+      (error: unknown) => {
         options.logger.error(
           { peer: peer.id, reason: String(error) },
           'mailserver: archive query failed',
-        ),
+        );
+        peer.fail(requestId, 'archive query failed');
+      },
     );
   };
 }

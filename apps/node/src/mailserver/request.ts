@@ -1,9 +1,14 @@
 /**
  * The mailserver request (Status's 4/WHISPER-MAILSERVER layout): the payload of a symmetric,
- * signed request envelope is RLP [lower, upper, bloom (64 bytes), limit, cursor], with
- * lower/upper the creation times (unix seconds) of the oldest and newest envelopes wanted.
+ * signed request envelope is RLP [lower, upper, bloom (64 bytes), limit, cursor, batch,
+ * topics], with lower/upper the creation times (unix seconds) of the oldest and newest
+ * envelopes wanted. Older Status clients send only the first five or six items; all three
+ * forms are read. A non-empty topic list replaces the bloom filter (exact topics).
  */
 import { encodeBytes, encodeList, encodeUint, RlpStream } from '@hush/transport-gossip';
+
+/** Bytes of a cursor: the creation time (4, big-endian) and hash (32) of a page's last envelope. */
+export const CURSOR_LENGTH = 36;
 
 /** What a client asks a mailserver for. */
 export interface HistoryRequest {
@@ -13,9 +18,11 @@ export interface HistoryRequest {
   readonly limit: number;
   /** Empty for the first page; the cursor the last page ended with for the next. */
   readonly cursor: Uint8Array;
+  /** Exact topics (4 bytes each); when non-empty they are used instead of the bloom. */
+  readonly topics: readonly Uint8Array[];
 }
 
-/** Encodes a request payload. */
+/** Encodes a request payload (the seven-item form; batch is always true: Hush sends lists). */
 export function encodeHistoryRequest(request: HistoryRequest): Uint8Array {
   return encodeList([
     encodeUint(request.lower),
@@ -23,11 +30,13 @@ export function encodeHistoryRequest(request: HistoryRequest): Uint8Array {
     encodeBytes(request.bloom),
     encodeUint(request.limit),
     encodeBytes(request.cursor),
+    encodeUint(1),
+    encodeList(request.topics.map((topic) => encodeBytes(topic))),
   ]);
 }
 
 /**
- * Decodes a request payload.
+ * Decodes a request payload of five, six or seven items.
  *
  * @throws RangeError when it is not a valid request
  */
@@ -39,14 +48,23 @@ export function decodeHistoryRequest(payload: Uint8Array): HistoryRequest {
     const upper = Number(s.uint(4));
     const bloom = s.string();
     const limit = Number(s.uint(4));
-    let cursor: Uint8Array = new Uint8Array(0);
-    try {
-      cursor = s.string();
-    } catch {
-      // No cursor: the first page.
+    const cursor = s.string();
+    const topics: Uint8Array[] = [];
+    if (!s.atListEnd()) s.bool(); // batch: Hush always answers with lists
+    if (!s.atListEnd()) {
+      s.list();
+      while (!s.atListEnd()) {
+        const topic = s.string();
+        if (topic.length !== 4) throw new Error('a topic must be 4 bytes');
+        if (topics.length >= 1000) throw new Error('more than 1000 topics');
+        topics.push(topic);
+      }
+      s.leave();
     }
     if (bloom.length !== 64) throw new Error('bloom must be 64 bytes');
-    return { lower, upper, bloom, limit, cursor };
+    if (cursor.length !== 0 && cursor.length !== CURSOR_LENGTH)
+      throw new Error(`cursor must be empty or ${CURSOR_LENGTH} bytes`);
+    return { lower, upper, bloom, limit, cursor, topics };
   } catch (error) {
     throw new RangeError(`invalid mailserver request: ${(error as Error).message}`);
   }

@@ -30,7 +30,7 @@ export interface ShhServices {
   readonly now: () => number;
   /** Told how long each posted message took to seal, in seconds. */
   readonly observePow?: (seconds: number) => void;
-  /** Resolves when a posted envelope is durable (archived, on a mailserver). */
+  /** Resolves when a posted envelope is durable (archived, on a mailserver); rejects if it is not. */
   readonly afterPost?: (hash: Uint8Array) => Promise<void>;
 }
 
@@ -283,7 +283,12 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       } catch (error) {
         throw refused(`failed to add envelope: ${(error as Error).message}`);
       }
-      await services.afterPost?.(hash);
+      try {
+        await services.afterPost?.(hash);
+      } catch (error) {
+        // Gossiped, but not durable: the caller must not count on the archive having it.
+        throw refused(`envelope posted but not archived: ${(error as Error).message}`);
+      }
       return toHex(hash);
     },
 
