@@ -224,6 +224,8 @@ function validate(config: NodeConfig): NodeConfig {
     'max-peers must be a non-negative integer',
   );
   check(config.minPow >= 0, 'min-pow must be ≥ 0');
+  // A light node marks envelopes from peers as p2p and would archive only its own posts.
+  check(!(config.light && config.mailserver), 'light and mailserver cannot be combined');
   check(
     Number.isInteger(config.maxMessageSize) &&
       config.maxMessageSize >= 1 &&

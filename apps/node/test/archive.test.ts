@@ -113,7 +113,7 @@ describe('mailserver request payload', () => {
     topics: [TOPICS[0]!],
   };
 
-  it('round-trips [lower, upper, bloom, limit, cursor, batch, topics]', () => {
+  it('round-trips [lower, upper, bloom, topics, limit, cursor, batch]', () => {
     expect(decodeHistoryRequest(encodeHistoryRequest(request))).toEqual(request);
     const plain = { ...request, cursor: none, topics: [] };
     expect(decodeHistoryRequest(encodeHistoryRequest(plain))).toEqual(plain);
@@ -130,6 +130,17 @@ describe('mailserver request payload', () => {
     const expected = { lower: 1, upper: 2, bloom: fullBloom(), limit: 3, cursor: none, topics: [] };
     expect(decodeHistoryRequest(encodeList(head))).toEqual(expected);
     expect(decodeHistoryRequest(encodeList([...head, encodeUint(1)]))).toEqual(expected);
+    // status-go's current order: topics fourth.
+    const topical = [
+      ...head.slice(0, 3),
+      encodeList([encodeBytes(TOPICS[1]!)]),
+      ...head.slice(3),
+      encodeUint(1),
+    ];
+    expect(decodeHistoryRequest(encodeList(topical))).toEqual({
+      ...expected,
+      topics: [TOPICS[1]!],
+    });
   });
 
   it('refuses malformed payloads with a RangeError', () => {

@@ -29,5 +29,8 @@ describe('hush CLI', () => {
       () => resolveConfig({ 'rpc-host': '0.0.0.0', 'rpc-token': 't' }, {}).rpcHost,
     ).not.toThrow();
     expect(() => resolveConfig({}, { HUSH_LOG_FORMAT: 'xml' })).toThrow(/log-format/);
+    expect(() => resolveConfig({ light: true, mailserver: true }, {})).toThrow(
+      /light and mailserver/,
+    );
   });
 });

@@ -78,6 +78,11 @@ export class RlpStream {
     this.limits.push(item.end);
   }
 
+  /** Whether the next item is a list (false at the end of the current list). */
+  nextIsList(): boolean {
+    return !this.atListEnd() && this.bytes[this.pos]! >= 0xc0;
+  }
+
   /** Whether the current list (or the input) has no unread item. */
   atListEnd(): boolean {
     return this.pos === this.limits[this.limits.length - 1];

@@ -58,7 +58,13 @@ export function mailserverHandler(options: MailserverOptions): P2PRequestHandler
     }
     const limit = query.limit > 0 ? Math.min(query.limit, maxPage) : maxPage;
     const requestId = envelopeHash(request);
-    options.archive.query(query.lower, query.upper, query, limit, query.cursor).then(
+    // As status-go: upper 0 means "now", with a margin for clocks a little ahead.
+    const upper = query.upper === 0 ? Math.floor(Date.now() / 1000) + 60 : query.upper;
+    if (upper < query.lower) {
+      peer.fail(requestId, 'query range is invalid: lower > upper');
+      return;
+    }
+    options.archive.query(query.lower, upper, query, limit, query.cursor).then(
       (page) => {
         let batch: Envelope[] = [];
         let bytes = 0;

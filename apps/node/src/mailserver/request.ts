@@ -1,14 +1,18 @@
 /**
  * The mailserver request (Status's 4/WHISPER-MAILSERVER layout): the payload of a symmetric,
- * signed request envelope is RLP [lower, upper, bloom (64 bytes), limit, cursor, batch,
- * topics], with lower/upper the creation times (unix seconds) of the oldest and newest
- * envelopes wanted. Older Status clients send only the first five or six items; all three
- * forms are read. A non-empty topic list replaces the bloom filter (exact topics).
+ * signed request envelope is RLP [lower, upper, bloom (64 bytes), topics, limit, cursor,
+ * batch] as status-go has sent it since 2020, with lower/upper the creation times (unix
+ * seconds) of the oldest and newest envelopes wanted. Older clients' [lower, upper, bloom,
+ * limit, cursor] and [..., batch] are read too (the fourth item being a list tells the forms
+ * apart). A non-empty topic list replaces the bloom filter (exact topics).
  */
 import { encodeBytes, encodeList, encodeUint, RlpStream } from '@hush/transport-gossip';
 
 /** Bytes of a cursor: the creation time (4, big-endian) and hash (32) of a page's last envelope. */
 export const CURSOR_LENGTH = 36;
+
+/** Topics a request may list. */
+const MAX_TOPICS = 1000;
 
 /** What a client asks a mailserver for. */
 export interface HistoryRequest {
@@ -22,21 +26,21 @@ export interface HistoryRequest {
   readonly topics: readonly Uint8Array[];
 }
 
-/** Encodes a request payload (the seven-item form; batch is always true: Hush sends lists). */
+/** Encodes a request payload in status-go's current seven-item order (batch is always true). */
 export function encodeHistoryRequest(request: HistoryRequest): Uint8Array {
   return encodeList([
     encodeUint(request.lower),
     encodeUint(request.upper),
     encodeBytes(request.bloom),
+    encodeList(request.topics.map((topic) => encodeBytes(topic))),
     encodeUint(request.limit),
     encodeBytes(request.cursor),
     encodeUint(1),
-    encodeList(request.topics.map((topic) => encodeBytes(topic))),
   ]);
 }
 
 /**
- * Decodes a request payload of five, six or seven items.
+ * Decodes a request payload in any of the three forms.
  *
  * @throws RangeError when it is not a valid request
  */
@@ -47,20 +51,20 @@ export function decodeHistoryRequest(payload: Uint8Array): HistoryRequest {
     const lower = Number(s.uint(4));
     const upper = Number(s.uint(4));
     const bloom = s.string();
-    const limit = Number(s.uint(4));
-    const cursor = s.string();
     const topics: Uint8Array[] = [];
-    if (!s.atListEnd()) s.bool(); // batch: Hush always answers with lists
-    if (!s.atListEnd()) {
+    if (s.nextIsList()) {
       s.list();
       while (!s.atListEnd()) {
         const topic = s.string();
         if (topic.length !== 4) throw new Error('a topic must be 4 bytes');
-        if (topics.length >= 1000) throw new Error('more than 1000 topics');
+        if (topics.length >= MAX_TOPICS) throw new Error(`more than ${MAX_TOPICS} topics`);
         topics.push(topic);
       }
       s.leave();
     }
+    const limit = Number(s.uint(4));
+    const cursor = s.string();
+    if (!s.atListEnd()) s.bool(); // batch: Hush always answers with lists
     if (bloom.length !== 64) throw new Error('bloom must be 64 bytes');
     if (cursor.length !== 0 && cursor.length !== CURSOR_LENGTH)
       throw new Error(`cursor must be empty or ${CURSOR_LENGTH} bytes`);

@@ -1,0 +1,112 @@
+/**
+ * The mailserver's request handler (specs/mailserver §2, §5): answers a signed request that
+ * opens with the mailserver key, reports a bad range in Status's failure form, and stays
+ * silent on unsigned requests, other keys and malformed payloads.
+ */
+import { fullBloom } from '@hush/bloom';
+import { nobleBackend } from '@hush/crypto';
+import { createEnvelope, type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import { generatePrivateKey, generateSymKey, symKeyFromPassword, wrapMessage } from '@hush/message';
+import { describe, expect, it } from 'vitest';
+import { Archive, encodeHistoryRequest, MemoryStore, mailserverHandler } from '../src/index.js';
+
+const symKey = symKeyFromPassword('status-offline-inbox');
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function setup() {
+  const archive = new Archive(new MemoryStore());
+  for (let i = 0; i < 3; i++) {
+    const e = createEnvelope({
+      expiry: 1000 + i + 50,
+      ttl: 50,
+      topic: Uint8Array.of(1, 2, 3, 4),
+      data: Uint8Array.of(i),
+      nonce: 0n,
+    });
+    await archive.add(e, encodeEnvelope(e), envelopeHash(e));
+  }
+  let queries = 0;
+  const query = archive.query.bind(archive);
+  archive.query = (...args) => {
+    queries++;
+    return query(...args);
+  };
+  const handle = mailserverHandler({ archive, symKey, backend: nobleBackend, logger: silent });
+  const ask = async (request: Envelope) => {
+    const sent: Envelope[] = [];
+    const before = queries;
+    const answer = await new Promise<{ kind: string; detail: unknown }>((resolve) => {
+      handle(request, {
+        id: 'client',
+        send: (batch) => {
+          sent.push(...batch);
+          return true;
+        },
+        complete: (_id, lastHash, cursor) =>
+          resolve({ kind: 'complete', detail: { lastHash, cursor } }),
+        fail: (_id, reason) => resolve({ kind: 'fail', detail: reason }),
+      });
+      // The handler decides synchronously whether to answer: without a query started (and
+      // no failure already reported) nothing will ever come.
+      if (queries === before) resolve({ kind: 'silence', detail: undefined });
+    });
+    return { ...answer, sent };
+  };
+  return { ask };
+}
+
+const request = (payload: Uint8Array, options: { key?: Uint8Array; signed?: boolean } = {}) =>
+  wrapMessage({
+    topic: new Uint8Array(4),
+    payload,
+    symKey: options.key ?? symKey,
+    ...(options.signed === false ? {} : { signingKey: generatePrivateKey() }),
+    pow: 0,
+    workTime: 0,
+  });
+
+const query = {
+  lower: 0,
+  upper: 2000,
+  bloom: fullBloom(),
+  limit: 10,
+  cursor: new Uint8Array(0),
+  topics: [],
+};
+
+describe('mailserver request handler', () => {
+  it('answers a signed request with the envelopes, then completion with an empty cursor', async () => {
+    const { ask } = await setup();
+    const answer = await ask(await request(encodeHistoryRequest(query)));
+    expect(answer.kind).toBe('complete');
+    expect(answer.sent.map((e) => e.data[0])).toEqual([0, 1, 2]);
+    expect((answer.detail as { cursor: Uint8Array }).cursor.length).toBe(0);
+  });
+
+  it("reports lower > upper in Status's failure form", async () => {
+    const { ask } = await setup();
+    const answer = await ask(
+      await request(encodeHistoryRequest({ ...query, lower: 10, upper: 5 })),
+    );
+    expect(answer).toMatchObject({ kind: 'fail', detail: expect.stringMatching(/lower > upper/) });
+  });
+
+  it('reads upper 0 as now', async () => {
+    const { ask } = await setup();
+    const answer = await ask(await request(encodeHistoryRequest({ ...query, upper: 0 })));
+    expect(answer.sent).toHaveLength(3);
+  });
+
+  it('stays silent on an unsigned request, another key, or a malformed payload', async () => {
+    const { ask } = await setup();
+    for (const bad of [
+      await request(encodeHistoryRequest(query), { signed: false }),
+      await request(encodeHistoryRequest(query), { key: generateSymKey() }),
+      await request(Uint8Array.of(0xc0)),
+    ]) {
+      const answer = await ask(bad);
+      expect(answer.kind).toBe('silence');
+      expect(answer.sent).toEqual([]);
+    }
+  });
+});
