@@ -32,6 +32,12 @@ export class NodeMetrics implements Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     for (const [name, help, labels] of [
+      [
+        'hush_envelopes_received_total',
+        'Envelopes received, from peers or posted locally',
+        ['source'],
+      ],
+      ['hush_envelopes_duplicate_total', 'Envelopes received that were already pooled', []],
       ['hush_envelopes_accepted_total', 'Envelopes accepted into the pool', []],
       ['hush_envelopes_dropped_total', 'Envelopes refused or dropped, by reason', ['reason']],
       ['hush_peer_errors_total', 'Peers dropped for a protocol error, by code', ['code']],

@@ -28,6 +28,7 @@ describe('metrics and health', () => {
       'hush_peers 0',
       'hush_pool_envelopes 1',
       'hush_envelopes_accepted_total 1',
+      'hush_envelopes_received_total{source="local"} 1',
       'hush_pow_seal_duration_seconds_count 1',
       'hush_rpc_request_duration_seconds_count{method="shh_post",outcome="ok"} 1',
       'nodejs_eventloop_lag_seconds',

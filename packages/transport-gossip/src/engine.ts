@@ -420,6 +420,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     p2p: boolean,
     encodedInPacket?: Uint8Array,
   ): { hash: Uint8Array; cached: boolean; fresh: boolean } | { error: GossipError } {
+    this.metrics.count('hush_envelopes_received_total', 1, { source: from ? 'peer' : 'local' });
     const facts = envelopeHashAndPow(envelope, 0, encodedInPacket);
     const bloom = this.bloomOf(envelope.topic);
     const verdict = admit(envelope, facts.pow, this.admissionSettings(), this.nowSeconds(), bloom);
@@ -434,6 +435,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     }
     const existing = this.pool.get(facts.hash);
     if (existing) {
+      this.metrics.count('hush_envelopes_duplicate_total');
       if (from) existing.knownBy.add(from.index);
       return { hash: facts.hash, cached: true, fresh: false };
     }
