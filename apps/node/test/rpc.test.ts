@@ -145,6 +145,57 @@ describe('shh_* over HTTP', () => {
     expect(await raw.json()).toMatchObject({ error: { code: -32700 } });
   });
 
+  it('bounds memory against hostile clients: huge bodies and batches, thousands of filters, unknown ids', async () => {
+    const huge = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'shh_post',
+        params: [{ payload: `0x${'00'.repeat(3 << 20)}` }],
+      }),
+    });
+    expect(huge.status).toBe(413);
+    const batch = Array.from({ length: 101 }, (_, id) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'shh_version',
+      params: [],
+    }));
+    const tooMany = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(batch),
+    });
+    expect(await tooMany.json()).toMatchObject({ error: { code: -32600 } });
+    const sym = (await result('shh_newSymKey')) as string;
+    const make = (id: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'shh_newMessageFilter',
+      params: [{ symKeyID: sym }],
+    });
+    const answers: { result?: string; error?: { message: string } }[] = [];
+    for (let round = 0; round < 11; round++) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(Array.from({ length: 100 }, (_, i) => make(round * 100 + i))),
+      });
+      answers.push(...((await response.json()) as typeof answers));
+    }
+    const made = answers.filter((a) => a.result);
+    expect(made.length).toBeLessThanOrEqual(1000);
+    expect(answers.filter((a) => a.error).length).toBe(1100 - made.length);
+    expect(answers.find((a) => a.error)!.error!.message).toMatch(/too many filters/);
+    await Promise.all(made.map((a) => call(url, 'shh_deleteMessageFilter', [a.result])));
+    expect(await call(url, 'shh_getFilterMessages', ['00'.repeat(32)])).toMatchObject({
+      error: { message: 'filter not found' },
+    });
+    expect(await call(url, 'shh_deleteKey', [])).toMatchObject({ error: { code: -32601 } });
+  });
+
   it('answers batches', async () => {
     const response = await fetch(url, {
       method: 'POST',
