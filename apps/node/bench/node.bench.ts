@@ -274,6 +274,7 @@ async function mailserver(): Promise<void> {
     cursor = await new Promise<Uint8Array>((resolve) => {
       serve(request, {
         id: 'bench',
+        maxBytes: 1 << 20,
         send: (batch) => {
           served += batch.length;
           for (const envelope of batch) encodeEnvelope(envelope); // what the wire would carry

@@ -16,6 +16,8 @@ interface Entry {
   lastPolled: number;
   /** Hashes of recently delivered envelopes, oldest first: a message arrives once. */
   readonly seen: Set<string>;
+  /** The topic index keys this filter is filed under. */
+  readonly topicKeys: number[];
 }
 
 /** Limits that bound a filter registry's memory whatever clients do. */
@@ -67,13 +69,19 @@ export class FilterRegistry {
     if (this.filters.size >= this.limits.maxFilters)
       throw new RangeError(`too many filters (${this.limits.maxFilters})`);
     const id = Buffer.from(randomBytes(32)).toString('hex');
-    const entry: Entry = { spec, queue: [], listener: undefined, lastPolled: now, seen: new Set() };
-    this.filters.set(id, entry);
     const topics = spec.topics ?? [];
+    const topicKeys = [...new Set(topics.filter((t) => t.length >= 4).map(topicKey))];
+    const entry: Entry = {
+      spec,
+      queue: [],
+      listener: undefined,
+      lastPolled: now,
+      seen: new Set(),
+      topicKeys,
+    };
+    this.filters.set(id, entry);
     if (topics.length === 0) this.anyTopic.add(entry);
-    for (const t of topics) {
-      if (t.length < 4) continue;
-      const key = topicKey(t);
+    for (const key of topicKeys) {
       let set = this.byTopic.get(key);
       if (!set) {
         set = new Set();
@@ -89,7 +97,11 @@ export class FilterRegistry {
     if (!entry) return false;
     this.filters.delete(id);
     this.anyTopic.delete(entry);
-    for (const set of this.byTopic.values()) set.delete(entry);
+    for (const key of entry.topicKeys) {
+      const set = this.byTopic.get(key);
+      set?.delete(entry);
+      if (set?.size === 0) this.byTopic.delete(key);
+    }
     return true;
   }
 

@@ -93,6 +93,25 @@ describe('Archive', () => {
     expect(page.envelopes).toHaveLength(5);
   });
 
+  it('bounds the keys one page reads, ending a page cut short with a cursor', async () => {
+    const store = new MemoryStore();
+    const archive = new Archive(store);
+    for (let n = 0; n < 40; n++) {
+      const e = envelope(100 + n, 0, n);
+      await archive.add(e, encodeEnvelope(e), envelopeHash(e));
+    }
+    const other = { bloom: fullBloom(), topics: [TOPICS[1]!] }; // matches nothing stored
+    let page = await archive.query(0, 1000, other, 1, none); // reads at most 10 keys
+    expect(page.envelopes).toEqual([]);
+    expect(page.cursor.length).toBe(36);
+    let pages = 1;
+    while (page.cursor.length > 0) {
+      page = await archive.query(0, 1000, other, 1, page.cursor);
+      pages++;
+    }
+    expect(pages).toBe(4); // 40 keys, 10 per page, the last page finds the end
+  });
+
   it('prunes envelopes created before a time', async () => {
     const { archive, envelopes } = await filled();
     expect(await archive.prune(103)).toBe(3);

@@ -53,6 +53,24 @@ describe('FilterRegistry', () => {
     expect(registry.retrieve(id, 0)!.map((m) => m.payload[0])).toEqual([1]);
   });
 
+  it('forgets the topics of a removed filter, so adding and removing filters leaves no residue', () => {
+    const registry = new FilterRegistry(nobleBackend);
+    const index = (registry as unknown as { byTopic: Map<number, Set<unknown>> }).byTopic;
+    const shared = Uint8Array.of(9, 9, 9, 9);
+    const keep = registry.add({ symKey: generateSymKey(), topics: [shared] }, 0);
+    for (let round = 0; round < 3; round++) {
+      const topics = Array.from({ length: 500 }, (_, i) =>
+        Uint8Array.of(round, i >> 8, i & 0xff, 1),
+      );
+      const id = registry.add({ symKey: generateSymKey(), topics: [...topics, shared] }, 0);
+      expect(index.size).toBe(501);
+      registry.remove(id);
+    }
+    expect([...index.keys()]).toHaveLength(1);
+    expect(registry.remove(keep)).toBe(true);
+    expect(index.size).toBe(0);
+  });
+
   it('refuses a filter beyond maxFilters with a RangeError', () => {
     const registry = new FilterRegistry(nobleBackend, { maxFilters: 1 });
     registry.add({ symKey: generateSymKey() }, 0);

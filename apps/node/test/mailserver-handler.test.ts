@@ -32,12 +32,13 @@ async function setup() {
     return query(...args);
   };
   const handle = mailserverHandler({ archive, symKey, backend: nobleBackend, logger: silent });
-  const ask = async (request: Envelope) => {
+  const ask = async (request: Envelope, maxBytes = 1 << 20) => {
     const sent: Envelope[] = [];
     const before = queries;
     const answer = await new Promise<{ kind: string; detail: unknown }>((resolve) => {
       handle(request, {
         id: 'client',
+        maxBytes,
         send: (batch) => {
           sent.push(...batch);
           return true;
@@ -52,7 +53,7 @@ async function setup() {
     });
     return { ...answer, sent };
   };
-  return { ask };
+  return { ask, archive };
 }
 
 const request = (payload: Uint8Array, options: { key?: Uint8Array; signed?: boolean } = {}) =>
@@ -95,6 +96,26 @@ describe('mailserver request handler', () => {
     const { ask } = await setup();
     const answer = await ask(await request(encodeHistoryRequest({ ...query, upper: 0 })));
     expect(answer.sent).toHaveLength(3);
+  });
+
+  it('leaves out envelopes larger than the link carries, and refuses a second request in flight', async () => {
+    const { ask, archive } = await setup();
+    const big = createEnvelope({
+      expiry: 1100,
+      ttl: 50,
+      topic: Uint8Array.of(1, 2, 3, 4),
+      data: new Uint8Array(4096),
+      nonce: 0n,
+    });
+    await archive.add(big, encodeEnvelope(big), envelopeHash(big));
+    const small = await ask(await request(encodeHistoryRequest(query)), 1024);
+    expect(small.kind).toBe('complete');
+    expect(small.sent.map((e) => e.data.length)).toEqual([1, 1, 1]);
+    const one = await request(encodeHistoryRequest(query));
+    const two = await request(encodeHistoryRequest(query));
+    const [first, second] = await Promise.all([ask(one), ask(two)]);
+    expect(first.kind).toBe('complete');
+    expect(second).toMatchObject({ kind: 'fail', detail: expect.stringMatching(/busy/) });
   });
 
   it('stays silent on an unsigned request, another key, or a malformed payload', async () => {

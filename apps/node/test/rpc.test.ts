@@ -3,6 +3,7 @@
  * protections: virtual hosts, browser origins, tokens, bad parameters, batches.
  */
 
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { HushNode } from '../src/index.js';
@@ -194,6 +195,20 @@ describe('shh_* over HTTP', () => {
       error: { message: 'filter not found' },
     });
     expect(await call(url, 'shh_deleteKey', [])).toMatchObject({ error: { code: -32601 } });
+    expect(
+      await call(url, 'shh_newMessageFilter', [{ symKeyID: sym, topics: 'abc' }]),
+    ).toMatchObject({
+      error: { code: -32602, message: expect.stringMatching(/topics/) },
+    });
+    const manyTopics = Array.from(
+      { length: 1001 },
+      (_, i) => `0x${i.toString(16).padStart(8, '0')}`,
+    );
+    expect(
+      await call(url, 'shh_newMessageFilter', [{ symKeyID: sym, topics: manyTopics }]),
+    ).toMatchObject({
+      error: { code: -32602 },
+    });
   });
 
   it('answers batches', async () => {
@@ -248,6 +263,26 @@ describe('RPC protections', () => {
       ).toMatchObject({
         result: '6.0',
       });
+      // An unparsable request target on the WebSocket port is refused, not fatal.
+      const port = new URL(guarded.rpc.wsUrl).port;
+      const reply = await new Promise<string>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(
+            'GET //[ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+              'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+          ),
+        );
+        let text = '';
+        socket.on('data', (chunk) => {
+          text += chunk;
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', () => resolve(text));
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 401/);
+      expect(await call(at, 'shh_version', [], { authorization: 'Bearer s3cret' })).toMatchObject({
+        result: '6.0',
+      });
     } finally {
       await guarded.stop();
     }
@@ -255,6 +290,22 @@ describe('RPC protections', () => {
 });
 
 describe('shh_subscribe over WebSocket', () => {
+  it('answers a request whose id cannot be echoed with an error, and keeps serving', async () => {
+    const ws = new WebSocket(node.rpc.wsUrl);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const inbox: Record<string, unknown>[] = [];
+    ws.on('message', (data) => inbox.push(JSON.parse(data.toString())));
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    ws.send(`{"jsonrpc":"2.0","method":"nope","id":${deep}}`);
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'shh_version', params: [] }));
+    await eventually(() => inbox.length === 2);
+    expect(inbox).toContainEqual(
+      expect.objectContaining({ id: null, error: expect.objectContaining({ code: -32600 }) }),
+    );
+    expect(inbox).toContainEqual(expect.objectContaining({ id: 2, result: '6.0' }));
+    ws.close();
+  });
+
   it('pushes messages as shh_subscription notifications, and stops after shh_unsubscribe', async () => {
     const ws = new WebSocket(node.rpc.wsUrl);
     await new Promise((resolve) => ws.once('open', resolve));

@@ -98,7 +98,9 @@ export type P2PRequestHandler = (
   request: Envelope,
   peer: {
     id: string;
-    /** Sends envelopes as one p2pMessage (a list, as Status mailservers do). */
+    /** Largest p2pMessage payload this peer's link carries, in bytes. */
+    maxBytes: number;
+    /** Sends envelopes as one p2pMessage (a list, as Status mailservers do); false if not sent. */
     send(envelopes: Envelope[]): boolean;
     /** Tells the peer the request is answered (p2pRequestComplete). */
     complete(requestId: Uint8Array, lastEnvelopeHash: Uint8Array, cursor: Uint8Array): void;
@@ -148,6 +150,13 @@ export interface EngineEvents extends Record<string, unknown> {
 /** Status's prefix of a failed-request p2pRequestComplete payload. */
 const FAILED_PREFIX = new TextEncoder().encode('ERROR=');
 
+function sameBloom(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
   if (bytes.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
@@ -162,6 +171,11 @@ class PeerSession {
   bloom: Uint8Array | null = null;
   lightNode = false;
   pending = new Set<PoolEntry>();
+  /**
+   * The peer changed what it wants (PoW requirement or bloom): the whole pool is reconsidered
+   * at the next transmission, once, however often it changes in between.
+   */
+  resync = false;
   envelopesReceived = 0;
   envelopesAccepted = 0;
   envelopesDuplicate = 0;
@@ -540,8 +554,15 @@ export class GossipEngine extends Emitter<EngineEvents> {
 
   private send(session: PeerSession, message: ProtocolMessage): boolean {
     if (session.closed) return false;
+    try {
+      if (session.link.send(message) === false) return false;
+    } catch (error) {
+      // A link refuses what it cannot carry (an oversize frame); that message is not sent.
+      this.logger.warn({ peer: session.info.id, reason: String(error) }, 'message not sent');
+      return false;
+    }
     session.bytesSent += message.payload.length;
-    return session.link.send(message) !== false;
+    return true;
   }
 
   private fail(session: PeerSession, error: GossipError): void {
@@ -614,14 +635,22 @@ export class GossipEngine extends Emitter<EngineEvents> {
       case MessageCode.messages:
         this.handleMessages(session, message.payload);
         return;
-      case MessageCode.powRequirement:
-        session.powRequirement = decodePowRequirement(message.payload);
-        session.pending = new Set(this.pool.values());
+      case MessageCode.powRequirement: {
+        const pow = decodePowRequirement(message.payload);
+        if (pow !== session.powRequirement) {
+          session.powRequirement = pow;
+          session.resync = true;
+        }
         return;
-      case MessageCode.bloomFilterEx:
-        session.bloom = decodeBloomFilterEx(message.payload);
-        session.pending = new Set(this.pool.values());
+      }
+      case MessageCode.bloomFilterEx: {
+        const bloom = decodeBloomFilterEx(message.payload);
+        if (!sameBloom(bloom, session.bloom)) {
+          session.bloom = bloom;
+          session.resync = true;
+        }
         return;
+      }
       case MessageCode.p2pMessage:
         if (session.trusted) this.handleDirect(session, message.payload);
         return;
@@ -736,6 +765,9 @@ export class GossipEngine extends Emitter<EngineEvents> {
     }
     this.onP2PRequest?.(request, {
       id: session.info.id,
+      maxBytes:
+        Math.min(this.maxMessageSize, session.link.maxPayloadBytes ?? Number.POSITIVE_INFINITY) -
+        16,
       send: (envelopes) => {
         const items = envelopes.map((e) => encodeEnvelope(e));
         return this.send(session, { code: MessageCode.p2pMessage, payload: encodeList(items) });
@@ -796,6 +828,10 @@ export class GossipEngine extends Emitter<EngineEvents> {
   /** Sends each ready peer, in packets within the size limit, what it has not seen and wants. */
   transmit(): void {
     for (const session of this.sessions.values()) {
+      if (session.ready && session.resync) {
+        session.resync = false;
+        session.pending = new Set(this.pool.values());
+      }
       if (!session.ready || session.pending.size === 0) continue;
       // Packets stay within our message size (what geth peers accept by default) and what the
       // link carries.

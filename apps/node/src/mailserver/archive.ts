@@ -15,6 +15,10 @@ const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const timeKey = (seconds: number) => `${PREFIX}${(seconds >>> 0).toString(16).padStart(8, '0')}/`;
 const keyOf = (envelope: Envelope, hash: Uint8Array) =>
   `${timeKey(envelopeSent(envelope))}${hex(hash)}/${hex(envelope.topic)}`;
+/** Keys one page may read, served or skipped, at most. */
+const MAX_SCAN = 100_000;
+/** Bytes of envelopes one page holds at most (past this, the page ends). */
+const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 /** Where a key's hash starts, and every key's length. */
 const HASH_AT = PREFIX.length + 9;
 const KEY_LENGTH = HASH_AT + 64 + 1 + 8;
@@ -53,7 +57,9 @@ export class Archive {
 
   /**
    * Envelopes created in [lower, upper] whose topic the selection admits, oldest first, at
-   * most `limit`, starting after `cursor`.
+   * most `limit` (and at most 8 MiB, reading at most 10 × `limit` keys), starting after
+   * `cursor`. A page cut short by those bounds still ends with a cursor, possibly with fewer
+   * envelopes than asked, even none.
    *
    * @throws RangeError if `cursor` is neither empty nor 36 bytes
    */
@@ -78,37 +84,50 @@ export class Archive {
     }
     const end = upper >= 0xffffffff ? `${PREFIX}~` : timeKey(upper + 1);
     const wanted = topicTest(selection);
+    // Work per page is bounded however little matches: keys read (served or skipped) and
+    // bytes served. A page cut short ends with a cursor at the last key read.
+    const scanBudget = Math.min(MAX_SCAN, Math.max(limit, 1) * 10);
     const envelopes: Envelope[] = [];
-    let lastKey = '';
+    let lastServed = '';
+    let lastRead = '';
+    let scanned = 0;
+    let bytes = 0;
     let more = false;
     for await (const [key, encoded] of this.store.range({ gte: start, lt: end })) {
-      if (key.length !== KEY_LENGTH || !wanted(key.slice(KEY_LENGTH - 8))) continue;
+      if (envelopes.length >= limit || scanned >= scanBudget || bytes >= MAX_PAGE_BYTES) {
+        more = true;
+        break;
+      }
+      scanned++;
+      if (key.length !== KEY_LENGTH) continue;
+      lastRead = key;
+      if (!wanted(key.slice(KEY_LENGTH - 8))) continue;
       let envelope: Envelope;
       try {
         envelope = decodeEnvelope(encoded);
       } catch {
         continue; // a damaged record is skipped, not served
       }
-      if (envelopes.length >= limit) {
-        more = true;
-        break;
-      }
       envelopes.push(envelope);
-      lastKey = key;
+      bytes += encoded.length;
+      lastServed = key;
     }
-    const lastHash = lastKey
-      ? Uint8Array.from(Buffer.from(lastKey.slice(HASH_AT, HASH_AT + 64), 'hex'))
-      : new Uint8Array(32);
+    const hashOf = (key: string) =>
+      Uint8Array.from(Buffer.from(key.slice(HASH_AT, HASH_AT + 64), 'hex'));
     let next: Uint8Array = new Uint8Array(0);
-    if (more) {
+    if (more && lastRead) {
       next = new Uint8Array(CURSOR_LENGTH);
       new DataView(next.buffer).setUint32(
         0,
-        Number.parseInt(lastKey.slice(PREFIX.length, PREFIX.length + 8), 16),
+        Number.parseInt(lastRead.slice(PREFIX.length, PREFIX.length + 8), 16),
       );
-      next.set(lastHash, 4);
+      next.set(hashOf(lastRead), 4);
     }
-    return { envelopes, lastHash, cursor: next };
+    return {
+      envelopes,
+      lastHash: lastServed ? hashOf(lastServed) : new Uint8Array(32),
+      cursor: next,
+    };
   }
 
   /** Deletes envelopes created before `before` (unix seconds); returns how many. */

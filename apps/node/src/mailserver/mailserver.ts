@@ -28,6 +28,8 @@ export interface MailserverOptions {
 /** The p2pRequest handler of a mailserver. */
 export function mailserverHandler(options: MailserverOptions): P2PRequestHandler {
   const maxPage = options.maxPage ?? 1000;
+  // One request in flight per peer: a peer asking faster than pages are served gets `busy`.
+  const serving = new Set<string>();
   return (request, peer) => {
     let signer: Uint8Array | null;
     let payload: Uint8Array;
@@ -64,34 +66,44 @@ export function mailserverHandler(options: MailserverOptions): P2PRequestHandler
       peer.fail(requestId, 'query range is invalid: lower > upper');
       return;
     }
-    options.archive.query(query.lower, upper, query, limit, query.cursor).then(
-      (page) => {
+    if (serving.has(peer.id)) {
+      peer.fail(requestId, 'busy: one request at a time');
+      return;
+    }
+    serving.add(peer.id);
+    const batchBytes = Math.min(BATCH_BYTES, peer.maxBytes);
+    options.archive
+      .query(query.lower, upper, query, limit, query.cursor)
+      .then((page) => {
         let batch: Envelope[] = [];
         let bytes = 0;
+        let sent = 0;
+        const flush = () => {
+          if (batch.length > 0 && peer.send(batch)) sent += batch.length;
+          batch = [];
+          bytes = 0;
+        };
         for (const envelope of page.envelopes) {
-          const size = encodeEnvelope(envelope).length;
-          if (batch.length >= BATCH_ENVELOPES || (bytes + size > BATCH_BYTES && batch.length > 0)) {
-            peer.send(batch);
-            batch = [];
-            bytes = 0;
-          }
+          const size = encodeEnvelope(envelope).length + 8;
+          if (size > batchBytes) continue; // larger than this link carries: never deliverable
+          if (batch.length >= BATCH_ENVELOPES || bytes + size > batchBytes) flush();
           batch.push(envelope);
           bytes += size;
         }
-        if (batch.length > 0) peer.send(batch);
+        flush();
         peer.complete(requestId, page.lastHash, page.cursor);
         options.logger.info(
-          { peer: peer.id, envelopes: page.envelopes.length, more: page.cursor.length > 0 },
+          { peer: peer.id, envelopes: sent, more: page.cursor.length > 0 },
           'mailserver: request answered',
         );
-      },
-      (error: unknown) => {
+      })
+      .catch((error: unknown) => {
         options.logger.error(
           { peer: peer.id, reason: String(error) },
-          'mailserver: archive query failed',
+          'mailserver: request failed',
         );
         peer.fail(requestId, 'archive query failed');
-      },
-    );
+      })
+      .finally(() => serving.delete(peer.id));
   };
 }

@@ -59,6 +59,9 @@ export class JsonRpcDispatcher {
     }
     const { jsonrpc, method, params, id } = request as Record<string, unknown>;
     const isNotification = !('id' in (request as object));
+    // JSON-RPC ids are strings, numbers or null; anything else is not echoed back.
+    if (!isNotification && id !== null && typeof id !== 'string' && typeof id !== 'number')
+      return failure(null, -32600, 'invalid request id');
     if (jsonrpc !== '2.0' || typeof method !== 'string')
       return failure(id ?? null, -32600, 'invalid request');
     if (params !== undefined && !Array.isArray(params)) {

@@ -21,6 +21,8 @@ export interface RpcSecurity {
 
 /** Largest request body, bytes. */
 const BODY_LIMIT = 5 * 1024 * 1024;
+/** Bytes a WebSocket client may leave unread before it is dropped. */
+const SEND_BACKLOG_LIMIT = 16 * 1024 * 1024;
 
 function hostAllowed(headers: IncomingHttpHeaders, security: RpcSecurity): boolean {
   if (security.vhosts.includes('*')) return true;
@@ -43,7 +45,12 @@ function tokenAllowed(
 ): boolean {
   if (!security.token) return true;
   if (headers.authorization === `Bearer ${security.token}`) return true;
-  const query = new URL(url ?? '/', 'http://x').searchParams.get('token');
+  let query: string | null;
+  try {
+    query = new URL(url ?? '/', 'http://x').searchParams.get('token');
+  } catch {
+    return false; // an unparsable request target carries no token
+  }
   return query === security.token;
 }
 
@@ -119,24 +126,44 @@ export async function startRpcServers(
   });
   wss.on('connection', (socket) => {
     const cleanups: (() => void)[] = [];
-    const notify = (method: string, params: unknown) => {
-      if (socket.readyState === socket.OPEN)
-        socket.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+    // A client that does not read its socket is dropped before its backlog grows past
+    // SEND_BACKLOG_LIMIT (as geth drops slow subscribers), and an answer that cannot be
+    // serialised is replaced by an internal error rather than thrown out of the listener.
+    const send = (message: unknown) => {
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > SEND_BACKLOG_LIMIT) {
+        socket.terminate();
+        return;
+      }
+      let text: string;
+      try {
+        text = JSON.stringify(message);
+      } catch {
+        text = JSON.stringify({
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32603, message: 'response could not be serialised' },
+        });
+      }
+      socket.send(text);
     };
-    socket.on('message', async (data) => {
+    const notify = (method: string, params: unknown) => send({ jsonrpc: '2.0', method, params });
+    socket.on('message', (data) => {
       let body: unknown;
       try {
         body = JSON.parse(data.toString());
       } catch {
-        socket.send(JSON.stringify(JsonRpcDispatcher.parseError()));
+        send(JsonRpcDispatcher.parseError());
         return;
       }
-      const response = await dispatcher.handle(body, {
-        notify,
-        onClose: (cleanup) => cleanups.push(cleanup),
-      });
-      if (response !== undefined && socket.readyState === socket.OPEN)
-        socket.send(JSON.stringify(response));
+      dispatcher
+        .handle(body, { notify, onClose: (cleanup) => cleanups.push(cleanup) })
+        .then((response) => {
+          if (response !== undefined) send(response);
+        })
+        .catch(() =>
+          send({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'internal error' } }),
+        );
     });
     socket.on('close', () => {
       for (const cleanup of cleanups.splice(0)) cleanup();

@@ -36,6 +36,9 @@ export interface ShhServices {
 
 const refused = (message: string) => new RpcError(-32000, message);
 
+/** Topics one filter may list. */
+const MAX_FILTER_TOPICS = 1000;
+
 /** geth's RPC Message. */
 export function toRpcMessage(message: ReceivedMessage): Record<string, unknown> {
   return {
@@ -97,9 +100,12 @@ async function criteria(
     src = hexBytes(c.sig, index, 'sig');
     if (!services.backend.isValidPublicKey(src)) throw refused('invalid signing public key');
   }
-  const topics = ((c.topics as unknown[] | undefined) ?? []).map((t, i) =>
-    topic(t, index, `topics[${i}]`),
-  );
+  if (c.topics !== undefined && c.topics !== null && !Array.isArray(c.topics))
+    throw new RpcError(-32602, `invalid argument ${index}: topics must be an array`);
+  const topicList = (c.topics as unknown[] | undefined | null) ?? [];
+  if (topicList.length > MAX_FILTER_TOPICS)
+    throw new RpcError(-32602, `invalid argument ${index}: more than ${MAX_FILTER_TOPICS} topics`);
+  const topics = topicList.map((t, i) => topic(t, index, `topics[${i}]`));
   const minPow = c.minPow === undefined ? 0 : float(c.minPow, index, 'minPow');
   const allowP2P = c.allowP2P === true;
   const base = { topics, pow: minPow, allowP2P, ...(src ? { src } : {}) };
