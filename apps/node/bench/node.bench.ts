@@ -17,37 +17,15 @@ import { generatePrivateKey, symKeyFromPassword, wrapMessage } from '@hush/messa
 import { WebSocket } from 'ws';
 import {
   Archive,
-  DEFAULT_CONFIG,
   encodeHistoryRequest,
   type HushNode,
   LevelStore,
   mailserverHandler,
-  type NodeConfig,
-  startNode,
 } from '../src/index.js';
+import { testNode } from '../test/helpers.js';
 
 const TOPIC = '0x0badf00d';
 const PAYLOAD = `0x${'ab'.repeat(300)}`;
-
-async function node(overrides: Partial<NodeConfig> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hush-bench-'));
-  const started = await startNode({
-    ...DEFAULT_CONFIG,
-    dataDir,
-    listen: '127.0.0.1:0',
-    rpcPort: 0,
-    wsPort: 0,
-    metricsPort: -1,
-    ...overrides,
-  });
-  return {
-    node: started,
-    async stop() {
-      await started.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** A JSON-RPC client over one WebSocket, with subscription notifications. */
 async function rpcClient(url: string) {
@@ -103,7 +81,7 @@ const percentile = (sorted: number[], p: number) =>
 
 async function postToSubscription(): Promise<void> {
   section('shh_post to a local WebSocket subscription (PoW 0.2 on workers, 300-byte payload)');
-  const { node: local, stop } = await node();
+  const local = await testNode({ metricsPort: -1 });
   const { client, key } = await subscribed(local, 'bench');
   let arrived: (() => void) | undefined;
   client.onNotification(() => arrived?.());
@@ -152,7 +130,7 @@ async function postToSubscription(): Promise<void> {
     unit: ' msg/s',
   });
   client.close();
-  await stop();
+  await local.stop();
 }
 
 /** Runs `task` `total` times with at most `width` in flight. */
@@ -169,15 +147,15 @@ async function window(total: number, width: number, task: () => Promise<unknown>
 
 async function twoNodes(): Promise<void> {
   section('Two nodes over loopback WebSockets (PoW 0.2, 300-byte payloads, end to end)');
-  const receiver = await node();
-  const sender = await node({ bootstrap: [receiver.node.gossip.addresses[0]!] });
+  const receiver = await testNode({ metricsPort: -1 });
+  const sender = await testNode({ metricsPort: -1, bootstrap: [receiver.gossip.addresses[0]!] });
   const deadline = Date.now() + 20_000;
-  while (!sender.node.gossip.stats().peers.some((p) => p.ready)) {
+  while (!sender.gossip.stats().peers.some((p) => p.ready)) {
     if (Date.now() > deadline) throw new Error('the two nodes did not connect');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const { client: listener } = await subscribed(receiver.node, 'two nodes');
-  const poster = await rpcClient(sender.node.rpc.wsUrl);
+  const { client: listener } = await subscribed(receiver, 'two nodes');
+  const poster = await rpcClient(sender.rpc.wsUrl);
   const key = (await poster.call('shh_generateSymKeyFromPassword', ['two nodes'])) as string;
   const total = 4000;
   let count = 0;

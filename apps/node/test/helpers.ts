@@ -5,19 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, type HushNode, type NodeConfig, startNode } from '../src/index.js';
 
-export async function testNode(
-  overrides: Partial<NodeConfig> = {},
-): Promise<HushNode & { dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hush-node-'));
-  const node = await startNode({
+/** A configuration on `dataDir` with every listener on a free loopback port, metrics off. */
+export function localConfig(dataDir: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
+  return {
     ...DEFAULT_CONFIG,
     dataDir,
     listen: '127.0.0.1:0',
     rpcPort: 0,
     wsPort: 0,
-    metricsPort: 0,
+    metricsPort: -1,
     ...overrides,
-  });
+  };
+}
+
+/** A node on a fresh data directory (removed by `stop`), metrics on a free port. */
+export async function testNode(
+  overrides: Partial<NodeConfig> = {},
+): Promise<HushNode & { dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hush-node-'));
+  const node = await startNode(localConfig(dataDir, { metricsPort: 0, ...overrides }));
   return {
     ...node,
     dataDir,

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, startNode } from '../src/index.js';
-import { call, eventually, testNode } from './helpers.js';
+import { startNode } from '../src/index.js';
+import { call, eventually, localConfig, testNode } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -183,15 +183,7 @@ describe('mailserver', () => {
     await Promise.all(posters);
     await exited;
     // Restart a mailserver on the same data directory and read its archive.
-    const restarted = await startNode({
-      ...DEFAULT_CONFIG,
-      dataDir,
-      mailserver: true,
-      listen: '127.0.0.1:0',
-      rpcPort: 0,
-      wsPort: 0,
-      metricsPort: -1,
-    });
+    const restarted = await startNode(localConfig(dataDir, { mailserver: true }));
     const archived = new Set<string>();
     try {
       for await (const [k] of restarted.store.range({ gte: 'archive/', lt: 'archive0' }))

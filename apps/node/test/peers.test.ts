@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, MemoryStore, PeerBook, startNode } from '../src/index.js';
-import { eventually, testNode } from './helpers.js';
+import { MemoryStore, PeerBook, startNode } from '../src/index.js';
+import { eventually, localConfig, testNode } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -53,14 +53,7 @@ describe('a restarted node', () => {
     const hub = await testNode();
     const dataDir = mkdtempSync(join(tmpdir(), 'hush-peers-'));
     dirs.push(dataDir);
-    const settings = {
-      ...DEFAULT_CONFIG,
-      dataDir,
-      listen: '127.0.0.1:0',
-      rpcPort: 0,
-      wsPort: 0,
-      metricsPort: -1,
-    };
+    const settings = localConfig(dataDir);
     try {
       const first = await startNode({ ...settings, bootstrap: [hub.gossip.addresses[0]!] });
       await eventually(

@@ -7,14 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DEFAULT_CONFIG,
   LevelStore,
   MemoryStore,
   PersistentKeyStore,
   type Store,
   startNode,
 } from '../src/index.js';
-import { call } from './helpers.js';
+import { call, localConfig } from './helpers.js';
 
 const dirs: string[] = [];
 const scratch = () => {
@@ -91,15 +90,7 @@ describe('keys at rest', () => {
 describe('a restarted node', () => {
   it('keeps its identity, and its keys with --persist-keys', async () => {
     const dataDir = scratch();
-    const config = {
-      ...DEFAULT_CONFIG,
-      dataDir,
-      listen: '127.0.0.1:0',
-      rpcPort: 0,
-      wsPort: 0,
-      persistKeys: true,
-      keyPassphrase: 'pw',
-    };
+    const config = localConfig(dataDir, { persistKeys: true, keyPassphrase: 'pw' });
     let node = await startNode(config);
     const id = node.id;
     const keyId = (await call(`${node.rpc.httpUrl}/`, 'shh_generateSymKeyFromPassword', ['x'])) as {

@@ -552,6 +552,16 @@ export class GossipEngine extends Emitter<EngineEvents> {
       if (session.info.id === id) this.closeSession(session, undefined);
   }
 
+  /**
+   * The largest payload to send a peer: within our message size (what geth peers accept by
+   * default) and what the link carries, less room for the message's own headers.
+   */
+  private payloadLimit(session: PeerSession): number {
+    return (
+      Math.min(this.maxMessageSize, session.link.maxPayloadBytes ?? Number.POSITIVE_INFINITY) - 16
+    );
+  }
+
   private send(session: PeerSession, message: ProtocolMessage): boolean {
     if (session.closed) return false;
     try {
@@ -765,9 +775,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     }
     this.onP2PRequest?.(request, {
       id: session.info.id,
-      maxBytes:
-        Math.min(this.maxMessageSize, session.link.maxPayloadBytes ?? Number.POSITIVE_INFINITY) -
-        16,
+      maxBytes: this.payloadLimit(session),
       send: (envelopes) => {
         const items = envelopes.map((e) => encodeEnvelope(e));
         return this.send(session, { code: MessageCode.p2pMessage, payload: encodeList(items) });
@@ -833,11 +841,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
         session.pending = new Set(this.pool.values());
       }
       if (!session.ready || session.pending.size === 0) continue;
-      // Packets stay within our message size (what geth peers accept by default) and what the
-      // link carries.
-      const limit =
-        Math.min(this.maxMessageSize, session.link.maxPayloadBytes ?? Number.POSITIVE_INFINITY) -
-        16;
+      const limit = this.payloadLimit(session);
       let bundle: PoolEntry[] = [];
       let bytes = 0;
       const flush = (): boolean => {

@@ -26,6 +26,8 @@ const KEY_LENGTH = HASH_AT + 64 + 1 + 8;
 /** One page of history. */
 export interface ArchivePage {
   readonly envelopes: Envelope[];
+  /** Their canonical encodings, as stored (for sizing batches without encoding again). */
+  readonly encoded: Uint8Array[];
   /** The hash of the last envelope of the page (zeros when empty). */
   readonly lastHash: Uint8Array;
   /** Where the next page starts (36 bytes); empty when there is none. */
@@ -88,6 +90,7 @@ export class Archive {
     // bytes served. A page cut short ends with a cursor at the last key read.
     const scanBudget = Math.min(MAX_SCAN, Math.max(limit, 1) * 10);
     const envelopes: Envelope[] = [];
+    const encodings: Uint8Array[] = [];
     let lastServed = '';
     let lastRead = '';
     let scanned = 0;
@@ -109,6 +112,7 @@ export class Archive {
         continue; // a damaged record is skipped, not served
       }
       envelopes.push(envelope);
+      encodings.push(encoded);
       bytes += encoded.length;
       lastServed = key;
     }
@@ -125,6 +129,7 @@ export class Archive {
     }
     return {
       envelopes,
+      encoded: encodings,
       lastHash: lastServed ? hashOf(lastServed) : new Uint8Array(32),
       cursor: next,
     };

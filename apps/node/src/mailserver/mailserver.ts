@@ -5,7 +5,7 @@
  * page's last hash and a cursor for the next page (or Status's `ERROR=` form on failure).
  */
 import type { CryptoBackend } from '@hush/crypto';
-import { type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import { type Envelope, envelopeHash } from '@hush/envelope';
 import { openSymmetric } from '@hush/message';
 import type { Logger, P2PRequestHandler } from '@hush/transport-gossip';
 import type { Archive } from './archive.js';
@@ -83,8 +83,8 @@ export function mailserverHandler(options: MailserverOptions): P2PRequestHandler
           batch = [];
           bytes = 0;
         };
-        for (const envelope of page.envelopes) {
-          const size = encodeEnvelope(envelope).length + 8;
+        for (const [i, envelope] of page.envelopes.entries()) {
+          const size = page.encoded[i]!.length + 8;
           if (size > batchBytes) continue; // larger than this link carries: never deliverable
           if (batch.length >= BATCH_ENVELOPES || bytes + size > batchBytes) flush();
           batch.push(envelope);
