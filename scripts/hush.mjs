@@ -27,7 +27,11 @@ function run(command, args, env = {}) {
 /** The pinned pnpm: the caller's when pnpm runs us, one on PATH of the same version, or npx. */
 function pnpmCommand() {
   const execPath = process.env.npm_execpath;
-  if (execPath && /pnpm/.test(execPath)) return [process.execPath, execPath];
+  if (execPath && /pnpm/.test(execPath)) {
+    // `npm install --global pnpm@12` gives a native executable, which must be run as it is;
+    // a pnpm that is a JavaScript file (older releases, npx caches) is run by Node.
+    return /\.[cm]?js$/.test(execPath) ? [process.execPath, execPath] : [execPath];
+  }
   const onPath = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
   if (onPath.status === 0 && onPath.stdout.trim() === pnpmVersion) return ['pnpm'];
   return ['npx', '--yes', `pnpm@${pnpmVersion}`];
@@ -86,8 +90,9 @@ const rest = given[0] === '--' ? given.slice(1) : given;
 switch (task) {
   case 'start':
     install();
-    // With no arguments: a node with its defaults (RPC on 127.0.0.1:8545 and :8546, as geth).
-    process.exit(tsx('apps/node/src/main.ts', rest.length > 0 ? rest : ['start']));
+    // `start` is the CLI's default command: `npm start -- --data-dir X` runs a node, and so
+    // does `npm start -- keygen` run that command.
+    process.exit(tsx('apps/node/src/main.ts', rest));
     break;
   case 'demo':
     install();

@@ -1,7 +1,7 @@
 /**
  * `hush`: the reference node's command line.
  *
- *   hush start          run a node
+ *   hush [start]        run a node (the default command)
  *   hush keygen         create (or show) the node identity in --data-dir
  *   hush status         ask a running node (over its JSON-RPC) how it is
  *   hush config print   print the effective configuration
@@ -12,10 +12,10 @@ import { ConfigError, resolveConfig, SETTINGS, settingsHelp } from './config.js'
 import { createLogger } from './logger.js';
 import { loadNodeKey, openStore, startNode } from './node.js';
 
-export const USAGE = `usage: hush <command> [options]
+export const USAGE = `usage: hush [command] [options]
 
 commands:
-  start          run a node: gossip over WebSocket, JSON-RPC (shh_*) over HTTP and WebSocket
+  start          run a node: gossip over WebSocket, JSON-RPC (shh_*) over HTTP and WebSocket (the default)
   keygen         create the node identity in --data-dir (or show the existing one)
   status         ask the running node at --rpc-host:--rpc-port for its state
   config print   print the effective configuration (flags > HUSH_* environment > --config file > defaults)
@@ -25,13 +25,29 @@ options:
 ${settingsHelp()}
   -h, --help                   show this text`;
 
-function parse(argv: string[]) {
+/**
+ * Parses the command line. A value that starts with a dash (`--metrics-port -1`) is the value
+ * of the option before it, not an option: `util.parseArgs` would call it ambiguous, so such
+ * pairs are joined into `--flag=value` first.
+ */
+export function parse(argv: readonly string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   };
   for (const s of SETTINGS) options[s.flag] = { type: s.kind === 'boolean' ? 'boolean' : 'string' };
-  return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i]!)?.[1];
+    const next = argv[i + 1];
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      args.push(`--${name}=${next}`);
+      i++;
+    } else {
+      args.push(argv[i]!);
+    }
+  }
+  return parseArgs({ args, options, allowPositionals: true, strict: true });
 }
 
 /** Runs the CLI; resolves to the exit status. */
@@ -44,9 +60,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
+  if (values.help) {
     process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+    return 0;
   }
   let config: ReturnType<typeof resolveConfig>;
   try {
@@ -56,7 +72,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`hush: ${error.message}\n`);
     return 2;
   }
-  const command = positionals.join(' ');
+  // As geth: with no command, run a node.
+  const command = positionals.length === 0 ? 'start' : positionals.join(' ');
   switch (command) {
     case 'config print':
       process.stdout.write(

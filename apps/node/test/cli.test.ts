@@ -1,9 +1,11 @@
 /** The CLI: --help and the README agree; configuration precedence; refusing bad settings. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { USAGE } from '../src/cli.js';
+import { parse, USAGE } from '../src/cli.js';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../src/index.js';
 
 describe('hush CLI', () => {
@@ -32,5 +34,74 @@ describe('hush CLI', () => {
     expect(() => resolveConfig({ light: true, mailserver: true }, {})).toThrow(
       /light and mailserver/,
     );
+  });
+
+  it('reads a value that starts with a dash as the value of its option', () => {
+    const { values } = parse(['--metrics-port', '-1', '--min-pow', '-0.5', '--rpc-port', '9']);
+    expect(values['metrics-port']).toBe('-1');
+    expect(values['min-pow']).toBe('-0.5');
+    expect(
+      resolveConfig({ 'metrics-port': values['metrics-port'] as string }, {}).metricsPort,
+    ).toBe(-1);
+    // A flag after a boolean is still a flag, and unknown options are still refused.
+    expect(parse(['--light', '--rpc-port', '1']).values).toMatchObject({ light: true });
+    expect(() => parse(['--no-such-flag', '-1'])).toThrow();
+  });
+
+  it('runs a node when given options and no command (start is the default)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hush-cli-'));
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@hush/source',
+        '--import',
+        'tsx',
+        main,
+        '--data-dir',
+        dataDir,
+        '--listen',
+        '127.0.0.1:0',
+        '--rpc-port',
+        '0',
+        '--ws-port',
+        '0',
+        '--metrics-port',
+        '-1',
+        '--log-level',
+        'warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      err = (err + chunk).slice(-4000);
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          if (out.includes(' running')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}${err}`)));
+      });
+      const rpc = /rpc\s+(http:\/\/\S+)/.exec(out)?.[1];
+      expect(rpc).toBeDefined();
+      const response = await fetch(`${rpc}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'shh_version' }),
+      });
+      expect(await response.json()).toMatchObject({ result: '6.0' });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,6 +4,7 @@
  */
 
 import { connect } from 'node:net';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { HushNode } from '../src/index.js';
@@ -231,6 +232,96 @@ describe('shh_* over HTTP', () => {
   });
 });
 
+describe("Go's encodings of absent values, read as geth reads them", () => {
+  const raw = async (body: object) =>
+    (await (
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+    ).json()) as { result?: unknown; error?: { code: number; message: string } };
+
+  it('takes omitted and null params as no arguments', async () => {
+    expect(await raw({ jsonrpc: '2.0', id: 1, method: 'shh_version' })).toMatchObject({
+      result: '6.0',
+    });
+    expect(
+      await raw({ jsonrpc: '2.0', id: 2, method: 'shh_newSymKey', params: null }),
+    ).toMatchObject({
+      result: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(await raw({ jsonrpc: '2.0', id: 3, method: 'shh_version', params: {} })).toMatchObject({
+      error: { code: -32602 },
+    });
+    // A method that needs an argument still says which one is missing.
+    expect(await raw({ jsonrpc: '2.0', id: 4, method: 'shh_hasSymKey' })).toMatchObject({
+      error: { code: -32602, message: 'missing value for required argument 0' },
+    });
+  });
+
+  it("reads Go's zero values in Criteria and NewMessage as absent, and ignores unknown fields", async () => {
+    const key = (await result('shh_newSymKey')) as string;
+    const filter = await result('shh_newMessageFilter', [
+      {
+        symKeyID: key,
+        privateKeyID: '',
+        sig: '0x',
+        minPow: 0,
+        topics: ['0x0a0b0c0d'],
+        allowP2P: false,
+        somethingNew: 1,
+      },
+    ]);
+    await result('shh_post', [
+      {
+        symKeyID: key,
+        pubKey: '0x',
+        sig: '',
+        ttl: 0,
+        topic: '0x0a0b0c0d',
+        payload: '0x0102',
+        padding: '0x',
+        powTime: 2,
+        powTarget: 0.2,
+        targetPeer: '',
+        extra: 'ignored',
+      },
+    ]);
+    const messages: { payload: string; ttl: number; sig?: string }[] = [];
+    await eventually(async () => {
+      messages.push(...((await result('shh_getFilterMessages', [filter])) as typeof messages));
+      return messages.length > 0;
+    });
+    expect(messages[0]).toMatchObject({ payload: '0x0102', ttl: 50 });
+    expect(messages[0]!.sig).toBeUndefined();
+    // null is absent too (Go's nil slices and pointers).
+    const nulls = await result('shh_newMessageFilter', [
+      { symKeyID: key, privateKeyID: null, sig: null, minPow: null, topics: null, allowP2P: null },
+    ]);
+    expect(typeof nulls).toBe('string');
+  });
+
+  it('still refuses wrong types, naming the field', async () => {
+    const key = (await result('shh_newSymKey')) as string;
+    for (const [criteria, field] of [
+      [{ symKeyID: key, allowP2P: 'yes' }, 'allowP2P'],
+      [{ symKeyID: key, minPow: '1' }, 'minPow'],
+      [{ symKeyID: key, sig: 42 }, 'sig'],
+      [{ symKeyID: 7 }, 'symKeyID'],
+    ] as const) {
+      const response = await call(url, 'shh_newMessageFilter', [criteria]);
+      expect(response).toMatchObject({ error: { code: -32602 } });
+      expect((response as { error: { message: string } }).error.message).toContain(field);
+    }
+    const response = await call(url, 'shh_post', [{ symKeyID: key, ttl: 'long' }]);
+    expect((response as { error: { code: number; message: string } }).error).toMatchObject({
+      code: -32602,
+      message: expect.stringContaining('ttl'),
+    });
+  });
+});
+
 describe('RPC protections', () => {
   it('refuses foreign Host headers and browser origins, and accepts programs without Origin', async () => {
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'shh_version', params: [] });
@@ -245,6 +336,36 @@ describe('RPC protections', () => {
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode)),
     );
     expect(code).toBe(403);
+  });
+
+  it('admits on WebSocket the origins geth admits when none are configured, and no others', async () => {
+    const status = (origin: string, at = node.rpc.wsUrl) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(at, { headers: { origin } });
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      });
+    // geth's wsHandshakeValidator: http://localhost and http://<this host's name>, any case.
+    expect(await status('http://localhost')).toBe(101);
+    expect(await status(`http://${hostname().toLowerCase()}`)).toBe(101);
+    expect(await status(`HTTP://${hostname().toUpperCase()}`)).toBe(101);
+    expect(await status('http://localhost:3000')).toBe(403);
+    expect(await status(`https://${hostname()}`)).toBe(403);
+    // Plain HTTP has no such default: a browser page needs --rpc-origins.
+    expect(await call(url, 'shh_version', [], { origin: 'http://localhost' })).toMatchObject({
+      status: 403,
+    });
+    // A configured list replaces the defaults.
+    const listed = await testNode({ rpcOrigins: ['https://app.example'] });
+    try {
+      expect(await status('http://localhost', listed.rpc.wsUrl)).toBe(403);
+      expect(await status('https://APP.example', listed.rpc.wsUrl)).toBe(101);
+    } finally {
+      await listed.stop();
+    }
   });
 
   it('requires the token when one is set', async () => {

@@ -64,7 +64,9 @@ export class JsonRpcDispatcher {
       return failure(null, -32600, 'invalid request id');
     if (jsonrpc !== '2.0' || typeof method !== 'string')
       return failure(id ?? null, -32600, 'invalid request');
-    if (params !== undefined && !Array.isArray(params)) {
+    // JSON-RPC 2.0 lets a request omit `params`; geth's Go client omits them for methods
+    // without arguments, and Go marshals an empty argument list as null.
+    if (params !== undefined && params !== null && !Array.isArray(params)) {
       return failure(id ?? null, -32602, 'non-array args');
     }
     const handler = this.methods.get(method);
@@ -74,7 +76,7 @@ export class JsonRpcDispatcher {
         : failure(id, -32601, `the method ${method} does not exist/is not available`);
     }
     try {
-      const result = await handler(params ?? [], context);
+      const result = await handler((params as unknown[] | null | undefined) ?? [], context);
       return isNotification ? undefined : { jsonrpc: '2.0', id, result: result ?? null };
     } catch (error) {
       if (isNotification) return undefined;

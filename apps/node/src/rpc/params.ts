@@ -11,13 +11,23 @@ export function arg(params: unknown[], index: number): unknown {
   return params[index];
 }
 
-/** `0x`-prefixed hex bytes (hexutil.Bytes). */
+/**
+ * A field of a parameter object as Go's JSON decoder sees it: `null` is the same as absent
+ * (the field keeps its zero value), so both come back as undefined.
+ */
+export function field(object: Record<string, unknown>, name: string): unknown {
+  const value = object[name];
+  return value === null ? undefined : value;
+}
+
+/** `0x`-prefixed hex bytes (hexutil.Bytes); the empty string is empty bytes, as in geth. */
 export function hexBytes(value: unknown, index: number, what = 'bytes'): Uint8Array {
   if (typeof value !== 'string')
     throw invalid(
       index,
       `${what}: json: cannot unmarshal non-string into Go value of type hexutil.Bytes`,
     );
+  if (value === '') return new Uint8Array(0);
   if (!/^0[xX]/.test(value)) throw invalid(index, `${what}: hex string without 0x prefix`);
   const body = value.slice(2);
   if (body.length % 2 !== 0) throw invalid(index, `${what}: hex string of odd length`);
@@ -48,6 +58,11 @@ export function uint32(value: unknown, index: number, what = 'value'): number {
 export function float(value: unknown, index: number, what = 'value'): number {
   if (typeof value !== 'number' || !Number.isFinite(value))
     throw invalid(index, `${what} must be a number`);
+  return value;
+}
+
+export function bool(value: unknown, index: number, what = 'value'): boolean {
+  if (typeof value !== 'boolean') throw invalid(index, `${what} must be a boolean`);
   return value;
 }
 

@@ -7,6 +7,7 @@
  */
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { createServer } from 'node:http';
+import { hostname } from 'node:os';
 import type { Logger } from '@hush/transport-gossip';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
@@ -32,10 +33,34 @@ function hostAllowed(headers: IncomingHttpHeaders, security: RpcSecurity): boole
   return security.vhosts.includes(name);
 }
 
-function originAllowed(headers: IncomingHttpHeaders, security: RpcSecurity): boolean {
+/**
+ * The origins a WebSocket upgrade may carry when none are configured, as geth's
+ * `wsHandshakeValidator` (rpc/websocket.go) allows them: `http://localhost` and
+ * `http://<this host's name>`. geth's own Go client (`rpc.DialWebsocket`) sends the latter.
+ */
+export function defaultWebSocketOrigins(): string[] {
+  const origins = ['http://localhost'];
+  const name = hostname().toLowerCase();
+  if (name) origins.push(`http://${name}`);
+  return origins;
+}
+
+/**
+ * Whether a request's Origin may call. Programs send none and pass. Origins compare
+ * case-insensitively, as geth compares them. With no origins configured, plain HTTP admits no
+ * browser origin, and WebSocket admits geth's defaults (`defaultWebSocketOrigins`).
+ */
+function originAllowed(
+  headers: IncomingHttpHeaders,
+  security: RpcSecurity,
+  webSocket: boolean,
+): boolean {
   const origin = headers.origin;
   if (origin === undefined) return true; // programs, not browsers
-  return security.origins.includes('*') || security.origins.includes(origin);
+  const configured = security.origins.map((o) => o.toLowerCase());
+  if (configured.includes('*')) return true;
+  const allowed = configured.length === 0 && webSocket ? defaultWebSocketOrigins() : configured;
+  return allowed.includes(origin.toLowerCase());
 }
 
 function tokenAllowed(
@@ -81,7 +106,7 @@ export async function startRpcServers(
   http.addHook('onRequest', async (request, reply) => {
     if (!hostAllowed(request.headers, security))
       return reply.code(403).send('invalid host specified\n');
-    if (!originAllowed(request.headers, security))
+    if (!originAllowed(request.headers, security, false))
       return reply.code(403).send('origin not allowed\n');
     const origin = request.headers.origin;
     if (origin) {
@@ -118,7 +143,8 @@ export async function startRpcServers(
     maxPayload: BODY_LIMIT,
     verifyClient: ({ req }, done) => {
       if (!hostAllowed(req.headers, security)) return done(false, 403, 'invalid host specified');
-      if (!originAllowed(req.headers, security)) return done(false, 403, 'origin not allowed');
+      if (!originAllowed(req.headers, security, true))
+        return done(false, 403, 'origin not allowed');
       if (!tokenAllowed(req.headers, req.url, security))
         return done(false, 401, 'missing or wrong token');
       return done(true);

@@ -17,7 +17,18 @@ import type { PowScanPool } from '@hush/pow';
 import type { GossipNode } from '@hush/transport-gossip';
 import type { FilterRegistry } from '../filters.js';
 import { type CallContext, type Method, RpcError } from './jsonrpc.js';
-import { arg, float, hexBytes, object, string, toHex, topic, uint32 } from './params.js';
+import {
+  arg,
+  bool,
+  field,
+  float,
+  hexBytes,
+  object,
+  string,
+  toHex,
+  topic,
+  uint32,
+} from './params.js';
 
 /** What the API works with. */
 export interface ShhServices {
@@ -77,8 +88,22 @@ async function symKeyOf(services: ShhServices, id: string): Promise<Uint8Array> 
 
 async function privateKeyOf(services: ShhServices, id: string): Promise<Uint8Array> {
   const key = await services.keys.get('keyPair', id);
-  if (!key) throw refused('non-existent key ID');
+  if (!key) throw refused('invalid id'); // geth's Whisper.GetPrivateKey
   return key;
+}
+
+/** secp256k1's group order n, big-endian. */
+const CURVE_ORDER = Buffer.from(
+  'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141',
+  'hex',
+);
+
+/** Why geth's crypto.ToECDSA refuses a private key, in its words; undefined if it is valid. */
+function privateKeyProblem(key: Uint8Array): string | undefined {
+  if (key.length !== 32) return 'invalid length, need 256 bits';
+  if (key.every((b) => b === 0)) return 'invalid private key, zero or negative';
+  if (Buffer.compare(Buffer.from(key), CURVE_ORDER) >= 0) return 'invalid private key, >=N';
+  return undefined;
 }
 
 /** Builds a filter from geth's Criteria; `subscription` applies the stricter subscribe rules. */
@@ -88,26 +113,32 @@ async function criteria(
   index: number,
   subscription: boolean,
 ): Promise<MessageFilter> {
+  // Go's client marshals every field of whisper.Criteria, zero values included ("sig": "0x",
+  // "privateKeyID": "", "minPow": 0, "topics": null, "allowP2P": false); geth reads an empty
+  // or null value as absent (gen_criteria_json.go, api.go), and so does this.
   const c = object(value, index);
-  const symKeyID = c.symKeyID === undefined ? '' : string(c.symKeyID, index, 'symKeyID');
+  const given = (name: string) => field(c, name);
+  const symKeyID = given('symKeyID') === undefined ? '' : string(c.symKeyID, index, 'symKeyID');
   const privateKeyID =
-    c.privateKeyID === undefined ? '' : string(c.privateKeyID, index, 'privateKeyID');
+    given('privateKeyID') === undefined ? '' : string(c.privateKeyID, index, 'privateKeyID');
+  const sig = given('sig') === undefined ? new Uint8Array(0) : hexBytes(c.sig, index, 'sig');
+  const topicsGiven = given('topics');
+  if (topicsGiven !== undefined && !Array.isArray(topicsGiven))
+    throw new RpcError(-32602, `invalid argument ${index}: topics must be an array`);
+  const topicList = (topicsGiven as unknown[] | undefined) ?? [];
+  if (topicList.length > MAX_FILTER_TOPICS)
+    throw new RpcError(-32602, `invalid argument ${index}: more than ${MAX_FILTER_TOPICS} topics`);
+  const topics = topicList.map((t, i) => topic(t, index, `topics[${i}]`));
+  const minPow = given('minPow') === undefined ? 0 : float(c.minPow, index, 'minPow');
+  const allowP2P = given('allowP2P') === undefined ? false : bool(c.allowP2P, index, 'allowP2P');
   if ((symKeyID && privateKeyID) || (!symKeyID && !privateKeyID)) {
     throw refused('specify either a symmetric or an asymmetric key');
   }
   let src: Uint8Array | undefined;
-  if (c.sig !== undefined && c.sig !== '' && c.sig !== null) {
-    src = hexBytes(c.sig, index, 'sig');
+  if (sig.length > 0) {
+    src = sig;
     if (!services.backend.isValidPublicKey(src)) throw refused('invalid signing public key');
   }
-  if (c.topics !== undefined && c.topics !== null && !Array.isArray(c.topics))
-    throw new RpcError(-32602, `invalid argument ${index}: topics must be an array`);
-  const topicList = (c.topics as unknown[] | undefined | null) ?? [];
-  if (topicList.length > MAX_FILTER_TOPICS)
-    throw new RpcError(-32602, `invalid argument ${index}: more than ${MAX_FILTER_TOPICS} topics`);
-  const topics = topicList.map((t, i) => topic(t, index, `topics[${i}]`));
-  const minPow = c.minPow === undefined ? 0 : float(c.minPow, index, 'minPow');
-  const allowP2P = c.allowP2P === true;
   const base = { topics, pow: minPow, allowP2P, ...(src ? { src } : {}) };
   if (symKeyID) {
     if (subscription && topics.length === 0) throw refused('missing topic(s)');
@@ -116,7 +147,7 @@ async function criteria(
     return { ...base, symKey: key };
   }
   const privateKey = await services.keys.get('keyPair', privateKeyID);
-  if (!privateKey) throw refused(subscription ? 'invalid public key' : 'non-existent key ID');
+  if (!privateKey) throw refused(subscription ? 'invalid public key' : 'invalid id');
   return { ...base, privateKey };
 }
 
@@ -176,6 +207,8 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
 
     shh_addPrivateKey: async (params) => {
       const key = hexBytes(arg(params, 0), 0, 'privateKey');
+      const problem = privateKeyProblem(key);
+      if (problem) throw refused(problem);
       if (!backend.isValidPrivateKey(key)) throw refused('invalid private key');
       return keys.add('keyPair', key);
     },
@@ -231,20 +264,25 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
     shh_post: async (params) => {
       const m = object(arg(params, 0), 0);
       // Every field is decoded first, as geth's JSON decoder does, then the keys are checked.
-      const symKeyID = m.symKeyID === undefined ? '' : string(m.symKeyID, 0, 'symKeyID');
+      // Go's client sends zero values for what it leaves unset ("pubKey": "0x", "sig": "",
+      // "ttl": 0, "padding": "0x", "targetPeer": ""); null and empty mean absent, as in geth
+      // (gen_newmessage_json.go, api.go). Unknown fields are ignored, as Go ignores them.
+      const given = (name: string) => field(m, name);
+      const symKeyID = given('symKeyID') === undefined ? '' : string(m.symKeyID, 0, 'symKeyID');
       const pubKey =
-        m.pubKey === undefined || m.pubKey === ''
-          ? new Uint8Array(0)
-          : hexBytes(m.pubKey, 0, 'pubKey');
-      const ttl = m.ttl === undefined ? 0 : uint32(m.ttl, 0, 'ttl');
-      const powTime = m.powTime === undefined ? 0 : uint32(m.powTime, 0, 'powTime');
-      const powTarget = m.powTarget === undefined ? 0 : float(m.powTarget, 0, 'powTarget');
-      const topicBytes = m.topic === undefined ? new Uint8Array(4) : topic(m.topic, 0, 'topic');
+        given('pubKey') === undefined ? new Uint8Array(0) : hexBytes(m.pubKey, 0, 'pubKey');
+      const ttl = given('ttl') === undefined ? 0 : uint32(m.ttl, 0, 'ttl');
+      const powTime = given('powTime') === undefined ? 0 : uint32(m.powTime, 0, 'powTime');
+      const powTarget = given('powTarget') === undefined ? 0 : float(m.powTarget, 0, 'powTarget');
+      const topicBytes =
+        given('topic') === undefined ? new Uint8Array(4) : topic(m.topic, 0, 'topic');
       const payload =
-        m.payload === undefined ? new Uint8Array(0) : hexBytes(m.payload, 0, 'payload');
-      const padding = m.padding === undefined ? undefined : hexBytes(m.padding, 0, 'padding');
-      const sig = m.sig === undefined ? '' : string(m.sig, 0, 'sig');
-      const targetPeer = m.targetPeer === undefined ? '' : string(m.targetPeer, 0, 'targetPeer');
+        given('payload') === undefined ? new Uint8Array(0) : hexBytes(m.payload, 0, 'payload');
+      const padding =
+        given('padding') === undefined ? undefined : hexBytes(m.padding, 0, 'padding');
+      const sig = given('sig') === undefined ? '' : string(m.sig, 0, 'sig');
+      const targetPeer =
+        given('targetPeer') === undefined ? '' : string(m.targetPeer, 0, 'targetPeer');
       if ((symKeyID && pubKey.length > 0) || (!symKeyID && pubKey.length === 0)) {
         throw refused('specify either a symmetric or an asymmetric key');
       }
