@@ -5,20 +5,22 @@
  *   hush-conformance vectors DIR [--quiet] [--backend native|noble]
  *   hush-conformance emit DIR --out OUT [--backend native|noble]
  *
- * Exit status 0 only when no case failed; 1 on failures; 2 for a usage error.
+ * Exit status 0 only when at least one case ran and none failed; 1 on failures or when the
+ * folder held no vector file the runner knows; 2 for a usage error.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type CryptoBackend, defaultBackend, nobleBackend } from '@hush/crypto';
 import { emitVectors } from './emit.js';
 import { formatLine, formatTotals, totals } from './report.js';
-import { runVectors } from './runner.js';
+import { checkedNothing, knownVectorFiles, runVectors } from './runner.js';
 
 const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|noble]
        hush-conformance emit DIR --out OUT [--backend native|noble]
 
   vectors DIR     run every vector file in DIR (specs/whisper-v6/vectors schema): a line per
-                  case, then "N passed, N failed, N skipped"
+                  case, then "N passed, N failed, N skipped"; fails when DIR holds no
+                  vector file it knows, naming the files it did not recognise
   emit DIR        re-seal every reproducible case of DIR with Hush and write files of the
                   same schema to OUT
   --quiet         print only failures, skips and the totals
@@ -61,6 +63,11 @@ async function main(argv: string[]): Promise<number> {
     );
     const t = totals(lines);
     console.log(formatTotals(t));
+    const nothing = checkedNothing(lines, knownVectorFiles());
+    if (nothing) {
+      console.error(`hush-conformance: ${dir}: ${nothing}`);
+      return 1;
+    }
     return t.failed === 0 ? 0 : 1;
   }
   if (command === 'emit' && dir && positionals.length === 2 && values.out) {

@@ -1,7 +1,8 @@
 /**
  * Runs every vector file of a directory (the specs/whisper-v6/vectors schema) through the
- * Hush packages: one verdict per case; files and layers Hush does not handle yet are reported
- * as skipped, never silently passed.
+ * Hush packages: one verdict per case; files it does not recognise are reported as skipped,
+ * never silently passed, and a run that checked no case at all is a failure of the caller's
+ * (see `checkedNothing`).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,7 +41,17 @@ export async function runVectors(
     lines.push(line);
     onLine(line);
   };
-  const files = (await readdir(dir)).filter((name) => name.endsWith('.json')).sort();
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile());
+  // Documentation (README.md, PROVENANCE.md) sits beside vectors; anything else that is not
+  // JSON is named, so that a wrong folder is seen for what it is.
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.name.endsWith('.json') && !entry.name.endsWith('.md'))
+      emit({ kind: 'skip', file: entry.name, what: 'not a vector file', cases: 0 });
+  }
+  const files = entries
+    .map((e) => e.name)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
   let wireNow = 0;
   try {
     wireNow = wireClock(JSON.parse(await readFile(join(dir, 'wire.json'), 'utf8')).cases ?? []);
@@ -70,7 +81,12 @@ export async function runVectors(
     }
     const handler = handlers[file];
     if (!handler) {
-      emit({ kind: 'skip', file, what: 'file not handled yet', cases: cases.length });
+      emit({
+        kind: 'skip',
+        file,
+        what: 'not a vector file this runner knows',
+        cases: cases.length,
+      });
       continue;
     }
     const skipped = new Map<string, number>();
@@ -102,4 +118,30 @@ export async function runVectors(
     for (const [what, count] of skipped) emit({ kind: 'skip', file, what, cases: count });
   }
   return lines;
+}
+
+/**
+ * Why a run checked nothing, or undefined when it checked at least one case: a folder with no
+ * vector file this runner knows must not pass as a folder whose vectors all hold.
+ *
+ * @param lines - the report of `runVectors`
+ * @param known - the vector files the runner recognises
+ */
+export function checkedNothing(
+  lines: readonly ReportLine[],
+  known: readonly string[],
+): string | undefined {
+  if (lines.some((line) => line.kind === 'case')) return undefined;
+  const unrecognised = lines.filter((line) => line.kind === 'skip').map((line) => line.file);
+  return (
+    `no case was checked: the folder holds no vector file this runner knows (${known.join(', ')})` +
+    (unrecognised.length > 0
+      ? `; not recognised: ${unrecognised.join(', ')}`
+      : '; it holds no files')
+  );
+}
+
+/** The vector files the runner recognises, by name. */
+export function knownVectorFiles(): string[] {
+  return Object.keys(createHandlers(defaultBackend, 0)).sort();
 }

@@ -3,7 +3,7 @@
  * handled case passes), and it can fail: altered expectations and broken files are reported.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,7 +71,7 @@ describe('hush-conformance vectors', () => {
     expect(lines).toContainEqual({
       kind: 'skip',
       file: 'something-else.json',
-      what: 'file not handled yet',
+      what: 'not a vector file this runner knows',
       cases: 2,
     });
   });
@@ -95,6 +95,31 @@ describe('hush-conformance vectors', () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/FAIL topic-bloom\.json #3/);
     expect(run(join(scratch, 'missing')).status).toBe(2);
+  });
+
+  it('fails a folder that holds no vector file it knows, naming what it found', () => {
+    const run = (dir: string) =>
+      spawnSync(
+        process.execPath,
+        ['--conditions=@hush/source', '--import', 'tsx', cli, 'vectors', dir],
+        { encoding: 'utf8', env: { ...process.env, INIT_CWD: '' } },
+      );
+    const empty = join(scratch, 'empty');
+    mkdirSync(empty);
+    const none = run(empty);
+    expect(none.status).toBe(1);
+    expect(none.stdout.trim().split('\n').at(-1)).toBe('0 passed, 0 failed, 0 skipped');
+    expect(none.stderr).toMatch(/no case was checked.*holds no files/);
+    const strangers = join(scratch, 'strangers');
+    mkdirSync(strangers);
+    writeFileSync(join(strangers, 'other.json'), JSON.stringify({ cases: [{}] }));
+    writeFileSync(join(strangers, 'notes.txt'), 'hello');
+    writeFileSync(join(strangers, 'README.md'), '# docs are not named');
+    const unknown = run(strangers);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/not recognised: notes\.txt, other\.json$/m);
+    expect(unknown.stdout).toMatch(/skip other\.json: not a vector file this runner knows/);
+    expect(unknown.stdout).not.toMatch(/README/);
   });
 });
 
