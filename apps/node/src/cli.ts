@@ -11,6 +11,7 @@ import { defaultBackend } from '@hush/crypto';
 import { ConfigError, resolveConfig, SETTINGS, settingsHelp } from './config.js';
 import { createLogger } from './logger.js';
 import { loadNodeKey, openStore, startNode } from './node.js';
+import { redactUrl } from './store/postgres-store.js';
 
 export const USAGE = `usage: hush [command] [options]
 
@@ -77,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'config print':
       process.stdout.write(
-        `${JSON.stringify({ ...config, rpcToken: config.rpcToken ? '(set)' : undefined }, null, 2)}\n`,
+        `${JSON.stringify({ ...config, rpcToken: config.rpcToken ? '(set)' : undefined, archive: redactUrl(config.archive) }, null, 2)}\n`,
       );
       return 0;
     case 'keygen': {

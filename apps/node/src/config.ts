@@ -38,6 +38,11 @@ export interface NodeConfig {
   mailserverPassword: string;
   /** Seconds the archive keeps envelopes. */
   archiveRetention: number;
+  /**
+   * Where the mailserver archive is kept: `leveldb` (the node's store in dataDir) or a
+   * PostgreSQL database's `postgres://` URL.
+   */
+  archive: string;
   /** Keep keys in the store, encrypted with keyPassphrase. */
   persistKeys: boolean;
   /** Passphrase of the stored keys (better given as HUSH_KEY_PASSPHRASE than as a flag). */
@@ -68,6 +73,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   mailserver: false,
   mailserverPassword: 'status-offline-inbox',
   archiveRetention: 30 * 24 * 3600,
+  archive: 'leveldb',
 };
 
 /** A setting's name, its flag and environment variable, and how to read text into it. */
@@ -171,6 +177,12 @@ export const SETTINGS: readonly Setting[] = [
     help: 'seconds the archive keeps envelopes',
   },
   {
+    key: 'archive',
+    flag: 'archive',
+    kind: 'string',
+    help: 'mailserver archive: leveldb, or a postgres:// URL',
+  },
+  {
     key: 'persistKeys',
     flag: 'persist-keys',
     kind: 'boolean',
@@ -226,6 +238,11 @@ function validate(config: NodeConfig): NodeConfig {
   check(config.minPow >= 0, 'min-pow must be ≥ 0');
   // A light node marks envelopes from peers as p2p and would archive only its own posts.
   check(!(config.light && config.mailserver), 'light and mailserver cannot be combined');
+  check(
+    config.archive === 'leveldb' || /^postgres(?:ql)?:\/\/./i.test(config.archive),
+    'archive must be leveldb or a postgres:// URL',
+  );
+  check(config.archive === 'leveldb' || config.mailserver, 'archive is set but mailserver is not');
   check(
     Number.isInteger(config.maxMessageSize) &&
       config.maxMessageSize >= 1 &&

@@ -13,15 +13,23 @@ export {
   encodeHistoryRequest,
   type HistoryRequest,
 } from './mailserver/request.js';
-export { type HushNode, loadNodeKey, openStore, startNode } from './node.js';
+export { type HushNode, loadNodeKey, openArchiveStore, openStore, startNode } from './node.js';
 export { type KnownPeer, PeerBook, type PeerBookLimits } from './peers.js';
 export { JsonRpcDispatcher, RpcError } from './rpc/jsonrpc.js';
 export { shhMethods, toRpcMessage } from './rpc/shh.js';
 export { PersistentKeyStore } from './store/key-store.js';
 export {
+  isPostgresUrl,
+  PostgresStore,
+  type PostgresStoreOptions,
+  redactUrl,
+} from './store/postgres-store.js';
+export {
   LevelStore,
   MemoryStore,
   type RangeOptions,
   type Store,
+  StoreError,
+  type StoreErrorCode,
   type StoreOperation,
 } from './store/store.js';

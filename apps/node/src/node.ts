@@ -27,6 +27,7 @@ import { type RpcServers, startRpcServers } from './rpc/server.js';
 import { shhMethods } from './rpc/shh.js';
 import { shhextMethods } from './rpc/shhext.js';
 import { PersistentKeyStore } from './store/key-store.js';
+import { isPostgresUrl, PostgresStore, redactUrl } from './store/postgres-store.js';
 import { LevelStore, type Store } from './store/store.js';
 
 /**
@@ -37,6 +38,29 @@ import { LevelStore, type Store } from './store/store.js';
 export async function openStore(dataDir: string): Promise<Store> {
   await mkdir(dataDir, { recursive: true });
   return LevelStore.open(join(dataDir, 'db'));
+}
+
+/**
+ * The store a mailserver keeps its archive in: the node's own `store` (LevelDB, the default),
+ * or a PostgreSQL table `hush_archive` with `--archive postgres://…`. An unreachable
+ * PostgreSQL fails the start at once (no retry: a supervisor restarts the node); connections
+ * lost later are logged and replaced on the next archive operation.
+ *
+ * @throws StoreError 'unavailable' if PostgreSQL cannot be reached, 'failed' if it refuses
+ *   the login or the archive table cannot be created, 'invalid-url' for a malformed URL
+ */
+export async function openArchiveStore(
+  config: Pick<NodeConfig, 'archive'>,
+  store: Store,
+  logger: Logger = silentLogger,
+): Promise<Store> {
+  if (!isPostgresUrl(config.archive)) return store;
+  const archive = await PostgresStore.open(config.archive, {
+    table: 'hush_archive',
+    onConnectionError: (error) => logger.warn({ reason: error.message }, 'archive database'),
+  });
+  logger.info({ archive: redactUrl(config.archive) }, 'mailserver archive in PostgreSQL');
+  return archive;
 }
 
 /**
@@ -84,6 +108,8 @@ export interface HushNode {
   readonly gossip: GossipNode;
   readonly rpc: RpcServers;
   readonly store: Store;
+  /** The store of the mailserver archive (`store`, or PostgreSQL with --archive), if a mailserver. */
+  readonly archiveStore: Store | undefined;
   readonly metrics: NodeMetrics;
   /** The metrics and health server's URL, when enabled. */
   readonly metricsUrl: string | undefined;
@@ -95,7 +121,8 @@ export interface HushNode {
 /**
  * Starts a node.
  *
- * @throws ConfigError-like errors for unusable settings, or the bind error of a taken port
+ * @throws ConfigError-like errors for unusable settings, the bind error of a taken port, or a
+ *   StoreError if the PostgreSQL archive (--archive) cannot be opened
  */
 export async function startNode(
   config: NodeConfig,
@@ -103,9 +130,12 @@ export async function startNode(
 ): Promise<HushNode> {
   const backend = defaultBackend;
   const store = await openStore(config.dataDir);
+  let archiveStore: Store | undefined;
   try {
-    return await assemble(config, logger, store, backend);
+    if (config.mailserver) archiveStore = await openArchiveStore(config, store, logger);
+    return await assemble(config, logger, store, archiveStore, backend);
   } catch (error) {
+    if (archiveStore && archiveStore !== store) await archiveStore.close();
     await store.close();
     throw error;
   }
@@ -115,6 +145,7 @@ async function assemble(
   config: NodeConfig,
   logger: Logger,
   store: Store,
+  archiveStore: Store | undefined,
   backend: CryptoBackend,
 ): Promise<HushNode> {
   const key = await loadNodeKey(store, backend);
@@ -132,7 +163,7 @@ async function assemble(
     0,
     Math.max(config.bootstrap.length, config.maxPeers),
   );
-  const archive = config.mailserver ? new Archive(store) : undefined;
+  const archive = archiveStore ? new Archive(archiveStore) : undefined;
   const gossip = createGossipNode({
     key,
     transport: webSocketTransport({
@@ -253,6 +284,7 @@ async function assemble(
     gossip,
     rpc,
     store,
+    archiveStore,
     metrics,
     metricsUrl: metricsServer?.url,
     id: gossip.id,
@@ -266,6 +298,7 @@ async function assemble(
       await gossip.stop();
       await pool?.close();
       await keys.close();
+      if (archiveStore && archiveStore !== store) await archiveStore.close();
       await store.close();
       logger.info({}, 'hush node stopped');
     },

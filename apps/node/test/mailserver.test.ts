@@ -2,25 +2,34 @@
  * The mailserver: a node started with --mailserver archives what it accepts and answers a
  * client's shhext_requestMessages in pages with a cursor; the history reaches the client's
  * filters that allow p2p messages. Killed with SIGKILL in the middle of archiving, it keeps
- * every envelope it acknowledged.
+ * every envelope it acknowledged. Both with the LevelDB archive (the default) and with
+ * `--archive postgres://…` on a throwaway PostgreSQL cluster.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedPostgres, stopSharedPostgres } from '@hush/test-support/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startNode } from '../src/index.js';
 import { call, eventually, localConfig, testNode } from './helpers.js';
 
 const dirs: string[] = [];
-afterAll(() => {
+afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await stopSharedPostgres();
 });
 
-describe('mailserver', () => {
+/** The archive settings of each backend: LevelDB in the data dir, or a fresh PostgreSQL database. */
+const backends: [string, () => Promise<string>][] = [
+  ['LevelDB', async () => 'leveldb'],
+  ['PostgreSQL', async () => (await sharedPostgres()).createDatabase()],
+];
+
+describe.each(backends)('mailserver with its archive in %s', (_, archiveOf) => {
   it('serves archived history in pages to a client, into its p2p filters', async () => {
-    const server = await testNode({ mailserver: true, minPow: 0 });
+    const server = await testNode({ mailserver: true, minPow: 0, archive: await archiveOf() });
     const client = await testNode({ bootstrap: [server.gossip.addresses[0]!], minPow: 0 });
     try {
       const at = (node: typeof server) => `${node.rpc.httpUrl}/`;
@@ -115,6 +124,7 @@ describe('mailserver', () => {
   it('keeps every acknowledged envelope when killed with SIGKILL while archiving', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hush-kill-'));
     dirs.push(dataDir);
+    const archive = await archiveOf();
     const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
     const child = spawn(
       process.execPath,
@@ -137,7 +147,8 @@ describe('mailserver', () => {
         '--min-pow',
         '0',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // The archive's URL goes through the environment, as an operator would keep it off `ps`.
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HUSH_ARCHIVE: archive } },
     );
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let out = '';
@@ -183,10 +194,10 @@ describe('mailserver', () => {
     await Promise.all(posters);
     await exited;
     // Restart a mailserver on the same data directory and read its archive.
-    const restarted = await startNode(localConfig(dataDir, { mailserver: true }));
+    const restarted = await startNode(localConfig(dataDir, { mailserver: true, archive }));
     const archived = new Set<string>();
     try {
-      for await (const [k] of restarted.store.range({ gte: 'archive/', lt: 'archive0' }))
+      for await (const [k] of restarted.archiveStore!.range({ gte: 'archive/', lt: 'archive0' }))
         archived.add(`0x${k.split('/')[2]}`); // archive/<sent>/<hash>/<topic>
     } finally {
       await restarted.stop();
