@@ -1,7 +1,9 @@
 /**
  * Reference-node benchmarks (issue 6): shh_post to a local WebSocket subscription (round
  * trips/s, p50/p99 latency), two nodes over loopback (messages/s end to end, PoW 0.2, 300-byte
- * payloads), and the mailserver (envelopes archived/s; 100,000 envelopes of history served).
+ * payloads), and the mailserver (envelopes archived/s; 100,000 envelopes of history served),
+ * with its archive in LevelDB and in PostgreSQL (a throwaway cluster; skipped with a note when
+ * PostgreSQL is not installed).
  *
  * geth v1.8.27 has no mailserver and was not runnable on the benchmark machine, so these
  * figures have no reference beside them; they are Hush's own baseline.
@@ -14,6 +16,11 @@ import { fullBloom } from '@hush/bloom';
 import { nobleBackend } from '@hush/crypto';
 import { createEnvelope, type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
 import { generatePrivateKey, symKeyFromPassword, wrapMessage } from '@hush/message';
+import {
+  type PostgresServer,
+  PostgresUnavailableError,
+  startPostgres,
+} from '@hush/test-support/postgres';
 import { WebSocket } from 'ws';
 import {
   Archive,
@@ -21,6 +28,8 @@ import {
   type HushNode,
   LevelStore,
   mailserverHandler,
+  PostgresStore,
+  type Store,
 } from '../src/index.js';
 import { testNode } from '../test/helpers.js';
 
@@ -193,13 +202,8 @@ async function twoNodes(): Promise<void> {
   await receiver.stop();
 }
 
-async function mailserver(): Promise<void> {
-  section('Mailserver: LevelDB archive of 100,000 envelopes (300-byte data) and serving them');
-  const dir = mkdtempSync(join(tmpdir(), 'hush-bench-archive-'));
-  const store = await LevelStore.open(dir);
-  const archive = new Archive(store);
-  const now = Math.floor(Date.now() / 1000);
-  const total = 100_000;
+/** 100,000 envelopes of 300-byte data, one a second up to now. */
+function benchEnvelopes(now: number, total: number) {
   const envelopes: { envelope: Envelope; encoded: Uint8Array; hash: Uint8Array }[] = [];
   for (let i = 0; i < total; i++) {
     const data = new Uint8Array(300);
@@ -213,6 +217,17 @@ async function mailserver(): Promise<void> {
     });
     envelopes.push({ envelope, encoded: encodeEnvelope(envelope), hash: envelopeHash(envelope) });
   }
+  return envelopes;
+}
+
+/** Archives `envelopes` into `store`, then serves them all as history, printing both rates. */
+async function archiveAndServe(
+  store: Store,
+  envelopes: ReturnType<typeof benchEnvelopes>,
+  now: number,
+): Promise<void> {
+  const archive = new Archive(store);
+  const total = envelopes.length;
   let next = 0;
   const archiveStart = performance.now();
   await window(total, 256, () => {
@@ -276,8 +291,48 @@ async function mailserver(): Promise<void> {
     rate: (total * 1000) / serveMs,
     unit: ' env/s',
   });
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+}
+
+async function mailserver(): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  const total = 100_000;
+  const envelopes = benchEnvelopes(now, total);
+
+  section('Mailserver: LevelDB archive of 100,000 envelopes (300-byte data) and serving them');
+  const dir = mkdtempSync(join(tmpdir(), 'hush-bench-archive-'));
+  const level = await LevelStore.open(dir);
+  try {
+    await archiveAndServe(level, envelopes, now);
+  } finally {
+    await level.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  section(
+    'Mailserver: PostgreSQL archive (--archive) of the same 100,000 envelopes and serving them',
+  );
+  let server: PostgresServer;
+  try {
+    // fsync on, as an operator's server runs (LevelDB's writes above are not fsynced).
+    server = await startPostgres({ durable: true, install: false });
+  } catch (error) {
+    if (!(error instanceof PostgresUnavailableError)) throw error;
+    console.log(`  skipped: ${error.message}`);
+    return;
+  }
+  try {
+    console.log(`  throwaway PostgreSQL ${server.version} on 127.0.0.1 (fsync on, 10 connections)`);
+    const postgres = await PostgresStore.open(await server.createDatabase(), {
+      table: 'hush_archive',
+    });
+    try {
+      await archiveAndServe(postgres, envelopes, now);
+    } finally {
+      await postgres.close();
+    }
+  } finally {
+    await server.stop();
+  }
 }
 
 export async function run(): Promise<void> {

@@ -36,6 +36,8 @@ export interface PostgresServer {
   /** postgres://hush:<password>@127.0.0.1:<port>/postgres */
   readonly url: string;
   readonly port: number;
+  /** PostgreSQL's version, e.g. `15.18`. */
+  readonly version: string;
   /** The password of the `hush` login (in every URL this server hands out). */
   readonly password: string;
   /**
@@ -62,6 +64,8 @@ export interface PostgresServer {
 export interface PostgresServerOptions {
   /** Keep fsync on (benchmarks). Default off: a test's data need not survive a power cut. */
   readonly durable?: boolean;
+  /** Install Debian's postgresql when it is absent (default true; benchmarks say false). */
+  readonly install?: boolean;
 }
 
 interface Run {
@@ -184,11 +188,16 @@ let exitHook = false;
 /**
  * Creates and starts a throwaway cluster.
  *
- * @throws PostgresUnavailableError if PostgreSQL is absent and cannot be installed, or the
- *   cluster does not start
+ * @throws PostgresUnavailableError if PostgreSQL is absent and cannot (or may not) be
+ *   installed, or the cluster does not start
  */
 export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
-  const bin = await ensurePostgres();
+  const found = options.install === false ? findPostgresBin() : await ensurePostgres();
+  if (!found) throw new PostgresUnavailableError(HOW_TO_INSTALL);
+  const bin = found;
+  const version =
+    /PostgreSQL\)\s+(\S+)/.exec((await run(join(bin, 'postgres'), ['--version'])).output)?.[1] ??
+    'unknown';
   const user = asServerUser();
   const folder = mkdtempSync(join(tmpdir(), 'hush-pg-'));
   if (user.uid !== undefined && user.gid !== undefined) chownSync(folder, user.uid, user.gid);
@@ -274,6 +283,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   const server: PostgresServer = {
     url: url('postgres'),
     port,
+    version,
     password,
     async sql(database, command) {
       const result = await run(
