@@ -3,8 +3,8 @@
  * decoding, hash, size, bloom, sent time and the proof-of-work facts.
  */
 import { assertTopic, topicToBloom } from '@hush/bloom';
-import { keccak256Concat, keccak256Pair } from '@hush/keccak';
-import { type PowWork, powOf } from '@hush/pow';
+import { keccak256Concat, keccak256WithPowBits } from '@hush/keccak';
+import { type PowWork, powOf, powValue } from '@hush/pow';
 import { EnvelopeDecodeError } from './errors.js';
 import {
   bytesLength,
@@ -214,8 +214,9 @@ export function envelopePowWork(envelope: Envelope): PowWork {
 
 /**
  * The envelope hash and PoW together, as a node computes them for every envelope it receives
- * (SPEC §3.4, §4.2). Equal to `envelopeHash` and `envelopePow`, but the two hashes of the
- * envelope's encodings share their Keccak permutations where the engine has WebAssembly SIMD.
+ * (SPEC §3.4, §4.2). Equal to `envelopeHash` and `envelopePow`, but in one pass: where the
+ * engine has WebAssembly SIMD the two hashes of the envelope's encodings share their Keccak
+ * permutations and the PoW block is hashed in the same call.
  *
  * @param diff - added to ttl in uint32, for envelopes from the future (node rules)
  * @param encoded - the envelope's canonical encoding, when at hand (saves encoding it again)
@@ -227,16 +228,12 @@ export function envelopeHashAndPow(
   encoded?: Uint8Array,
 ): { hash: Uint8Array; pow: number } {
   assertEnvelope(envelope);
-  const [hash, prefix] = keccak256Pair(
+  const [hash, bits] = keccak256WithPowBits(
     encoded ? [encoded] : encodeParts(envelope, true),
     encodeParts(envelope, false),
-  );
-  const pow = powOf(
-    { prefix, size: envelopeSize(envelope), ttl: envelope.ttl },
     envelope.nonce,
-    diff,
   );
-  return { hash, pow };
+  return { hash, pow: powValue(bits, envelopeSize(envelope), envelope.ttl, diff) };
 }
 
 /**
@@ -251,11 +248,17 @@ export function envelopePow(envelope: Envelope, diff = 0): number {
 
 const scratch: ItemHeader = { kind: ItemKind.Byte, start: 0, size: 0, end: 0 };
 
+/** `bytes[start, end)` as a view, without TypedArray#subarray's species lookup. */
+function view(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+}
+
 /**
  * Decodes one envelope item at `pos` within `limit`. Returns the envelope; `scratch.end` is
- * the position after the item.
+ * the position after the item. With `views`, topic and data are views into `bytes` (which the
+ * caller owns); otherwise copies.
  */
-function decodeEnvelopeAt(bytes: Uint8Array, pos: number, limit: number): Envelope {
+function decodeEnvelopeAt(bytes: Uint8Array, pos: number, limit: number, views = false): Envelope {
   const h = scratch;
   readHeader(bytes, pos, limit, h);
   if (h.kind !== ItemKind.List)
@@ -276,7 +279,7 @@ function decodeEnvelopeAt(bytes: Uint8Array, pos: number, limit: number): Envelo
       field: 'topic',
     });
   }
-  const topic = bytes.slice(h.start, h.end);
+  const topic = views ? view(bytes, h.start, h.end) : bytes.slice(h.start, h.end);
 
   at = h.end;
   if (at >= listEnd)
@@ -295,7 +298,7 @@ function decodeEnvelopeAt(bytes: Uint8Array, pos: number, limit: number): Envelo
       },
     );
   }
-  const data = copyBytes(bytes, d.start, d.end);
+  const data = views ? view(bytes, d.start, d.end) : copyBytes(bytes, d.start, d.end);
 
   const nonce = readUint64(bytes, h.end, listEnd, h, 'nonce');
   if (h.end !== listEnd)
@@ -366,7 +369,8 @@ export function decodeMessagesPacket(bytes: Uint8Array): Envelope[] {
 
 /**
  * As `decodeMessagesPacket`, with each envelope's canonical encoding (a copy of its bytes in
- * the packet), so that a node can pool and forward it without encoding it again.
+ * the packet), so that a node can pool and forward it without encoding it again. One copy per
+ * envelope: its topic and data are views into its `encoded` (nothing of the packet is kept).
  *
  * @throws EnvelopeDecodeError with `code`, and `index` of the offending envelope
  * @throws TypeError if `bytes` is not a Uint8Array
@@ -391,10 +395,18 @@ function decodePacket(
   const items: { envelope: Envelope; encoded?: Uint8Array }[] = [];
   for (let at = scratch.start; at < end; at = scratch.end) {
     try {
-      const envelope = decodeEnvelopeAt(bytes, at, end);
-      items.push(
-        withEncoding ? { envelope, encoded: copyBytes(bytes, at, scratch.end) } : { envelope },
-      );
+      if (withEncoding) {
+        // The item's extent first (readHeader checks it lies within the packet), then one copy
+        // of it, decoded in place.
+        readHeader(bytes, at, end, scratch);
+        const itemEnd = scratch.end;
+        const encoded = copyBytes(bytes, at, itemEnd);
+        const envelope = decodeEnvelopeAt(encoded, 0, encoded.length, true);
+        scratch.end = itemEnd;
+        items.push({ envelope, encoded });
+      } else {
+        items.push({ envelope: decodeEnvelopeAt(bytes, at, end) });
+      }
     } catch (error) {
       if (error instanceof EnvelopeDecodeError) {
         const index = items.length;

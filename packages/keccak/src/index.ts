@@ -7,7 +7,12 @@
  */
 
 export { POW_PREFIX_OFFSET } from './keccak-module.js';
-export { keccak256, keccak256Concat, keccak256Pair } from './keccak256.js';
+export {
+  keccak256,
+  keccak256Concat,
+  keccak256Pair,
+  keccak256WithPowBits,
+} from './keccak256.js';
 export { powHashBits, powScan, powScanMask } from './pow-scan.js';
 export {
   type KeccakBackendName,

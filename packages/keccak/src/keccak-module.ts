@@ -277,23 +277,7 @@ function absorb2Function(): FunctionSpec {
   // params: ptrA (0), ptrB (1), blocks (2), outA (3), outB (4); r i32 (5); v128 from 6.
   const l: Locals = { r: 5, a: 6, b: 31, c: 56, d: 61, t: 62 };
   const w = new CodeWriter();
-  w.op(Op.block, EMPTY_BLOCK, Op.loop, EMPTY_BLOCK);
-  w.get(2).op(Op.i32Eqz, Op.brIf, 1);
-  for (let i = 0; i < RATE / 8; i++) {
-    w.get(l.a + i);
-    w.get(0)
-      .load64(i * 8)
-      .simd(Simd.i64x2Splat);
-    w.get(1)
-      .load64(i * 8)
-      .simd(Simd.i64x2ReplaceLane, 1);
-    w.simd(Simd.v128Xor).set(l.a + i);
-  }
-  emitPermutation(w, l, simdLanes, false);
-  w.get(0).i32(RATE).op(Op.i32Add).set(0);
-  w.get(1).i32(RATE).op(Op.i32Add).set(1);
-  w.get(2).i32(1).op(Op.i32Sub).set(2);
-  w.op(Op.br, 0, Op.end, Op.end);
+  emitAbsorb2(w, l, 0, 1, 2);
   for (let i = 0; i < 4; i++) {
     w.get(3)
       .get(l.a + i)
@@ -311,6 +295,85 @@ function absorb2Function(): FunctionSpec {
     locals: [
       { count: 1, type: I32 },
       { count: 57, type: V128 },
+    ],
+    body: w,
+  };
+}
+
+/** Absorbs `blocks` padded blocks at ptrA (lane 0) and ptrB (lane 1) into state `l.a`. */
+function emitAbsorb2(w: CodeWriter, l: Locals, ptrA: number, ptrB: number, blocks: number) {
+  w.op(Op.block, EMPTY_BLOCK, Op.loop, EMPTY_BLOCK);
+  w.get(blocks).op(Op.i32Eqz, Op.brIf, 1);
+  for (let i = 0; i < RATE / 8; i++) {
+    w.get(l.a + i);
+    w.get(ptrA)
+      .load64(i * 8)
+      .simd(Simd.i64x2Splat);
+    w.get(ptrB)
+      .load64(i * 8)
+      .simd(Simd.i64x2ReplaceLane, 1);
+    w.simd(Simd.v128Xor).set(l.a + i);
+  }
+  emitPermutation(w, l, simdLanes, false);
+  w.get(ptrA).i32(RATE).op(Op.i32Add).set(ptrA);
+  w.get(ptrB).i32(RATE).op(Op.i32Add).set(ptrB);
+  w.get(blocks).i32(1).op(Op.i32Sub).set(blocks);
+  w.op(Op.br, 0, Op.end, Op.end);
+}
+
+/**
+ * `absorb2Pow(ptrA, ptrB, blocks, outA, nonce) → bits`: what a node computes for every
+ * envelope (SPEC §3.4, §4.2), in one call. Lane 0 hashes the envelope's encoding at ptrA
+ * (digest written at outA); lane 1 hashes its encoding without the nonce at ptrB, whose digest
+ * is the PoW prefix; then the PoW block (prefix, 24 zero bytes, nonce big-endian) is hashed
+ * in scalar registers and the trailing zero bits of that digest, read as a big-endian
+ * integer, are returned (0 for an all-zero digest, as geth's FirstBitSet counts it).
+ */
+function absorb2PowFunction(): FunctionSpec {
+  // params: ptrA (0), ptrB (1), blocks (2), outA (3), nonce i64 (4); r i32 (5), spare i32
+  // (6); v128 7..63; i64 from 64: state 64..88, B 89..113, C 114..118, D 119, T 120, tmp 121.
+  const v: Locals = { r: 5, a: 7, b: 32, c: 57, d: 62, t: 63 };
+  const s: Locals = { r: 5, a: 64, b: 89, c: 114, d: 119, t: 120 };
+  const tmp = 121;
+  const w = new CodeWriter();
+  emitAbsorb2(w, v, 0, 1, 2);
+  for (let i = 0; i < 4; i++) {
+    w.get(3)
+      .get(v.a + i)
+      .simd(Simd.i64x2ExtractLane, 0)
+      .store64(i * 8);
+  }
+  for (let i = 0; i < 25; i++) {
+    if (i < 4) w.get(v.a + i).simd(Simd.i64x2ExtractLane, 1);
+    else if (i === 7) {
+      w.get(4);
+      emitByteSwap(w, tmp);
+    } else if (i === 8) w.i64(1n);
+    else if (i === 16) w.i64(-0x8000000000000000n);
+    else w.i64(0n);
+    w.set(s.a + i);
+  }
+  emitPermutation(w, s, scalarLanes, false);
+  // Trailing zeros from digest byte 31 upward: lane 3 holds bytes 24..31 little-endian, so
+  // its byte swap is their big-endian value.
+  for (let lane = 3; lane >= 0; lane--) {
+    w.get(s.a + lane);
+    emitByteSwap(w, tmp);
+    w.tee(s.d)
+      .op(Op.i64Eqz, Op.i32Eqz, Op.if, EMPTY_BLOCK)
+      .i32(64 * (3 - lane))
+      .get(s.d)
+      .op(Op.i64Ctz, Op.i32WrapI64, Op.i32Add, Op.return, Op.end);
+  }
+  w.i32(0);
+  return {
+    name: 'absorb2Pow',
+    params: [I32, I32, I32, I32, I64],
+    results: [I32],
+    locals: [
+      { count: 2, type: I32 },
+      { count: 57, type: V128 },
+      { count: 58, type: I64 },
     ],
     body: w,
   };
@@ -453,7 +516,7 @@ export function keccakModuleBytes(simd: boolean): Uint8Array<ArrayBuffer> {
   let bytes = cached.get(simd);
   if (!bytes) {
     const functions = [absorbFunction(), powScanFunction()];
-    if (simd) functions.push(powScan2Function(), absorb2Function());
+    if (simd) functions.push(powScan2Function(), absorb2Function(), absorb2PowFunction());
     bytes = buildModule(functions, 2, [
       { offset: ROUND_CONSTANTS_OFFSET, bytes: roundConstantBytes() },
     ]);

@@ -3,6 +3,7 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { RATE } from './keccak-module.js';
+import { powHashBits } from './pow-scan.js';
 import {
   DIGEST_OFFSET,
   DIGEST2_OFFSET,
@@ -110,6 +111,45 @@ export function keccak256Pair(
     mem.slice(DIGEST_OFFSET, DIGEST_OFFSET + 32),
     mem.slice(DIGEST2_OFFSET, DIGEST2_OFFSET + 32),
   ];
+}
+
+/**
+ * What a node computes for every envelope, in one pass (specs/whisper-v6 SPEC §3.4, §4.2):
+ * keccak256 of `message` (the envelope's canonical encoding), and the proof-of-work bits of
+ * `nonce` over the prefix keccak256(`prefixMessage`) (the encoding without the nonce), that
+ * is `powHashBits(keccak256Concat(prefixMessage), nonce)`. With WebAssembly SIMD the two long
+ * hashes share their permutations and the PoW block is hashed in the same call.
+ *
+ * @param message - the parts of the message whose digest is returned
+ * @param prefixMessage - the parts of the message whose digest is the PoW prefix
+ * @param nonce - uint64
+ * @returns the digest of `message` and the trailing zero bits of the PoW digest
+ * @throws TypeError if `message` or `prefixMessage` is not an array of Uint8Array
+ * @throws RangeError if `nonce` is not a uint64
+ */
+export function keccak256WithPowBits(
+  message: readonly Uint8Array[],
+  prefixMessage: readonly Uint8Array[],
+  nonce: bigint,
+): [digest: Uint8Array, powBits: number] {
+  const lengthA = totalLength(message, 'message');
+  const lengthB = totalLength(prefixMessage, 'prefixMessage');
+  if (typeof nonce !== 'bigint' || nonce < 0n || nonce >= 1n << 64n)
+    throw new RangeError('nonce must be a bigint in [0, 2^64)');
+  const wasm = keccakInstance();
+  const padded = paddedLength(lengthA);
+  const absorb2Pow = wasm?.exports.absorb2Pow;
+  if (!wasm || !absorb2Pow || padded !== paddedLength(lengthB)) {
+    const [digest, prefix] = keccak256Pair(message, prefixMessage);
+    return [digest, powHashBits(prefix, nonce)];
+  }
+  const secondAt = INPUT_OFFSET + padded;
+  wasm.reserve(secondAt + padded);
+  const mem = wasm.bytes();
+  writePadded(mem, INPUT_OFFSET, message, padded);
+  writePadded(mem, secondAt, prefixMessage, padded);
+  const bits = absorb2Pow(INPUT_OFFSET, secondAt, padded / RATE, DIGEST_OFFSET, nonce);
+  return [mem.slice(DIGEST_OFFSET, DIGEST_OFFSET + 32), bits];
 }
 
 /**

@@ -18,6 +18,8 @@ export interface KeccakExports {
   powScan2?: (start: bigint, count: number, mask: bigint) => number;
   /** Present only in the SIMD variant. */
   absorb2?: (ptrA: number, ptrB: number, blocks: number, outA: number, outB: number) => void;
+  /** Present only in the SIMD variant. */
+  absorb2Pow?: (ptrA: number, ptrB: number, blocks: number, outA: number, nonce: bigint) => number;
 }
 
 /** A ready module instance with a byte view that follows memory growth. */

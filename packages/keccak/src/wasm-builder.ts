@@ -31,6 +31,7 @@ export const Op = {
   i32LtU: 0x49,
   i32GeU: 0x4f,
   i64Eqz: 0x50,
+  i64Ctz: 0x7a,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i64Add: 0x7c,

@@ -5,6 +5,7 @@ import {
   keccak256,
   keccak256Concat,
   keccak256Pair,
+  keccak256WithPowBits,
   keccakBackend,
   keccakReady,
   powHashBits,
@@ -172,5 +173,47 @@ describe.each(backends)('powHashBits (%s backend)', (backend) => {
       expect(powHashBits(prefix, nonce)).toBe(trailingZeroBits(powDigest(prefix, nonce)));
     }
     expect(() => powHashBits(prefix, 1n << 64n)).toThrow(RangeError);
+  });
+});
+
+describe.each(backends)('keccak256WithPowBits (%s backend)', (backend) => {
+  it('gives the digest of the message and the PoW bits over the digest of the other', () => {
+    useJsBackend(backend === 'js');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 700 }),
+        fc.uint8Array({ maxLength: 700 }),
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        (a, b, nonce) => {
+          const [digest, bits] = keccak256WithPowBits(
+            [a.subarray(0, 5), a.subarray(5)],
+            [b],
+            nonce,
+          );
+          expect(digest).toEqual(keccak_256(a));
+          expect(bits).toBe(trailingZeroBits(powDigest(keccak_256(b), nonce)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Same padded length (the SIMD path), at the nonce extremes.
+    const a = new Uint8Array(560).fill(3);
+    const b = new Uint8Array(551).fill(4);
+    for (const nonce of [0n, 1n, 0xffn, 1n << 56n, (1n << 64n) - 1n]) {
+      expect(keccak256WithPowBits([a], [b], nonce)).toEqual([
+        keccak_256(a),
+        trailingZeroBits(powDigest(keccak_256(b), nonce)),
+      ]);
+    }
+    // Nonces whose PoW digest ends in several zero bytes: the count runs across bytes.
+    const prefix = keccak_256(b);
+    let found = 0n;
+    while (trailingZeroBits(powDigest(prefix, found)) < 16) found++;
+    expect(keccak256WithPowBits([a], [b], found)[1]).toBe(
+      trailingZeroBits(powDigest(prefix, found)),
+    );
+    expect(() => keccak256WithPowBits([a], [b], 1n << 64n)).toThrow(RangeError);
+    expect(() => keccak256WithPowBits([a], [b], -1n)).toThrow(RangeError);
+    expect(() => keccak256WithPowBits([a as never, 1 as never], [b], 0n)).toThrow(TypeError);
   });
 });

@@ -103,10 +103,16 @@ type KeyCache = WeakMap<Uint8Array, { key: Uint8Array; value: Uint8Array }>;
 const recipientKeys: KeyCache = new WeakMap();
 const symKeyHashes: KeyCache = new WeakMap();
 
+/** Byte equality; a plain loop, since this runs for every envelope a filter opens. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function derivedFromKey(cache: KeyCache, key: Uint8Array, derive: () => Uint8Array): Uint8Array {
   const cached = cache.get(key);
-  if (cached && cached.key.length === key.length && cached.key.every((b, i) => b === key[i]))
-    return cached.value;
+  if (cached && sameBytes(cached.key, key)) return cached.value;
   const value = derive();
   cache.set(key, { key: key.slice(), value });
   return value;
