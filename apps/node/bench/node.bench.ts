@@ -5,8 +5,8 @@
  * with its archive in LevelDB and in PostgreSQL (a throwaway cluster; skipped with a note when
  * PostgreSQL is not installed).
  *
- * geth v1.8.27 has no mailserver and was not runnable on the benchmark machine, so these
- * figures have no reference beside them; they are Hush's own baseline.
+ * These figures have no geth reference beside them: tools/geth-reference times geth's functions,
+ * not a running geth node, and geth v1.8.27 has no mailserver. They are Hush's own baseline.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

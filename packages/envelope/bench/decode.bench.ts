@@ -1,8 +1,9 @@
 /**
  * Decode + hash + PoW of ~300-byte envelopes (SPEC §3.3, §3.4, §4.2): what a node does to
- * every envelope it receives, against geth v1.8.27 doing the same on one pinned core.
+ * every envelope it receives, against geth v1.8.27 doing the same (tools/geth-reference cases
+ * decode-single and decode-packet-64).
  */
-import { measure, section } from '@hush/bench-support';
+import { geth, measure, section } from '@hush/bench-support';
 import { keccakReady, useJsBackend } from '@hush/keccak';
 import {
   createEnvelope,
@@ -15,7 +16,7 @@ import {
   envelopePow,
 } from '../src/index.js';
 
-const GETH = { rate: 136_000, label: 'geth v1.8.27 decode+Hash+PoW, 1 core' };
+const GETH = geth('decode-single');
 
 function sampleEnvelopes(count: number): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -62,7 +63,7 @@ export async function run(): Promise<void> {
     () => {
       for (const envelope of decodeMessagesPacket(packet)) envelopeHashAndPow(envelope);
     },
-    { opsPerCall: 64, reference: GETH, unit: ' env/s', runs: 1 },
+    { opsPerCall: 64, reference: geth('decode-packet-64'), unit: ' env/s', runs: 1 },
   );
   useJsBackend(true);
   try {

@@ -1,33 +1,33 @@
 /**
  * PoW seal loop (SPEC §4.4): nonces hashed per second by the scan kernel, one core and on
- * worker threads, against geth v1.8.27's seal loop on one pinned core of this machine kind.
+ * worker threads, against geth v1.8.27's Seal loop on one core (tools/geth-reference case
+ * seal-hashrate: Seal to a target, hashes counted exactly as the nonce it stops at + 1).
  */
 
 import { availableParallelism } from 'node:os';
-import { measure, report, section } from '@hush/bench-support';
+import { compare, geth, measure, section } from '@hush/bench-support';
 import { keccak256, keccakReady, powScan, useJsBackend } from '@hush/keccak';
 import { createPowWorkerPool, type PowScanPool, sealForTime, sealToTarget } from '../src/index.js';
 
-const GETH_SEAL = { rate: 1_010_000, label: 'geth v1.8.27 Seal loop, 1 core' };
-const GETH_KECCAK = { rate: 1_170_000, label: 'geth Keccak-256 of 64 B, 1 core' };
+const GETH_SEAL = geth('seal-hashrate');
+const GETH_KECCAK = geth('keccak256-64');
 
 /** Hashes per second of 2-second timed seals (the whole search loop, as sealing runs it). */
 async function timedSealRate(
   name: string,
   prefix: Uint8Array,
   pool: PowScanPool | undefined,
+  threads: number,
 ): Promise<void> {
-  const rates: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  const round = async () => {
     const started = performance.now();
     const result = await sealForTime(
       { prefix, size: 320, ttl: 50 },
       { workTime: 2, ...(pool ? { pool } : {}) },
     );
-    rates.push(((result?.hashes ?? 0) * 1000) / (performance.now() - started));
-  }
-  rates.sort((a, b) => a - b);
-  report({ name, rate: rates[1]!, unit: ' H/s', reference: GETH_SEAL });
+    return ((result?.hashes ?? 0) * 1000) / (performance.now() - started);
+  };
+  await compare(name, round, { unit: ' H/s', reference: GETH_SEAL, runMs: 2000, threads });
 }
 
 export async function run(): Promise<void> {
@@ -57,8 +57,8 @@ export async function run(): Promise<void> {
   const workers = availableParallelism();
   const pool = await createPowWorkerPool(workers);
   try {
-    await timedSealRate(`timed seal, ${workers} worker threads`, prefix, pool);
-    await timedSealRate('timed seal, this thread', prefix, undefined);
+    await timedSealRate(`timed seal, ${workers} worker threads`, prefix, pool, workers);
+    await timedSealRate('timed seal, this thread', prefix, undefined, 1);
     // A whole seal to a 20-bit target, in this thread and on the pool (same nonce by SPEC §4.6).
     let seed = 0;
     const work = () => ({

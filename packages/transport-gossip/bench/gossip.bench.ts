@@ -2,7 +2,7 @@
  * Gossip benchmarks (SPEC §6–§7): ingest over loopback WebSockets from 8 peers, a pool of
  * 100,000 envelopes (memory and sweep), and a 1,000-node simulation.
  */
-import { report, section } from '@hush/bench-support';
+import { geth, report, section } from '@hush/bench-support';
 import { createEnvelope, type Envelope, encodeMessagesPacket } from '@hush/envelope';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
@@ -20,7 +20,9 @@ import {
   webSocketTransport,
 } from '../src/index.js';
 
-const GETH_INGEST = { rate: 124_000, label: 'geth decode+hash+PoW step, 1 core' };
+// geth's counterpart is its decode + Hash + PoW of each envelope of a 128-envelope messages
+// packet (this bench's frames), without transport, rules or pool.
+const GETH_INGEST = geth('decode-packet-128', 'decode+hash+PoW only');
 
 function envelopes(count: number, salt: number, now: number): Envelope[] {
   return Array.from({ length: count }, (_, i) => {
