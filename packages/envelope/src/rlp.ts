@@ -61,14 +61,16 @@ export function readHeader(
     size = b - 0x80;
   } else if (b < 0xc0) {
     out.kind = ItemKind.String;
-    [start, size] = readLongSize(bytes, pos, limit, b - 0xb7, field);
+    start = pos + 1 + (b - 0xb7);
+    size = readLongSize(bytes, pos, limit, b - 0xb7, field);
   } else if (b < 0xf8) {
     out.kind = ItemKind.List;
     start = pos + 1;
     size = b - 0xc0;
   } else {
     out.kind = ItemKind.List;
-    [start, size] = readLongSize(bytes, pos, limit, b - 0xf7, field);
+    start = pos + 1 + (b - 0xf7);
+    size = readLongSize(bytes, pos, limit, b - 0xf7, field);
   }
   if (size > limit - start) fail('truncated', 'item larger than its scope', field);
   out.start = start;
@@ -77,13 +79,14 @@ export function readHeader(
   return out;
 }
 
+/** The size of a long-form item at `pos`, whose content starts at pos + 1 + lengthOfLength. */
 function readLongSize(
   bytes: Uint8Array,
   pos: number,
   limit: number,
   lengthOfLength: number,
   field: EnvelopeField | undefined,
-): [number, number] {
+): number {
   const start = pos + 1 + lengthOfLength;
   if (start > limit) fail('truncated', 'length bytes beyond the end of the scope', field);
   if (lengthOfLength > 1 && bytes[pos + 1] === 0) {
@@ -95,7 +98,7 @@ function readLongSize(
     size = size * 256 + bytes[i]!;
   }
   if (size < 56) fail('non-canonical-size', 'long-form length below 56', field);
-  return [start, size];
+  return size;
 }
 
 /**

@@ -26,14 +26,16 @@ export function allocBytes(length: number): Uint8Array {
     slab = new Uint8Array(SLAB_SIZE);
     used = 0;
   }
-  const out = slab.subarray(used, used + length);
+  // A view made directly: TypedArray#subarray's species lookup costs more than the view.
+  const out = new Uint8Array(slab.buffer, used, length);
   used += size;
   return out;
 }
 
 /** A copy of `source[start, end)` in a (possibly carved) buffer. */
 export function copyBytes(source: Uint8Array, start: number, end: number): Uint8Array {
-  const out = allocBytes(end - start);
-  out.set(source.subarray(start, end));
+  const length = end - start;
+  const out = allocBytes(length);
+  out.set(new Uint8Array(source.buffer, source.byteOffset + start, length));
   return out;
 }

@@ -2,23 +2,15 @@
  * Gossip benchmarks (SPEC §6–§7): ingest over loopback WebSockets from 8 peers, a pool of
  * 100,000 envelopes (memory and sweep), and a 1,000-node simulation.
  */
+import { fork } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { geth, report, section } from '@hush/bench-support';
-import { createEnvelope, type Envelope, encodeMessagesPacket } from '@hush/envelope';
+import { createEnvelope, type Envelope } from '@hush/envelope';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
-import { WebSocket } from 'ws';
 import { formatReport, simulate } from '../sim/simulation.js';
-import {
-  createGossipNode,
-  encodeFrame,
-  encodeStatus,
-  GossipEngine,
-  ManualClock,
-  MessageCode,
-  type RawChannel,
-  secureChannel,
-  webSocketTransport,
-} from '../src/index.js';
+import { createGossipNode, GossipEngine, ManualClock, webSocketTransport } from '../src/index.js';
 
 // geth's counterpart is its decode + Hash + PoW of each envelope of a 128-envelope messages
 // packet (this bench's frames), without transport, rules or pool.
@@ -39,41 +31,12 @@ function envelopes(count: number, salt: number, now: number): Envelope[] {
   });
 }
 
-async function rawPeer(address: string) {
-  const socket = new WebSocket(address, { perMessageDeflate: false });
-  let deliver: ((m: Uint8Array) => void) | undefined;
-  const early: Uint8Array[] = [];
-  socket.on('message', (data) => {
-    const bytes = new Uint8Array(data as Buffer);
-    if (deliver) deliver(bytes);
-    else early.push(bytes);
-  });
-  await new Promise((resolve) => socket.once('open', resolve));
-  const raw: RawChannel = {
-    remoteAddress: address,
-    send: (m) => socket.send(m),
-    bufferedAmount: () => socket.bufferedAmount,
-    onMessage: (h) => {
-      deliver = h;
-      for (const m of early.splice(0)) h(m);
-    },
-    onClose: (h) => socket.on('close', () => h()),
-    close: () => socket.close(),
-  };
-  const connection = await secureChannel(raw, true, { privateKey: generatePrivateKey() });
-  connection.onFrame(() => {});
-  // An all-zero bloom admits nothing: the node has no reason to forward to these peers, so
-  // the figure is ingest alone.
-  const nothing = new Uint8Array(64);
-  connection.send(
-    encodeFrame({
-      code: MessageCode.status,
-      payload: encodeStatus({ minPow: 0, bloom: nothing, lightNode: true }),
-    }),
-  );
-  return { connection, socket };
-}
-
+/**
+ * One node receiving from 8 peers over loopback WebSockets. The peers live in a child process
+ * (bench/ingest-peers.ts) that only writes frames it encoded in advance, so the node's event
+ * loop does the node's work alone (on 2 cores, the child has the other). The clock runs from
+ * the moment the child is told to write until the node's pool holds every envelope.
+ */
 export async function ingest(): Promise<void> {
   section('Ingest: one node, 8 peers over loopback WebSockets, ~300-byte envelopes (envelopes/s)');
   const key = generatePrivateKey();
@@ -89,38 +52,59 @@ export async function ingest(): Promise<void> {
     maxMessageSize: 4 * 1024 * 1024,
   });
   await node.start();
-  const peers = await Promise.all(Array.from({ length: 8 }, () => rawPeer(node.addresses[0]!)));
-  const now = Math.floor(Date.now() / 1000);
-  const perPeer = 20_000;
-  const frames = peers.map((_, p) => {
-    const all = envelopes(perPeer, p, now);
-    const out: Uint8Array[] = [];
-    for (let i = 0; i < all.length; i += 128) {
-      out.push(
-        encodeFrame({
-          code: MessageCode.messages,
-          payload: encodeMessagesPacket(all.slice(i, i + 128)),
-        }),
-      );
-    }
-    return out;
+  const plan = {
+    address: node.addresses[0]!,
+    peers: 8,
+    perPeer: 20_000,
+    perFrame: 128,
+    now: Math.floor(Date.now() / 1000),
+  };
+  const total = plan.peers * plan.perPeer;
+  const child = fork(fileURLToPath(new URL('./ingest-peers.ts', import.meta.url)), [], {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const total = perPeer * peers.length;
-  const started = performance.now();
-  peers.forEach((peer, p) => {
-    for (const frame of frames[p]!) peer.socket.send(frame);
-  });
-  while (node.stats().pool.envelopes < total)
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  const rate = (total * 1000) / (performance.now() - started);
-  report({
-    name: `ingest ${total} envelopes from 8 peers (decode, hash, PoW, rules, pool)`,
-    rate,
-    unit: ' env/s',
-    reference: GETH_INGEST,
-  });
-  for (const peer of peers) peer.socket.terminate();
-  await node.stop();
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const heard = (word: string) =>
+    new Promise<void>((resolve, reject) => {
+      const on = (m: unknown) => {
+        if (m !== word) return;
+        child.off('message', on);
+        resolve();
+      };
+      child.on('message', on);
+      exited.then(() => reject(new Error(`ingest peers exited before '${word}'`)));
+    });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  try {
+    const ready = heard('ready');
+    child.send(plan);
+    await ready;
+    while (node.engine.peers().filter((p) => p.ready).length < plan.peers) await sleep(5);
+    const cpuBefore = process.cpuUsage();
+    const loopBefore = performance.eventLoopUtilization();
+    const started = performance.now();
+    child.send('go');
+    while (node.engine.poolStats().envelopes < total) await sleep(1);
+    const elapsed = performance.now() - started;
+    const loop = performance.eventLoopUtilization(loopBefore);
+    const cpu = process.cpuUsage(cpuBefore);
+    report({
+      name: `ingest ${total} envelopes from 8 peers (decode, hash, PoW, rules, pool)`,
+      rate: (total * 1000) / elapsed,
+      unit: ' env/s',
+      reference: GETH_INGEST,
+    });
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    console.log(
+      `  node process: event loop busy ${(loop.utilization * 100).toFixed(0)}% of ${elapsed.toFixed(0)} ms, CPU ${cpuMs.toFixed(0)} ms (${((total * 1000) / cpuMs / 1000).toFixed(1)} k env per CPU-second)`,
+    );
+  } finally {
+    if (child.connected) child.send('stop');
+    await Promise.race([exited, sleep(2000)]);
+    child.kill();
+    await node.stop();
+  }
 }
 
 function pool(): void {

@@ -190,7 +190,8 @@ export function encodeFrame(message: ProtocolMessage): Uint8Array {
 }
 
 /**
- * Decodes a transport frame strictly (nothing may follow it).
+ * Decodes a transport frame strictly (nothing may follow it). The payload is a view into
+ * `frame`, not a copy: every decoder of payloads copies what it keeps.
  *
  * @throws GossipError 'bad-frame'
  */
@@ -199,7 +200,7 @@ export function decodeFrame(frame: Uint8Array): ProtocolMessage {
     const s = new RlpStream(frame);
     s.list();
     const code = s.uint(4);
-    const payload = s.string();
+    const payload = s.view();
     if (!s.atListEnd()) throw new RlpReadError('non-canonical');
     s.leave();
     if (!s.atEnd()) throw new RlpReadError('truncated');

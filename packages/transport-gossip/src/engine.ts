@@ -27,7 +27,7 @@ import {
 import { GossipError } from './errors.js';
 import { Emitter } from './events.js';
 import { type Logger, type Metrics, noMetrics, silentLogger } from './observability.js';
-import { EnvelopePool, type PoolEntry } from './pool.js';
+import { EnvelopePool, KnownBy, type PoolEntry } from './pool.js';
 import {
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MINIMUM_POW,
@@ -146,6 +146,11 @@ export interface EngineEvents extends Record<string, unknown> {
     error: string | undefined;
   };
 }
+
+// Metric labels of the per-envelope counters, made once.
+const FROM_PEER = { source: 'peer' } as const;
+const FROM_LOCAL = { source: 'local' } as const;
+const POOL_FULL = { reason: 'pool-full' } as const;
 
 /** Status's prefix of a failed-request p2pRequestComplete payload. */
 const FAILED_PREFIX = new TextEncoder().encode('ERROR=');
@@ -311,15 +316,36 @@ export class GossipEngine extends Emitter<EngineEvents> {
 
   /** The settings the admission rules see now. */
   admissionSettings(): AdmissionSettings {
-    const now = this.clock.now();
-    return {
+    return this.settingsAt(this.clock.now());
+  }
+
+  /**
+   * The admission settings at `now` (ms), kept until a setting changes or a tolerance window
+   * closes: every received envelope needs them, and they seldom change.
+   */
+  private settingsAt(now: number): AdmissionSettings {
+    const cached = this.admission;
+    // (A clock set back, as tests may, recomputes too.)
+    if (cached && now < cached.validUntil && now >= cached.from) return cached.settings;
+    const powTolerant = now < this.minPowTolerance.until;
+    const bloomTolerant = now < this.bloomTolerance.until;
+    const settings: AdmissionSettings = {
       maxMessageSize: this.maxMessageSize,
       minPow: this.minPow,
-      minPowTolerance: now < this.minPowTolerance.until ? this.minPowTolerance.value : this.minPow,
+      minPowTolerance: powTolerant ? this.minPowTolerance.value : this.minPow,
       bloom: this.bloom,
-      bloomTolerance: now < this.bloomTolerance.until ? this.bloomTolerance.value : this.bloom,
+      bloomTolerance: bloomTolerant ? this.bloomTolerance.value : this.bloom,
     };
+    const validUntil = Math.min(
+      powTolerant ? this.minPowTolerance.until : Number.POSITIVE_INFINITY,
+      bloomTolerant ? this.bloomTolerance.until : Number.POSITIVE_INFINITY,
+    );
+    this.admission = { settings, from: now, validUntil };
+    return settings;
   }
+
+  /** What `settingsAt` computed last, and until when it holds; cleared by every setter. */
+  private admission: { settings: AdmissionSettings; from: number; validUntil: number } | undefined;
 
   // ---- settings (SPEC §6.3) ----
 
@@ -333,6 +359,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     checkPow(pow, 'pow');
     this.minPowTolerance = { value: this.minPow, until: this.clock.now() + toleranceWindow };
     this.minPow = pow;
+    this.admission = undefined;
     this.broadcastSetting({ code: MessageCode.powRequirement, payload: encodePowRequirement(pow) });
   }
 
@@ -346,6 +373,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     checkBloom(bloom, 'bloom');
     this.bloomTolerance = { value: this.bloom, until: this.clock.now() + toleranceWindow };
     this.bloom = bloom ? bloom.slice() : null;
+    this.admission = undefined;
     this.broadcastSetting({
       code: MessageCode.bloomFilterEx,
       payload: encodeBloomFilterEx(bloom ?? fullBloom()),
@@ -361,6 +389,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
   setMaxMessageSize(size: number): void {
     checkMaxMessageSize(size);
     this.maxMessageSize = size;
+    this.admission = undefined;
   }
 
   /** The node's current settings. */
@@ -434,10 +463,11 @@ export class GossipEngine extends Emitter<EngineEvents> {
     p2p: boolean,
     encodedInPacket?: Uint8Array,
   ): { hash: Uint8Array; cached: boolean; fresh: boolean } | { error: GossipError } {
-    this.metrics.count('hush_envelopes_received_total', 1, { source: from ? 'peer' : 'local' });
+    this.metrics.count('hush_envelopes_received_total', 1, from ? FROM_PEER : FROM_LOCAL);
     const facts = envelopeHashAndPow(envelope, 0, encodedInPacket);
     const bloom = this.bloomOf(envelope.topic);
-    const verdict = admit(envelope, facts.pow, this.admissionSettings(), this.nowSeconds(), bloom);
+    const now = this.clock.now();
+    const verdict = admit(envelope, facts.pow, this.settingsAt(now), Math.floor(now / 1000), bloom);
     if (verdict.verdict === 'reject') {
       this.metrics.count('hush_envelopes_dropped_total', 1, { reason: verdict.code });
       return { error: new GossipError(verdict.code, verdict.message) };
@@ -455,7 +485,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     }
     const encoded = encodedInPacket ?? encodeEnvelope(envelope);
     if (this.pool.totalBytes + encoded.length > this.maxPoolBytes) {
-      this.metrics.count('hush_envelopes_dropped_total', 1, { reason: 'pool-full' });
+      this.metrics.count('hush_envelopes_dropped_total', 1, POOL_FULL);
       this.logger.warn({ pool: this.pool.totalBytes }, 'envelope pool full, envelope dropped');
       if (!from) return { error: new GossipError('pool-full', 'envelope pool is full') };
       return { hash: facts.hash, cached: false, fresh: false };
@@ -466,19 +496,23 @@ export class GossipEngine extends Emitter<EngineEvents> {
       encoded,
       pow: verdict.pow,
       bloom,
-      knownBy: new Set(from ? [from.index] : []),
+      knownBy: new KnownBy(),
       local: !from,
       removed: false,
     };
+    if (from) entry.knownBy.add(from.index);
     this.pool.add(entry);
     this.metrics.count('hush_envelopes_accepted_total');
     this.metrics.gauge('hush_pool_envelopes', this.pool.size);
-    // Light clients send their own posts but relay nothing they receive.
+    // Light clients send their own posts but relay nothing they receive. A peer whose PoW
+    // requirement or bloom refuses the envelope is not given it to consider: when either
+    // changes, the peer reconsiders the whole pool anyway (resync).
     if (!this.lightClient || !from) {
       for (const session of this.sessions.values())
-        if (session.ready && session !== from) session.pending.add(entry);
+        if (session.ready && session !== from && session.wants(entry)) session.pending.add(entry);
     }
-    this.deliver({ envelope, hash: facts.hash, pow: verdict.pow, p2p, from: from?.info.id });
+    if (this.subscriptions.size > 0 || this.listening('envelope'))
+      this.deliver({ envelope, hash: facts.hash, pow: verdict.pow, p2p, from: from?.info.id });
     return { hash: facts.hash, cached: true, fresh: true };
   }
 

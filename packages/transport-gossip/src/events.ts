@@ -14,8 +14,16 @@ export class Emitter<Events extends Record<string, unknown>> {
     return () => set.delete(listener as (value: never) => void);
   }
 
+  /** Whether `event` has a listener (so that a hot path need not build its value for no one). */
+  protected listening<K extends keyof Events>(event: K): boolean {
+    const set = this.listeners.get(event);
+    return set !== undefined && set.size > 0;
+  }
+
   protected emit<K extends keyof Events>(event: K, value: Events[K]): void {
-    for (const listener of this.listeners.get(event) ?? []) {
+    const set = this.listeners.get(event);
+    if (set === undefined || set.size === 0) return;
+    for (const listener of set) {
       try {
         (listener as (value: Events[K]) => void)(value);
       } catch {

@@ -15,10 +15,39 @@ export interface PoolEntry {
   readonly pow: number;
   readonly bloom: Uint8Array;
   /** Indexes of the peers that have it (sent it to us, or were sent it). */
-  readonly knownBy: Set<number>;
+  readonly knownBy: PeerIndexSet;
   /** Posted by this node (not received from a peer). */
   readonly local: boolean;
   removed: boolean;
+}
+
+/** A set of peer indexes (a `Set<number>` is one). */
+export interface PeerIndexSet {
+  has(index: number): boolean;
+  add(index: number): unknown;
+}
+
+/**
+ * The peers that have a pooled envelope. Most envelopes are first known by the one peer that
+ * sent them, so the first index is held inline and a Set is made only for a second: the pool
+ * holds one of these per envelope, and a Set of one costs several objects more.
+ */
+export class KnownBy implements PeerIndexSet {
+  private first = -1;
+  private rest: Set<number> | undefined;
+
+  has(index: number): boolean {
+    return index === this.first || this.rest?.has(index) === true;
+  }
+
+  add(index: number): this {
+    if (this.first === -1) this.first = index;
+    else if (index !== this.first) {
+      if (this.rest === undefined) this.rest = new Set();
+      this.rest.add(index);
+    }
+    return this;
+  }
 }
 
 /**
@@ -40,7 +69,8 @@ export class EnvelopePool {
   /** By hash key: one entry, or several when keys collide. */
   private readonly entries = new Map<number, PoolEntry | PoolEntry[]>();
   private count = 0;
-  private readonly byExpiry = new Map<number, Set<PoolEntry>>();
+  /** Entries by expiry second; only the sweep removes them, a bucket at a time. */
+  private readonly byExpiry = new Map<number, PoolEntry[]>();
   private bytes = 0;
 
   get size(): number {
@@ -67,12 +97,9 @@ export class EnvelopePool {
     else if (Array.isArray(found)) found.push(entry);
     else this.entries.set(key, [found, entry]);
     this.count++;
-    let bucket = this.byExpiry.get(entry.envelope.expiry);
-    if (!bucket) {
-      bucket = new Set();
-      this.byExpiry.set(entry.envelope.expiry, bucket);
-    }
-    bucket.add(entry);
+    const bucket = this.byExpiry.get(entry.envelope.expiry);
+    if (bucket) bucket.push(entry);
+    else this.byExpiry.set(entry.envelope.expiry, [entry]);
     this.bytes += entry.encoded.length;
   }
 

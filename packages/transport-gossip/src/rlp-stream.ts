@@ -94,15 +94,23 @@ export class RlpStream {
     this.pos = this.limits.pop()!;
   }
 
-  /** The next item as a byte string. */
+  /** The next item as a byte string (a copy). */
   string(): Uint8Array {
+    return this.view().slice();
+  }
+
+  /**
+   * The next item as a byte string, as a view into the input rather than a copy: for a
+   * caller that keeps nothing of it beyond the input's own life (a frame's payload).
+   */
+  view(): Uint8Array {
     const item = this.peek();
     if (item.list) throw new RlpReadError('expected-string');
     if (!item.byte && item.end - item.start === 1 && this.bytes[item.start]! < 0x80) {
       throw new RlpReadError('non-canonical');
     }
     this.pos = item.end;
-    return this.bytes.slice(item.start, item.end);
+    return this.bytes.subarray(item.start, item.end);
   }
 
   /** The next item as a canonical unsigned integer of at most `maxBytes` bytes. */

@@ -27,7 +27,10 @@ function wrap(socket: WebSocket, remoteAddress: string, pingIntervalMs: number):
       socket.close(1003, 'binary frames only');
       return;
     }
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    // binaryType is 'nodebuffer' (ws's default): one Buffer per message, which ws has already
+    // unmasked in place (and joined, when the message came in several reads). A view of it
+    // as a plain Uint8Array costs no copy; nothing downstream keeps it.
+    const bytes = data as Buffer;
     const message = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (deliver) deliver(message);
     else early.push(message);
@@ -81,6 +84,8 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
         port: options.port ?? 0,
         maxPayload,
         perMessageDeflate: false,
+        // Text messages close the connection unread: validating their UTF-8 is wasted work.
+        skipUTF8Validation: true,
       });
       await new Promise<void>((resolve, reject) => {
         wss.once('listening', resolve);
@@ -105,6 +110,7 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
       const socket = new WebSocket(address, {
         maxPayload,
         perMessageDeflate: false,
+        skipUTF8Validation: true,
         handshakeTimeout: limits.handshakeTimeoutMs,
       });
       const raw = wrap(socket, address, pingIntervalMs);

@@ -1,0 +1,123 @@
+/**
+ * The sending side of the gossip ingest benchmark, run as a child process so that the node
+ * being measured has its event loop to itself: it opens `peers` WebSocket connections to the
+ * node, authenticates, sends a status whose all-zero bloom asks for nothing back, encodes
+ * every frame in advance, then on 'go' only writes them.
+ *
+ * Messages from the parent: { address, peers, perPeer, now, perFrame }, then 'go', then 'stop'.
+ * Messages to the parent: 'ready' (connected, frames encoded), 'sent' (every frame written).
+ */
+import { pathToFileURL } from 'node:url';
+import { createEnvelope, type Envelope, encodeMessagesPacket } from '@hush/envelope';
+import { keccakReady } from '@hush/keccak';
+import { generatePrivateKey } from '@hush/message';
+import { WebSocket } from 'ws';
+import {
+  encodeFrame,
+  encodeStatus,
+  MessageCode,
+  type RawChannel,
+  secureChannel,
+} from '../src/index.js';
+
+export interface IngestPlan {
+  readonly address: string;
+  readonly peers: number;
+  readonly perPeer: number;
+  readonly perFrame: number;
+  /** Unix seconds: the envelopes expire 600 s after it. */
+  readonly now: number;
+}
+
+/** `count` envelopes of 300 bytes of data, distinct across salts (as gossip.bench.ts makes them). */
+function benchEnvelopes(count: number, salt: number, now: number): Envelope[] {
+  return Array.from({ length: count }, (_, i) => {
+    const data = new Uint8Array(300);
+    new DataView(data.buffer).setUint32(0, i);
+    new DataView(data.buffer).setUint32(4, salt);
+    return createEnvelope({
+      expiry: now + 600,
+      ttl: 600,
+      topic: Uint8Array.of(1, 2, 3, 4),
+      data,
+      nonce: BigInt(i),
+    });
+  });
+}
+
+async function rawPeer(address: string) {
+  const socket = new WebSocket(address, { perMessageDeflate: false });
+  let deliver: ((m: Uint8Array) => void) | undefined;
+  const early: Uint8Array[] = [];
+  socket.on('message', (data) => {
+    const bytes = new Uint8Array(data as Buffer);
+    if (deliver) deliver(bytes);
+    else early.push(bytes);
+  });
+  await new Promise((resolve) => socket.once('open', resolve));
+  const raw: RawChannel = {
+    remoteAddress: address,
+    send: (m) => socket.send(m),
+    bufferedAmount: () => socket.bufferedAmount,
+    onMessage: (h) => {
+      deliver = h;
+      for (const m of early.splice(0)) h(m);
+    },
+    onClose: (h) => socket.on('close', () => h()),
+    close: () => socket.close(),
+  };
+  const connection = await secureChannel(raw, true, { privateKey: generatePrivateKey() });
+  connection.onFrame(() => {});
+  // An all-zero bloom admits nothing: the node has no reason to forward to these peers, so
+  // the figure is ingest alone.
+  connection.send(
+    encodeFrame({
+      code: MessageCode.status,
+      payload: encodeStatus({ minPow: 0, bloom: new Uint8Array(64), lightNode: true }),
+    }),
+  );
+  return socket;
+}
+
+async function main(): Promise<void> {
+  await keccakReady();
+  const plan = await new Promise<IngestPlan>((resolve) =>
+    process.once('message', (m) => resolve(m as IngestPlan)),
+  );
+  const sockets = await Promise.all(
+    Array.from({ length: plan.peers }, () => rawPeer(plan.address)),
+  );
+  const frames = sockets.map((_, p) => {
+    const all = benchEnvelopes(plan.perPeer, p, plan.now);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < all.length; i += plan.perFrame) {
+      out.push(
+        encodeFrame({
+          code: MessageCode.messages,
+          payload: encodeMessagesPacket(all.slice(i, i + plan.perFrame)),
+        }),
+      );
+    }
+    return out;
+  });
+  process.on('message', (m) => {
+    if (m === 'go') {
+      // Round robin, as 8 independent peers would interleave.
+      const longest = Math.max(...frames.map((f) => f.length));
+      for (let i = 0; i < longest; i++)
+        sockets.forEach((socket, p) => {
+          const frame = frames[p]![i];
+          if (frame) socket.send(frame, { binary: true });
+        });
+      process.send?.('sent');
+    } else if (m === 'stop') {
+      for (const socket of sockets) socket.terminate();
+      process.disconnect();
+    }
+  });
+  process.send?.('ready');
+}
+
+// Only as the forked child, never when imported.
+if (process.send && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  void main();
