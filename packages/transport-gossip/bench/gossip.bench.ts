@@ -2,10 +2,12 @@
  * Gossip benchmarks (SPEC §6–§7): ingest over loopback WebSockets from 8 peers, a pool of
  * 100,000 envelopes (memory and sweep), and a 1,000-node simulation.
  */
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { geth, report, section } from '@hush/bench-support';
+import { compare, geth, report, section } from '@hush/bench-support';
 import { createEnvelope, type Envelope } from '@hush/envelope';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
@@ -31,14 +33,59 @@ function envelopes(count: number, salt: number, now: number): Envelope[] {
   });
 }
 
+/** The CPUs `pid` may run on (taskset), or null without taskset. */
+function cpusOf(pid: number): number[] | null {
+  const result = spawnSync('taskset', ['-pc', String(pid)], { encoding: 'utf8' });
+  const list = result.status === 0 ? /:\s*(\S+)\s*$/.exec(result.stdout)?.[1] : undefined;
+  if (!list) return null;
+  return list.split(',').flatMap((part) => {
+    const [from, to] = part.split('-').map(Number) as [number, number | undefined];
+    return Array.from({ length: (to ?? from) - from + 1 }, (_, i) => from + i);
+  });
+}
+
 /**
- * One node receiving from 8 peers over loopback WebSockets. The peers live in a child process
- * (bench/ingest-peers.ts) that only writes frames it encoded in advance, so the node's event
- * loop does the node's work alone (on 2 cores, the child has the other). The clock runs from
- * the moment the child is told to write until the node's pool holds every envelope.
+ * CPU time (ms) of this process's main thread, where Linux tells it (/proc, in ticks of
+ * 10 ms); else null.
  */
-export async function ingest(): Promise<void> {
-  section('Ingest: one node, 8 peers over loopback WebSockets, ~300-byte envelopes (envelopes/s)');
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Moves every thread of `pid` to `cpus`. */
+function pinTo(pid: number, cpus: readonly number[]): void {
+  spawnSync('taskset', ['-a', '-p', '-c', cpus.join(','), String(pid)], { stdio: 'ignore' });
+}
+
+interface IngestRound {
+  readonly rate: number;
+  readonly elapsedMs: number;
+  /** Share of the window the node's event loop was busy. */
+  readonly busy: number;
+  /** CPU time of the node's process (all its threads) and of the senders' process. */
+  readonly nodeCpuMs: number;
+  readonly nodeSystemMs: number;
+  /** The node's main thread alone (the event loop), when known. */
+  readonly mainCpuMs: number | null;
+  readonly senderCpuMs: number;
+  /** Where each side ran, e.g. "node on core 1, senders on core 0". */
+  readonly placement: string;
+}
+
+/**
+ * One round: a fresh node and a child process (bench/ingest-peers.ts) holding 8 peers that
+ * only write frames they encoded in advance, so the node's event loop does the node's work
+ * alone. With taskset and two cores or more, the node (every thread, GC helpers too) runs on
+ * one core and the senders on the others. The clock runs from the moment the child is told
+ * to write until the node's pool holds every envelope.
+ */
+async function ingestRound(): Promise<IngestRound> {
   const key = generatePrivateKey();
   const generous = {
     maxBytesPerSecond: 1e9,
@@ -65,46 +112,96 @@ export async function ingest(): Promise<void> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const heard = (word: string) =>
-    new Promise<void>((resolve, reject) => {
+  const heard = <T>(accept: (m: unknown) => T | undefined) =>
+    new Promise<T>((resolve, reject) => {
       const on = (m: unknown) => {
-        if (m !== word) return;
+        const value = accept(m);
+        if (value === undefined) return;
         child.off('message', on);
-        resolve();
+        resolve(value);
       };
       child.on('message', on);
-      exited.then(() => reject(new Error(`ingest peers exited before '${word}'`)));
+      exited.then(() => reject(new Error('the ingest peers exited early')));
     });
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const own = cpusOf(process.pid);
+  let placement = 'unpinned (no taskset)';
   try {
-    const ready = heard('ready');
+    if (own && child.pid !== undefined) {
+      const all = Array.from({ length: availableParallelism() }, (_, i) => i);
+      const core = own[own.length - 1]!;
+      const others = (own.length > 1 ? own : all).filter((c) => c !== core);
+      if (others.length > 0) {
+        pinTo(child.pid, others);
+        if (own.length > 1) pinTo(process.pid, [core]);
+        placement = `node on core ${core}, senders on ${others.length > 1 ? 'cores' : 'core'} ${others.join(',')}`;
+      } else placement = `node and senders on core ${core}`;
+    }
+    const ready = heard((m) => (m === 'ready' ? true : undefined));
     child.send(plan);
     await ready;
     while (node.engine.peers().filter((p) => p.ready).length < plan.peers) await sleep(5);
     const cpuBefore = process.cpuUsage();
+    const mainBefore = mainThreadCpuMs();
     const loopBefore = performance.eventLoopUtilization();
     const started = performance.now();
     child.send('go');
     while (node.engine.poolStats().envelopes < total) await sleep(1);
-    const elapsed = performance.now() - started;
+    const elapsedMs = performance.now() - started;
     const loop = performance.eventLoopUtilization(loopBefore);
     const cpu = process.cpuUsage(cpuBefore);
-    report({
-      name: `ingest ${total} envelopes from 8 peers (decode, hash, PoW, rules, pool)`,
-      rate: (total * 1000) / elapsed,
-      unit: ' env/s',
-      reference: GETH_INGEST,
-    });
-    const cpuMs = (cpu.user + cpu.system) / 1000;
-    console.log(
-      `  node process: event loop busy ${(loop.utilization * 100).toFixed(0)}% of ${elapsed.toFixed(0)} ms, CPU ${cpuMs.toFixed(0)} ms (${((total * 1000) / cpuMs / 1000).toFixed(1)} k env per CPU-second)`,
+    const mainAfter = mainThreadCpuMs();
+    const senderCpu = heard((m) =>
+      typeof m === 'object' && m !== null && 'cpuMs' in m
+        ? (m as { cpuMs: number }).cpuMs
+        : undefined,
     );
+    child.send('stop');
+    return {
+      rate: (total * 1000) / elapsedMs,
+      elapsedMs,
+      busy: loop.utilization,
+      nodeCpuMs: (cpu.user + cpu.system) / 1000,
+      nodeSystemMs: cpu.system / 1000,
+      mainCpuMs: mainBefore === null || mainAfter === null ? null : mainAfter - mainBefore,
+      senderCpuMs: await senderCpu,
+      placement,
+    };
   } finally {
-    if (child.connected) child.send('stop');
+    if (own && own.length > 1) pinTo(process.pid, own);
     await Promise.race([exited, sleep(2000)]);
     child.kill();
     await node.stop();
   }
+}
+
+/** One node receiving from 8 peers over loopback WebSockets: see `ingestRound`. */
+export async function ingest(): Promise<void> {
+  section('Ingest: one node, 8 peers over loopback WebSockets, ~300-byte envelopes (envelopes/s)');
+  const total = 160_000;
+  const rounds: IngestRound[] = [];
+  await compare(
+    `ingest ${total} envelopes from 8 peers (decode, hash, PoW, rules, pool)`,
+    async () => {
+      const round = await ingestRound();
+      rounds.push(round);
+      return round.rate;
+    },
+    { unit: ' env/s', reference: GETH_INGEST, warmUp: ingestRound },
+  );
+  const middle = (values: number[]) => values.sort((a, b) => a - b)[values.length >> 1]!;
+  const nodeCpu = middle(rounds.map((r) => r.nodeCpuMs));
+  const system = middle(rounds.map((r) => r.nodeSystemMs));
+  const main = rounds.every((r) => r.mainCpuMs !== null)
+    ? middle(rounds.map((r) => r.mainCpuMs!))
+    : null;
+  console.log(
+    `  (medians of ${rounds.length} rounds after a warm-up; ${rounds[0]!.placement})\n` +
+      `  node's event loop busy ${(middle(rounds.map((r) => r.busy)) * 100).toFixed(0)}% of ${middle(rounds.map((r) => r.elapsedMs)).toFixed(0)} ms; ` +
+      `node CPU ${nodeCpu.toFixed(0)} ms = ${(total / nodeCpu).toFixed(1)} k env per CPU-second ` +
+      `(kernel ${system.toFixed(0)} ms${main === null ? '' : `, main thread ${main.toFixed(0)} ms, other threads (GC helpers, libuv) ${(nodeCpu - main).toFixed(0)} ms`}); ` +
+      `senders' CPU ${middle(rounds.map((r) => r.senderCpuMs)).toFixed(0)} ms`,
+  );
 }
 
 function pool(): void {

@@ -5,7 +5,8 @@
  * every frame in advance, then on 'go' only writes them.
  *
  * Messages from the parent: { address, peers, perPeer, now, perFrame }, then 'go', then 'stop'.
- * Messages to the parent: 'ready' (connected, frames encoded), 'sent' (every frame written).
+ * Messages to the parent: 'ready' (connected, frames encoded), 'sent' (every frame handed to
+ * the sockets), and on 'stop' { cpuMs }: this process's CPU time since 'go'.
  */
 import { pathToFileURL } from 'node:url';
 import { createEnvelope, type Envelope, encodeMessagesPacket } from '@hush/envelope';
@@ -100,8 +101,10 @@ async function main(): Promise<void> {
     }
     return out;
   });
+  let cpuAtGo = process.cpuUsage();
   process.on('message', (m) => {
     if (m === 'go') {
+      cpuAtGo = process.cpuUsage();
       // Round robin, as 8 independent peers would interleave.
       const longest = Math.max(...frames.map((f) => f.length));
       for (let i = 0; i < longest; i++)
@@ -111,8 +114,11 @@ async function main(): Promise<void> {
         });
       process.send?.('sent');
     } else if (m === 'stop') {
-      for (const socket of sockets) socket.terminate();
-      process.disconnect();
+      const cpu = process.cpuUsage(cpuAtGo);
+      process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000 }, () => {
+        for (const socket of sockets) socket.terminate();
+        process.disconnect();
+      });
     }
   });
   process.send?.('ready');

@@ -433,15 +433,15 @@ export class GossipEngine extends Emitter<EngineEvents> {
     return { envelopes: this.pool.size, bytes: this.pool.totalBytes };
   }
 
-  /** A pooled envelope and the PoW it was admitted with, by hash. */
+  /** A pooled envelope (decoded anew from its encoding) and the PoW it was admitted with. */
   lookup(hash: Uint8Array): { envelope: Envelope; pow: number } | undefined {
     const entry = this.pool.get(hash);
-    return entry && { envelope: entry.envelope, pow: entry.pow };
+    return entry && { envelope: decodeEnvelope(entry.encoded), pow: entry.pow };
   }
 
-  /** The pooled envelopes. */
+  /** The pooled envelopes (decoded anew from their encodings). */
   pooledEnvelopes(): Envelope[] {
-    return [...this.pool.values()].map((e) => e.envelope);
+    return [...this.pool.values()].map((e) => decodeEnvelope(e.encoded));
   }
 
   private readonly topicBlooms = new Map<number, Uint8Array>();
@@ -491,9 +491,9 @@ export class GossipEngine extends Emitter<EngineEvents> {
       return { hash: facts.hash, cached: false, fresh: false };
     }
     const entry: PoolEntry = {
-      envelope,
       hash: facts.hash,
       encoded,
+      expiry: envelope.expiry,
       pow: verdict.pow,
       bloom,
       knownBy: new KnownBy(),

@@ -2,15 +2,20 @@
  * The envelope pool (specs/whisper-v6 SPEC §6.2): accepted envelopes by hash until they
  * expire, each with its encoding (sent as is to every peer) and the set of peers known to have
  * it, so nothing is sent back to a peer that already has it.
+ *
+ * An entry keeps the envelope's encoding, not the decoded envelope: a pool of many envelopes
+ * holds a few objects each rather than the envelope's own (object, topic, data, nonce), which
+ * every young-generation collection would otherwise copy as the pool fills. Whoever wants the
+ * envelope back decodes the encoding.
  */
-import type { Envelope } from '@hush/envelope';
 
 /** A pooled envelope and what the node knows about it. */
 export interface PoolEntry {
-  readonly envelope: Envelope;
   readonly hash: Uint8Array;
   /** Canonical RLP, forwarded without re-encoding. */
   readonly encoded: Uint8Array;
+  /** The envelope's expiry (unix seconds): the sweep's key. */
+  readonly expiry: number;
   /** PoW at admission (recomputed for envelopes from the future, as geth does). */
   readonly pow: number;
   readonly bloom: Uint8Array;
@@ -97,9 +102,9 @@ export class EnvelopePool {
     else if (Array.isArray(found)) found.push(entry);
     else this.entries.set(key, [found, entry]);
     this.count++;
-    const bucket = this.byExpiry.get(entry.envelope.expiry);
+    const bucket = this.byExpiry.get(entry.expiry);
     if (bucket) bucket.push(entry);
-    else this.byExpiry.set(entry.envelope.expiry, [entry]);
+    else this.byExpiry.set(entry.expiry, [entry]);
     this.bytes += entry.encoded.length;
   }
 

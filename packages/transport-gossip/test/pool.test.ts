@@ -1,5 +1,4 @@
 /** SPEC §6.2: the pool keeps envelopes by hash, also when short hash keys collide, and sweeps by expiry. */
-import { createEnvelope } from '@hush/envelope';
 import { describe, expect, it } from 'vitest';
 import { EnvelopePool, type PoolEntry } from '../src/pool.js';
 
@@ -7,14 +6,9 @@ function entry(hashTail: number, expiry: number): PoolEntry {
   const hash = new Uint8Array(32).fill(7);
   hash[31] = hashTail; // same leading bytes: the same map key
   return {
-    envelope: createEnvelope({
-      expiry,
-      ttl: 10,
-      topic: new Uint8Array(4),
-      data: new Uint8Array(0),
-    }),
     hash,
     encoded: new Uint8Array(10),
+    expiry,
     pow: 1,
     bloom: new Uint8Array(64),
     knownBy: new Set(),
