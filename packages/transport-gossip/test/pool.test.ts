@@ -38,4 +38,44 @@ describe('envelope pool', () => {
     expect(pool.size).toBe(0);
     expect(c.removed).toBe(true);
   });
+
+  it('agrees with a plain map through adds and sweeps, keys colliding often', () => {
+    // A small deterministic generator: the same sequence on every run.
+    let seed = 12345;
+    const next = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    const pool = new EnvelopePool();
+    const model = new Map<string, PoolEntry>();
+    const hex = (hash: Uint8Array) => Array.from(hash, (x) => x.toString(16)).join(',');
+    const make = (expiry: number): PoolEntry => {
+      const hash = new Uint8Array(32);
+      for (let i = 0; i < 32; i++) hash[i] = next() & 0xff;
+      // One in four shares its first four bytes (the index's key) with others.
+      if ((next() & 3) === 0) hash.set([1, 2, 3, next() & 1], 0);
+      return { ...entry(0, expiry), hash, encoded: new Uint8Array(1 + (next() % 7)) };
+    };
+    let now = 0;
+    for (let round = 0; round < 40; round++) {
+      const adds = next() % 3000;
+      for (let i = 0; i < adds; i++) {
+        const e = make(now + (next() % 20));
+        if (pool.get(e.hash)) continue;
+        pool.add(e);
+        model.set(hex(e.hash), e);
+      }
+      now += next() % 12;
+      const expired = [...model.values()].filter((e) => e.expiry < now);
+      expect(pool.sweep(now)).toBe(expired.length);
+      for (const e of expired) model.delete(hex(e.hash));
+      expect(pool.size).toBe(model.size);
+      // The same entries (entries whose keys collide come out together, not in arrival order).
+      const ids = (entries: Iterable<PoolEntry>) => [...entries].map((e) => hex(e.hash)).sort();
+      expect(ids(pool.values())).toEqual(ids(model.values()));
+      expect(pool.totalBytes).toBe([...model.values()].reduce((n, e) => n + e.encoded.length, 0));
+      for (const e of model.values()) expect(pool.get(e.hash)).toBe(e);
+      for (const e of expired) expect(pool.get(e.hash)).toBeUndefined();
+    }
+  });
 });
