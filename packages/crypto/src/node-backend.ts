@@ -4,7 +4,15 @@
  * and recovery. Where the native addon cannot load, the curve operations fall back to noble.
  * Node-only: reached through the `node` condition of `#default-backend`.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  pbkdf2Sync,
+} from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { CryptoBackend } from './backend.js';
 import { nobleBackend } from './noble-backend.js';
@@ -97,6 +105,26 @@ const curve: Pick<
     }
   : nobleBackend;
 
+/**
+ * AES keys as node:crypto KeyObjects, by key array. A node opens every envelope with the same
+ * few filter keys, and a KeyObject saves converting the key on each of those calls (about
+ * 0.4 µs of the 5 µs an AES-GCM open of 512 bytes costs here). The key bytes are kept and
+ * compared, so an array changed in place never opens with its old key.
+ */
+const aesKeys = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
+
+function aesKey(key: Uint8Array): KeyObject {
+  const cached = aesKeys.get(key);
+  if (cached && cached.bytes.length === key.length) {
+    let same = true;
+    for (let i = 0; i < key.length; i++) if (cached.bytes[i] !== key[i]) same = false;
+    if (same) return cached.key;
+  }
+  const entry = { bytes: key.slice(), key: createSecretKey(key) };
+  aesKeys.set(key, entry);
+  return entry.key;
+}
+
 /** The Node backend; `native` says whether libsecp256k1 loaded. */
 export const nodeBackend: CryptoBackend & { readonly native: boolean } = {
   name: 'node',
@@ -114,7 +142,7 @@ export const nodeBackend: CryptoBackend & { readonly native: boolean } = {
   },
   aesGcmOpen(key, nonce, sealed) {
     if (sealed.length < 16) return null;
-    const decipher = createDecipheriv(gcmAlgorithm(key), key, nonce);
+    const decipher = createDecipheriv(gcmAlgorithm(key), aesKey(key), nonce);
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));
     const head = decipher.update(sealed.subarray(0, sealed.length - 16));
     try {

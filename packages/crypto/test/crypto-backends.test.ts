@@ -50,6 +50,18 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s backend', (_, backe
     }
   });
 
+  it('opens with the key array as it is now, even when changed in place', () => {
+    const key = randomBytes(32);
+    const nonce = randomBytes(12);
+    const sealed = backend.aesGcmSeal(key, nonce, Uint8Array.of(1, 2, 3));
+    expect(backend.aesGcmOpen(key, nonce, sealed)).toEqual(Uint8Array.of(1, 2, 3));
+    const original = key.slice();
+    key[0] ^= 1;
+    expect(backend.aesGcmOpen(key, nonce, sealed)).toBeNull();
+    key.set(original);
+    expect(backend.aesGcmOpen(key, nonce, sealed)).toEqual(Uint8Array.of(1, 2, 3));
+  });
+
   it('signs deterministically (RFC 6979, low S) and recovers the signer', () => {
     fc.assert(
       fc.property(privateKeyArb, bytes32, (key, hash) => {
