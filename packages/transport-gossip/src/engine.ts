@@ -203,8 +203,23 @@ class PeerSession {
       !entry.removed &&
       !entry.knownBy.has(this.index) &&
       entry.pow >= this.powRequirement &&
-      (this.bloom === null || bloomFilterMatch(this.bloom, entry.bloom))
+      (this.bloom === null || this.matches(this.bloom, entry.bloom))
     );
+  }
+
+  // The last bloom match, by identity: entries share their topic's bloom (the engine caches
+  // one per topic), so a run of envelopes on one topic is matched once, not once each.
+  private matchedFilter: Uint8Array | undefined;
+  private matchedBloom: Uint8Array | undefined;
+  private matched = false;
+
+  private matches(filter: Uint8Array, bloom: Uint8Array): boolean {
+    if (filter !== this.matchedFilter || bloom !== this.matchedBloom) {
+      this.matchedFilter = filter;
+      this.matchedBloom = bloom;
+      this.matched = bloomFilterMatch(filter, bloom);
+    }
+    return this.matched;
   }
 
   stats(): PeerStats {
