@@ -228,11 +228,24 @@ export function envelopeHashAndPow(
   encoded?: Uint8Array,
 ): { hash: Uint8Array; pow: number } {
   assertEnvelope(envelope);
-  const [hash, bits] = keccak256WithPowBits(
-    encoded ? [encoded] : encodeParts(envelope, true),
-    encodeParts(envelope, false),
-    envelope.nonce,
-  );
+  let hashed: readonly Uint8Array[];
+  let prefixed: readonly Uint8Array[];
+  if (encoded) {
+    // The encoding without the nonce is the same fields under a shorter list header: cut it
+    // out of the canonical encoding rather than encoding the fields again (a node does this
+    // for every envelope it receives).
+    const headerEnd = encoded[0]! >= 0xf8 ? 1 + encoded[0]! - 0xf7 : 1;
+    const nonceLength = uint64Length(envelope.nonce);
+    const fields = view(encoded, headerEnd, encoded.length - nonceLength);
+    const headerSize = writeHeader(listHeader, 0, fields.length, 0xc0);
+    // The keccak call copies its inputs at once, so one scratch header serves every call.
+    hashed = [encoded];
+    prefixed = [view(listHeader, 0, headerSize), fields];
+  } else {
+    hashed = encodeParts(envelope, true);
+    prefixed = encodeParts(envelope, false);
+  }
+  const [hash, bits] = keccak256WithPowBits(hashed, prefixed, envelope.nonce);
   return { hash, pow: powValue(bits, envelopeSize(envelope), envelope.ttl, diff) };
 }
 
@@ -244,6 +257,17 @@ export function envelopeHashAndPow(
  */
 export function envelopePow(envelope: Envelope, diff = 0): number {
   return powOf(envelopePowWork(envelope), envelope.nonce, diff);
+}
+
+/** The list header of an encoding without its nonce, written per call (at most 9 bytes). */
+const listHeader = new Uint8Array(9);
+
+/** Encoded length of a canonical uint64 (the nonce item). */
+function uint64Length(value: bigint): number {
+  if (value <= 0xffffffffn) return uintLength(Number(value));
+  let bytes = 0;
+  for (let v = value; v > 0n; v >>= 8n) bytes++;
+  return 1 + bytes;
 }
 
 const scratch: ItemHeader = { kind: ItemKind.Byte, start: 0, size: 0, end: 0 };

@@ -12,6 +12,9 @@ import {
   EnvelopeDecodeError,
   encodeEnvelope,
   encodeMessagesPacket,
+  envelopeHash,
+  envelopeHashAndPow,
+  envelopePow,
 } from '../src/index.js';
 
 const envelopeArb: fc.Arbitrary<Envelope> = fc.record({
@@ -106,6 +109,17 @@ describe('envelope codec properties', () => {
         expectOnlyTyped(() => decodeMessagesPacket(packet.subarray(0, cut % packet.length)));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('computes hash and PoW together as separately, from the envelope or its encoding', () => {
+    fc.assert(
+      fc.property(envelopeArb, fc.nat({ max: 100 }), (e, diff) => {
+        const expected = { hash: envelopeHash(e), pow: envelopePow(e, diff) };
+        expect(envelopeHashAndPow(e, diff)).toEqual(expected);
+        expect(envelopeHashAndPow(e, diff, encodeEnvelope(e))).toEqual(expected);
+      }),
+      { numRuns: 400 },
     );
   });
 
