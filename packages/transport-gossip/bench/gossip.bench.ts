@@ -8,30 +8,15 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { compare, geth, report, section } from '@hush/bench-support';
-import { createEnvelope, type Envelope } from '@hush/envelope';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
 import { formatReport, simulate } from '../sim/simulation.js';
 import { createGossipNode, GossipEngine, ManualClock, webSocketTransport } from '../src/index.js';
+import { benchEnvelopes } from './ingest-peers.js';
 
 // geth's counterpart is its decode + Hash + PoW of each envelope of a 128-envelope messages
 // packet (this bench's frames), without transport, rules or pool.
 const GETH_INGEST = geth('decode-packet-128', 'decode+hash+PoW only');
-
-function envelopes(count: number, salt: number, now: number): Envelope[] {
-  return Array.from({ length: count }, (_, i) => {
-    const data = new Uint8Array(300);
-    new DataView(data.buffer).setUint32(0, i);
-    new DataView(data.buffer).setUint32(4, salt);
-    return createEnvelope({
-      expiry: now + 600,
-      ttl: 600,
-      topic: Uint8Array.of(1, 2, 3, 4),
-      data,
-      nonce: BigInt(i),
-    });
-  });
-}
 
 /** The CPUs `pid` may run on (taskset), or null without taskset. */
 function cpusOf(pid: number): number[] | null {
@@ -213,7 +198,7 @@ function pool(): void {
   gc?.();
   gc?.();
   const before = process.memoryUsage();
-  const batch = envelopes(100_000, 99, now);
+  const batch = benchEnvelopes(100_000, 99, now);
   const started = performance.now();
   for (const envelope of batch) engine.post(envelope);
   const postMs = performance.now() - started;

@@ -30,8 +30,8 @@ export interface IngestPlan {
   readonly now: number;
 }
 
-/** `count` envelopes of 300 bytes of data, distinct across salts (as gossip.bench.ts makes them). */
-function benchEnvelopes(count: number, salt: number, now: number): Envelope[] {
+/** `count` envelopes of 300 bytes of data, distinct across salts (the gossip benches' load). */
+export function benchEnvelopes(count: number, salt: number, now: number): Envelope[] {
   return Array.from({ length: count }, (_, i) => {
     const data = new Uint8Array(300);
     new DataView(data.buffer).setUint32(0, i);
