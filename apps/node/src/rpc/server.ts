@@ -46,21 +46,21 @@ export function defaultWebSocketOrigins(): string[] {
 }
 
 /**
- * Whether a request's Origin may call. Programs send none and pass. Origins compare
- * case-insensitively, as geth compares them. With no origins configured, plain HTTP admits no
- * browser origin, and WebSocket admits geth's defaults (`defaultWebSocketOrigins`).
+ * The browser origins a port admits, lowercased (geth compares them case-insensitively), or
+ * 'any' for `*`. With none configured, plain HTTP admits none, and WebSocket admits geth's
+ * defaults (`defaultWebSocketOrigins`). Decided once, when the servers start.
  */
-function originAllowed(
-  headers: IncomingHttpHeaders,
-  security: RpcSecurity,
-  webSocket: boolean,
-): boolean {
+function admittedOrigins(security: RpcSecurity, webSocket: boolean): ReadonlySet<string> | 'any' {
+  const configured = security.origins.map((o) => o.toLowerCase());
+  if (configured.includes('*')) return 'any';
+  return new Set(configured.length === 0 && webSocket ? defaultWebSocketOrigins() : configured);
+}
+
+/** Whether a request's Origin may call. Programs send none and pass. */
+function originAllowed(headers: IncomingHttpHeaders, admitted: ReadonlySet<string> | 'any') {
   const origin = headers.origin;
   if (origin === undefined) return true; // programs, not browsers
-  const configured = security.origins.map((o) => o.toLowerCase());
-  if (configured.includes('*')) return true;
-  const allowed = configured.length === 0 && webSocket ? defaultWebSocketOrigins() : configured;
-  return allowed.includes(origin.toLowerCase());
+  return admitted === 'any' || admitted.has(origin.toLowerCase());
 }
 
 function tokenAllowed(
@@ -102,11 +102,13 @@ export async function startRpcServers(
   },
 ): Promise<RpcServers> {
   const { security } = options;
+  const httpOrigins = admittedOrigins(security, false);
+  const wsOrigins = admittedOrigins(security, true);
   const http: FastifyInstance = Fastify({ bodyLimit: BODY_LIMIT, logger: false });
   http.addHook('onRequest', async (request, reply) => {
     if (!hostAllowed(request.headers, security))
       return reply.code(403).send('invalid host specified\n');
-    if (!originAllowed(request.headers, security, false))
+    if (!originAllowed(request.headers, httpOrigins))
       return reply.code(403).send('origin not allowed\n');
     const origin = request.headers.origin;
     if (origin) {
@@ -143,8 +145,7 @@ export async function startRpcServers(
     maxPayload: BODY_LIMIT,
     verifyClient: ({ req }, done) => {
       if (!hostAllowed(req.headers, security)) return done(false, 403, 'invalid host specified');
-      if (!originAllowed(req.headers, security, true))
-        return done(false, 403, 'origin not allowed');
+      if (!originAllowed(req.headers, wsOrigins)) return done(false, 403, 'origin not allowed');
       if (!tokenAllowed(req.headers, req.url, security))
         return done(false, 401, 'missing or wrong token');
       return done(true);
