@@ -1,12 +1,11 @@
 /** The CLI: --help and the README agree; configuration precedence; refusing bad settings. */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, USAGE } from '../src/cli.js';
 import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../src/index.js';
+import { LOCAL_LISTENERS, spawnHush } from './helpers.js';
 
 describe('hush CLI', () => {
   it('documents in its README exactly what --help prints', () => {
@@ -50,29 +49,15 @@ describe('hush CLI', () => {
 
   it('runs a node when given options and no command (start is the default)', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hush-cli-'));
-    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@hush/source',
-        '--import',
-        'tsx',
-        main,
-        '--data-dir',
-        dataDir,
-        '--listen',
-        '127.0.0.1:0',
-        '--rpc-port',
-        '0',
-        '--ws-port',
-        '0',
-        '--metrics-port',
-        '-1',
-        '--log-level',
-        'warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnHush([
+      '--data-dir',
+      dataDir,
+      ...LOCAL_LISTENERS,
+      '--metrics-port',
+      '-1',
+      '--log-level',
+      'warn',
+    ]);
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => {

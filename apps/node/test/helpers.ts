@@ -1,8 +1,10 @@
 /** Starts a node on free loopback ports with a fresh data directory. */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONFIG, type HushNode, type NodeConfig, startNode } from '../src/index.js';
 
 /** A configuration on `dataDir` with every listener on a free loopback port, metrics off. */
@@ -86,5 +88,20 @@ export function rawPost(
     );
     request.on('error', reject);
     request.end(body);
+  });
+}
+
+/** Flags that put every listener of a `hush` process on a free loopback port. */
+export const LOCAL_LISTENERS = ['--listen', '127.0.0.1:0', '--rpc-port', '0', '--ws-port', '0'];
+
+/** Runs `hush <args>` from source as a child process, its output piped. */
+export function spawnHush(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcessWithoutNullStreams {
+  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  return spawn(process.execPath, ['--conditions=@hush/source', '--import', 'tsx', main, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env,
   });
 }

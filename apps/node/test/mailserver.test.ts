@@ -5,15 +5,13 @@
  * every envelope it acknowledged. Both with the LevelDB archive (the default) and with
  * `--archive postgres://…` on a throwaway PostgreSQL cluster.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sharedPostgres, stopSharedPostgres } from '@hush/test-support/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startNode } from '../src/index.js';
-import { call, eventually, localConfig, testNode } from './helpers.js';
+import { call, eventually, LOCAL_LISTENERS, localConfig, spawnHush, testNode } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -125,30 +123,19 @@ describe.each(backends)('mailserver with its archive in %s', (_, archiveOf) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hush-kill-'));
     dirs.push(dataDir);
     const archive = await archiveOf();
-    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-    const child = spawn(
-      process.execPath,
+    // The archive's URL goes through the environment, as an operator would keep it off `ps`.
+    const child = spawnHush(
       [
-        '--conditions=@hush/source',
-        '--import',
-        'tsx',
-        main,
         'start',
         '--mailserver',
         '--data-dir',
         dataDir,
-        '--listen',
-        '127.0.0.1:0',
-        '--rpc-port',
-        '0',
-        '--ws-port',
-        '0',
+        ...LOCAL_LISTENERS,
         '--metrics-port=-1',
         '--min-pow',
         '0',
       ],
-      // The archive's URL goes through the environment, as an operator would keep it off `ps`.
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HUSH_ARCHIVE: archive } },
+      { ...process.env, HUSH_ARCHIVE: archive },
     );
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let out = '';
