@@ -5,10 +5,11 @@
  * lag among them).
  */
 import { readdirSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { GossipNode, Metrics } from '@hush/transport-gossip';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { hostAllowed, type RpcSecurity, requestUrl, tokenAllowed } from './rpc/guards.js';
 
 /** The node's metrics. */
 export class NodeMetrics implements Metrics {
@@ -105,16 +106,32 @@ export class NodeMetrics implements Metrics {
   }
 }
 
-/** The metrics and health server. */
+/**
+ * The metrics and health server. It follows the RPC's rules (`rpc/guards.ts`): the Host
+ * header must be an allowed virtual host, and with a token set every request must carry it
+ * (Prometheus sends it with `authorization: { credentials: … }`). A request it cannot parse
+ * gets a 400, and nothing a request does can throw out of the handler.
+ *
+ * @throws if the port cannot be bound
+ */
 export async function startMetricsServer(
   metrics: NodeMetrics,
-  options: { host: string; port: number; ready: () => boolean },
+  options: { host: string; port: number; ready: () => boolean; security: RpcSecurity },
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer(async (request, response) => {
-    const path = new URL(request.url ?? '/', 'http://x').pathname;
+  const { security } = options;
+  const serve = async (request: IncomingMessage, response: ServerResponse) => {
+    const url = requestUrl(request.url);
+    if (!url) return void response.writeHead(400).end('bad request target\n');
+    if (!hostAllowed(request.headers, security))
+      return void response.writeHead(403).end('invalid host specified\n');
+    if (!tokenAllowed(request.headers, request.url, security))
+      return void response.writeHead(401).end('missing or wrong token\n');
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return void response.writeHead(405, { allow: 'GET, HEAD' }).end();
+    const path = url.pathname;
     if (path === '/metrics') {
-      response.writeHead(200, { 'content-type': metrics.registry.contentType });
-      response.end(await metrics.registry.metrics());
+      const body = await metrics.registry.metrics();
+      response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
     } else if (path === '/health/live') {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"live"}');
     } else if (path === '/health/ready') {
@@ -124,6 +141,17 @@ export async function startMetricsServer(
     } else {
       response.writeHead(404).end();
     }
+  };
+  const server: Server = createServer((request, response) => {
+    serve(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  // A malformed request line is answered by Node's parser with a 400 and closed.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

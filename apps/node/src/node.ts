@@ -267,6 +267,7 @@ async function assemble(
         host: config.rpcHost,
         port: config.metricsPort,
         ready: () => ready,
+        security: { vhosts: config.rpcVhosts, origins: config.rpcOrigins, token: config.rpcToken },
       });
     }
   } catch (error) {

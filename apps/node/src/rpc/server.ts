@@ -11,27 +11,15 @@ import { hostname } from 'node:os';
 import type { Logger } from '@hush/transport-gossip';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
+import { hostAllowed, type RpcSecurity, tokenAllowed } from './guards.js';
 import { JsonRpcDispatcher } from './jsonrpc.js';
 
-/** Who may call. */
-export interface RpcSecurity {
-  readonly vhosts: readonly string[];
-  readonly origins: readonly string[];
-  readonly token: string | undefined;
-}
+export type { RpcSecurity } from './guards.js';
 
 /** Largest request body, bytes. */
 const BODY_LIMIT = 5 * 1024 * 1024;
 /** Bytes a WebSocket client may leave unread before it is dropped. */
 const SEND_BACKLOG_LIMIT = 16 * 1024 * 1024;
-
-function hostAllowed(headers: IncomingHttpHeaders, security: RpcSecurity): boolean {
-  if (security.vhosts.includes('*')) return true;
-  const host = headers.host;
-  if (!host) return true; // HTTP/1.0 clients without Host cannot be rebinding attacks
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.split(':')[0]!;
-  return security.vhosts.includes(name);
-}
 
 /**
  * The origins a WebSocket upgrade may carry when none are configured, as geth's
@@ -61,22 +49,6 @@ function originAllowed(headers: IncomingHttpHeaders, admitted: ReadonlySet<strin
   const origin = headers.origin;
   if (origin === undefined) return true; // programs, not browsers
   return admitted === 'any' || admitted.has(origin.toLowerCase());
-}
-
-function tokenAllowed(
-  headers: IncomingHttpHeaders,
-  url: string | undefined,
-  security: RpcSecurity,
-): boolean {
-  if (!security.token) return true;
-  if (headers.authorization === `Bearer ${security.token}`) return true;
-  let query: string | null;
-  try {
-    query = new URL(url ?? '/', 'http://x').searchParams.get('token');
-  } catch {
-    return false; // an unparsable request target carries no token
-  }
-  return query === security.token;
 }
 
 /** The running RPC servers. */
