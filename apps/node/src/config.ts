@@ -260,6 +260,12 @@ function validate(config: NodeConfig): NodeConfig {
     'log-format must be json, pretty or auto',
   );
   check(/^[^:]+:\d+$|^\[.+\]:\d+$/.test(config.listen), 'listen must be host:port');
+  // Without a passphrase the keys could not be encrypted, and keeping them in memory instead
+  // would lose them at the next restart without a word.
+  check(
+    !config.persistKeys || !!config.keyPassphrase,
+    'persist-keys needs the passphrase that encrypts the keys: set HUSH_KEY_PASSPHRASE (or pass --key-passphrase)',
+  );
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.rpcHost);
   check(
     loopback || !!config.rpcToken,

@@ -16,7 +16,7 @@ import {
   silentLogger,
   webSocketTransport,
 } from '@hush/transport-gossip';
-import type { NodeConfig } from './config.js';
+import { ConfigError, type NodeConfig } from './config.js';
 import { FilterRegistry } from './filters.js';
 import { Archive } from './mailserver/archive.js';
 import { mailserverHandler } from './mailserver/mailserver.js';
@@ -141,6 +141,25 @@ export async function startNode(
   }
 }
 
+/**
+ * The node's key store: kept encrypted in the store with --persist-keys, in memory otherwise.
+ *
+ * @throws ConfigError if the store holds encrypted keys and no passphrase was given
+ * @throws KeyStoreError 'wrong-passphrase' if the passphrase does not open them
+ */
+async function openKeyStore(config: NodeConfig, store: Store): Promise<KeyStore> {
+  if (config.persistKeys && config.keyPassphrase)
+    return PersistentKeyStore.open(store, config.keyPassphrase);
+  if (await PersistentKeyStore.present(store)) {
+    // Starting with an empty key store over kept keys would hide them without a word:
+    // refuse, and say what to pass.
+    throw new ConfigError(
+      `${config.dataDir} holds encrypted keys: start with --persist-keys and their passphrase (HUSH_KEY_PASSPHRASE or --key-passphrase), or use another --data-dir`,
+    );
+  }
+  return new MemoryKeyStore();
+}
+
 async function assemble(
   config: NodeConfig,
   logger: Logger,
@@ -149,6 +168,8 @@ async function assemble(
   backend: CryptoBackend,
 ): Promise<HushNode> {
   const key = await loadNodeKey(store, backend);
+  // Keys first: a refusal here leaves nothing started.
+  const keys = await openKeyStore(config, store);
   const [host, port] = config.listen.startsWith('[')
     ? [
         config.listen.slice(1, config.listen.indexOf(']')),
@@ -232,10 +253,6 @@ async function assemble(
   } catch (error) {
     logger.warn({ error: String(error) }, 'PoW workers unavailable; sealing in the main thread');
   }
-  const keys: KeyStore =
-    config.persistKeys && config.keyPassphrase
-      ? await PersistentKeyStore.open(store, config.keyPassphrase)
-      : new MemoryKeyStore();
   const methods = shhMethods({
     gossip,
     keys,

@@ -13,10 +13,11 @@ import {
   MemoryStore,
   PersistentKeyStore,
   PostgresStore,
+  resolveConfig,
   type Store,
   startNode,
 } from '../src/index.js';
-import { call, localConfig } from './helpers.js';
+import { call, LOCAL_LISTENERS, localConfig, spawnHush } from './helpers.js';
 
 const dirs: string[] = [];
 const scratch = () => {
@@ -203,5 +204,40 @@ describe('a restarted node', () => {
     await expect(startNode({ ...config, keyPassphrase: 'not it' })).rejects.toMatchObject({
       code: 'wrong-passphrase',
     });
+    // Kept keys and no passphrase: the node refuses rather than start with no keys, and a
+    // later start with the passphrase still finds them.
+    for (const without of [
+      { persistKeys: false, keyPassphrase: undefined },
+      { persistKeys: true, keyPassphrase: undefined },
+    ]) {
+      await expect(startNode({ ...config, ...without })).rejects.toThrow(
+        /holds encrypted keys: start with --persist-keys and their passphrase/,
+      );
+    }
+    node = await startNode(config);
+    try {
+      expect(await call(`${node.rpc.httpUrl}/`, 'shh_hasSymKey', [keyId.result])).toMatchObject({
+        result: true,
+      });
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('refuses --persist-keys without a passphrase, saying what to pass', async () => {
+    expect(() => resolveConfig({ 'persist-keys': true }, {})).toThrow(
+      /persist-keys needs the passphrase.*HUSH_KEY_PASSPHRASE.*--key-passphrase/,
+    );
+    expect(resolveConfig({ 'persist-keys': true }, { HUSH_KEY_PASSPHRASE: 'pw' }).persistKeys).toBe(
+      true,
+    );
+    const cli = spawnHush(['--persist-keys', '--data-dir', scratch(), ...LOCAL_LISTENERS]);
+    let err = '';
+    cli.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    const code = await new Promise((resolve) => cli.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toMatch(/persist-keys needs the passphrase/);
   });
 });

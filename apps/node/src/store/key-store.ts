@@ -40,6 +40,11 @@ export class PersistentKeyStore extends MemoryKeyStore {
     this.key = key;
   }
 
+  /** Whether `store` holds keys kept by a PersistentKeyStore (encrypted with a passphrase). */
+  static async present(store: Store): Promise<boolean> {
+    return (await store.get(META)) !== undefined;
+  }
+
   /**
    * Opens the keys kept in `store` with `passphrase`.
    *
