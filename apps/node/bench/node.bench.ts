@@ -335,7 +335,35 @@ async function mailserver(): Promise<void> {
   }
 }
 
+/** How long shh_version waits while 50 password keys are derived (PBKDF2 off the loop). */
+export async function versionDuringDerivations(): Promise<void> {
+  section('shh_version while 50 shh_generateSymKeyFromPassword run (PBKDF2, 65,356 iterations)');
+  const node = await testNode({ minPow: 0 });
+  try {
+    const client = await rpcClient(node.rpc.wsUrl);
+    try {
+      const started = performance.now();
+      const derivations = Array.from({ length: 50 }, (_, i) =>
+        client.call('shh_generateSymKeyFromPassword', [`password ${i}`]),
+      );
+      const asked = performance.now();
+      await client.call('shh_version', []);
+      const answered = performance.now();
+      await Promise.all(derivations);
+      const done = performance.now();
+      console.log(
+        `  shh_version answered in ${(answered - asked).toFixed(1)} ms; the 50 derivations took ${(done - started).toFixed(0)} ms`,
+      );
+    } finally {
+      client.close();
+    }
+  } finally {
+    await node.stop();
+  }
+}
+
 export async function run(): Promise<void> {
+  await versionDuringDerivations();
   await postToSubscription();
   await twoNodes();
   await mailserver();

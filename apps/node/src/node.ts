@@ -23,6 +23,7 @@ import { mailserverHandler } from './mailserver/mailserver.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { PeerBook } from './peers.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
+import { PasswordKeyDeriver } from './rpc/password-keys.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
 import { shhMethods } from './rpc/shh.js';
 import { shhextMethods } from './rpc/shhext.js';
@@ -260,6 +261,7 @@ async function assemble(
     backend,
     pool,
     allowGetPrivateKey: config.allowGetPrivateKey,
+    passwordKeys: new PasswordKeyDeriver(),
     now: () => Date.now(),
     observePow: (seconds) => metrics.powSeconds.observe(seconds),
     afterPost: (hash) => archiving.get(Buffer.from(hash).toString('hex')) ?? Promise.resolve(),

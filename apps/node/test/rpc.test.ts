@@ -5,9 +5,11 @@
 
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
+import { symKeyFromPassword } from '@hush/message';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { HushNode } from '../src/index.js';
+import { PasswordKeyDeriver } from '../src/rpc/password-keys.js';
 import { call, eventually, rawPost, testNode } from './helpers.js';
 
 let node: HushNode;
@@ -319,6 +321,30 @@ describe("Go's encodings of absent values, read as geth reads them", () => {
       code: -32602,
       message: expect.stringContaining('ttl'),
     });
+  });
+});
+
+describe('password keys off the event loop', () => {
+  it("answers other requests while many password keys are derived, with geth's keys", async () => {
+    let settled = 0;
+    const derivations = Array.from({ length: 50 }, (_, i) =>
+      result('shh_generateSymKeyFromPassword', [`password ${i}`]).finally(() => {
+        settled++;
+      }),
+    );
+    expect(await result('shh_version')).toBe('6.0');
+    // Answered while the derivations run: PBKDF2 no longer holds the event loop.
+    expect(settled).toBeLessThan(derivations.length);
+    const ids = (await Promise.all(derivations)) as string[];
+    const key = await result('shh_getSymKey', [ids[7]]);
+    expect(key).toBe(`0x${Buffer.from(symKeyFromPassword('password 7')).toString('hex')}`);
+  });
+
+  it('refuses derivations past its queue instead of queueing without end', async () => {
+    const deriver = new PasswordKeyDeriver({ concurrency: 1, maxQueued: 2 });
+    const waiting = [deriver.derive('a'), deriver.derive('b'), deriver.derive('c')];
+    await expect(deriver.derive('d')).rejects.toThrow(/too many password keys/);
+    expect((await Promise.all(waiting)).map((k) => k.length)).toEqual([32, 32, 32]);
   });
 });
 

@@ -10,7 +10,6 @@ import {
   type KeyStore,
   type MessageFilter,
   type ReceivedMessage,
-  symKeyFromPassword,
   wrapMessage,
 } from '@hush/message';
 import type { PowScanPool } from '@hush/pow';
@@ -29,6 +28,7 @@ import {
   topic,
   uint32,
 } from './params.js';
+import type { PasswordKeyDeriver } from './password-keys.js';
 
 /** What the API works with. */
 export interface ShhServices {
@@ -41,6 +41,8 @@ export interface ShhServices {
   readonly now: () => number;
   /** Told how long each posted message took to seal, in seconds. */
   readonly observePow?: (seconds: number) => void;
+  /** Derives password keys off the event loop. */
+  readonly passwordKeys: PasswordKeyDeriver;
   /** Resolves when a posted envelope is durable (archived, on a mailserver); rejects if it is not. */
   readonly afterPost?: (hash: Uint8Array) => Promise<void>;
 }
@@ -241,8 +243,16 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       return keys.add('symKey', key);
     },
 
-    shh_generateSymKeyFromPassword: async (params) =>
-      keys.add('symKey', symKeyFromPassword(string(arg(params, 0), 0, 'password'), backend)),
+    shh_generateSymKeyFromPassword: async (params) => {
+      const password = string(arg(params, 0), 0, 'password');
+      let key: Uint8Array;
+      try {
+        key = await services.passwordKeys.derive(password);
+      } catch (error) {
+        throw refused((error as Error).message);
+      }
+      return keys.add('symKey', key);
+    },
 
     shh_hasSymKey: async (params) => keys.has('symKey', string(arg(params, 0), 0, 'id')),
 
