@@ -324,6 +324,32 @@ describe("Go's encodings of absent values, read as geth reads them", () => {
   });
 });
 
+describe('refusals before work', () => {
+  it('refuses an envelope over the size limit before sealing it', async () => {
+    const seals = async () =>
+      Number(
+        /^hush_pow_seal_duration_seconds_count (\d+)$/m.exec(
+          await (await fetch(`${node.metricsUrl}/metrics`)).text(),
+        )?.[1] ?? 0,
+      );
+    const before = await seals();
+    const key = await result('shh_newSymKey');
+    const response = await call(url, 'shh_post', [
+      {
+        symKeyID: key,
+        topic: '0x01020304',
+        payload: `0x${'ab'.repeat(2 * 1024 * 1024)}`,
+        powTarget: 0.2,
+        powTime: 40,
+      },
+    ]);
+    expect(response).toMatchObject({
+      error: { code: -32000, message: expect.stringMatching(/^huge messages are not allowed/) },
+    });
+    expect(await seals()).toBe(before);
+  });
+});
+
 describe('password keys off the event loop', () => {
   it("answers other requests while many password keys are derived, with geth's keys", async () => {
     let settled = 0;

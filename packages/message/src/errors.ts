@@ -11,6 +11,7 @@ export type MessageErrorCode =
   | 'zero-key'
   | 'bad-public-key'
   | 'bad-private-key'
+  | 'too-large'
   // open (SPEC §5.3, §5.4)
   | 'too-short'
   | 'decrypt-failed'

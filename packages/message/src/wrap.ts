@@ -8,6 +8,7 @@ import { type CryptoBackend, defaultBackend } from '@hush/crypto';
 import {
   createEnvelope,
   type Envelope,
+  envelopeSize,
   type SealEnvelopeOptions,
   sealEnvelope,
 } from '@hush/envelope';
@@ -43,6 +44,12 @@ export interface WrapParams extends Pick<SealEnvelopeOptions, 'signal' | 'onProg
   readonly ephemeralKey?: Uint8Array;
   /** Asymmetric: the 16-byte IV, to reproduce an envelope. */
   readonly iv?: Uint8Array;
+  /**
+   * Largest envelope size (SPEC §3.5: 20 + data length) the caller can send, checked after
+   * encryption and before any proof of work, so that an envelope the node would refuse never
+   * costs a seal.
+   */
+  readonly maxEnvelopeSize?: number;
   readonly backend?: CryptoBackend;
 }
 
@@ -54,8 +61,8 @@ function assertBytes(value: unknown, name: string): asserts value is Uint8Array 
  * Builds, encrypts and seals a message.
  *
  * @returns the sealed envelope
- * @throws MessageError 'no-key', 'bad-key-size', 'zero-key', 'bad-public-key' or
- *   'bad-private-key'
+ * @throws MessageError 'no-key', 'bad-key-size', 'zero-key', 'bad-public-key',
+ *   'bad-private-key', or 'too-large' (the envelope exceeds `maxEnvelopeSize`)
  * @throws PowError 'pow-unreachable' if the PoW target is not reached within `workTime`
  * @throws TypeError / RangeError naming a bad parameter
  */
@@ -94,6 +101,12 @@ export async function wrapMessage(params: WrapParams): Promise<Envelope> {
       })
     : encryptSymmetric(plaintext, params.symKey!, backend, params.salt);
   const envelope = createEnvelope({ expiry: (now + ttl) >>> 0, ttl, topic: params.topic, data });
+  if (params.maxEnvelopeSize !== undefined && envelopeSize(envelope) > params.maxEnvelopeSize) {
+    throw new MessageError(
+      'too-large',
+      `huge messages are not allowed: the envelope would be ${envelopeSize(envelope)} bytes, more than ${params.maxEnvelopeSize}`,
+    );
+  }
   return sealEnvelope(envelope, {
     pow: params.pow,
     workTime: params.workTime,

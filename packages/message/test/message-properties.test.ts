@@ -120,3 +120,21 @@ describe('message properties', () => {
     );
   });
 });
+
+describe('wrapMessage bounds', () => {
+  it('refuses an envelope over maxEnvelopeSize before sealing, and admits one at it', async () => {
+    const symKey = generateSymKey();
+    const params = { topic: Uint8Array.of(1, 2, 3, 4), payload: new Uint8Array(1000), symKey };
+    const free = await wrapMessage({ ...params, pow: 0, workTime: 0 });
+    const size = 20 + free.data.length;
+    // A target no seal could reach in the time given: only a refusal before the seal ends
+    // this call at once (a seal would fail on its target after an hour).
+    const hopeless = { ...params, pow: 1e12, workTime: 3600 };
+    await expect(wrapMessage({ ...hopeless, maxEnvelopeSize: size - 1 })).rejects.toMatchObject({
+      name: 'MessageError',
+      code: 'too-large',
+    });
+    const fits = await wrapMessage({ ...params, pow: 0, workTime: 0, maxEnvelopeSize: size });
+    expect(20 + fits.data.length).toBe(size);
+  });
+});

@@ -319,6 +319,8 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
           ...(symKey ? { symKey } : { publicKey: pubKey }),
           pow: powTarget,
           workTime: powTime,
+          // Refused before the seal, not after: a 2 MiB payload must not cost its PoW time.
+          ...(targetPeer ? {} : { maxEnvelopeSize: gossip.engine.settings().maxMessageSize }),
           backend,
           ...(services.pool ? { pool: services.pool } : {}),
         });
