@@ -43,6 +43,8 @@ export interface NodeConfig {
    * PostgreSQL database's `postgres://` URL.
    */
   archive: string;
+  /** Longest powTime shh_post accepts, seconds. */
+  maxPowTime: number;
   /** Keep keys in the store, encrypted with keyPassphrase. */
   persistKeys: boolean;
   /** Passphrase of the stored keys (better given as HUSH_KEY_PASSPHRASE than as a flag). */
@@ -68,6 +70,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   logLevel: 'info',
   logFormat: 'auto',
   light: false,
+  maxPowTime: 60,
   persistKeys: false,
   keyPassphrase: undefined,
   mailserver: false,
@@ -183,6 +186,12 @@ export const SETTINGS: readonly Setting[] = [
     help: 'mailserver archive: leveldb, or a postgres:// URL',
   },
   {
+    key: 'maxPowTime',
+    flag: 'max-pow-time',
+    kind: 'number',
+    help: 'longest powTime shh_post accepts, seconds',
+  },
+  {
     key: 'persistKeys',
     flag: 'persist-keys',
     kind: 'boolean',
@@ -236,6 +245,10 @@ function validate(config: NodeConfig): NodeConfig {
     'max-peers must be a non-negative integer',
   );
   check(config.minPow >= 0, 'min-pow must be ≥ 0');
+  check(
+    Number.isInteger(config.maxPowTime) && config.maxPowTime >= 1,
+    'max-pow-time must be a whole number of seconds, at least 1',
+  );
   // A light node marks envelopes from peers as p2p and would archive only its own posts.
   check(!(config.light && config.mailserver), 'light and mailserver cannot be combined');
   check(

@@ -29,6 +29,11 @@ export class NodeMetrics implements Metrics {
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly sealsRunning = new Gauge({
+    name: 'hush_pow_seals_running',
+    help: 'Posted messages being sealed now',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

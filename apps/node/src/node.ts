@@ -24,6 +24,7 @@ import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { PeerBook } from './peers.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
 import { PasswordKeyDeriver } from './rpc/password-keys.js';
+import { SealLimits } from './rpc/seal-limits.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
 import { shhMethods } from './rpc/shh.js';
 import { shhextMethods } from './rpc/shhext.js';
@@ -84,6 +85,12 @@ export async function loadNodeKey(
   await store.put('node/key', key);
   return key;
 }
+
+/**
+ * Seals one RPC client may have running at once: enough for a client that posts while its
+ * last post seals, too few for one client to hold every PoW worker.
+ */
+export const SEALS_PER_CLIENT = 2;
 
 /** Times every RPC method into the latency histogram. */
 function instrument(methods: Record<string, Method>, metrics: NodeMetrics): Record<string, Method> {
@@ -262,6 +269,8 @@ async function assemble(
     pool,
     allowGetPrivateKey: config.allowGetPrivateKey,
     passwordKeys: new PasswordKeyDeriver(),
+    maxPowTime: config.maxPowTime,
+    seals: new SealLimits(SEALS_PER_CLIENT, (running) => metrics.sealsRunning.set(running)),
     now: () => Date.now(),
     observePow: (seconds) => metrics.powSeconds.observe(seconds),
     afterPost: (hash) => archiving.get(Buffer.from(hash).toString('hex')) ?? Promise.resolve(),

@@ -350,6 +350,70 @@ describe('refusals before work', () => {
   });
 });
 
+describe('seals that cannot finish', () => {
+  const sealsRunning = async () =>
+    Number(
+      /^hush_pow_seals_running (\d+)$/m.exec(
+        await (await fetch(`${node.metricsUrl}/metrics`)).text(),
+      )?.[1],
+    );
+  const hopeless = (symKeyID: unknown, powTime = 50) => ({
+    symKeyID,
+    topic: '0x01020304',
+    payload: '0x01',
+    powTarget: 1e9,
+    powTime,
+  });
+
+  it('refuses a powTime over --max-pow-time', async () => {
+    const key = await result('shh_newSymKey');
+    expect(await call(url, 'shh_post', [hopeless(key, 1e9)])).toMatchObject({
+      error: { message: expect.stringMatching(/exceeds this node's limit of 60 seconds/) },
+    });
+  });
+
+  it('stops a seal when its client goes away, and bounds seals per client', async () => {
+    const key = await result('shh_newSymKey');
+    const socket = new WebSocket(node.rpc.wsUrl);
+    await new Promise((resolve) => socket.once('open', resolve));
+    const answers: { id: number; error?: { message: string } }[] = [];
+    socket.on('message', (data) => answers.push(JSON.parse(String(data))));
+    for (const id of [1, 2, 3])
+      socket.send(
+        JSON.stringify({ jsonrpc: '2.0', id, method: 'shh_post', params: [hopeless(key)] }),
+      );
+    // Two seals run for this connection; the third is refused at once.
+    await eventually(() => answers.some((a) => a.id === 3), 20_000, 'the third answer');
+    expect(answers.find((a) => a.id === 3)?.error?.message).toMatch(
+      /already has 2 messages being sealed/,
+    );
+    await eventually(async () => (await sealsRunning()) === 2, 20_000, 'two seals running');
+    // Another client is not held back by that bound.
+    const other = await call(url, 'shh_post', [
+      { symKeyID: key, topic: '0x01020304', payload: '0x02', powTarget: 0.2, powTime: 5 },
+    ]);
+    expect(other).toMatchObject({ result: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    // The client hangs up: its seals stop instead of running for their 50 s.
+    socket.close();
+    await eventually(async () => (await sealsRunning()) === 0, 20_000, 'the seals to stop');
+  });
+
+  it('stops the seal of an HTTP client that hangs up', async () => {
+    const key = await result('shh_newSymKey');
+    const abandoned = new AbortController();
+    const request = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'shh_post', params: [hopeless(key)] }),
+      signal: abandoned.signal,
+    }).catch(() => 'hung up');
+    await eventually(async () => (await sealsRunning()) === 1, 20_000, 'the seal to start');
+    abandoned.abort();
+    expect(await request).toBe('hung up');
+    await eventually(async () => (await sealsRunning()) === 0, 20_000, 'the seal to stop');
+  });
+});
+
 describe('password keys off the event loop', () => {
   it("answers other requests while many password keys are derived, with geth's keys", async () => {
     let settled = 0;

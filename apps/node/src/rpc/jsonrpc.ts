@@ -21,6 +21,10 @@ export interface CallContext {
   readonly notify?: (method: string, params: unknown) => void;
   /** Called when the connection ends, to release what the call created. */
   readonly onClose?: (cleanup: () => void) => void;
+  /** Aborted when the caller goes away: work done for it alone (a seal) stops. */
+  readonly signal?: AbortSignal;
+  /** Who calls (a WebSocket connection, or an HTTP client's address), for per-client bounds. */
+  readonly client?: string;
 }
 
 export type Method = (params: unknown[], context: CallContext) => unknown;

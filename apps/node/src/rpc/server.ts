@@ -105,7 +105,15 @@ export async function startRpcServers(
     } catch {
       return reply.send(JsonRpcDispatcher.parseError());
     }
-    const response = await dispatcher.handle(body);
+    // A client that hangs up before its answer cancels what its call started (a seal).
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort(new Error('the client went away'));
+    });
+    const response = await dispatcher.handle(body, {
+      signal: gone.signal,
+      client: `http:${request.ip}`,
+    });
     return response === undefined ? reply.code(200).send('') : reply.send(response);
   });
   await http.listen({ host: options.host, port: options.httpPort });
@@ -123,8 +131,11 @@ export async function startRpcServers(
       return done(true);
     },
   });
+  let connections = 0;
   wss.on('connection', (socket) => {
     const cleanups: (() => void)[] = [];
+    const client = `ws:${++connections}`;
+    const closed = new AbortController();
     // A client that does not read its socket is dropped before its backlog grows past
     // SEND_BACKLOG_LIMIT (as geth drops slow subscribers), and an answer that cannot be
     // serialised is replaced by an internal error rather than thrown out of the listener.
@@ -156,7 +167,12 @@ export async function startRpcServers(
         return;
       }
       dispatcher
-        .handle(body, { notify, onClose: (cleanup) => cleanups.push(cleanup) })
+        .handle(body, {
+          notify,
+          onClose: (cleanup) => cleanups.push(cleanup),
+          signal: closed.signal,
+          client,
+        })
         .then((response) => {
           if (response !== undefined) send(response);
         })
@@ -165,6 +181,7 @@ export async function startRpcServers(
         );
     });
     socket.on('close', () => {
+      closed.abort(new Error('the client went away'));
       for (const cleanup of cleanups.splice(0)) cleanup();
     });
     socket.on('error', () => {});

@@ -29,6 +29,7 @@ import {
   uint32,
 } from './params.js';
 import type { PasswordKeyDeriver } from './password-keys.js';
+import type { SealLimits } from './seal-limits.js';
 
 /** What the API works with. */
 export interface ShhServices {
@@ -41,6 +42,10 @@ export interface ShhServices {
   readonly now: () => number;
   /** Told how long each posted message took to seal, in seconds. */
   readonly observePow?: (seconds: number) => void;
+  /** Longest powTime a post may ask for, seconds. */
+  readonly maxPowTime: number;
+  /** Concurrent seals per client. */
+  readonly seals: SealLimits;
   /** Derives password keys off the event loop. */
   readonly passwordKeys: PasswordKeyDeriver;
   /** Resolves when a posted envelope is durable (archived, on a mailserver); rejects if it is not. */
@@ -271,7 +276,7 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       return true;
     },
 
-    shh_post: async (params) => {
+    shh_post: async (params, context: CallContext) => {
       const m = object(arg(params, 0), 0);
       // Every field is decoded first, as geth's JSON decoder does, then the keys are checked.
       // Go's client sends zero values for what it leaves unset ("pubKey": "0x", "sig": "",
@@ -307,7 +312,17 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
         throw refused('invalid public key');
       if (!targetPeer && powTarget < gossip.engine.settings().minPow)
         throw refused('message rejected, PoW too low');
+      if (powTime > services.maxPowTime)
+        throw refused(
+          `powTime ${powTime} exceeds this node's limit of ${services.maxPowTime} seconds (--max-pow-time)`,
+        );
       let envelope: Envelope;
+      let release: () => void;
+      try {
+        release = services.seals.acquire(context.client ?? 'local');
+      } catch (error) {
+        throw refused((error as Error).message);
+      }
       const sealing = performance.now();
       try {
         envelope = await wrapMessage({
@@ -323,9 +338,13 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
           ...(targetPeer ? {} : { maxEnvelopeSize: gossip.engine.settings().maxMessageSize }),
           backend,
           ...(services.pool ? { pool: services.pool } : {}),
+          // A caller that hangs up stops its seal: nobody waits for it any more.
+          ...(context.signal ? { signal: context.signal } : {}),
         });
       } catch (error) {
         throw refused((error as Error).message);
+      } finally {
+        release();
       }
       services.observePow?.((performance.now() - sealing) / 1000);
       if (targetPeer) {
