@@ -8,10 +8,9 @@
  */
 import { parseArgs } from 'node:util';
 import { defaultBackend } from '@hush/crypto';
-import { ConfigError, resolveConfig, SETTINGS, settingsHelp } from './config.js';
+import { ConfigError, printableConfig, resolveConfig, SETTINGS, settingsHelp } from './config.js';
 import { createLogger } from './logger.js';
 import { loadNodeKey, openStore, startNode } from './node.js';
-import { redactUrl } from './store/postgres-store.js';
 
 export const USAGE = `usage: hush [command] [options]
 
@@ -77,9 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   const command = positionals.length === 0 ? 'start' : positionals.join(' ');
   switch (command) {
     case 'config print':
-      process.stdout.write(
-        `${JSON.stringify({ ...config, rpcToken: config.rpcToken ? '(set)' : undefined, archive: redactUrl(config.archive) }, null, 2)}\n`,
-      );
+      process.stdout.write(`${JSON.stringify(printableConfig(config), null, 2)}\n`);
       return 0;
     case 'keygen': {
       const store = await openStore(config.dataDir);

@@ -3,10 +3,17 @@
  * (`--config`), then by HUSH_* environment variables, then by flags.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { redactUrl } from './store/postgres-store.js';
 
 /** Every setting of the node. */
 export interface NodeConfig {
-  /** Where the node keeps its identity and (with persistKeys) its keys. */
+  /**
+   * Where the node keeps its identity, the peers it dialed and (with persistKeys) its keys:
+   * per user by default (`~/.hush`, as geth keeps `~/.ethereum`); `~` is the home directory,
+   * and a relative path is the caller's (see `dataDirPath`).
+   */
   dataDir: string;
   /** Gossip WebSocket listen address, host:port. */
   listen: string;
@@ -53,7 +60,7 @@ export interface NodeConfig {
 
 /** The documented defaults (README "Configuration"). */
 export const DEFAULT_CONFIG: NodeConfig = {
-  dataDir: '.hush',
+  dataDir: '~/.hush',
   listen: '127.0.0.1:30303',
   bootstrap: [],
   maxPeers: 25,
@@ -85,6 +92,8 @@ interface Setting {
   flag: string;
   kind: 'string' | 'number' | 'boolean' | 'list';
   help: string;
+  /** Never printed: `hush config print` shows "(set)". */
+  secret?: true;
 }
 
 /** The settings an operator can give, in --help order. */
@@ -93,7 +102,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'dataDir',
     flag: 'data-dir',
     kind: 'string',
-    help: 'directory for the node identity and keys',
+    help: 'directory for the node identity, peers and keys (~ is home)',
   },
   {
     key: 'listen',
@@ -134,6 +143,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'rpc-token',
     kind: 'string',
     help: 'bearer token required on RPC (needed off loopback)',
+    secret: true,
   },
   {
     key: 'rpcOrigins',
@@ -172,6 +182,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'mailserver-password',
     kind: 'string',
     help: 'password of the mailserver request key',
+    secret: true,
   },
   {
     key: 'archiveRetention',
@@ -202,8 +213,19 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'key-passphrase',
     kind: 'string',
     help: 'passphrase of the stored keys',
+    secret: true,
   },
 ];
+
+/**
+ * A data directory as a path to open: `~` and `~/…` in the home directory, a relative path
+ * against `base` (the caller's directory: `INIT_CWD` when npm or pnpm ran the command).
+ */
+export function dataDirPath(dir: string, base: string = process.cwd()): string {
+  if (dir === '~') return homedir();
+  if (dir.startsWith('~/')) return join(homedir(), dir.slice(2));
+  return resolve(base, dir);
+}
 
 /** A configuration problem, named after the setting. */
 export class ConfigError extends Error {
@@ -326,7 +348,21 @@ export function resolveConfig(
     config[setting.key] =
       typeof fromFlag === 'boolean' ? fromFlag : parse(setting, fromFlag, `--${setting.flag}`);
   }
-  return validate(config as unknown as NodeConfig);
+  const resolved = validate(config as unknown as NodeConfig);
+  resolved.dataDir = dataDirPath(resolved.dataDir, env.INIT_CWD || process.cwd());
+  return resolved;
+}
+
+/**
+ * The configuration as `hush config print` shows it: every secret as "(set)", the archive's
+ * URL without its password.
+ */
+export function printableConfig(config: NodeConfig): Record<string, unknown> {
+  const shown: Record<string, unknown> = { ...config };
+  for (const setting of SETTINGS)
+    if (setting.secret && shown[setting.key] !== undefined) shown[setting.key] = '(set)';
+  shown.archive = redactUrl(config.archive);
+  return shown;
 }
 
 /** The --help text of the settings. */

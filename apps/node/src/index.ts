@@ -4,7 +4,14 @@
  *
  * @packageDocumentation
  */
-export { ConfigError, DEFAULT_CONFIG, type NodeConfig, resolveConfig } from './config.js';
+export {
+  ConfigError,
+  DEFAULT_CONFIG,
+  dataDirPath,
+  type NodeConfig,
+  printableConfig,
+  resolveConfig,
+} from './config.js';
 export { FilterRegistry } from './filters.js';
 export { Archive, type ArchivePage } from './mailserver/archive.js';
 export { type MailserverOptions, mailserverHandler } from './mailserver/mailserver.js';

@@ -16,7 +16,7 @@ import {
   silentLogger,
   webSocketTransport,
 } from '@hush/transport-gossip';
-import { ConfigError, type NodeConfig } from './config.js';
+import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
 import { FilterRegistry } from './filters.js';
 import { Archive } from './mailserver/archive.js';
 import { mailserverHandler } from './mailserver/mailserver.js';
@@ -38,8 +38,9 @@ import { LevelStore, type Store } from './store/store.js';
  * @throws if another process holds the database (a running node), or it is damaged
  */
 export async function openStore(dataDir: string): Promise<Store> {
-  await mkdir(dataDir, { recursive: true });
-  return LevelStore.open(join(dataDir, 'db'));
+  const dir = dataDirPath(dataDir);
+  await mkdir(dir, { recursive: true });
+  return LevelStore.open(join(dir, 'db'));
 }
 
 /**
@@ -220,7 +221,7 @@ async function assemble(
       : {}),
   });
   metrics.watch(gossip);
-  metrics.watchStore(join(config.dataDir, 'db'));
+  metrics.watchStore(join(dataDirPath(config.dataDir), 'db'));
   gossip.on('peer:connected', ({ id, dialed }) => {
     if (!dialed) return; // an inbound peer's address is an ephemeral port, not worth keeping
     peerBook

@@ -1,10 +1,10 @@
 /** The CLI: --help and the README agree; configuration precedence; refusing bad settings. */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, USAGE } from '../src/cli.js';
-import { ConfigError, DEFAULT_CONFIG, resolveConfig } from '../src/index.js';
+import { ConfigError, DEFAULT_CONFIG, printableConfig, resolveConfig } from '../src/index.js';
 import { LOCAL_LISTENERS, spawnHush } from './helpers.js';
 
 describe('hush CLI', () => {
@@ -88,5 +88,38 @@ describe('hush CLI', () => {
       child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('keeps its data per user by default, and reads a relative --data-dir from the caller', () => {
+    expect(resolveConfig({}, {}).dataDir).toBe(join(homedir(), '.hush'));
+    expect(resolveConfig({ 'data-dir': 'nodes/a' }, { INIT_CWD: '/srv/caller' }).dataDir).toBe(
+      '/srv/caller/nodes/a',
+    );
+    expect(resolveConfig({ 'data-dir': '/abs/dir' }, { INIT_CWD: '/srv/caller' }).dataDir).toBe(
+      '/abs/dir',
+    );
+    expect(resolveConfig({ 'data-dir': '~/n2' }, {}).dataDir).toBe(join(homedir(), 'n2'));
+  });
+
+  it('prints every secret of the configuration as (set)', async () => {
+    const config = resolveConfig(
+      { 'key-passphrase': 'pass-phrase-1', 'rpc-token': 'token-2', 'mailserver-password': 'pw-3' },
+      {},
+    );
+    const shown = JSON.stringify(printableConfig(config));
+    for (const secret of ['pass-phrase-1', 'token-2', 'pw-3']) expect(shown).not.toContain(secret);
+    expect(printableConfig(config)).toMatchObject({
+      keyPassphrase: '(set)',
+      rpcToken: '(set)',
+      mailserverPassword: '(set)',
+    });
+    const cli = spawnHush(['config', 'print', '--key-passphrase', 'pass-phrase-1']);
+    let out = '';
+    cli.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    expect(await new Promise((resolve) => cli.once('exit', resolve))).toBe(0);
+    expect(out).toContain('"keyPassphrase": "(set)"');
+    expect(out).not.toContain('pass-phrase-1');
   });
 });
