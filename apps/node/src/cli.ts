@@ -23,12 +23,27 @@ commands:
 options:
   --config <file>              JSON file of settings (keys as below, camelCase or flag names) [HUSH_CONFIG]
 ${settingsHelp()}
-  -h, --help                   show this text`;
+  -h, --help                   show this text
+
+Boolean options take --flag, --no-flag, --flag=false or --flag false.`;
+
+/** Words a boolean flag takes as its value, and what they mean. */
+const BOOLEAN_WORDS = new Map([
+  ['true', true],
+  ['yes', true],
+  ['1', true],
+  ['false', false],
+  ['no', false],
+  ['0', false],
+]);
 
 /**
  * Parses the command line. A value that starts with a dash (`--metrics-port -1`) is the value
  * of the option before it, not an option: `util.parseArgs` would call it ambiguous, so such
- * pairs are joined into `--flag=value` first.
+ * pairs are joined into `--flag=value` first. Boolean options take `--flag`, `--no-flag`,
+ * `--flag=false` and `--flag false`.
+ *
+ * @throws ConfigError for a boolean option given a value that is not true or false
  */
 export function parse(argv: readonly string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
@@ -38,16 +53,28 @@ export function parse(argv: readonly string[]) {
   for (const s of SETTINGS) options[s.flag] = { type: s.kind === 'boolean' ? 'boolean' : 'string' };
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const name = /^--([^=]+)$/.exec(argv[i]!)?.[1];
+    const arg = argv[i]!;
+    const name = /^--([^=]+)$/.exec(arg)?.[1];
     const next = argv[i + 1];
-    if (name && options[name]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+    const type = name ? options[name]?.type : undefined;
+    const assigned = /^--([^=]+)=(.*)$/.exec(arg);
+    if (type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
       args.push(`--${name}=${next}`);
       i++;
+    } else if (type === 'boolean' && next !== undefined && BOOLEAN_WORDS.has(next)) {
+      // `--allow-get-private-key false`, as the README writes it: no command is a boolean word.
+      args.push(BOOLEAN_WORDS.get(next) ? arg : `--no-${name}`);
+      i++;
+    } else if (assigned && options[assigned[1]!]?.type === 'boolean') {
+      const value = BOOLEAN_WORDS.get(assigned[2]!);
+      if (value === undefined)
+        throw new ConfigError(`--${assigned[1]} takes true or false, not "${assigned[2]}"`);
+      args.push(value ? `--${assigned[1]}` : `--no-${assigned[1]}`);
     } else {
-      args.push(argv[i]!);
+      args.push(arg);
     }
   }
-  return parseArgs({ args, options, allowPositionals: true, strict: true });
+  return parseArgs({ args, options, allowPositionals: true, strict: true, allowNegative: true });
 }
 
 /** Runs the CLI; resolves to the exit status. */

@@ -139,7 +139,7 @@ export async function startMetricsServer(
       response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body);
     } else if (path === '/health/live') {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"live"}');
-    } else if (path === '/health/ready') {
+    } else if (path === '/health/ready' || path === '/health') {
       const ready = options.ready();
       response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ status: ready ? 'ready' : 'starting' }));

@@ -122,4 +122,15 @@ describe('hush CLI', () => {
     expect(out).toContain('"keyPassphrase": "(set)"');
     expect(out).not.toContain('pass-phrase-1');
   });
+
+  it('takes boolean options as --flag, --no-flag, --flag=false and --flag false', () => {
+    const allow = (...argv: string[]) => parse(argv).values['allow-get-private-key'];
+    expect(allow('--allow-get-private-key')).toBe(true);
+    expect(allow('--no-allow-get-private-key')).toBe(false);
+    expect(allow('--allow-get-private-key=false')).toBe(false);
+    expect(allow('--allow-get-private-key=true')).toBe(true);
+    expect(allow('--allow-get-private-key', 'false')).toBe(false);
+    expect(parse(['--light', 'start']).positionals).toEqual(['start']);
+    expect(() => parse(['--light=maybe'])).toThrow(/--light takes true or false/);
+  });
 });

@@ -29,6 +29,7 @@ afterAll(() => node?.stop());
 describe('metrics and health', () => {
   it('reports liveness and readiness', async () => {
     expect((await fetch(`${node.metricsUrl}/health/live`)).status).toBe(200);
+    expect(await (await fetch(`${node.metricsUrl}/health`)).json()).toEqual({ status: 'ready' });
     const ready = await fetch(`${node.metricsUrl}/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });
