@@ -128,7 +128,16 @@ export async function main(argv: string[]): Promise<number> {
           },
           body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
         });
-        return ((await response.json()) as { result: unknown }).result;
+        if (response.status === 401)
+          throw new Error('the node wants a token: pass --rpc-token (or set HUSH_RPC_TOKEN)');
+        if (response.status === 403)
+          throw new Error(
+            `the node refused this Host (${new URL(url).hostname}): see --rpc-vhosts`,
+          );
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const answer = (await response.json()) as { result?: unknown; error?: { message: string } };
+        if (answer.error) throw new Error(`${method}: ${answer.error.message}`);
+        return answer.result;
       };
       try {
         const [version, info] = await Promise.all([call('shh_version'), call('shh_info')]);
@@ -145,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
       const logger = createLogger(config.logLevel, config.logFormat);
       const node = await startNode(config, logger);
       process.stdout.write(
-        `hush node ${node.id.slice(0, 16)}… running\n  gossip   ${node.gossip.addresses.join(', ')}\n  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
+        `hush node ${node.id} running\n  gossip   ${node.gossip.addresses.join(', ')}\n  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -295,6 +295,20 @@ function validate(config: NodeConfig): NodeConfig {
     'log-format must be json, pretty or auto',
   );
   check(/^[^:]+:\d+$|^\[.+\]:\d+$/.test(config.listen), 'listen must be host:port');
+  for (const peer of config.bootstrap) {
+    let url: URL | undefined;
+    try {
+      url = new URL(peer);
+    } catch {
+      url = undefined;
+    }
+    check(
+      url !== undefined &&
+        (url.protocol === 'ws:' || url.protocol === 'wss:') &&
+        url.hostname !== '',
+      `bootstrap: "${peer}" is not a peer address (ws://host:port or wss://host:port)`,
+    );
+  }
   // Without a passphrase the keys could not be encrypted, and keeping them in memory instead
   // would lose them at the next restart without a word.
   check(

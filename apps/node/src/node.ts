@@ -222,7 +222,15 @@ async function assemble(
   });
   metrics.watch(gossip);
   metrics.watchStore(join(dataDirPath(config.dataDir), 'db'));
-  gossip.on('peer:connected', ({ id, dialed }) => {
+  // Peers coming and going, and dials that fail, are what an operator looks for first.
+  gossip.on('peer:disconnected', ({ id, reason, detail }) =>
+    logger.info({ peer: id, reason, ...(detail ? { detail } : {}) }, 'peer disconnected'),
+  );
+  gossip.on('dial:failed', ({ address, reason, retryInMs }) =>
+    logger.warn({ address, reason, retryInSeconds: Math.round(retryInMs / 1000) }, 'dial failed'),
+  );
+  gossip.on('peer:connected', ({ id, address, outbound, dialed }) => {
+    logger.info({ peer: id, address, outbound }, 'peer connected');
     if (!dialed) return; // an inbound peer's address is an ephemeral port, not worth keeping
     peerBook
       .remember(id, dialed, Date.now())

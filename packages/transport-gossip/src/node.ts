@@ -60,6 +60,8 @@ export interface GossipNodeEvents extends Record<string, unknown> {
     detail: string | undefined;
   };
   'peer:banned': { id: string; until: number; reason: string };
+  /** A dial that did not give a peer; it is retried after `retryInMs`. */
+  'dial:failed': { address: string; reason: string; retryInMs: number };
 }
 
 interface DialTarget {
@@ -147,15 +149,26 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     target.timer = undefined;
     this.options.transport.dial(address).then(
       (connection) => {
-        if (!this.accept(connection, address)) this.scheduleRedial(address);
+        if (!this.accept(connection, address))
+          this.dialFailed(
+            address,
+            'this node refused the connection (banned, already connected, or no free peer slot)',
+          );
       },
-      () => this.scheduleRedial(address),
+      (error: unknown) =>
+        this.dialFailed(address, error instanceof Error ? error.message : String(error)),
     );
   }
 
-  private scheduleRedial(address: string): void {
+  private dialFailed(address: string, reason: string): void {
+    const retryInMs = this.scheduleRedial(address);
+    if (retryInMs !== undefined) this.emit('dial:failed', { address, reason, retryInMs });
+  }
+
+  /** Schedules the next dial of `address`; returns its delay, or undefined if none is due. */
+  private scheduleRedial(address: string): number | undefined {
     const target = this.targets.get(address);
-    if (!this.running || !target || target.timer) return;
+    if (!this.running || !target || target.timer) return undefined;
     target.connected = false;
     const min = this.options.reconnect?.minMs ?? 1000;
     const max = this.options.reconnect?.maxMs ?? 60_000;
@@ -163,6 +176,7 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     const delay = base * (0.5 + (this.options.random ?? Math.random)() / 2);
     target.attempt = Math.min(target.attempt + 1, 30);
     target.timer = this.clock.setTimeout(() => this.dial(address), delay);
+    return delay;
   }
 
   /** Takes an authenticated connection; false when refused. */
