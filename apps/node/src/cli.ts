@@ -140,9 +140,30 @@ export async function main(argv: string[]): Promise<number> {
         return answer.result;
       };
       try {
-        const [version, info] = await Promise.all([call('shh_version'), call('shh_info')]);
+        const [version, info, peers] = await Promise.all([
+          call('shh_version'),
+          call('shh_info'),
+          call('net_peerCount').then(
+            (count) => Number.parseInt(String(count), 16),
+            () => undefined,
+          ),
+        ]);
+        // The node id is admin information: shown when the node serves the admin module.
+        const nodeInfo = (await call('admin_nodeInfo').catch(() => undefined)) as
+          | { id: string; enode: string }
+          | undefined;
         process.stdout.write(
-          `${JSON.stringify({ rpc: url, version, ...(info as object) }, null, 2)}\n`,
+          `${JSON.stringify(
+            {
+              rpc: url,
+              ...(nodeInfo ? { id: nodeInfo.id, enode: nodeInfo.enode } : {}),
+              version,
+              peers,
+              ...(info as object),
+            },
+            null,
+            2,
+          )}\n`,
         );
         return 0;
       } catch (error) {

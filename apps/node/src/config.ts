@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { RPC_MODULES } from './rpc/node-api.js';
 import { redactUrl } from './store/postgres-store.js';
 
 /** Every setting of the node. */
@@ -33,6 +34,8 @@ export interface NodeConfig {
   rpcOrigins: string[];
   /** Host header values accepted (geth's --rpcvhosts). */
   rpcVhosts: string[];
+  /** API modules served on RPC (geth's --rpcapi): shh, shhext, web3, net, admin. */
+  rpcApi: string[];
   /** Whether shh_getPrivateKey answers. */
   allowGetPrivateKey: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -73,6 +76,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   rpcToken: undefined,
   rpcOrigins: [],
   rpcVhosts: ['localhost', '127.0.0.1', '::1'],
+  rpcApi: ['shh', 'shhext', 'web3', 'net'],
   allowGetPrivateKey: true,
   logLevel: 'info',
   logFormat: 'auto',
@@ -156,6 +160,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'rpc-vhosts',
     kind: 'list',
     help: 'comma-separated Host header values accepted',
+  },
+  {
+    key: 'rpcApi',
+    flag: 'rpc-api',
+    kind: 'list',
+    help: 'API modules served on RPC: shh, shhext, web3, net, admin',
   },
   {
     key: 'allowGetPrivateKey',
@@ -267,6 +277,11 @@ function validate(config: NodeConfig): NodeConfig {
     'max-peers must be a non-negative integer',
   );
   check(config.minPow >= 0, 'min-pow must be ≥ 0');
+  for (const module of config.rpcApi)
+    check(
+      (RPC_MODULES as readonly string[]).includes(module),
+      `rpc-api: unknown module "${module}" (modules: ${RPC_MODULES.join(', ')})`,
+    );
   check(
     Number.isInteger(config.maxPowTime) && config.maxPowTime >= 1,
     'max-pow-time must be a whole number of seconds, at least 1',

@@ -23,6 +23,7 @@ import { mailserverHandler } from './mailserver/mailserver.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { PeerBook } from './peers.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
+import { nodeApiMethods, type RpcModule } from './rpc/node-api.js';
 import { PasswordKeyDeriver } from './rpc/password-keys.js';
 import { SealLimits } from './rpc/seal-limits.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
@@ -284,8 +285,16 @@ async function assemble(
     observePow: (seconds) => metrics.powSeconds.observe(seconds),
     afterPost: (hash) => archiving.get(Buffer.from(hash).toString('hex')) ?? Promise.resolve(),
   });
+  const apis = config.rpcApi as RpcModule[];
   const dispatcher = new JsonRpcDispatcher(
-    instrument({ ...methods, ...shhextMethods({ gossip, keys, backend, nodeKey: key }) }, metrics),
+    instrument(
+      {
+        ...(apis.includes('shh') ? methods : {}),
+        ...(apis.includes('shhext') ? shhextMethods({ gossip, keys, backend, nodeKey: key }) : {}),
+        ...nodeApiMethods(gossip, apis),
+      },
+      metrics,
+    ),
   );
   let ready = false;
   await gossip.start();

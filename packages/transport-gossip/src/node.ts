@@ -77,6 +77,8 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
   readonly id: string;
   private readonly options: GossipNodeOptions;
   private readonly connections = new Map<string, Connection>();
+  /** The address each connected peer was dialed at, for peers this node dialed. */
+  private readonly dialedBy = new Map<string, string>();
   private readonly trusted = new Set<string>();
   private readonly bans = new Map<string, number>();
   private readonly targets = new Map<string, DialTarget>();
@@ -179,6 +181,27 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     return delay;
   }
 
+  /**
+   * Stops dialing `address` and closes the connection to the peer dialed there, or to the
+   * peer whose key (130 hex digits) it is.
+   *
+   * @returns whether anything was dialed there or connected
+   */
+  disconnect(address: string): boolean {
+    const target = this.targets.get(address);
+    if (target?.timer) this.clock.clearTimeout(target.timer);
+    const dialedThere = this.targets.delete(address);
+    const key = address.replace(/^0x/, '').toLowerCase();
+    let closed = false;
+    for (const [id, connection] of this.connections) {
+      if (id === key || this.dialedBy.get(id) === address) {
+        connection.close('local', 'removed by the operator');
+        closed = true;
+      }
+    }
+    return dialedThere || closed;
+  }
+
   /** Takes an authenticated connection; false when refused. */
   private accept(connection: Connection, dialed?: string): boolean {
     const id = toHex(connection.remoteKey);
@@ -192,6 +215,7 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     if (this.connections.has(id)) return refuse('already connected');
     if (this.connections.size >= (this.options.maxPeers ?? 25)) return refuse('too many peers');
     this.connections.set(id, connection);
+    if (dialed) this.dialedBy.set(id, dialed);
     const target = dialed ? this.targets.get(dialed) : undefined;
     if (target) {
       target.connected = true;
@@ -221,6 +245,7 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     });
     connection.onClose((reason, detail) => {
       this.connections.delete(id);
+      this.dialedBy.delete(id);
       handle.disconnected();
       if (reason === 'rate-limit' || reason === 'frame-too-large') this.ban(id, reason);
       this.emit('peer:disconnected', {

@@ -1,0 +1,110 @@
+/**
+ * The methods geth serves beside `shh_` on the same endpoint, with geth's shapes: `web3_`
+ * (client version, Keccak-256), `net_` (network id, listening, peer count), `rpc_modules`,
+ * and `admin_` (node info, peers, adding and removing peers), which like geth's `--rpcapi`
+ * a node serves only when its `--rpc-api` list names the module (admin is off by default).
+ */
+import { createRequire } from 'node:module';
+import { arch, platform } from 'node:os';
+import { keccak256 } from '@hush/keccak';
+import type { GossipNode } from '@hush/transport-gossip';
+import { type Method, RpcError } from './jsonrpc.js';
+import { arg, hexBytes, string, toHex } from './params.js';
+
+/** The API modules a node can serve. */
+export const RPC_MODULES = ['shh', 'shhext', 'web3', 'net', 'admin'] as const;
+export type RpcModule = (typeof RPC_MODULES)[number];
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** geth's client version string, for Hush: name/version/platform/runtime. */
+export const CLIENT_VERSION = `Hush/v${version}/${platform()}-${arch()}/node${process.versions.node}`;
+
+/**
+ * geth's network id when none is configured. Hush has no chain; clients that ask (web3's
+ * `net.getId`) get geth's default rather than an error.
+ */
+const NETWORK_ID = '1';
+
+/** An enode URL of a node key and its gossip listen address (host:port of a ws:// URL). */
+function enodeOf(id: string, address: string | undefined): string {
+  const key = id.replace(/^04/, '');
+  if (!address) return `enode://${key}@0.0.0.0:0`;
+  const url = new URL(address);
+  return `enode://${key}@${url.hostname.replace(/^\[|\]$/g, '')}:${url.port || '0'}`;
+}
+
+/** The web3_, net_, rpc_ and admin_ methods of the enabled modules. */
+export function nodeApiMethods(
+  gossip: GossipNode,
+  modules: readonly RpcModule[],
+): Record<string, Method> {
+  const methods: Record<string, Method> = {};
+  if (modules.includes('web3')) {
+    methods.web3_clientVersion = () => CLIENT_VERSION;
+    methods.web3_sha3 = (params) => toHex(keccak256(hexBytes(arg(params, 0), 0, 'data')));
+  }
+  if (modules.includes('net')) {
+    methods.net_version = () => NETWORK_ID;
+    methods.net_listening = () => gossip.addresses.length > 0;
+    methods.net_peerCount = () => `0x${gossip.stats().peers.length.toString(16)}`;
+  }
+  methods.rpc_modules = () => Object.fromEntries(modules.map((m) => [m, '1.0']));
+  if (modules.includes('admin')) {
+    methods.admin_nodeInfo = () => {
+      const address = gossip.addresses[0];
+      const url = address ? new URL(address) : undefined;
+      const settings = gossip.engine.settings();
+      return {
+        id: gossip.id,
+        name: CLIENT_VERSION,
+        enode: enodeOf(gossip.id, address),
+        ip: url?.hostname.replace(/^\[|\]$/g, '') ?? '',
+        ports: { discovery: 0, listener: Number(url?.port ?? 0) },
+        listenAddr: url ? url.host : '',
+        listenAddresses: gossip.addresses,
+        protocols: {
+          shh: {
+            version: '6.0',
+            maxMessageSize: settings.maxMessageSize,
+            minimumPoW: settings.minPow,
+          },
+        },
+      };
+    };
+    methods.admin_peers = () =>
+      gossip.stats().peers.map((peer) => ({
+        id: peer.id,
+        enode: enodeOf(peer.id, undefined),
+        caps: ['shh/6'],
+        network: {
+          remoteAddress: peer.address,
+          inbound: !peer.outbound,
+          trusted: peer.trusted,
+        },
+        protocols: {
+          shh: {
+            version: '6.0',
+            ready: peer.ready,
+            light: peer.lightNode,
+            powRequirement: peer.powRequirement,
+          },
+        },
+      }));
+    methods.admin_addPeer = (params) => {
+      const address = string(arg(params, 0), 0, 'url');
+      if (!/^wss?:\/\/[^/]+/.test(address))
+        throw new RpcError(-32000, `invalid peer address ${address}: give ws://host:port`);
+      gossip.connect(address);
+      return true;
+    };
+    methods.admin_removePeer = (params) => {
+      const given = string(arg(params, 0), 0, 'url');
+      // A peer named by its enode URL is the peer with that key.
+      const key = /^enode:\/\/([0-9a-fA-F]{128})@/.exec(given)?.[1];
+      gossip.disconnect(key ? `04${key.toLowerCase()}` : given);
+      return true;
+    };
+  }
+  return methods;
+}
