@@ -113,6 +113,10 @@ describe('shh_* over HTTP', () => {
     expect(await call(url, 'shh_getFilterMessages', [filter])).toMatchObject({
       error: { message: 'filter not found' },
     });
+    // An unknown (or already deleted) filter id is refused as geth refuses it.
+    expect(await call(url, 'shh_deleteMessageFilter', [filter])).toMatchObject({
+      error: { code: -32000, message: 'Unsubscribe: Invalid ID' },
+    });
   });
 
   it('refuses bad input with JSON-RPC errors that name the parameter, never a crash', async () => {

@@ -6,6 +6,7 @@
 import { type CryptoBackend, randomBytes } from '@hush/crypto';
 import type { Envelope } from '@hush/envelope';
 import { envelopeHash } from '@hush/envelope';
+import { keccak256 } from '@hush/keccak';
 import {
   type KeyStore,
   type MessageFilter,
@@ -202,7 +203,14 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
     },
 
     shh_markTrustedPeer: (params) => {
-      gossip.markTrusted(peerKey(string(arg(params, 0), 0, 'enode')));
+      const key = peerKey(string(arg(params, 0), 0, 'enode'));
+      // As geth's AllowP2PMessagesFromPeer: only a connected peer can be marked, and the
+      // refusal names its node id (keccak256 of the 64-byte key).
+      if (!gossip.stats().peers.some((peer) => peer.id === key))
+        throw refused(
+          `Could not find peer with ID: ${Buffer.from(keccak256(Buffer.from(key.slice(2), 'hex'))).toString('hex')}`,
+        );
+      gossip.markTrusted(key);
       return true;
     },
 
@@ -383,7 +391,8 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
     },
 
     shh_deleteMessageFilter: (params) => {
-      filters.remove(string(arg(params, 0), 0, 'id'));
+      if (!filters.remove(string(arg(params, 0), 0, 'id')))
+        throw refused('Unsubscribe: Invalid ID'); // geth's Whisper.Unsubscribe
       return true;
     },
 
