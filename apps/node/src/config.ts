@@ -302,6 +302,12 @@ function validate(config: NodeConfig): NodeConfig {
   for (const port of [config.rpcPort, config.wsPort])
     check(Number.isInteger(port) && port >= 0 && port < 65536, 'ports must be in [0, 65535]');
   check(
+    Number.isInteger(config.metricsPort) && config.metricsPort >= -1 && config.metricsPort < 65536,
+    'metrics-port must be in [0, 65535], or -1 for off',
+  );
+  const listenPort = Number(/:(\d+)$/.exec(config.listen)?.[1]);
+  check(listenPort >= 0 && listenPort < 65536, 'listen port must be in [0, 65535]');
+  check(
     ['debug', 'info', 'warn', 'error'].includes(config.logLevel),
     'log-level must be debug, info, warn or error',
   );

@@ -1,11 +1,18 @@
 /** The CLI: --help and the README agree; configuration precedence; refusing bad settings. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, USAGE } from '../src/cli.js';
-import { ConfigError, DEFAULT_CONFIG, printableConfig, resolveConfig } from '../src/index.js';
-import { LOCAL_LISTENERS, spawnHush } from './helpers.js';
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  printableConfig,
+  resolveConfig,
+  startNode,
+} from '../src/index.js';
+import { LOCAL_LISTENERS, localConfig, spawnHush } from './helpers.js';
 
 describe('hush CLI', () => {
   it('documents in its README exactly what --help prints', () => {
@@ -132,5 +139,37 @@ describe('hush CLI', () => {
     expect(allow('--allow-get-private-key', 'false')).toBe(false);
     expect(parse(['--light', 'start']).positionals).toEqual(['start']);
     expect(() => parse(['--light=maybe'])).toThrow(/--light takes true or false/);
+  });
+
+  it('explains what is wrong before anything listens', async () => {
+    expect(() => resolveConfig({ 'metrics-port': '99999' }, {})).toThrow(/metrics-port must be in/);
+    expect(() => resolveConfig({ listen: '127.0.0.1:70000' }, {})).toThrow(/listen port/);
+    // A data dir already in use by a running node.
+    const dataDir = mkdtempSync(join(tmpdir(), 'hush-locked-'));
+    const running = await startNode(localConfig(dataDir));
+    try {
+      await expect(startNode(localConfig(dataDir))).rejects.toMatchObject({
+        code: 'locked',
+        message: expect.stringMatching(/a node is already running with this data dir/),
+      });
+    } finally {
+      await running.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('has the published bin say how to build when there is no build', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hush-bin-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      copyFileSync(new URL('../bin/hush.mjs', import.meta.url), join(dir, 'bin', 'hush.mjs'));
+      const run = spawnSync(process.execPath, [join(dir, 'bin', 'hush.mjs'), '--help'], {
+        encoding: 'utf8',
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/no build \(apps\/node\/dist\)\. Build it with `pnpm build`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

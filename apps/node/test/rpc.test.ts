@@ -119,6 +119,14 @@ describe('shh_* over HTTP', () => {
     });
   });
 
+  it('echoes an unknown method name back at most 64 characters long', async () => {
+    const response = (await call(url, `shh_${'x'.repeat(100_000)}`)) as {
+      error: { message: string };
+    };
+    expect(response.error.message.length).toBeLessThan(150);
+    expect(response.error.message).toMatch(/^the method shh_x{60}…/);
+  });
+
   it('refuses bad input with JSON-RPC errors that name the parameter, never a crash', async () => {
     expect(await call(url, 'shh_post', [{ topic: '0x01' }])).toMatchObject({
       error: { code: -32602 },

@@ -77,7 +77,12 @@ export class JsonRpcDispatcher {
     if (!handler) {
       return isNotification
         ? undefined
-        : failure(id, -32601, `the method ${method} does not exist/is not available`);
+        : failure(
+            id,
+            -32601,
+            // A name is echoed back at most 64 characters long: a 5 MiB method name is not.
+            `the method ${method.length > 64 ? `${method.slice(0, 64)}…` : method} does not exist/is not available`,
+          );
     }
     try {
       const result = await handler((params as unknown[] | null | undefined) ?? [], context);

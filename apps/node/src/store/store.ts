@@ -15,6 +15,8 @@ export type StoreErrorCode =
   | 'unavailable'
   /** The server answered the operation with an error (permissions, a full disk…). */
   | 'failed'
+  /** Another process (a node already running on the same data dir) holds the store. */
+  | 'locked'
   /** The store was closed. */
   | 'closed';
 
@@ -106,14 +108,25 @@ export class LevelStore implements Store {
   /**
    * Opens (creating if needed) the database in `directory`.
    *
-   * @throws if the database is locked by another process or damaged
+   * @throws StoreError 'locked' if another process holds it (a node already running there)
+   * @throws if the database is damaged
    */
   static async open(directory: string): Promise<LevelStore> {
     const db = new ClassicLevel<string, Uint8Array>(directory, {
       keyEncoding: 'utf8',
       valueEncoding: 'view',
     });
-    await db.open();
+    try {
+      await db.open();
+    } catch (error) {
+      if ((error as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED')
+        throw new StoreError(
+          'locked',
+          `${directory} is in use: a node is already running with this data dir (stop it, or give another --data-dir)`,
+          { cause: error },
+        );
+      throw error;
+    }
     return new LevelStore(db);
   }
 
