@@ -18,12 +18,20 @@ interface Entry {
   readonly seen: Set<string>;
   /** The topic index keys this filter is filed under. */
   readonly topicKeys: number[];
+  /** The client that made it, for its quota. */
+  readonly owner: string;
 }
 
 /** Limits that bound a filter registry's memory whatever clients do. */
 export interface FilterLimits {
   /** Filters at most (default 1000). */
   readonly maxFilters?: number;
+  /**
+   * Filters and subscriptions one client (a WebSocket connection, or an HTTP client's
+   * address) may hold at once (default 250, a quarter of the default total), so that one client cannot
+   * take every slot.
+   */
+  readonly maxPerClient?: number;
   /** Messages a filter holds for polling before the oldest is dropped (default 1000). */
   readonly maxQueued?: number;
   /** A polling filter unpolled this long is removed, as in geth (default 5 min). */
@@ -44,11 +52,13 @@ export class FilterRegistry {
   private readonly anyTopic = new Set<Entry>();
   private readonly backend: CryptoBackend;
   private readonly limits: Required<FilterLimits>;
+  private readonly perOwner = new Map<string, number>();
 
   constructor(backend: CryptoBackend, limits: FilterLimits = {}) {
     this.backend = backend;
     this.limits = {
       maxFilters: limits.maxFilters ?? 1000,
+      maxPerClient: limits.maxPerClient ?? 250,
       maxQueued: limits.maxQueued ?? 1000,
       idleMs: limits.idleMs ?? 300_000,
       maxSeen: limits.maxSeen ?? 4096,
@@ -60,14 +70,20 @@ export class FilterRegistry {
   }
 
   /**
-   * Adds a filter.
+   * Adds a filter for `owner` (the client that asks).
    *
    * @returns its id (32 random bytes as hex, as geth's)
-   * @throws RangeError when the registry is full
+   * @throws RangeError when the registry is full, or the owner holds its quota
    */
-  add(spec: MessageFilter, now: number): string {
+  add(spec: MessageFilter, now: number, owner = 'local'): string {
     if (this.filters.size >= this.limits.maxFilters)
       throw new RangeError(`too many filters (${this.limits.maxFilters})`);
+    const held = this.perOwner.get(owner) ?? 0;
+    if (held >= this.limits.maxPerClient)
+      throw new RangeError(
+        `this client holds ${held} filters and subscriptions, the most one client may (${this.limits.maxPerClient})`,
+      );
+    this.perOwner.set(owner, held + 1);
     const id = Buffer.from(randomBytes(32)).toString('hex');
     const topics = spec.topics ?? [];
     const topicKeys = [...new Set(topics.filter((t) => t.length >= 4).map(topicKey))];
@@ -78,6 +94,7 @@ export class FilterRegistry {
       lastPolled: now,
       seen: new Set(),
       topicKeys,
+      owner,
     };
     this.filters.set(id, entry);
     if (topics.length === 0) this.anyTopic.add(entry);
@@ -96,6 +113,9 @@ export class FilterRegistry {
     const entry = this.filters.get(id);
     if (!entry) return false;
     this.filters.delete(id);
+    const held = (this.perOwner.get(entry.owner) ?? 1) - 1;
+    if (held === 0) this.perOwner.delete(entry.owner);
+    else this.perOwner.set(entry.owner, held);
     this.anyTopic.delete(entry);
     for (const key of entry.topicKeys) {
       const set = this.byTopic.get(key);

@@ -90,6 +90,18 @@ export class NodeMetrics implements Metrics {
     });
   }
 
+  /** The filters and subscriptions the RPC holds, read when scraped. */
+  watchFilters(filters: { readonly size: number }): void {
+    new Gauge({
+      name: 'hush_filters',
+      help: 'Message filters and subscriptions held for RPC clients',
+      registers: [this.registry],
+      collect() {
+        this.set(filters.size);
+      },
+    });
+  }
+
   /** Gauges read from the node when scraped. */
   watch(gossip: GossipNode): void {
     new Gauge({

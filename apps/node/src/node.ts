@@ -261,6 +261,7 @@ async function assemble(
   }, 3600_000);
   prune.unref();
   const filters = new FilterRegistry(backend);
+  metrics.watchFilters(filters);
   gossip.engine.on('envelope', (accepted) => filters.deliver(accepted));
   const sweep = setInterval(() => filters.sweep(Date.now()), 60_000);
   sweep.unref();

@@ -202,9 +202,12 @@ describe('shh_* over HTTP', () => {
       answers.push(...((await response.json()) as typeof answers));
     }
     const made = answers.filter((a) => a.result);
-    expect(made.length).toBeLessThanOrEqual(1000);
+    // One client (this HTTP address) holds at most its quota of the 1,000 filters.
+    expect(made.length).toBe(250);
     expect(answers.filter((a) => a.error).length).toBe(1100 - made.length);
-    expect(answers.find((a) => a.error)!.error!.message).toMatch(/too many filters/);
+    expect(answers.find((a) => a.error)!.error!.message).toMatch(
+      /this client holds 250 filters and subscriptions, the most one client may \(250\)/,
+    );
     await Promise.all(made.map((a) => call(url, 'shh_deleteMessageFilter', [a.result])));
     expect(await call(url, 'shh_getFilterMessages', ['00'.repeat(32)])).toMatchObject({
       error: { message: 'filter not found' },
@@ -359,6 +362,40 @@ describe('refusals before work', () => {
       error: { code: -32000, message: expect.stringMatching(/^huge messages are not allowed/) },
     });
     expect(await seals()).toBe(before);
+  });
+});
+
+describe('filter quotas', () => {
+  it('keeps one client from taking every filter slot, and frees subscriptions on close', async () => {
+    const sym = (await result('shh_newSymKey')) as string;
+    const greedy = new WebSocket(node.rpc.wsUrl);
+    await new Promise((resolve) => greedy.once('open', resolve));
+    const answers: { id: number; result?: string; error?: { message: string } }[] = [];
+    greedy.on('message', (data) => answers.push(JSON.parse(String(data))));
+    for (let id = 1; id <= 260; id++)
+      greedy.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'shh_subscribe',
+          params: ['messages', { symKeyID: sym, topics: ['0x01020304'] }],
+        }),
+      );
+    await eventually(() => answers.length === 260, 20_000, '260 answers');
+    expect(answers.filter((a) => a.result)).toHaveLength(250);
+    expect(answers.find((a) => a.error)?.error?.message).toMatch(/the most one client may/);
+    // Another client is not refused.
+    expect(await call(url, 'shh_newMessageFilter', [{ symKeyID: sym }])).toMatchObject({
+      result: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const held = async () =>
+      Number(
+        /^hush_filters (\d+)$/m.exec(await (await fetch(`${node.metricsUrl}/metrics`)).text())?.[1],
+      );
+    const withGreedy = await held();
+    greedy.close();
+    // Its 250 subscriptions are released with its connection.
+    await eventually(async () => (await held()) === withGreedy - 250, 20_000, 'the release');
   });
 });
 

@@ -375,10 +375,10 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       return toHex(hash);
     },
 
-    shh_newMessageFilter: async (params) => {
+    shh_newMessageFilter: async (params, context: CallContext) => {
       const spec = await criteria(services, arg(params, 0), 0, false);
       try {
-        return filters.add(spec, services.now());
+        return filters.add(spec, services.now(), context.client);
       } catch (error) {
         throw refused((error as Error).message);
       }
@@ -402,7 +402,12 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
         throw new RpcError(-32601, `no "${String(params[0])}" subscription in shh namespace`);
       }
       const spec = await criteria(services, params[1] ?? {}, 1, true);
-      const filterId = filters.add(spec, services.now());
+      let filterId: string;
+      try {
+        filterId = filters.add(spec, services.now(), context.client);
+      } catch (error) {
+        throw refused((error as Error).message);
+      }
       const id = toHex(randomBytes(16));
       subscriptions.set(id, filterId);
       const notify = context.notify;
