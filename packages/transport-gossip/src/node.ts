@@ -64,6 +64,9 @@ export interface GossipNodeEvents extends Record<string, unknown> {
   'dial:failed': { address: string; reason: string; retryInMs: number };
 }
 
+/** Peers banned at once at most; past it the oldest ban is dropped. */
+const MAX_BANS = 10_000;
+
 interface DialTarget {
   attempt: number;
   timer: TimerHandle | undefined;
@@ -268,7 +271,14 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
   }
 
   private ban(id: string, reason: string): void {
-    const until = this.clock.now() + (this.options.banMs ?? 10 * 60_000);
+    const now = this.clock.now();
+    const until = now + (this.options.banMs ?? 10 * 60_000);
+    // Bans that have run out are forgotten, and the map stays bounded whatever keys come:
+    // past MAX_BANS the ban that ends first goes (Map order is insertion order, and every
+    // ban lasts as long, so that is the oldest).
+    for (const [banned, end] of this.bans) if (end <= now) this.bans.delete(banned);
+    this.bans.delete(id);
+    while (this.bans.size >= MAX_BANS) this.bans.delete(this.bans.keys().next().value!);
     this.bans.set(id, until);
     (this.options.logger ?? silentLogger).warn({ peer: id, reason, until }, 'peer banned');
     this.emit('peer:banned', { id, until, reason });

@@ -216,14 +216,18 @@ describe('hostile peers over WebSocket', () => {
     first.connection.send(
       encodeFrame({ code: MessageCode.messages, payload: Uint8Array.of(0xc0) }),
     );
+    await eventually(() => banned.length === 1, 5000, 'the first dropped');
+    expect(banned[0]).toMatch(/status-expected/);
     const second = await hostile(server.addresses[0]!);
     second.socket.send(new Uint8Array(3 * 1024 * 1024));
+    // An oversize frame after the handshake bans its sender (SPEC §7.7).
     await eventually(
-      () => banned.length === 1 && second.socket.readyState !== WebSocket.OPEN,
+      () => banned.length === 2 && second.socket.readyState !== WebSocket.OPEN,
       5000,
       'both dropped',
     );
-    expect(banned[0]).toMatch(/status-expected/);
+    expect(banned[1]).toMatch(/frame-too-large/);
+    expect(server.stats().banned).toBe(2);
     await stillServes();
   });
 

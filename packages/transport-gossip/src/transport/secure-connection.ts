@@ -206,6 +206,9 @@ export function secureChannel(
     raw.onActivity?.(() => connection.touch());
     raw.onClose((detail) => {
       if (stage !== 'open') fail(`channel closed${detail ? `: ${detail}` : ''}`);
+      // 1009 (message too big): the WebSocket layer refused a message over its payload limit,
+      // which is this side's frame limit: an oversize frame (SPEC §7.7), not a remote close.
+      else if (detail?.startsWith('1009')) connection.ended('frame-too-large', detail);
       else connection.ended('remote', detail);
     });
     raw.onMessage((message) => {

@@ -15,8 +15,11 @@ function wrap(socket: WebSocket, remoteAddress: string, pingIntervalMs: number):
   }, pingIntervalMs);
   ping.unref();
   socket.on('close', () => clearInterval(ping));
-  socket.on('error', () => {
-    // 'close' follows every error; that is where the connection ends.
+  // 'close' follows every error; that is where the connection ends. A message over ws's
+  // payload limit is remembered, so the close says 1009 whatever code the peer answers with.
+  let oversize = false;
+  socket.on('error', (error: Error & { code?: string }) => {
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') oversize = true;
   });
   // Listen at once: the peer's first message can arrive in the same read as the upgrade, before
   // anyone has asked for messages.
@@ -47,7 +50,11 @@ function wrap(socket: WebSocket, remoteAddress: string, pingIntervalMs: number):
     },
     onClose(handler) {
       socket.on('close', (code, reason) =>
-        handler(`${code}${reason.length ? ` ${reason.toString()}` : ''}`),
+        handler(
+          oversize
+            ? '1009 message too big'
+            : `${code}${reason.length ? ` ${reason.toString()}` : ''}`,
+        ),
       );
     },
     onActivity(handler) {
