@@ -5,7 +5,12 @@
 import { generateKeyId } from './keys.js';
 
 /** Why a key store refused. */
-export type KeyStoreErrorCode = 'wrong-passphrase' | 'corrupt-store' | 'closed' | 'duplicate-id';
+export type KeyStoreErrorCode =
+  | 'wrong-passphrase'
+  | 'corrupt-store'
+  | 'closed'
+  | 'duplicate-id'
+  | 'full';
 
 /** A key store failure. Callers match on `code`. */
 export class KeyStoreError extends Error {
@@ -23,9 +28,18 @@ export type KeyKind = 'keyPair' | 'symKey';
 
 /** Key pairs (32-byte private keys) and symmetric keys (16/24/32 bytes), by id. */
 export interface KeyStore {
-  /** Stores a key under a new random id and returns the id. */
+  /**
+   * Stores a key under a new random id and returns the id.
+   *
+   * @throws KeyStoreError 'full' when the store holds its most keys, 'closed' after close
+   */
   add(kind: KeyKind, key: Uint8Array): Promise<string>;
-  /** Stores a key under the given id, replacing none: a taken id is refused. */
+  /**
+   * Stores a key under the given id, replacing none: a taken id is refused.
+   *
+   * @throws KeyStoreError 'duplicate-id', 'full' or 'closed'
+   * @throws TypeError for an id that is empty or over 256 characters
+   */
   put(kind: KeyKind, id: string, key: Uint8Array): Promise<void>;
   /** The key, or undefined. */
   get(kind: KeyKind, id: string): Promise<Uint8Array | undefined>;
@@ -53,12 +67,27 @@ function assertKind(kind: unknown): asserts kind is KeyKind {
  * A key store kept in memory, and the base of the file store: the file store persists this
  * one's contents after every change.
  */
+/** Longest key id a store takes (generated ids are 64 characters). */
+const MAX_ID_LENGTH = 256;
+
 export class MemoryKeyStore implements KeyStore {
   protected readonly keys: Record<KeyKind, Map<string, Uint8Array>> = {
     keyPair: new Map(),
     symKey: new Map(),
   };
   private closed = false;
+  private readonly maxKeys: number;
+
+  /**
+   * @param options.maxKeys - keys of both kinds held at most (default 10,000): a store that
+   *   RPC clients fill must stay bounded
+   * @throws RangeError if `maxKeys` is not a positive integer
+   */
+  constructor(options: { maxKeys?: number } = {}) {
+    this.maxKeys = options.maxKeys ?? 10_000;
+    if (!Number.isInteger(this.maxKeys) || this.maxKeys < 1)
+      throw new RangeError('options.maxKeys must be a positive integer');
+  }
 
   protected check(kind: KeyKind): void {
     assertKind(kind);
@@ -79,11 +108,16 @@ export class MemoryKeyStore implements KeyStore {
   async put(kind: KeyKind, id: string, key: Uint8Array): Promise<void> {
     this.check(kind);
     assertKey(kind, key);
-    if (typeof id !== 'string' || id.length === 0)
-      throw new TypeError('id must be a non-empty string');
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH)
+      throw new TypeError(`id must be a string of 1 to ${MAX_ID_LENGTH} characters`);
     if (this.keys.keyPair.has(id) || this.keys.symKey.has(id)) {
       throw new KeyStoreError('duplicate-id', `id ${id} is taken`);
     }
+    if (this.keys.keyPair.size + this.keys.symKey.size >= this.maxKeys)
+      throw new KeyStoreError(
+        'full',
+        `the key store holds ${this.maxKeys} keys, its most: delete keys before adding more`,
+      );
     this.keys[kind].set(id, key.slice());
     await this.changed();
   }

@@ -127,3 +127,23 @@ describe('SPEC §5.5 keys', () => {
     expect(() => publicKeyOf(new Uint8Array(32))).toThrow(RangeError);
   });
 });
+
+describe('key store bounds', () => {
+  it('holds at most maxKeys keys, and takes more once some are deleted', async () => {
+    const store = new MemoryKeyStore({ maxKeys: 3 });
+    const ids = [
+      await store.add('symKey', new Uint8Array(32).fill(1)),
+      await store.add('keyPair', new Uint8Array(32).fill(2)),
+      await store.add('symKey', new Uint8Array(32).fill(3)),
+    ];
+    await expect(store.add('symKey', new Uint8Array(32).fill(4))).rejects.toMatchObject({
+      code: 'full',
+    });
+    expect(await store.delete('symKey', ids[0]!)).toBe(true);
+    expect(await store.add('symKey', new Uint8Array(32).fill(4))).toMatch(/^[0-9a-f]{64}$/);
+    await expect(store.put('symKey', 'x'.repeat(257), new Uint8Array(32))).rejects.toThrow(
+      TypeError,
+    );
+    expect(() => new MemoryKeyStore({ maxKeys: 0 })).toThrow(RangeError);
+  });
+});
