@@ -24,8 +24,19 @@ export interface GossipNodeOptions extends EngineOptions {
   readonly transport: Transport;
   /** Addresses dialed at start and redialed when the connection drops. */
   readonly bootstrap?: readonly string[];
-  /** Connections kept at most, both directions (default 25). */
+  /**
+   * Connections kept at most, both directions (default 25). As geth keeps a share for the
+   * peers it dials, inbound connections take at most two thirds of them, so that peers this
+   * node chose can always join.
+   */
   readonly maxPeers?: number;
+  /** Inbound connections from one address at most (default 4). */
+  readonly maxInboundPerAddress?: number;
+  /**
+   * How long an inbound peer may stay without delivering a new envelope before a newcomer can
+   * take its place when inbound slots are full (default 30 s).
+   */
+  readonly idleInboundGraceMs?: number;
   /** Public keys (65 bytes, or hex) of peers allowed to send p2p messages. */
   readonly trustedPeers?: readonly (Uint8Array | string)[];
   /** How long a peer that broke the protocol is refused (default 10 min). */
@@ -64,6 +75,15 @@ export interface GossipNodeEvents extends Record<string, unknown> {
   'dial:failed': { address: string; reason: string; retryInMs: number };
 }
 
+/** The host part of a connection's remote address (`host:port`, `[v6]:port`, or a URL). */
+function hostOf(connection: Connection): string {
+  const address = connection.remoteAddress;
+  const v6 = /^\[([^\]]+)\]/.exec(address);
+  if (v6) return v6[1]!;
+  const at = address.lastIndexOf(':');
+  return at > 0 && !address.includes('//') ? address.slice(0, at) : address;
+}
+
 /** Peers banned at once at most; past it the oldest ban is dropped. */
 const MAX_BANS = 10_000;
 
@@ -82,6 +102,8 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
   private readonly connections = new Map<string, Connection>();
   /** The address each connected peer was dialed at, for peers this node dialed. */
   private readonly dialedBy = new Map<string, string>();
+  /** Inbound peers: when they connected, and the address they came from. */
+  private readonly inbound = new Map<string, { since: number; host: string }>();
   private readonly trusted = new Set<string>();
   private readonly bans = new Map<string, number>();
   private readonly targets = new Map<string, DialTarget>();
@@ -205,6 +227,46 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     return dialedThere || closed;
   }
 
+  /**
+   * Whether an inbound connection may have a slot: within the inbound share of maxPeers and
+   * the per-address cap, making room, when full, by closing the inbound peer idle longest
+   * (connected past the grace, no new envelope delivered).
+   */
+  private inboundSlot(connection: Connection): boolean {
+    const maxPeers = this.options.maxPeers ?? 25;
+    const inboundMax = maxPeers - Math.floor(maxPeers / 3);
+    const host = hostOf(connection);
+    const fromHost = [...this.inbound.values()].filter((p) => p.host === host).length;
+    const hostFull = fromHost >= (this.options.maxInboundPerAddress ?? 4);
+    const full = this.inbound.size >= inboundMax || this.connections.size >= maxPeers;
+    if (!hostFull && !full) return true;
+    // A newcomer from a full address may only replace one from that address.
+    const idle = this.idleInbound(hostFull ? host : undefined);
+    if (!idle) return false;
+    this.connections.get(idle)?.close('local', 'idle: replaced by a new peer');
+    this.connections.delete(idle);
+    this.inbound.delete(idle);
+    return true;
+  }
+
+  /** The inbound peer idle longest past the grace, from `host` if given. */
+  private idleInbound(host: string | undefined): string | undefined {
+    const now = this.clock.now();
+    const grace = this.options.idleInboundGraceMs ?? 30_000;
+    const delivered = new Map(this.engine.peers().map((p) => [p.id, p.envelopesAccepted]));
+    let pick: string | undefined;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const [id, peer] of this.inbound) {
+      if (host !== undefined && peer.host !== host) continue;
+      if (now - peer.since < grace || (delivered.get(id) ?? 0) > 0) continue;
+      if (peer.since < oldest) {
+        oldest = peer.since;
+        pick = id;
+      }
+    }
+    return pick;
+  }
+
   /** Takes an authenticated connection; false when refused. */
   private accept(connection: Connection, dialed?: string): boolean {
     const id = toHex(connection.remoteKey);
@@ -216,8 +278,10 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     if (!this.running) return refuse('node stopped');
     if (banned !== undefined && banned > this.clock.now()) return refuse('banned');
     if (this.connections.has(id)) return refuse('already connected');
+    if (!dialed && !this.inboundSlot(connection)) return refuse('no inbound slot');
     if (this.connections.size >= (this.options.maxPeers ?? 25)) return refuse('too many peers');
     this.connections.set(id, connection);
+    if (!dialed) this.inbound.set(id, { since: this.clock.now(), host: hostOf(connection) });
     if (dialed) this.dialedBy.set(id, dialed);
     const target = dialed ? this.targets.get(dialed) : undefined;
     if (target) {
@@ -249,6 +313,7 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     connection.onClose((reason, detail) => {
       this.connections.delete(id);
       this.dialedBy.delete(id);
+      this.inbound.delete(id);
       handle.disconnected();
       if (reason === 'rate-limit' || reason === 'frame-too-large') this.ban(id, reason);
       this.emit('peer:disconnected', {

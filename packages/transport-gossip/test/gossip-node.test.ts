@@ -159,6 +159,42 @@ async function hostile(address: string) {
   return { socket, connection, status };
 }
 
+describe('peer slots under a flood of free keys', () => {
+  it('keeps slots for dialed peers, caps one address, and lets an honest peer replace idle ones', async () => {
+    const ws = (key: Uint8Array) => webSocketTransport({ privateKey: key });
+    // 6 slots: at most 4 inbound, and at most 4 from one address.
+    const server = start(ws, { maxPeers: 6, idleInboundGraceMs: 300 });
+    await server.start();
+    const flood = await Promise.all(
+      Array.from({ length: 10 }, () => hostile(server.addresses[0]!)),
+    );
+    for (const peer of flood)
+      peer.connection.send(encodeFrame({ code: MessageCode.status, payload: peer.status }));
+    await eventually(
+      () => flood.filter((p) => p.socket.readyState === WebSocket.OPEN).length === 4,
+      20_000,
+      'the flood held to 4 inbound slots',
+    );
+    expect(server.stats().peers.length).toBe(4);
+    // A peer the node dials still gets a slot.
+    const chosen = start(ws);
+    await chosen.start();
+    server.connect(chosen.addresses[0]!);
+    await eventually(() => chosen.stats().peers.length === 1, 20_000, 'the dialed peer');
+    // An honest node dialing in replaces a flooding peer that has delivered nothing.
+    const honest = start(ws, { reconnect: { minMs: 100, maxMs: 400 } });
+    await honest.start();
+    honest.connect(server.addresses[0]!);
+    await eventually(
+      () => server.stats().peers.some((p) => p.id === honest.id),
+      20_000,
+      'the honest peer in',
+    );
+    expect(flood.filter((p) => p.socket.readyState === WebSocket.OPEN).length).toBeLessThan(4);
+    for (const peer of flood) peer.socket.terminate();
+  });
+});
+
 describe('hostile peers over WebSocket', () => {
   async function victim(logger?: Logger) {
     const server = start((key) => webSocketTransport({ privateKey: key }), {
