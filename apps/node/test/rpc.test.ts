@@ -363,6 +363,24 @@ describe('refusals before work', () => {
     });
     expect(await seals()).toBe(before);
   });
+
+  it('refuses a direct message to a peer that is not connected before sealing it', async () => {
+    const key = await result('shh_newSymKey');
+    const stranger = `enode://${'ab'.repeat(64)}@127.0.0.1:30399`;
+    // A target no seal reaches within powTime: a refusal after the seal would say so instead.
+    expect(
+      await call(url, 'shh_post', [
+        {
+          symKeyID: key,
+          topic: '0x01020304',
+          payload: '0x01',
+          powTarget: 1e9,
+          powTime: 30,
+          targetPeer: stranger,
+        },
+      ]),
+    ).toMatchObject({ error: { code: -32000, message: 'target peer is not connected' } });
+  });
 });
 
 describe('filter quotas', () => {

@@ -320,6 +320,10 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
         throw refused('invalid public key');
       if (!targetPeer && powTarget < gossip.engine.settings().minPow)
         throw refused('message rejected, PoW too low');
+      // A direct message to a peer that is not connected is refused before any work.
+      const targetKey = targetPeer ? peerKey(targetPeer) : undefined;
+      if (targetKey && !gossip.stats().peers.some((peer) => peer.id === targetKey))
+        throw refused('target peer is not connected');
       if (powTime > services.maxPowTime)
         throw refused(
           `powTime ${powTime} exceeds this node's limit of ${services.maxPowTime} seconds (--max-pow-time)`,
@@ -355,8 +359,8 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
         release();
       }
       services.observePow?.((performance.now() - sealing) / 1000);
-      if (targetPeer) {
-        if (!gossip.engine.sendDirect(peerKey(targetPeer), envelope))
+      if (targetKey) {
+        if (!gossip.engine.sendDirect(targetKey, envelope))
           throw refused('target peer is not connected');
         return toHex(envelopeHash(envelope));
       }
