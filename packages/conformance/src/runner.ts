@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { type CryptoBackend, defaultBackend } from '@hush/crypto';
 import { wireClock } from './checks/gossip.js';
 import { createHandlers } from './checks/index.js';
-import type { VectorCase } from './checks/types.js';
+import { isNoiseVectorFile, noiseVector } from './checks/noise.js';
+import type { CaseHandler, VectorCase } from './checks/types.js';
 import type { ReportLine } from './report.js';
 
 function describeError(error: unknown): string {
@@ -42,16 +43,29 @@ export async function runVectors(
     onLine(line);
   };
   const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile());
-  // Documentation (README.md, PROVENANCE.md) sits beside vectors; anything else that is not
-  // JSON is named, so that a wrong folder is seen for what it is.
+  // Noise vector files (the Cacophony format) are recognised by their content, whatever
+  // their name (Cacophony's own is cacophony.txt).
+  const noiseFiles: [string, VectorCase[]][] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.name.endsWith('.json') && !entry.name.endsWith('.md'))
+    if (entry.name.endsWith('.md')) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(join(dir, entry.name), 'utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    if (isNoiseVectorFile(parsed)) noiseFiles.push([entry.name, parsed.vectors]);
+    // Documentation (README.md, PROVENANCE.md) sits beside vectors; anything else that is
+    // not JSON is named, so that a wrong folder is seen for what it is.
+    else if (!entry.name.endsWith('.json'))
       emit({ kind: 'skip', file: entry.name, what: 'not a vector file', cases: 0 });
   }
+  const noiseNames = new Set(noiseFiles.map(([name]) => name));
   const files = entries
     .map((e) => e.name)
-    .filter((name) => name.endsWith('.json'))
+    .filter((name) => name.endsWith('.json') && !noiseNames.has(name))
     .sort();
+  for (const [file, vectors] of noiseFiles) await runCases(file, vectors, noiseVector, emit);
   let wireNow = 0;
   try {
     wireNow = wireClock(JSON.parse(await readFile(join(dir, 'wire.json'), 'utf8')).cases ?? []);
@@ -89,35 +103,46 @@ export async function runVectors(
       });
       continue;
     }
-    const skipped = new Map<string, number>();
-    for (const [index, c] of cases.entries()) {
-      const name = typeof c?.name === 'string' ? c.name : '(unnamed)';
-      let outcome: Promise<void> | string;
-      try {
-        outcome = handler(c ?? {});
-      } catch (error) {
-        outcome = Promise.reject(error);
-      }
-      if (typeof outcome === 'string') {
-        skipped.set(outcome, (skipped.get(outcome) ?? 0) + 1);
-        continue;
-      }
-      try {
-        await outcome;
-        emit({ kind: 'case', file, index, name, verdict: { ok: true } });
-      } catch (error) {
-        emit({
-          kind: 'case',
-          file,
-          index,
-          name,
-          verdict: { ok: false, reason: describeError(error) },
-        });
-      }
-    }
-    for (const [what, count] of skipped) emit({ kind: 'skip', file, what, cases: count });
+    await runCases(file, cases, handler, emit);
   }
   return lines;
+}
+
+/** Runs each case of a file through its handler, emitting a line per verdict or skip reason. */
+async function runCases(
+  file: string,
+  cases: readonly VectorCase[],
+  handler: CaseHandler,
+  emit: (line: ReportLine) => void,
+): Promise<void> {
+  const skipped = new Map<string, number>();
+  for (const [index, c] of cases.entries()) {
+    const label = c?.name ?? c?.protocol_name;
+    const name = typeof label === 'string' ? label : '(unnamed)';
+    let outcome: Promise<void> | string;
+    try {
+      outcome = handler(c ?? {});
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    if (typeof outcome === 'string') {
+      skipped.set(outcome, (skipped.get(outcome) ?? 0) + 1);
+      continue;
+    }
+    try {
+      await outcome;
+      emit({ kind: 'case', file, index, name, verdict: { ok: true } });
+    } catch (error) {
+      emit({
+        kind: 'case',
+        file,
+        index,
+        name,
+        verdict: { ok: false, reason: describeError(error) },
+      });
+    }
+  }
+  for (const [what, count] of skipped) emit({ kind: 'skip', file, what, cases: count });
 }
 
 /**

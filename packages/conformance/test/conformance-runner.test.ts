@@ -191,4 +191,31 @@ describe('Go float formatting of powString', () => {
     expect(formatFloatGo(0.00001)).toBe('1e-05');
     expect(formatFloatGo(1.5e-300)).toBe('1.5e-300');
   });
+
+  it('runs Noise vector files (the Cacophony format) by their content, each vector reported', async () => {
+    const noise = fileURLToPath(new URL('../../../specs/noise/vectors', import.meta.url));
+    const lines = await runVectors(noise);
+    expect(totals(lines)).toEqual({ passed: 944, failed: 0, skipped: 0 });
+    const { vectors } = JSON.parse(readFileSync(join(noise, 'cacophony.txt'), 'utf8')) as {
+      vectors: Record<string, unknown>[];
+    };
+    const altered = join(scratch, 'noise-altered');
+    mkdirSync(altered);
+    const first = structuredClone(vectors[0]!) as { messages: { ciphertext: string }[] };
+    const c = first.messages[1]!.ciphertext;
+    first.messages[1]!.ciphertext = `${c.slice(0, -2)}${c.endsWith('00') ? '01' : '00'}`;
+    const unknown = { ...vectors[1]!, protocol_name: 'Noise_XX_25519_Twofish_SHA256' };
+    writeFileSync(
+      join(altered, 'mine.json'),
+      JSON.stringify({ vectors: [first, unknown, vectors[2]] }),
+    );
+    const report = await runVectors(altered);
+    expect(totals(report)).toEqual({ passed: 1, failed: 1, skipped: 1 });
+    expect(report).toContainEqual(
+      expect.objectContaining({
+        kind: 'skip',
+        what: expect.stringMatching(/unknown Noise protocol/),
+      }),
+    );
+  });
 });
