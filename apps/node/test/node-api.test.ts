@@ -71,6 +71,10 @@ describe("geth's web3_, net_, rpc_ and admin_ methods", () => {
     );
     const peers = (await result(admin, 'admin_peers')) as { id: string; caps: string[] }[];
     expect(peers).toMatchObject([{ id: plain.id, caps: ['shh/6'], network: { inbound: false } }]);
+    const plainPort = new URL(plain.gossip.addresses[0]!).port;
+    expect((peers[0] as unknown as { enode: string }).enode).toBe(
+      `enode://${plain.id.slice(2)}@127.0.0.1:${plainPort}`,
+    );
     await expect(result(admin, 'admin_addPeer', ['enode://nonsense'])).rejects.toThrow(
       /invalid peer address/,
     );

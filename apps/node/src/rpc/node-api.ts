@@ -26,12 +26,26 @@ export const CLIENT_VERSION = `Hush/v${version}/${platform()}-${arch()}/node${pr
  */
 const NETWORK_ID = '1';
 
-/** An enode URL of a node key and its gossip listen address (host:port of a ws:// URL). */
+/** Host and port of a peer address: a `ws://` URL (dialed), or `host:port` (inbound). */
+function endpoint(address: string | undefined): { host: string; port: string } | undefined {
+  if (!address) return undefined;
+  try {
+    if (address.includes('://')) {
+      const url = new URL(address);
+      return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || '0' };
+    }
+  } catch {
+    return undefined;
+  }
+  const at = address.lastIndexOf(':');
+  if (at <= 0) return undefined;
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: address.slice(at + 1) };
+}
+
+/** An enode URL of a node key (65 bytes, hex) at an address (0.0.0.0:0 when unknown). */
 function enodeOf(id: string, address: string | undefined): string {
-  const key = id.replace(/^04/, '');
-  if (!address) return `enode://${key}@0.0.0.0:0`;
-  const url = new URL(address);
-  return `enode://${key}@${url.hostname.replace(/^\[|\]$/g, '')}:${url.port || '0'}`;
+  const at = endpoint(address) ?? { host: '0.0.0.0', port: '0' };
+  return `enode://${id.replace(/^04/, '')}@${at.host}:${at.port}`;
 }
 
 /** The web3_, net_, rpc_ and admin_ methods of the enabled modules. */
@@ -75,7 +89,7 @@ export function nodeApiMethods(
     methods.admin_peers = () =>
       gossip.stats().peers.map((peer) => ({
         id: peer.id,
-        enode: enodeOf(peer.id, undefined),
+        enode: enodeOf(peer.id, peer.address),
         caps: ['shh/6'],
         network: {
           remoteAddress: peer.address,
