@@ -8,7 +8,14 @@
  */
 import { parseArgs } from 'node:util';
 import { defaultBackend } from '@hush/crypto';
-import { ConfigError, printableConfig, resolveConfig, SETTINGS, settingsHelp } from './config.js';
+import {
+  booleanWord,
+  ConfigError,
+  printableConfig,
+  resolveConfig,
+  SETTINGS,
+  settingsHelp,
+} from './config.js';
 import { createLogger } from './logger.js';
 import { loadNodeKey, openStore, startNode } from './node.js';
 
@@ -26,16 +33,6 @@ ${settingsHelp()}
   -h, --help                   show this text
 
 Boolean options take --flag, --no-flag, --flag=false or --flag false.`;
-
-/** Words a boolean flag takes as its value, and what they mean. */
-const BOOLEAN_WORDS = new Map([
-  ['true', true],
-  ['yes', true],
-  ['1', true],
-  ['false', false],
-  ['no', false],
-  ['0', false],
-]);
 
 /**
  * Parses the command line. A value that starts with a dash (`--metrics-port -1`) is the value
@@ -61,12 +58,12 @@ export function parse(argv: readonly string[]) {
     if (type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
       args.push(`--${name}=${next}`);
       i++;
-    } else if (type === 'boolean' && next !== undefined && BOOLEAN_WORDS.has(next)) {
+    } else if (type === 'boolean' && next !== undefined && booleanWord(next) !== undefined) {
       // `--allow-get-private-key false`, as the README writes it: no command is a boolean word.
-      args.push(BOOLEAN_WORDS.get(next) ? arg : `--no-${name}`);
+      args.push(booleanWord(next) ? arg : `--no-${name}`);
       i++;
     } else if (assigned && options[assigned[1]!]?.type === 'boolean') {
-      const value = BOOLEAN_WORDS.get(assigned[2]!);
+      const value = booleanWord(assigned[2]!);
       if (value === undefined)
         throw new ConfigError(`--${assigned[1]} takes true or false, not "${assigned[2]}"`);
       args.push(value ? `--${assigned[1]}` : `--no-${assigned[1]}`);

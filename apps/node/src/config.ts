@@ -237,6 +237,20 @@ export function dataDirPath(dir: string, base: string = process.cwd()): string {
   return resolve(base, dir);
 }
 
+const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['yes', true],
+  ['1', true],
+  ['false', false],
+  ['no', false],
+  ['0', false],
+]);
+
+/** What a word given to a boolean setting means (true, yes, 1 / false, no, 0), if anything. */
+export function booleanWord(text: string): boolean | undefined {
+  return BOOLEAN_WORDS.get(text);
+}
+
 /** A configuration problem, named after the setting. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -254,10 +268,13 @@ function parse(setting: Setting, text: string, source: string): unknown {
         throw new ConfigError(`${source}: ${setting.flag} must be a number`);
       return value;
     }
-    case 'boolean':
-      if (['1', 'true', 'yes', ''].includes(text)) return true;
-      if (['0', 'false', 'no'].includes(text)) return false;
-      throw new ConfigError(`${source}: ${setting.flag} must be true or false`);
+    case 'boolean': {
+      // An empty value (`HUSH_LIGHT=`) turns a boolean on, as a bare flag does.
+      const value = text === '' ? true : booleanWord(text);
+      if (value === undefined)
+        throw new ConfigError(`${source}: ${setting.flag} must be true or false`);
+      return value;
+    }
     case 'list':
       return text
         .split(',')

@@ -301,12 +301,14 @@ async function assemble(
   await gossip.start();
   let rpc: RpcServers;
   let metricsServer: { url: string; close(): Promise<void> } | undefined;
+  // One set of rules for every HTTP listener: RPC over HTTP and WebSocket, metrics and health.
+  const security = { vhosts: config.rpcVhosts, origins: config.rpcOrigins, token: config.rpcToken };
   try {
     rpc = await startRpcServers(dispatcher, {
       host: config.rpcHost,
       httpPort: config.rpcPort,
       wsPort: config.wsPort,
-      security: { vhosts: config.rpcVhosts, origins: config.rpcOrigins, token: config.rpcToken },
+      security,
       logger,
     });
     if (config.metricsPort >= 0) {
@@ -314,7 +316,7 @@ async function assemble(
         host: config.rpcHost,
         port: config.metricsPort,
         ready: () => ready,
-        security: { vhosts: config.rpcVhosts, origins: config.rpcOrigins, token: config.rpcToken },
+        security,
       });
     }
   } catch (error) {

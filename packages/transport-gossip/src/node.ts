@@ -206,6 +206,11 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     return delay;
   }
 
+  /** Whether the peer with this public key (130 hex digits) is connected. */
+  hasPeer(id: string): boolean {
+    return this.connections.has(id);
+  }
+
   /**
    * Stops dialing `address` and closes the connection to the peer dialed there, or to the
    * peer whose key (130 hex digits) it is.
@@ -228,14 +233,13 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
   }
 
   /**
-   * Whether an inbound connection may have a slot: within the inbound share of maxPeers and
+   * Whether an inbound connection from `host` may have a slot: within the inbound share of maxPeers and
    * the per-address cap, making room, when full, by closing the inbound peer idle longest
    * (connected past the grace, no new envelope delivered).
    */
-  private inboundSlot(connection: Connection): boolean {
+  private inboundSlot(host: string): boolean {
     const maxPeers = this.options.maxPeers ?? 25;
     const inboundMax = maxPeers - Math.floor(maxPeers / 3);
-    const host = hostOf(connection);
     const fromHost = [...this.inbound.values()].filter((p) => p.host === host).length;
     const hostFull = fromHost >= (this.options.maxInboundPerAddress ?? 4);
     const full = this.inbound.size >= inboundMax || this.connections.size >= maxPeers;
@@ -278,10 +282,11 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     if (!this.running) return refuse('node stopped');
     if (banned !== undefined && banned > this.clock.now()) return refuse('banned');
     if (this.connections.has(id)) return refuse('already connected');
-    if (!dialed && !this.inboundSlot(connection)) return refuse('no inbound slot');
+    const host = dialed ? undefined : hostOf(connection);
+    if (host !== undefined && !this.inboundSlot(host)) return refuse('no inbound slot');
     if (this.connections.size >= (this.options.maxPeers ?? 25)) return refuse('too many peers');
     this.connections.set(id, connection);
-    if (!dialed) this.inbound.set(id, { since: this.clock.now(), host: hostOf(connection) });
+    if (host !== undefined) this.inbound.set(id, { since: this.clock.now(), host });
     if (dialed) this.dialedBy.set(id, dialed);
     const target = dialed ? this.targets.get(dialed) : undefined;
     if (target) {

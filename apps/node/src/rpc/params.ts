@@ -12,12 +12,17 @@ export function arg(params: unknown[], index: number): unknown {
 }
 
 /**
- * A field of a parameter object as Go's JSON decoder sees it: `null` is the same as absent
- * (the field keeps its zero value), so both come back as undefined.
+ * A field of a parameter object as Go's JSON decoder reads it: absent or `null`, the field
+ * keeps its zero value (`absent`); otherwise `read` decodes it.
  */
-export function field(object: Record<string, unknown>, name: string): unknown {
+export function optional<T>(
+  object: Record<string, unknown>,
+  name: string,
+  read: (value: unknown) => T,
+  absent: T,
+): T {
   const value = object[name];
-  return value === null ? undefined : value;
+  return value === undefined || value === null ? absent : read(value);
 }
 
 /** `0x`-prefixed hex bytes (hexutil.Bytes); the empty string is empty bytes, as in geth. */

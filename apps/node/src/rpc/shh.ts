@@ -20,10 +20,10 @@ import { type CallContext, type Method, RpcError } from './jsonrpc.js';
 import {
   arg,
   bool,
-  field,
   float,
   hexBytes,
   object,
+  optional,
   string,
   toHex,
   topic,
@@ -125,20 +125,24 @@ async function criteria(
   // "privateKeyID": "", "minPow": 0, "topics": null, "allowP2P": false); geth reads an empty
   // or null value as absent (gen_criteria_json.go, api.go), and so does this.
   const c = object(value, index);
-  const given = (name: string) => field(c, name);
-  const symKeyID = given('symKeyID') === undefined ? '' : string(c.symKeyID, index, 'symKeyID');
-  const privateKeyID =
-    given('privateKeyID') === undefined ? '' : string(c.privateKeyID, index, 'privateKeyID');
-  const sig = given('sig') === undefined ? new Uint8Array(0) : hexBytes(c.sig, index, 'sig');
-  const topicsGiven = given('topics');
-  if (topicsGiven !== undefined && !Array.isArray(topicsGiven))
-    throw new RpcError(-32602, `invalid argument ${index}: topics must be an array`);
-  const topicList = (topicsGiven as unknown[] | undefined) ?? [];
+  const symKeyID = optional(c, 'symKeyID', (v) => string(v, index, 'symKeyID'), '');
+  const privateKeyID = optional(c, 'privateKeyID', (v) => string(v, index, 'privateKeyID'), '');
+  const sig = optional(c, 'sig', (v) => hexBytes(v, index, 'sig'), new Uint8Array(0));
+  const topicList = optional(
+    c,
+    'topics',
+    (v) => {
+      if (!Array.isArray(v))
+        throw new RpcError(-32602, `invalid argument ${index}: topics must be an array`);
+      return v as unknown[];
+    },
+    [],
+  );
   if (topicList.length > MAX_FILTER_TOPICS)
     throw new RpcError(-32602, `invalid argument ${index}: more than ${MAX_FILTER_TOPICS} topics`);
   const topics = topicList.map((t, i) => topic(t, index, `topics[${i}]`));
-  const minPow = given('minPow') === undefined ? 0 : float(c.minPow, index, 'minPow');
-  const allowP2P = given('allowP2P') === undefined ? false : bool(c.allowP2P, index, 'allowP2P');
+  const minPow = optional(c, 'minPow', (v) => float(v, index, 'minPow'), 0);
+  const allowP2P = optional(c, 'allowP2P', (v) => bool(v, index, 'allowP2P'), false);
   if ((symKeyID && privateKeyID) || (!symKeyID && !privateKeyID)) {
     throw refused('specify either a symmetric or an asymmetric key');
   }
@@ -206,7 +210,7 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       const key = peerKey(string(arg(params, 0), 0, 'enode'));
       // As geth's AllowP2PMessagesFromPeer: only a connected peer can be marked, and the
       // refusal names its node id (keccak256 of the 64-byte key).
-      if (!gossip.stats().peers.some((peer) => peer.id === key))
+      if (!gossip.hasPeer(key))
         throw refused(
           `Could not find peer with ID: ${Buffer.from(keccak256(Buffer.from(key.slice(2), 'hex'))).toString('hex')}`,
         );
@@ -222,9 +226,9 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
 
     shh_addPrivateKey: async (params) => {
       const key = hexBytes(arg(params, 0), 0, 'privateKey');
+      // geth's crypto.ToECDSA checks length and range, which is all of validity on secp256k1.
       const problem = privateKeyProblem(key);
       if (problem) throw refused(problem);
-      if (!backend.isValidPrivateKey(key)) throw refused('invalid private key');
       return keys.add('keyPair', key);
     },
 
@@ -290,22 +294,16 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       // Go's client sends zero values for what it leaves unset ("pubKey": "0x", "sig": "",
       // "ttl": 0, "padding": "0x", "targetPeer": ""); null and empty mean absent, as in geth
       // (gen_newmessage_json.go, api.go). Unknown fields are ignored, as Go ignores them.
-      const given = (name: string) => field(m, name);
-      const symKeyID = given('symKeyID') === undefined ? '' : string(m.symKeyID, 0, 'symKeyID');
-      const pubKey =
-        given('pubKey') === undefined ? new Uint8Array(0) : hexBytes(m.pubKey, 0, 'pubKey');
-      const ttl = given('ttl') === undefined ? 0 : uint32(m.ttl, 0, 'ttl');
-      const powTime = given('powTime') === undefined ? 0 : uint32(m.powTime, 0, 'powTime');
-      const powTarget = given('powTarget') === undefined ? 0 : float(m.powTarget, 0, 'powTarget');
-      const topicBytes =
-        given('topic') === undefined ? new Uint8Array(4) : topic(m.topic, 0, 'topic');
-      const payload =
-        given('payload') === undefined ? new Uint8Array(0) : hexBytes(m.payload, 0, 'payload');
-      const padding =
-        given('padding') === undefined ? undefined : hexBytes(m.padding, 0, 'padding');
-      const sig = given('sig') === undefined ? '' : string(m.sig, 0, 'sig');
-      const targetPeer =
-        given('targetPeer') === undefined ? '' : string(m.targetPeer, 0, 'targetPeer');
+      const symKeyID = optional(m, 'symKeyID', (v) => string(v, 0, 'symKeyID'), '');
+      const pubKey = optional(m, 'pubKey', (v) => hexBytes(v, 0, 'pubKey'), new Uint8Array(0));
+      const ttl = optional(m, 'ttl', (v) => uint32(v, 0, 'ttl'), 0);
+      const powTime = optional(m, 'powTime', (v) => uint32(v, 0, 'powTime'), 0);
+      const powTarget = optional(m, 'powTarget', (v) => float(v, 0, 'powTarget'), 0);
+      const topicBytes = optional(m, 'topic', (v) => topic(v, 0, 'topic'), new Uint8Array(4));
+      const payload = optional(m, 'payload', (v) => hexBytes(v, 0, 'payload'), new Uint8Array(0));
+      const padding = optional(m, 'padding', (v) => hexBytes(v, 0, 'padding'), undefined);
+      const sig = optional(m, 'sig', (v) => string(v, 0, 'sig'), '');
+      const targetPeer = optional(m, 'targetPeer', (v) => string(v, 0, 'targetPeer'), '');
       if ((symKeyID && pubKey.length > 0) || (!symKeyID && pubKey.length === 0)) {
         throw refused('specify either a symmetric or an asymmetric key');
       }
@@ -322,8 +320,7 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
         throw refused('message rejected, PoW too low');
       // A direct message to a peer that is not connected is refused before any work.
       const targetKey = targetPeer ? peerKey(targetPeer) : undefined;
-      if (targetKey && !gossip.stats().peers.some((peer) => peer.id === targetKey))
-        throw refused('target peer is not connected');
+      if (targetKey && !gossip.hasPeer(targetKey)) throw refused('target peer is not connected');
       if (powTime > services.maxPowTime)
         throw refused(
           `powTime ${powTime} exceeds this node's limit of ${services.maxPowTime} seconds (--max-pow-time)`,
