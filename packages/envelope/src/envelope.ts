@@ -15,6 +15,7 @@ import {
   readHeader,
   readUint32,
   readUint64,
+  uint64Length,
   uintLength,
   writeBytes,
   writeHeader,
@@ -261,14 +262,6 @@ export function envelopePow(envelope: Envelope, diff = 0): number {
 
 /** The list header of an encoding without its nonce, written per call (at most 9 bytes). */
 const listHeader = new Uint8Array(9);
-
-/** Encoded length of a canonical uint64 (the nonce item). */
-function uint64Length(value: bigint): number {
-  if (value <= 0xffffffffn) return uintLength(Number(value));
-  let bytes = 0;
-  for (let v = value; v > 0n; v >>= 8n) bytes++;
-  return 1 + bytes;
-}
 
 const scratch: ItemHeader = { kind: ItemKind.Byte, start: 0, size: 0, end: 0 };
 

@@ -241,6 +241,14 @@ export function writeUint(out: Uint8Array, pos: number, value: number): number {
   return pos + 1 + n;
 }
 
+/** Encoded length of a canonical uint64 given as a bigint (`encodeUint64(value).length`). */
+export function uint64Length(value: bigint): number {
+  if (value <= 0xffffffffn) return uintLength(Number(value));
+  let bytes = 0;
+  for (let v = value; v > 0n; v >>= 8n) bytes++;
+  return 1 + bytes;
+}
+
 /** The canonical encoding of a uint64 given as a bigint. */
 export function encodeUint64(value: bigint): Uint8Array {
   if (value <= 0xffffffffn) {
