@@ -3,7 +3,7 @@
  * by default when standard error is not a terminal (services, containers, log shippers);
  * readable lines through pino-pretty in a terminal or with --log-format pretty.
  */
-import type { Logger } from '@hush/transport-gossip';
+import type { Logger } from '@hush/interface';
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
 

@@ -7,15 +7,28 @@
 import { readdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { GossipNode, Metrics } from '@hush/transport-gossip';
+import {
+  type Counter as CounterHandle,
+  type Gauge as GaugeHandle,
+  type MetricDefinition,
+  type Metrics,
+  MetricsError,
+} from '@hush/interface';
+import type { GossipNode } from '@hush/transport-gossip';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { hostAllowed, type RpcSecurity, requestUrl, tokenAllowed } from './rpc/guards.js';
 
 /** The node's metrics. */
 export class NodeMetrics implements Metrics {
   readonly registry = new Registry();
-  private readonly counters = new Map<string, Counter<string>>();
-  private readonly gauges = new Map<string, Gauge<string>>();
+  private readonly handles = new Map<
+    string,
+    {
+      kind: 'counter' | 'gauge';
+      labels: string;
+      handle: CounterHandle<string> | GaugeHandle<string>;
+    }
+  >();
   readonly rpcLatency = new Histogram({
     name: 'hush_rpc_request_duration_seconds',
     help: 'JSON-RPC call duration by method',
@@ -34,42 +47,58 @@ export class NodeMetrics implements Metrics {
     help: 'Posted messages being sealed now',
     registers: [this.registry],
   });
+  readonly archiveWrites: CounterHandle;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    for (const [name, help, labels] of [
-      [
-        'hush_envelopes_received_total',
-        'Envelopes received, from peers or posted locally',
-        ['source'],
-      ],
-      ['hush_envelopes_duplicate_total', 'Envelopes received that were already pooled', []],
-      ['hush_envelopes_accepted_total', 'Envelopes accepted into the pool', []],
-      ['hush_envelopes_dropped_total', 'Envelopes refused or dropped, by reason', ['reason']],
-      ['hush_peer_errors_total', 'Peers dropped for a protocol error, by code', ['code']],
-      ['hush_archive_envelopes_total', 'Envelopes written to the mailserver archive', []],
-    ] as const) {
-      this.counters.set(
-        name,
-        new Counter({ name, help, labelNames: [...labels], registers: [this.registry] }),
+    this.archiveWrites = this.counter({
+      name: 'hush_archive_envelopes_total',
+      help: 'Envelopes written to the mailserver archive',
+    });
+  }
+
+  private existing(kind: 'counter' | 'gauge', definition: MetricDefinition<string>) {
+    const labels = (definition.labelNames ?? []).join();
+    const known = this.handles.get(definition.name);
+    if (known && (known.kind !== kind || known.labels !== labels))
+      throw new MetricsError(
+        'conflict',
+        `${definition.name} is already registered as a ${known.kind} with labels [${known.labels}]`,
       );
-    }
-    this.gauges.set(
-      'hush_pool_envelopes',
-      new Gauge({
-        name: 'hush_pool_envelopes',
-        help: 'Envelopes in the pool',
-        registers: [this.registry],
-      }),
-    );
+    return { known, labels };
   }
 
-  count(name: string, value = 1, labels: Record<string, string> = {}): void {
-    this.counters.get(name)?.inc(labels, value);
+  counter<Label extends string = never>(definition: MetricDefinition<Label>): CounterHandle<Label> {
+    const { known, labels } = this.existing('counter', definition);
+    if (known) return known.handle as CounterHandle<Label>;
+    const counter = new Counter<string>({
+      name: definition.name,
+      help: definition.help,
+      labelNames: [...(definition.labelNames ?? [])],
+      registers: [this.registry],
+    });
+    const handle: CounterHandle<string> = {
+      inc: (value = 1, labelValues = {}) =>
+        counter.inc(labelValues as Record<string, string>, value),
+    };
+    this.handles.set(definition.name, { kind: 'counter', labels, handle });
+    return handle as CounterHandle<Label>;
   }
 
-  gauge(name: string, value: number, labels: Record<string, string> = {}): void {
-    this.gauges.get(name)?.set(labels, value);
+  gauge<Label extends string = never>(definition: MetricDefinition<Label>): GaugeHandle<Label> {
+    const { known, labels } = this.existing('gauge', definition);
+    if (known) return known.handle as GaugeHandle<Label>;
+    const gauge = new Gauge<string>({
+      name: definition.name,
+      help: definition.help,
+      labelNames: [...(definition.labelNames ?? [])],
+      registers: [this.registry],
+    });
+    const handle: GaugeHandle<string> = {
+      set: (value, labelValues = {}) => gauge.set(labelValues as Record<string, string>, value),
+    };
+    this.handles.set(definition.name, { kind: 'gauge', labels, handle });
+    return handle as GaugeHandle<Label>;
   }
 
   /** The store's size on disk (the files of its directory), read when scraped. */

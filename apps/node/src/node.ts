@@ -7,15 +7,10 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type CryptoBackend, defaultBackend, randomBytes } from '@hush/crypto';
 import { encodeEnvelope } from '@hush/envelope';
+import { type Logger, silentLogger } from '@hush/interface';
 import { type KeyStore, MemoryKeyStore, symKeyFromPassword } from '@hush/message';
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
-import {
-  createGossipNode,
-  type GossipNode,
-  type Logger,
-  silentLogger,
-  webSocketTransport,
-} from '@hush/transport-gossip';
+import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
 import { FilterRegistry } from './filters.js';
 import { Archive } from './mailserver/archive.js';
@@ -246,7 +241,7 @@ async function assemble(
       const key = Buffer.from(accepted.hash).toString('hex');
       const write = archive
         .add(accepted.envelope, encodeEnvelope(accepted.envelope), accepted.hash)
-        .then(() => metrics.count('hush_archive_envelopes_total'));
+        .then(() => metrics.archiveWrites.inc());
       // A failed write is logged here, and shh_post (which awaits the write) reports it.
       const forget = () => archiving.delete(key);
       write.then(forget, (error: unknown) => {

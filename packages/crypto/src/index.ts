@@ -9,4 +9,5 @@
 
 export { defaultBackend } from '#default-backend';
 export { type CryptoBackend, randomBytes } from './backend.js';
+export { secp256k1Identity, secp256k1Verifier } from './identity.js';
 export { nobleBackend } from './noble-backend.js';

@@ -2,6 +2,7 @@
  * Decoding errors of the envelope codec (specs/whisper-v6 SPEC §3.3). Callers match on
  * `code`, not on the class; `code` is the reason name used by the vectors.
  */
+import { HushError } from '@hush/interface';
 
 /** Why an envelope or a messages packet was refused (SPEC §3.3 rules E1–E11, H1–H3, I1–I5). */
 export type EnvelopeDecodeErrorCode =
@@ -23,9 +24,8 @@ export type EnvelopeDecodeErrorCode =
 export type EnvelopeField = 'expiry' | 'ttl' | 'topic' | 'data' | 'nonce';
 
 /** Bytes that are not one strictly canonical envelope (or messages packet). */
-export class EnvelopeDecodeError extends Error {
+export class EnvelopeDecodeError extends HushError<EnvelopeDecodeErrorCode> {
   override readonly name = 'EnvelopeDecodeError';
-  readonly code: EnvelopeDecodeErrorCode;
   /** The field being decoded, when the error is inside one. */
   readonly field: EnvelopeField | undefined;
   /** For messages packets: the index of the offending envelope. */
@@ -36,8 +36,7 @@ export class EnvelopeDecodeError extends Error {
     message: string,
     details: { field?: EnvelopeField; index?: number } = {},
   ) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.field = details.field;
     this.index = details.index;
   }

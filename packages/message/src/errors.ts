@@ -2,6 +2,7 @@
  * Errors of message wrapping, opening and filtering (specs/whisper-v6 SPEC §5). Callers match
  * on `code`, not on the class.
  */
+import { HushError } from '@hush/interface';
 
 /** Why a message could not be wrapped, opened, parsed or delivered. */
 export type MessageErrorCode =
@@ -31,12 +32,6 @@ export type MessageErrorCode =
   | 'signer-mismatch';
 
 /** A message that cannot be wrapped, opened, parsed, or delivered to a filter. */
-export class MessageError extends Error {
+export class MessageError extends HushError<MessageErrorCode> {
   override readonly name = 'MessageError';
-  readonly code: MessageErrorCode;
-
-  constructor(code: MessageErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

@@ -2,6 +2,7 @@
  * Key stores (specs/whisper-v6 SPEC §5.5): where a node keeps the key pairs and symmetric keys
  * its filters use, by id. Implementations share a compliance suite.
  */
+import { HushError } from '@hush/interface';
 import { generateKeyId } from './keys.js';
 
 /** Why a key store refused. */
@@ -13,14 +14,8 @@ export type KeyStoreErrorCode =
   | 'full';
 
 /** A key store failure. Callers match on `code`. */
-export class KeyStoreError extends Error {
+export class KeyStoreError extends HushError<KeyStoreErrorCode> {
   override readonly name = 'KeyStoreError';
-  readonly code: KeyStoreErrorCode;
-
-  constructor(code: KeyStoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** The two kinds of key a store keeps, in separate namespaces as in geth. */

@@ -1,4 +1,5 @@
 /** Noise errors (specs/noise/SPEC.md): one class, callers match on `code`. */
+import { HushError } from '@hush/interface';
 
 export type NoiseErrorCode =
   /** The protocol name names a pattern, DH, cipher or hash this package does not know. */
@@ -15,12 +16,6 @@ export type NoiseErrorCode =
   | 'nonce-exhausted';
 
 /** A Noise failure; `code` says which. */
-export class NoiseError extends Error {
+export class NoiseError extends HushError<NoiseErrorCode> {
   override readonly name = 'NoiseError';
-  readonly code: NoiseErrorCode;
-
-  constructor(code: NoiseErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }

@@ -26,6 +26,14 @@ export {
   type NoiseProtocol,
   noiseProtocol,
 } from './handshake.js';
+export { BINDING_LENGTH, encodeBinding, verifyBinding } from './link/binding.js';
+export { LinkConnection, RateLimiter } from './link/connection.js';
+export {
+  type NoiseLinkEncrypter,
+  type NoiseLinkOptions,
+  noiseLinkEncrypter,
+} from './link/encrypter.js';
+export { CHUNK_PLAINTEXT, openFrame, sealedLength, sealFrame } from './link/framing.js';
 export { type HandshakePattern, handshakePattern, PATTERN_NAMES, type Token } from './patterns.js';
 export {
   CIPHERS,

@@ -1,14 +1,15 @@
 /**
  * The Noise functions (Noise Protocol Framework rev. 34 §4, §12): DH 25519 and 448, ciphers
- * ChaChaPoly and AESGCM, hashes SHA256, SHA512, BLAKE2s and BLAKE2b, all from @noble.
+ * ChaChaPoly and AESGCM, hashes SHA256, SHA512, BLAKE2s and BLAKE2b, from @noble (ChaChaPoly
+ * through node:crypto in Node, `#chacha`).
  */
 import { gcm } from '@noble/ciphers/aes.js';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { x448 } from '@noble/curves/ed448.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { blake2b, blake2s } from '@noble/hashes/blake2.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import type { CHash } from '@noble/hashes/utils.js';
+import { chachaPoly } from '#chacha';
 import { NoiseError } from './errors.js';
 
 /** A DH function (§4.1). */
@@ -88,7 +89,8 @@ function aead(
 }
 
 export const CIPHERS: Record<string, CipherFunction> = {
-  ChaChaPoly: aead('ChaChaPoly', chacha20poly1305, true),
+  // node:crypto in Node, @noble in browsers: the same bytes (test/cipher-paths.test.ts).
+  ChaChaPoly: chachaPoly,
   AESGCM: aead('AESGCM', gcm, false),
 };
 

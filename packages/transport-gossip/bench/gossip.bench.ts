@@ -8,10 +8,11 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { compare, geth, report, section } from '@hush/bench-support';
+import { ManualClock } from '@hush/interface';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
 import { formatReport, simulate } from '../sim/simulation.js';
-import { createGossipNode, GossipEngine, ManualClock, webSocketTransport } from '../src/index.js';
+import { createGossipNode, GossipEngine, webSocketTransport } from '../src/index.js';
 import { benchEnvelopes } from './ingest-peers.js';
 
 // geth's counterpart is its decode + Hash + PoW of each envelope of a 128-envelope messages

@@ -10,16 +10,11 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createEnvelope, type Envelope, encodeMessagesPacket } from '@hush/envelope';
+import type { RawChannel } from '@hush/interface';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
 import { WebSocket } from 'ws';
-import {
-  encodeFrame,
-  encodeStatus,
-  MessageCode,
-  type RawChannel,
-  secureChannel,
-} from '../src/index.js';
+import { encodeFrame, encodeStatus, gossipLinkEncrypter, MessageCode } from '../src/index.js';
 
 export interface IngestPlan {
   readonly address: string;
@@ -67,7 +62,9 @@ async function rawPeer(address: string) {
     onClose: (h) => socket.on('close', () => h()),
     close: () => socket.close(),
   };
-  const connection = await secureChannel(raw, true, { privateKey: generatePrivateKey() });
+  const connection = await gossipLinkEncrypter({ privateKey: generatePrivateKey() }).secureOutbound(
+    raw,
+  );
   connection.onFrame(() => {});
   // An all-zero bloom admits nothing: the node has no reason to forward to these peers, so
   // the figure is ingest alone.

@@ -7,11 +7,11 @@
  */
 import { topicsToBloom } from '@hush/bloom';
 import { createEnvelope, type Envelope } from '@hush/envelope';
+import { ManualClock } from '@hush/interface';
 import { generatePrivateKey } from '@hush/message';
 import {
   createGossipNode,
   type GossipNode,
-  ManualClock,
   MemoryNetwork,
   TRANSMISSION_CYCLE_MS,
   webSocketTransport,

@@ -4,6 +4,7 @@
  * wants (its PoW requirement and bloom filter), and drops a peer at its first protocol
  * violation. It knows nothing of sockets: transports attach peers through `PeerLink`.
  */
+
 import { BLOOM_FILTER_SIZE, bloomFilterMatch, fullBloom, topicToBloom } from '@hush/bloom';
 import {
   decodeEnvelope,
@@ -13,8 +14,19 @@ import {
   encodeEnvelope,
   envelopeHashAndPow,
 } from '@hush/envelope';
+import {
+  type Clock,
+  type Counter,
+  Emitter,
+  type Gauge,
+  type Logger,
+  type Metrics,
+  noMetrics,
+  silentLogger,
+  systemClock,
+  type TimerHandle,
+} from '@hush/interface';
 import { type AdmissionSettings, admit } from './admission.js';
-import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import {
   decodeBloomFilterEx,
   decodePowRequirement,
@@ -25,8 +37,6 @@ import {
   type ProtocolMessage,
 } from './codec.js';
 import { GossipError } from './errors.js';
-import { Emitter } from './events.js';
-import { type Logger, type Metrics, noMetrics, silentLogger } from './observability.js';
 import { EnvelopePool, KnownBy, type PoolEntry } from './pool.js';
 import {
   DEFAULT_MAX_MESSAGE_SIZE,
@@ -152,6 +162,45 @@ const FROM_PEER = { source: 'peer' } as const;
 const FROM_LOCAL = { source: 'local' } as const;
 const POOL_FULL = { reason: 'pool-full' } as const;
 
+/** The engine's metrics, registered once when it is made. */
+interface EngineMetrics {
+  readonly received: Counter<'source'>;
+  readonly duplicate: Counter;
+  readonly accepted: Counter;
+  readonly dropped: Counter<'reason'>;
+  readonly peerErrors: Counter<'code'>;
+  readonly poolEnvelopes: Gauge;
+}
+
+function engineMetrics(metrics: Metrics): EngineMetrics {
+  return {
+    received: metrics.counter({
+      name: 'hush_envelopes_received_total',
+      help: 'Envelopes received, from peers or posted locally',
+      labelNames: ['source'],
+    }),
+    duplicate: metrics.counter({
+      name: 'hush_envelopes_duplicate_total',
+      help: 'Envelopes received that were already pooled',
+    }),
+    accepted: metrics.counter({
+      name: 'hush_envelopes_accepted_total',
+      help: 'Envelopes accepted into the pool',
+    }),
+    dropped: metrics.counter({
+      name: 'hush_envelopes_dropped_total',
+      help: 'Envelopes refused or dropped, by reason',
+      labelNames: ['reason'],
+    }),
+    peerErrors: metrics.counter({
+      name: 'hush_peer_errors_total',
+      help: 'Peers dropped for a protocol error, by code',
+      labelNames: ['code'],
+    }),
+    poolEnvelopes: metrics.gauge({ name: 'hush_pool_envelopes', help: 'Envelopes in the pool' }),
+  };
+}
+
 /** Status's prefix of a failed-request p2pRequestComplete payload. */
 const FAILED_PREFIX = new TextEncoder().encode('ERROR=');
 
@@ -269,7 +318,7 @@ function checkBloom(bloom: Uint8Array | null, name: string): void {
 export class GossipEngine extends Emitter<EngineEvents> {
   readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly metrics: Metrics;
+  private readonly metrics: EngineMetrics;
   private readonly pool = new EnvelopePool();
   private readonly sessions = new Map<number, PeerSession>();
   private readonly subscriptions = new Set<QueueSubscription>();
@@ -292,7 +341,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     super();
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    this.metrics = options.metrics ?? noMetrics;
+    this.metrics = engineMetrics(options.metrics ?? noMetrics);
     this.maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     checkMaxMessageSize(this.maxMessageSize);
     this.minPow = options.minPow ?? DEFAULT_MINIMUM_POW;
@@ -478,29 +527,29 @@ export class GossipEngine extends Emitter<EngineEvents> {
     p2p: boolean,
     encodedInPacket?: Uint8Array,
   ): { hash: Uint8Array; cached: boolean; fresh: boolean } | { error: GossipError } {
-    this.metrics.count('hush_envelopes_received_total', 1, from ? FROM_PEER : FROM_LOCAL);
+    this.metrics.received.inc(1, from ? FROM_PEER : FROM_LOCAL);
     const facts = envelopeHashAndPow(envelope, 0, encodedInPacket);
     const bloom = this.bloomOf(envelope.topic);
     const now = this.clock.now();
     const verdict = admit(envelope, facts.pow, this.settingsAt(now), Math.floor(now / 1000), bloom);
     if (verdict.verdict === 'reject') {
-      this.metrics.count('hush_envelopes_dropped_total', 1, { reason: verdict.code });
+      this.metrics.dropped.inc(1, { reason: verdict.code });
       return { error: new GossipError(verdict.code, verdict.message) };
     }
     if (verdict.verdict === 'drop') {
-      this.metrics.count('hush_envelopes_dropped_total', 1, { reason: verdict.reason });
+      this.metrics.dropped.inc(1, { reason: verdict.reason });
       if (from) return { hash: facts.hash, cached: false, fresh: false };
       return { error: new GossipError('expired', 'expired envelope not added') };
     }
     const existing = this.pool.get(facts.hash);
     if (existing) {
-      this.metrics.count('hush_envelopes_duplicate_total');
+      this.metrics.duplicate.inc();
       if (from) existing.knownBy.add(from.index);
       return { hash: facts.hash, cached: true, fresh: false };
     }
     const encoded = encodedInPacket ?? encodeEnvelope(envelope);
     if (this.pool.totalBytes + encoded.length > this.maxPoolBytes) {
-      this.metrics.count('hush_envelopes_dropped_total', 1, POOL_FULL);
+      this.metrics.dropped.inc(1, POOL_FULL);
       this.logger.warn({ pool: this.pool.totalBytes }, 'envelope pool full, envelope dropped');
       if (!from) return { error: new GossipError('pool-full', 'envelope pool is full') };
       return { hash: facts.hash, cached: false, fresh: false };
@@ -517,8 +566,8 @@ export class GossipEngine extends Emitter<EngineEvents> {
     };
     if (from) entry.knownBy.add(from.index);
     this.pool.add(entry);
-    this.metrics.count('hush_envelopes_accepted_total');
-    this.metrics.gauge('hush_pool_envelopes', this.pool.size);
+    this.metrics.accepted.inc();
+    this.metrics.poolEnvelopes.set(this.pool.size);
     // Light clients send their own posts but relay nothing they receive. A peer whose PoW
     // requirement or bloom refuses the envelope is not given it to consider: when either
     // changes, the peer reconsiders the whole pool anyway (resync).
@@ -553,7 +602,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
   private expire(): void {
     const removed = this.pool.sweep(this.nowSeconds());
     if (removed === 0) return;
-    this.metrics.gauge('hush_pool_envelopes', this.pool.size);
+    this.metrics.poolEnvelopes.set(this.pool.size);
     for (const session of this.sessions.values()) {
       for (const entry of session.pending) if (entry.removed) session.pending.delete(entry);
     }
@@ -629,7 +678,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
       { peer: session.info.id, code: error.code, reason: error.message },
       'dropping peer',
     );
-    this.metrics.count('hush_peer_errors_total', 1, { code: error.code });
+    this.metrics.peerErrors.inc(1, { code: error.code });
     this.closeSession(session, error);
   }
 

@@ -2,6 +2,7 @@
  * Protocol errors of the gossip layer (specs/whisper-v6 SPEC §6–§7). Each makes the node drop
  * the peer that caused it. Callers match on `code`.
  */
+import { HushError } from '@hush/interface';
 
 /** Why a peer was dropped or a packet refused. */
 export type GossipErrorCode =
@@ -31,12 +32,6 @@ export type GossipErrorCode =
   | 'bloom-mismatch';
 
 /** A protocol violation. */
-export class GossipError extends Error {
+export class GossipError extends HushError<GossipErrorCode> {
   override readonly name = 'GossipError';
-  readonly code: GossipErrorCode;
-
-  constructor(code: GossipErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }

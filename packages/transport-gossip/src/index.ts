@@ -5,9 +5,8 @@
  * @packageDocumentation
  */
 
-export { webSocketTransport } from '#websocket';
+export { webSocketCarrier, webSocketTransport } from '#websocket';
 export { type Admission, type AdmissionSettings, admit } from './admission.js';
-export { type Clock, ManualClock, systemClock, type TimerHandle } from './clock.js';
 export {
   decodeBloomFilterEx,
   decodeFrame,
@@ -38,7 +37,6 @@ export {
   type GossipNodeOptions,
   type NodePeerStats,
 } from './node.js';
-export { type Logger, type Metrics, noMetrics, silentLogger } from './observability.js';
 export {
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MINIMUM_POW,
@@ -60,18 +58,25 @@ export {
   RlpStream,
 } from './rlp-stream.js';
 export type { AcceptedEnvelope, SubscribeOptions, Subscription } from './subscription.js';
-export { MemoryNetwork } from './transport/memory.js';
 export {
-  type RawChannel,
-  type SecureOptions,
-  secureChannel,
-} from './transport/secure-connection.js';
+  GOSSIP_LINK_PROTOCOL,
+  type GossipLinkOptions,
+  gossipLinkEncrypter,
+  gossipStaticKey,
+} from './transport/gossip-link.js';
 export {
-  type CloseReason,
-  type Connection,
-  type ConnectionLimits,
-  type Transport,
-  TransportError,
-  type TransportErrorCode,
-} from './transport/transport.js';
-export type { WebSocketTransportOptions } from './transport/websocket-options.js';
+  ConnectionSet,
+  type LinkTransport,
+  linkTransport,
+  parseLinkAddress,
+} from './transport/link-transport.js';
+export {
+  MemoryNetwork,
+  type MemoryNetworkOptions,
+  type WirePacket,
+  type WireTap,
+} from './transport/memory.js';
+export type {
+  WebSocketCarrierOptions,
+  WebSocketTransportOptions,
+} from './transport/websocket-options.js';

@@ -5,14 +5,20 @@
  */
 import { type CryptoBackend, defaultBackend } from '@hush/crypto';
 import type { Envelope } from '@hush/envelope';
-import type { TimerHandle } from './clock.js';
+import {
+  assertSameIdentity,
+  type CloseReason,
+  type Connection,
+  Emitter,
+  peerIdFromPublicKey,
+  silentLogger,
+  type TimerHandle,
+  type Transport,
+} from '@hush/interface';
 import { decodeFrame, encodeFrame } from './codec.js';
 import { type EngineOptions, GossipEngine, type PeerStats } from './engine.js';
 import type { GossipError } from './errors.js';
-import { Emitter } from './events.js';
-import { silentLogger } from './observability.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
-import type { CloseReason, Connection, Transport } from './transport/transport.js';
 
 const toHex = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -118,7 +124,9 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
     if (!backend.isValidPrivateKey(options.key))
       throw new RangeError('key is not a valid secp256k1 private key');
     this.options = options;
-    this.id = toHex(backend.publicKeyCreate(options.key));
+    const publicKey = backend.publicKeyCreate(options.key);
+    this.id = toHex(publicKey);
+    assertSameIdentity(peerIdFromPublicKey(publicKey), { transport: options.transport });
     this.engine = new GossipEngine(options);
     for (const key of options.trustedPeers ?? []) this.markTrusted(key);
     this.engine.on('peer:closed', ({ id, error }) => {
@@ -418,6 +426,7 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
  * Creates a gossip node (not yet started).
  *
  * @throws TypeError / RangeError for a bad key or setting
+ * @throws IdentityError 'identity-mismatch' when the transport proves another identity than `key`
  */
 export function createGossipNode(options: GossipNodeOptions): GossipNode {
   return new GossipNode(options);

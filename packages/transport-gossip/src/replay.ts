@@ -5,7 +5,7 @@
  * implementers to see how Hush answers any exchange.
  */
 import type { Envelope } from '@hush/envelope';
-import { ManualClock } from './clock.js';
+import { ManualClock } from '@hush/interface';
 import type { ProtocolMessage } from './codec.js';
 import { GossipEngine } from './engine.js';
 import type { GossipError } from './errors.js';

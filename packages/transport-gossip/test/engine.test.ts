@@ -3,12 +3,12 @@
  * forwarding under congestion, light clients, settings announcements, bounded pools.
  */
 import { createEnvelope, type Envelope, encodeMessagesPacket } from '@hush/envelope';
+import { ManualClock } from '@hush/interface';
 import { describe, expect, it } from 'vitest';
 import {
   decodePowRequirement,
   encodeStatus,
   GossipEngine,
-  ManualClock,
   MessageCode,
   type ProtocolMessage,
 } from '../src/index.js';

@@ -4,15 +4,9 @@
  * size and rate limits, backpressure.
  */
 import { defaultBackend } from '@hush/crypto';
+import type { CloseReason, Connection, ConnectionLimits, Transport } from '@hush/interface';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type CloseReason,
-  type Connection,
-  type ConnectionLimits,
-  MemoryNetwork,
-  type Transport,
-  webSocketTransport,
-} from '../src/index.js';
+import { MemoryNetwork, webSocketTransport } from '../src/index.js';
 import { eventually, generatePrivateKey } from './helpers.js';
 
 type Factory = (key: Uint8Array, limits?: ConnectionLimits) => Transport;

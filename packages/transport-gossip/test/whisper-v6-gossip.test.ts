@@ -3,6 +3,7 @@
  * node-edge.json and the node layer of invalid.json, one test per case.
  */
 import { createEnvelope, decodeEnvelope, envelopeHash } from '@hush/envelope';
+import { ManualClock } from '@hush/interface';
 import {
   hex,
   type InvalidNodeCase,
@@ -13,7 +14,7 @@ import {
   type WireCase,
 } from '@hush/test-support';
 import { describe, expect, it } from 'vitest';
-import { GossipEngine, ManualClock, replayExchange } from '../src/index.js';
+import { GossipEngine, replayExchange } from '../src/index.js';
 
 const wire = loadVectors<WireCase>('wire.json').cases;
 

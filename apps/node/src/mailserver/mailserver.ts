@@ -6,8 +6,9 @@
  */
 import type { CryptoBackend } from '@hush/crypto';
 import { type Envelope, envelopeHash } from '@hush/envelope';
+import type { Logger } from '@hush/interface';
 import { openSymmetric } from '@hush/message';
-import type { Logger, P2PRequestHandler } from '@hush/transport-gossip';
+import type { P2PRequestHandler } from '@hush/transport-gossip';
 import type { Archive } from './archive.js';
 import { decodeHistoryRequest } from './request.js';
 

@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
-import type { Logger } from '@hush/transport-gossip';
+import type { Logger } from '@hush/interface';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { hostAllowed, type RpcSecurity, tokenAllowed } from './guards.js';

@@ -1,64 +1,19 @@
 /**
- * The node's embedded store: an ordered key-value map with atomic batches, behind one
- * interface with implementations that share a compliance suite: memory (tests), LevelDB on
- * disk (the default), and PostgreSQL (`./postgres-store.ts`, a mailserver archive with
- * `--archive postgres://…`). Keys are strings ordered by their UTF-16 code units (LevelDB's
+ * The node's embedded stores, implementations of `@hush/interface`'s `Store` that run its
+ * compliance suite: memory (tests), LevelDB on disk (the default), and PostgreSQL
+ * (`./postgres-store.ts`, a mailserver archive with `--archive postgres://…`). Keys are strings ordered by their UTF-16 code units (LevelDB's
  * byte order for the ASCII keys the node uses).
  */
+import { type RangeOptions, type Store, StoreError, type StoreOperation } from '@hush/interface';
 import { ClassicLevel } from 'classic-level';
 
-/** Why a store operation failed. */
-export type StoreErrorCode =
-  /** The store's address is not one it can use (a malformed `postgres://` URL). */
-  | 'invalid-url'
-  /** The store's server cannot be reached, or the connection to it was lost. */
-  | 'unavailable'
-  /** The server answered the operation with an error (permissions, a full disk…). */
-  | 'failed'
-  /** Another process (a node already running on the same data dir) holds the store. */
-  | 'locked'
-  /** The store was closed. */
-  | 'closed';
-
-/** A store operation that failed; `code` says why. Messages never carry a password. */
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-  readonly code: StoreErrorCode;
-
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-/** One write of a batch. */
-export type StoreOperation =
-  | { type: 'put'; key: string; value: Uint8Array }
-  | { type: 'del'; key: string };
-
-/** A range of keys. */
-export interface RangeOptions {
-  readonly gte?: string;
-  readonly lt?: string;
-  readonly limit?: number;
-  readonly reverse?: boolean;
-}
-
-/**
- * An ordered key-value store. Stores kept on a server (PostgreSQL) reject an operation that
- * did not happen with a {@link StoreError}; the disk and memory stores reject only when the
- * database is closed or damaged.
- */
-export interface Store {
-  get(key: string): Promise<Uint8Array | undefined>;
-  put(key: string, value: Uint8Array): Promise<void>;
-  delete(key: string): Promise<void>;
-  /** Applies every operation or none. */
-  batch(operations: readonly StoreOperation[]): Promise<void>;
-  /** Entries in key order (or reverse) within the range. */
-  range(options: RangeOptions): AsyncIterable<[string, Uint8Array]>;
-  close(): Promise<void>;
-}
+export {
+  type RangeOptions,
+  type Store,
+  StoreError,
+  type StoreErrorCode,
+  type StoreOperation,
+} from '@hush/interface';
 
 /** A store in memory (tests, and nodes without a data directory). */
 export class MemoryStore implements Store {

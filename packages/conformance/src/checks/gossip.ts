@@ -3,7 +3,8 @@
  * SPEC §6–§7): the engine replays geth's recorded exchanges and applies the admission rules.
  */
 import { createEnvelope, decodeEnvelope, type Envelope } from '@hush/envelope';
-import { GossipEngine, ManualClock, replayExchange } from '@hush/transport-gossip';
+import { ManualClock } from '@hush/interface';
+import { GossipEngine, replayExchange } from '@hush/transport-gossip';
 import { field, hex, Mismatch, powNumber, same, toHex, uint64 } from '../expect.js';
 import type { CaseHandler, VectorCase } from './types.js';
 

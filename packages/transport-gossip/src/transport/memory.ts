@@ -1,10 +1,27 @@
 /**
- * The in-memory transport: connections between transports of one `MemoryNetwork`, delivered
- * in order on the microtask queue. Used by tests and by simulations of many nodes; it runs the
- * same authentication and limits as the WebSocket transport.
+ * The in-memory carrier: channels between carriers of one `MemoryNetwork`, messages delivered
+ * in order on the microtask queue. Used by tests and by simulations of many nodes; its
+ * transport runs the same Noise link and limits as the WebSocket transport. A network can be
+ * given a wire tap, which sees every message on every channel and decides what is delivered:
+ * an on-path observer or attacker for tests.
  */
-import { type RawChannel, type SecureOptions, secureChannel } from './secure-connection.js';
-import { ConnectionSet, type Transport, TransportError } from './transport.js';
+import { type Carrier, type RawChannel, TransportError } from '@hush/interface';
+import { type GossipLinkOptions, gossipLinkEncrypter } from './gossip-link.js';
+import { type LinkTransport, linkTransport } from './link-transport.js';
+
+/** One message on the wire of a memory network. */
+export interface WirePacket {
+  /** The address of the carrier that sent it. */
+  readonly from: string;
+  readonly to: string;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * An on-path party: sees each message before delivery and returns what is delivered instead
+ * (`[packet.bytes]` passes it, `[]` drops it, an altered copy or two copies replay it).
+ */
+export type WireTap = (packet: WirePacket) => readonly Uint8Array[];
 
 interface Endpoint {
   messages: ((message: Uint8Array) => void) | undefined;
@@ -14,7 +31,11 @@ interface Endpoint {
   inbox: Uint8Array[];
 }
 
-function channelPair(addressA: string, addressB: string): [RawChannel, RawChannel] {
+function channelPair(
+  addressA: string,
+  addressB: string,
+  tap: WireTap | undefined,
+): [RawChannel, RawChannel] {
   const a: Endpoint = {
     messages: undefined,
     closes: undefined,
@@ -29,7 +50,12 @@ function channelPair(addressA: string, addressB: string): [RawChannel, RawChanne
     closed: false,
     inbox: [],
   };
-  const make = (self: Endpoint, other: Endpoint, remoteAddress: string): RawChannel => ({
+  const make = (
+    self: Endpoint,
+    other: Endpoint,
+    localAddress: string,
+    remoteAddress: string,
+  ): RawChannel => ({
     remoteAddress,
     send(message) {
       if (self.closed || other.closed) return;
@@ -37,9 +63,14 @@ function channelPair(addressA: string, addressB: string): [RawChannel, RawChanne
       self.queued += copy.length;
       queueMicrotask(() => {
         self.queued -= copy.length;
-        if (other.closed) return;
-        if (other.messages) other.messages(copy);
-        else other.inbox.push(copy);
+        const delivered = tap
+          ? tap({ from: localAddress, to: remoteAddress, bytes: copy })
+          : [copy];
+        for (const bytes of delivered) {
+          if (other.closed) return;
+          if (other.messages) other.messages(bytes);
+          else other.inbox.push(bytes);
+        }
       });
     },
     bufferedAmount: () => self.queued,
@@ -60,48 +91,67 @@ function channelPair(addressA: string, addressB: string): [RawChannel, RawChanne
       });
     },
   });
-  return [make(a, b, addressB), make(b, a, addressA)];
+  return [make(a, b, addressA, addressB), make(b, a, addressB, addressA)];
 }
 
-/** A set of in-memory transports that can reach each other by address. */
+/** Settings of a memory network. */
+export interface MemoryNetworkOptions {
+  /** Sees, and may alter, every message on every channel. */
+  readonly tap?: WireTap;
+}
+
+/** A set of in-memory carriers that can reach each other by address. */
 export class MemoryNetwork {
-  private readonly listeners = new Map<string, (raw: RawChannel, from: string) => void>();
+  private readonly listeners = new Map<string, (raw: RawChannel) => void>();
+  private readonly tap: WireTap | undefined;
   private nextAddress = 1;
 
-  /** A new transport on this network, with its own address (`memory://N` unless given). */
-  transport(options: SecureOptions & { address?: string }): Transport {
+  constructor(options: MemoryNetworkOptions = {}) {
+    this.tap = options.tap;
+  }
+
+  /** A new carrier on this network, with its own address (`memory://N` unless given). */
+  carrier(options: { readonly address?: string } = {}): Carrier {
     const address = options.address ?? `memory://${this.nextAddress++}`;
     const network = this;
-    const connections = new ConnectionSet();
     let closed = false;
     return {
       get addresses() {
-        return network.listeners.has(address) ? [address] : [];
+        return network.listeners.get(address) ? [address] : [];
       },
-      async listen(onConnection) {
+      async listen(onChannel) {
         if (network.listeners.has(address))
           throw new TransportError('listen-failed', `${address} is taken`);
         network.listeners.set(address, (raw) => {
-          secureChannel(raw, false, options).then(
-            (connection) =>
-              closed ? connection.close() : onConnection(connections.track(connection)),
-            () => undefined,
-          );
+          if (closed) raw.close();
+          else onChannel(raw);
         });
       },
-      async dial(target) {
+      async dial(target, dialOptions = {}) {
         if (closed) throw new TransportError('closed', 'transport is closed');
+        dialOptions.signal?.throwIfAborted();
         const listener = network.listeners.get(target);
         if (!listener) throw new TransportError('dial-failed', `nothing listens at ${target}`);
-        const [ours, theirs] = channelPair(address, target);
-        listener(theirs, address);
-        return connections.track(await secureChannel(ours, true, options));
+        const [ours, theirs] = channelPair(address, target, network.tap);
+        listener(theirs);
+        return ours;
       },
       async close() {
         closed = true;
         network.listeners.delete(address);
-        connections.closeAll();
       },
     };
+  }
+
+  /**
+   * A new gossip transport on this network: a carrier with the Noise gossip link.
+   *
+   * @throws RangeError when `privateKey` is not a valid secp256k1 private key
+   */
+  transport(options: GossipLinkOptions & { readonly address?: string }): LinkTransport {
+    return linkTransport(
+      this.carrier(options.address === undefined ? {} : { address: options.address }),
+      gossipLinkEncrypter(options),
+    );
   }
 }

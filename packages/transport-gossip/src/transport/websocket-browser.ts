@@ -1,11 +1,11 @@
 /**
- * The WebSocket transport in browsers: dials with the native WebSocket (browsers cannot
+ * The WebSocket carrier in browsers: dials with the native WebSocket (browsers cannot
  * listen). Browser path of `#websocket`.
  */
-import type { RawChannel } from './secure-connection.js';
-import { secureChannel } from './secure-connection.js';
-import { ConnectionSet, resolveLimits, type Transport, TransportError } from './transport.js';
-import type { WebSocketTransportOptions } from './websocket-options.js';
+import { type Carrier, type RawChannel, resolveLimits, TransportError } from '@hush/interface';
+import { gossipLinkEncrypter } from './gossip-link.js';
+import { type LinkTransport, linkTransport } from './link-transport.js';
+import type { WebSocketCarrierOptions, WebSocketTransportOptions } from './websocket-options.js';
 
 function wrap(socket: WebSocket, remoteAddress: string): RawChannel {
   // Listen at once, so no message can arrive before anyone asks for messages.
@@ -41,20 +41,23 @@ function wrap(socket: WebSocket, remoteAddress: string): RawChannel {
   };
 }
 
-/** A WebSocket transport that dials `ws://` or `wss://` addresses from a browser. */
-export function webSocketTransport(options: WebSocketTransportOptions): Transport {
-  // Browsers see no pings, so a quiet but live connection must not be closed as idle.
-  const secure = { ...options, limits: { ...resolveLimits(options.limits), idleTimeoutMs: 0 } };
-  const connections = new ConnectionSet();
+/** A WebSocket carrier that dials `ws://` or `wss://` addresses from a browser. */
+export function webSocketCarrier(_options: WebSocketCarrierOptions = {}): Carrier {
   let closed = false;
   return {
     addresses: [],
     async listen() {
       throw new TransportError('listen-failed', 'browsers cannot accept WebSocket connections');
     },
-    async dial(address) {
+    async dial(address, dialOptions = {}) {
       if (closed) throw new TransportError('closed', 'transport is closed');
-      const socket = new WebSocket(address);
+      dialOptions.signal?.throwIfAborted();
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(address);
+      } catch (error) {
+        throw new TransportError('dial-failed', `cannot dial ${address}`, { cause: error });
+      }
       socket.binaryType = 'arraybuffer';
       const raw = wrap(socket, address);
       await new Promise<void>((resolve, reject) => {
@@ -62,16 +65,37 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
         socket.addEventListener(
           'error',
           () => reject(new TransportError('dial-failed', `cannot reach ${address}`)),
-          {
-            once: true,
+          { once: true },
+        );
+        dialOptions.signal?.addEventListener(
+          'abort',
+          () => {
+            socket.close();
+            reject(dialOptions.signal?.reason);
           },
+          { once: true },
         );
       });
-      return connections.track(await secureChannel(raw, true, secure));
+      return raw;
     },
     async close() {
       closed = true;
-      connections.closeAll();
     },
   };
+}
+
+/**
+ * The gossip transport over the browser's WebSocket: the carrier with the Noise gossip link.
+ * Browsers see no pings, so a quiet but live connection is not closed as idle.
+ *
+ * @throws RangeError when `privateKey` is not a valid secp256k1 private key
+ */
+export function webSocketTransport(options: WebSocketTransportOptions): LinkTransport {
+  return linkTransport(
+    webSocketCarrier(options),
+    gossipLinkEncrypter({
+      ...options,
+      limits: { ...resolveLimits(options.limits), idleTimeoutMs: 0 },
+    }),
+  );
 }

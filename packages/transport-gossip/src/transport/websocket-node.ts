@@ -1,13 +1,14 @@
 /**
- * The WebSocket transport in Node (`ws`): listens and dials. One binary WebSocket message per
- * frame; the server and client ping every `pingIntervalMs`, and pongs keep the idle timer away.
- * Node-only path of `#websocket`.
+ * The WebSocket carrier in Node (`ws`): listens and dials. One binary WebSocket message per
+ * link message; the server and client ping every `pingIntervalMs`, and pongs keep the idle
+ * timer away. Node-only path of `#websocket`.
  */
+import { type Carrier, type RawChannel, resolveLimits, TransportError } from '@hush/interface';
+import { sealedLength } from '@hush/noise';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { RawChannel } from './secure-connection.js';
-import { secureChannel } from './secure-connection.js';
-import { ConnectionSet, resolveLimits, type Transport, TransportError } from './transport.js';
-import type { WebSocketTransportOptions } from './websocket-options.js';
+import { gossipLinkEncrypter } from './gossip-link.js';
+import { type LinkTransport, linkTransport } from './link-transport.js';
+import type { WebSocketCarrierOptions, WebSocketTransportOptions } from './websocket-options.js';
 
 function wrap(socket: WebSocket, remoteAddress: string, pingIntervalMs: number): RawChannel {
   const ping = setInterval(() => {
@@ -69,14 +70,14 @@ function wrap(socket: WebSocket, remoteAddress: string, pingIntervalMs: number):
 }
 
 /**
- * A WebSocket transport that listens (when `listen` is called) on `host:port` and dials
- * `ws://` addresses.
+ * A WebSocket carrier that listens (when `listen` is called) on `host:port` and dials `ws://`
+ * addresses.
  */
-export function webSocketTransport(options: WebSocketTransportOptions): Transport {
+export function webSocketCarrier(options: WebSocketCarrierOptions = {}): Carrier {
   const limits = resolveLimits(options.limits);
   const pingIntervalMs = options.pingIntervalMs ?? 20_000;
-  const maxPayload = limits.maxFrameBytes + 64;
-  const connections = new ConnectionSet();
+  // The largest sealed frame, and room for the handshake's first message.
+  const maxPayload = sealedLength(limits.maxFrameBytes) + 64;
   let server: WebSocketServer | undefined;
   let addresses: string[] = [];
   let closed = false;
@@ -84,7 +85,7 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
     get addresses() {
       return addresses;
     },
-    async listen(onConnection) {
+    async listen(onChannel) {
       const host = options.host ?? '127.0.0.1';
       const wss = new WebSocketServer({
         host,
@@ -106,32 +107,44 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
       wss.on('connection', (socket, request) => {
         if (closed) return socket.terminate();
         const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
-        secureChannel(wrap(socket, remote, pingIntervalMs), false, options).then(
-          (connection) => onConnection(connections.track(connection)),
-          () => undefined,
-        );
+        onChannel(wrap(socket, remote, pingIntervalMs));
       });
     },
-    async dial(address) {
+    async dial(address, dialOptions = {}) {
       if (closed) throw new TransportError('closed', 'transport is closed');
-      const socket = new WebSocket(address, {
-        maxPayload,
-        perMessageDeflate: false,
-        skipUTF8Validation: true,
-        handshakeTimeout: limits.handshakeTimeoutMs,
-      });
+      dialOptions.signal?.throwIfAborted();
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(address, {
+          maxPayload,
+          perMessageDeflate: false,
+          skipUTF8Validation: true,
+          handshakeTimeout: limits.handshakeTimeoutMs,
+        });
+      } catch (error) {
+        throw new TransportError('dial-failed', `cannot dial ${address}`, { cause: error });
+      }
       const raw = wrap(socket, address, pingIntervalMs);
       await new Promise<void>((resolve, reject) => {
-        socket.once('open', resolve);
-        socket.once('error', (error) =>
-          reject(new TransportError('dial-failed', `cannot reach ${address}`, { cause: error })),
-        );
+        const abort = () => {
+          socket.terminate();
+          reject(dialOptions.signal?.reason);
+        };
+        dialOptions.signal?.addEventListener('abort', abort, { once: true });
+        socket.once('open', () => {
+          dialOptions.signal?.removeEventListener('abort', abort);
+          resolve();
+        });
+        socket.once('error', (error) => {
+          dialOptions.signal?.removeEventListener('abort', abort);
+          reject(new TransportError('dial-failed', `cannot reach ${address}`, { cause: error }));
+        });
       });
-      return connections.track(await secureChannel(raw, true, options));
+      return raw;
     },
     async close() {
       closed = true;
-      connections.closeAll();
+      // Dialed sockets close with their connections (a 1000 close, then a terminate).
       if (server) {
         for (const client of server.clients) client.terminate();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -139,4 +152,17 @@ export function webSocketTransport(options: WebSocketTransportOptions): Transpor
       addresses = [];
     },
   };
+}
+
+/**
+ * The gossip transport over WebSocket: the carrier with the node's Noise gossip link.
+ *
+ * @throws RangeError when `privateKey` is not a valid secp256k1 private key
+ * @example
+ * ```ts
+ * const transport = webSocketTransport({ privateKey: nodeKey, port: 30303 });
+ * ```
+ */
+export function webSocketTransport(options: WebSocketTransportOptions): LinkTransport {
+  return linkTransport(webSocketCarrier(options), gossipLinkEncrypter(options));
 }

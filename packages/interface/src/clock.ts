@@ -1,6 +1,7 @@
 /**
- * Time for the engine: an interface, so that every rule that depends on time (expiry, the
- * future allowance, tolerance windows, transmission cycles) can be tested without sleeping.
+ * Time (an interface), so that every rule that depends on it (expiry, the future allowance,
+ * tolerance windows, transmission cycles, handshake and idle timeouts) can be tested without
+ * sleeping. Simulations drive a {@link ManualClock}.
  */
 
 /** A timer handle. */

@@ -1,6 +1,6 @@
 /**
- * The logger and metrics interfaces the engine reports through. Applications wire real
- * implementations (the reference node uses pino and prom-client); the library imports neither.
+ * The logger interface libraries report through. Applications wire a real one (the reference
+ * node uses pino); libraries import none.
  */
 
 /** A structured logger (pino's calling convention: fields first, then the message). */
@@ -9,12 +9,6 @@ export interface Logger {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
-}
-
-/** Counters and gauges, by name with optional labels. */
-export interface Metrics {
-  count(name: string, value?: number, labels?: Record<string, string>): void;
-  gauge(name: string, value: number, labels?: Record<string, string>): void;
 }
 
 const nothing = () => {};
@@ -26,6 +20,3 @@ export const silentLogger: Logger = {
   warn: nothing,
   error: nothing,
 };
-
-/** Metrics that record nothing. */
-export const noMetrics: Metrics = { count: nothing, gauge: nothing };

@@ -1,0 +1,14 @@
+/**
+ * @hush/interface-compliance: the suites every implementation of `@hush/interface` runs in
+ * its own tests (in the manner of libp2p's `interface-compliance-tests`). Each function
+ * registers a Vitest `describe` block; call it at the top level of a test file.
+ *
+ * @example
+ * ```ts
+ * import { storeCompliance } from '@hush/interface-compliance';
+ * storeCompliance('LevelStore', async () => LevelStore.open(tmpDir()));
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { storeCompliance } from './store.js';
