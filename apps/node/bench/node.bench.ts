@@ -31,6 +31,7 @@ import {
   PostgresStore,
   type Store,
 } from '../src/index.js';
+import { decodeRequestComplete } from '../src/mailserver/request.js';
 import { testNode } from '../test/helpers.js';
 
 const TOPIC = '0x0badf00d';
@@ -273,9 +274,11 @@ async function archiveAndServe(
           for (const envelope of batch) encodeEnvelope(envelope); // what the wire would carry
           return true;
         },
-        complete: (_id, _last, next) => resolve(next),
-        fail: (_id, reason) => {
-          throw new Error(`mailserver failed: ${reason}`);
+        complete: (body) => {
+          const answer = decodeRequestComplete(body);
+          if (answer.error !== undefined) throw new Error(`mailserver failed: ${answer.error}`);
+          resolve(answer.cursor);
+          return true;
         },
       });
     });

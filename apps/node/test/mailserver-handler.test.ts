@@ -9,6 +9,7 @@ import { createEnvelope, type Envelope, encodeEnvelope, envelopeHash } from '@hu
 import { generatePrivateKey, generateSymKey, symKeyFromPassword, wrapMessage } from '@hush/message';
 import { describe, expect, it } from 'vitest';
 import { Archive, encodeHistoryRequest, MemoryStore, mailserverHandler } from '../src/index.js';
+import { decodeRequestComplete } from '../src/mailserver/request.js';
 
 const symKey = symKeyFromPassword('status-offline-inbox');
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -43,9 +44,17 @@ async function setup() {
           sent.push(...batch);
           return true;
         },
-        complete: (_id, lastHash, cursor) =>
-          resolve({ kind: 'complete', detail: { lastHash, cursor } }),
-        fail: (_id, reason) => resolve({ kind: 'fail', detail: reason }),
+        complete: (body) => {
+          const answer = decodeRequestComplete(body);
+          expect(answer.requestId).toEqual(envelopeHash(request));
+          if (answer.error === undefined)
+            resolve({
+              kind: 'complete',
+              detail: { lastHash: answer.lastEnvelopeHash, cursor: answer.cursor },
+            });
+          else resolve({ kind: 'fail', detail: answer.error });
+          return true;
+        },
       });
       // The handler decides synchronously whether to answer: without a query started (and
       // no failure already reported) nothing will ever come.

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { sharedPostgres, stopSharedPostgres } from '@hush/test-support/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startNode } from '../src/index.js';
+import { decodeRequestComplete } from '../src/mailserver/request.js';
 import { call, eventually, LOCAL_LISTENERS, localConfig, spawnHush, testNode } from './helpers.js';
 
 const dirs: string[] = [];
@@ -65,7 +66,9 @@ describe.each(backends)('mailserver with its archive in %s', (_, archiveOf) => {
         }
       ).result;
       const completions: { cursor: Uint8Array }[] = [];
-      client.gossip.engine.on('p2p:complete', (c) => completions.push(c));
+      client.gossip.engine.on('p2p:complete', (c) =>
+        completions.push(decodeRequestComplete(c.payload)),
+      );
       const request = {
         mailServerPeer: server.id,
         symKeyID: mailKey,

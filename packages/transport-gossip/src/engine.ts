@@ -112,10 +112,11 @@ export type P2PRequestHandler = (
     maxBytes: number;
     /** Sends envelopes as one p2pMessage (a list, as Status mailservers do); false if not sent. */
     send(envelopes: Envelope[]): boolean;
-    /** Tells the peer the request is answered (p2pRequestComplete). */
-    complete(requestId: Uint8Array, lastEnvelopeHash: Uint8Array, cursor: Uint8Array): void;
-    /** Tells the peer the request failed (p2pRequestComplete with Status's `ERROR=` form). */
-    fail(requestId: Uint8Array, reason: string): void;
+    /**
+     * Sends p2pRequestComplete carrying `body`, an opaque byte string (the mailserver's
+     * answer, as `@hush/mailserver` encodes it); false if not sent.
+     */
+    complete(body: Uint8Array): boolean;
   },
 ) => void;
 
@@ -145,16 +146,10 @@ export interface EngineEvents extends Record<string, unknown> {
   'peer:closed': { id: string; error: GossipError | undefined };
   envelope: AcceptedEnvelope;
   /**
-   * A trusted peer (a mailserver) finished answering a request: `cursor` (empty on the last
-   * page) asks for the next page; `error` is set when the mailserver reports a failure.
+   * A trusted peer (a mailserver) sent p2pRequestComplete: `payload` is its byte string,
+   * RLP-decoded and otherwise opaque (`@hush/mailserver` decodes it).
    */
-  'p2p:complete': {
-    from: string;
-    requestId: Uint8Array;
-    lastEnvelopeHash: Uint8Array;
-    cursor: Uint8Array;
-    error: string | undefined;
-  };
+  'p2p:complete': { from: string; payload: Uint8Array };
 }
 
 // Metric labels of the per-envelope counters, made once.
@@ -201,19 +196,10 @@ function engineMetrics(metrics: Metrics): EngineMetrics {
   };
 }
 
-/** Status's prefix of a failed-request p2pRequestComplete payload. */
-const FAILED_PREFIX = new TextEncoder().encode('ERROR=');
-
 function sameBloom(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === null || b === null) return a === b;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  if (bytes.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
   return true;
 }
 
@@ -825,10 +811,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
     }
   }
 
-  /**
-   * p2pRequestComplete as Status's mailservers send it: one byte string, either requestId (32)
-   * ‖ lastEnvelopeHash (32) ‖ cursor, or `ERROR=` ‖ requestId (32) ‖ a UTF-8 reason.
-   */
+  /** p2pRequestComplete: one byte string, handed on as it came. */
   private handleRequestComplete(session: PeerSession, payload: Uint8Array): void {
     let body: Uint8Array;
     try {
@@ -839,29 +822,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
         cause: error,
       });
     }
-    const from = session.info.id;
-    if (startsWith(body, FAILED_PREFIX)) {
-      const rest = body.subarray(FAILED_PREFIX.length);
-      if (rest.length < 32)
-        throw new GossipError('invalid-direct-message', 'request-failed message too short');
-      this.emit('p2p:complete', {
-        from,
-        requestId: rest.slice(0, 32),
-        lastEnvelopeHash: new Uint8Array(32),
-        cursor: new Uint8Array(0),
-        error: new TextDecoder().decode(rest.subarray(32)) || 'request failed',
-      });
-      return;
-    }
-    if (body.length < 64)
-      throw new GossipError('invalid-direct-message', 'request-complete message too short');
-    this.emit('p2p:complete', {
-      from,
-      requestId: body.slice(0, 32),
-      lastEnvelopeHash: body.slice(32, 64),
-      cursor: body.slice(64),
-      error: undefined,
-    });
+    this.emit('p2p:complete', { from: session.info.id, payload: body });
   }
 
   private handleRequest(session: PeerSession, payload: Uint8Array): void {
@@ -878,21 +839,8 @@ export class GossipEngine extends Emitter<EngineEvents> {
         const items = envelopes.map((e) => encodeEnvelope(e));
         return this.send(session, { code: MessageCode.p2pMessage, payload: encodeList(items) });
       },
-      complete: (requestId, lastEnvelopeHash, cursor) => {
-        const body = new Uint8Array(64 + cursor.length);
-        body.set(requestId.subarray(0, 32), 0);
-        body.set(lastEnvelopeHash.subarray(0, 32), 32);
-        body.set(cursor, 64);
-        this.send(session, { code: MessageCode.p2pRequestComplete, payload: encodeBytes(body) });
-      },
-      fail: (requestId, reason) => {
-        const text = new TextEncoder().encode(reason.slice(0, 256));
-        const body = new Uint8Array(FAILED_PREFIX.length + 32 + text.length);
-        body.set(FAILED_PREFIX, 0);
-        body.set(requestId.subarray(0, 32), FAILED_PREFIX.length);
-        body.set(text, FAILED_PREFIX.length + 32);
-        this.send(session, { code: MessageCode.p2pRequestComplete, payload: encodeBytes(body) });
-      },
+      complete: (body) =>
+        this.send(session, { code: MessageCode.p2pRequestComplete, payload: encodeBytes(body) }),
     });
   }
 

@@ -7,6 +7,7 @@ import { ManualClock } from '@hush/interface';
 import { describe, expect, it } from 'vitest';
 import {
   decodePowRequirement,
+  encodeBytes,
   encodeStatus,
   GossipEngine,
   MessageCode,
@@ -122,5 +123,25 @@ describe('gossip engine', () => {
     expect(() => engine.post(envelope(3, clock, 400))).toThrow(
       expect.objectContaining({ code: 'pool-full' }),
     );
+  });
+
+  it("hands a trusted peer's p2pRequestComplete on as its byte string; bad RLP drops the peer", () => {
+    const engine = new GossipEngine({ clock: new ManualClock(start), minPow: 0 });
+    const completions: { from: string; payload: Uint8Array }[] = [];
+    engine.on('p2p:complete', (c) => completions.push(c));
+    const closed: (string | undefined)[] = [];
+    engine.on('peer:closed', (c) => closed.push(c.error?.code));
+    const p = peer(engine);
+    const id = engine.peers()[0]!.id;
+    const body = Uint8Array.from({ length: 70 }, (_, i) => i);
+    // Not trusted yet: ignored.
+    p.handle.receive({ code: MessageCode.p2pRequestComplete, payload: encodeBytes(body) });
+    expect(completions).toHaveLength(0);
+    engine.trust(id);
+    p.handle.receive({ code: MessageCode.p2pRequestComplete, payload: encodeBytes(body) });
+    expect(completions).toEqual([{ from: id, payload: body }]);
+    p.handle.receive({ code: MessageCode.p2pRequestComplete, payload: Uint8Array.of(0xc1, 0x80) });
+    expect(closed).toEqual(['invalid-direct-message']);
+    expect(p.closed()).toBe(true);
   });
 });

@@ -435,17 +435,19 @@ describe('peer management', () => {
   });
 });
 
-describe('p2p requests and their completion (Status mailserver form)', () => {
-  it('carries requestId ‖ lastHash ‖ cursor, and the ERROR= form of a failure', async () => {
+describe('p2p requests and their completion', () => {
+  it('carries the byte string the handler gives, whatever it holds, to a trusted peer', async () => {
     const network = new MemoryNetwork();
-    const answers: ('complete' | 'fail')[] = ['complete', 'fail'];
+    // Status's two forms (requestId ‖ lastHash ‖ cursor, and ERROR= ‖ requestId ‖ reason),
+    // then an empty string: the engine hands each on untouched.
+    const answer = Uint8Array.from({ length: 100 }, (_, i) => i);
+    const failure = new TextEncoder().encode('ERROR=the reason');
+    const bodies = [answer, failure, new Uint8Array(0)];
     const mailserver = start((key) => network.transport({ privateKey: key }), {
       onP2PRequest: (request, peer) => {
-        const id = Uint8Array.from({ length: 32 }, (_, i) => i);
-        if (answers.shift() === 'complete') {
-          peer.send([request]);
-          peer.complete(id, new Uint8Array(32).fill(9), new Uint8Array(36).fill(7));
-        } else peer.fail(id, 'archive query failed');
+        const body = bodies.shift()!;
+        if (body === answer) expect(peer.send([request])).toBe(true);
+        expect(peer.complete(body)).toBe(true);
       },
     });
     const client = start((key) => network.transport({ privateKey: key }), {
@@ -459,28 +461,18 @@ describe('p2p requests and their completion (Status mailserver form)', () => {
       5000,
       'connected',
     );
-    const completions: {
-      requestId: Uint8Array;
-      lastEnvelopeHash: Uint8Array;
-      cursor: Uint8Array;
-      error: string | undefined;
-    }[] = [];
+    const completions: { from: string; payload: Uint8Array }[] = [];
     client.engine.on('p2p:complete', (c) => completions.push(c));
     const request = createEnvelope({ expiry: 100, ttl: 50, topic, data: Uint8Array.of(1) });
-    expect(client.engine.sendRequest(mailserver.id, request)).toBe(true);
-    await eventually(() => completions.length === 1, 5000, 'completion');
-    expect(completions[0]).toMatchObject({
-      requestId: Uint8Array.from({ length: 32 }, (_, i) => i),
-      lastEnvelopeHash: new Uint8Array(32).fill(9),
-      cursor: new Uint8Array(36).fill(7),
-      error: undefined,
-    });
-    expect(client.engine.sendRequest(mailserver.id, request)).toBe(true);
-    await eventually(() => completions.length === 2, 5000, 'failure');
-    expect(completions[1]).toMatchObject({
-      cursor: new Uint8Array(0),
-      error: 'archive query failed',
-    });
-    expect(completions[1]!.requestId).toEqual(Uint8Array.from({ length: 32 }, (_, i) => i));
+    for (let n = 1; n <= 3; n++) {
+      expect(client.engine.sendRequest(mailserver.id, request)).toBe(true);
+      await eventually(() => completions.length === n, 5000, `completion ${n}`);
+    }
+    expect(completions).toEqual([
+      { from: mailserver.id, payload: answer },
+      { from: mailserver.id, payload: new TextEncoder().encode('ERROR=the reason') },
+      { from: mailserver.id, payload: new Uint8Array(0) },
+    ]);
+    expect(client.stats().peers.filter((p) => p.ready)).toHaveLength(1);
   });
 });

@@ -10,7 +10,7 @@ import type { Logger } from '@hush/interface';
 import { openSymmetric } from '@hush/message';
 import type { P2PRequestHandler } from '@hush/transport-gossip';
 import type { Archive } from './archive.js';
-import { decodeHistoryRequest } from './request.js';
+import { decodeHistoryRequest, encodeRequestComplete, encodeRequestFailed } from './request.js';
 
 /** Envelopes per p2pMessage, and bytes at most, so batches stay within frame limits. */
 const BATCH_ENVELOPES = 100;
@@ -64,11 +64,11 @@ export function mailserverHandler(options: MailserverOptions): P2PRequestHandler
     // As status-go: upper 0 means "now", with a margin for clocks a little ahead.
     const upper = query.upper === 0 ? Math.floor(Date.now() / 1000) + 60 : query.upper;
     if (upper < query.lower) {
-      peer.fail(requestId, 'query range is invalid: lower > upper');
+      peer.complete(encodeRequestFailed(requestId, 'query range is invalid: lower > upper'));
       return;
     }
     if (serving.has(peer.id)) {
-      peer.fail(requestId, 'busy: one request at a time');
+      peer.complete(encodeRequestFailed(requestId, 'busy: one request at a time'));
       return;
     }
     serving.add(peer.id);
@@ -92,7 +92,7 @@ export function mailserverHandler(options: MailserverOptions): P2PRequestHandler
           bytes += size;
         }
         flush();
-        peer.complete(requestId, page.lastHash, page.cursor);
+        peer.complete(encodeRequestComplete(requestId, page.lastHash, page.cursor));
         options.logger.info(
           { peer: peer.id, envelopes: sent, more: page.cursor.length > 0 },
           'mailserver: request answered',
@@ -103,7 +103,7 @@ export function mailserverHandler(options: MailserverOptions): P2PRequestHandler
           { peer: peer.id, reason: String(error) },
           'mailserver: request failed',
         );
-        peer.fail(requestId, 'archive query failed');
+        peer.complete(encodeRequestFailed(requestId, 'archive query failed'));
       })
       .finally(() => serving.delete(peer.id));
   };

@@ -73,3 +73,73 @@ export function decodeHistoryRequest(payload: Uint8Array): HistoryRequest {
     throw new RangeError(`invalid mailserver request: ${(error as Error).message}`);
   }
 }
+
+/** Status's prefix of a failed request's p2pRequestComplete body. */
+const FAILED_PREFIX = new TextEncoder().encode('ERROR=');
+/** Longest failure reason sent, in characters. */
+const MAX_REASON = 256;
+
+/** What a mailserver's p2pRequestComplete says. */
+export type RequestCompletion =
+  | {
+      readonly requestId: Uint8Array;
+      readonly lastEnvelopeHash: Uint8Array;
+      /** Where the next page starts; empty on the last page. */
+      readonly cursor: Uint8Array;
+      readonly error: undefined;
+    }
+  | {
+      readonly requestId: Uint8Array;
+      readonly lastEnvelopeHash: Uint8Array;
+      readonly cursor: Uint8Array;
+      /** The mailserver's reason (never empty). */
+      readonly error: string;
+    };
+
+/** The body of an answered request: requestId (32) ‖ lastEnvelopeHash (32) ‖ cursor. */
+export function encodeRequestComplete(
+  requestId: Uint8Array,
+  lastEnvelopeHash: Uint8Array,
+  cursor: Uint8Array,
+): Uint8Array {
+  const body = new Uint8Array(64 + cursor.length);
+  body.set(requestId.subarray(0, 32), 0);
+  body.set(lastEnvelopeHash.subarray(0, 32), 32);
+  body.set(cursor, 64);
+  return body;
+}
+
+/** The body of a failed request: `ERROR=` ‖ requestId (32) ‖ the reason (UTF-8, ≤ 256 chars). */
+export function encodeRequestFailed(requestId: Uint8Array, reason: string): Uint8Array {
+  const text = new TextEncoder().encode(reason.slice(0, MAX_REASON));
+  const body = new Uint8Array(FAILED_PREFIX.length + 32 + text.length);
+  body.set(FAILED_PREFIX, 0);
+  body.set(requestId.subarray(0, 32), FAILED_PREFIX.length);
+  body.set(text, FAILED_PREFIX.length + 32);
+  return body;
+}
+
+/**
+ * Reads a p2pRequestComplete body in either form.
+ *
+ * @throws RangeError when it is too short for its form
+ */
+export function decodeRequestComplete(body: Uint8Array): RequestCompletion {
+  if (FAILED_PREFIX.every((byte, i) => body[i] === byte) && body.length >= FAILED_PREFIX.length) {
+    const rest = body.subarray(FAILED_PREFIX.length);
+    if (rest.length < 32) throw new RangeError('request-failed message too short');
+    return {
+      requestId: rest.slice(0, 32),
+      lastEnvelopeHash: new Uint8Array(32),
+      cursor: new Uint8Array(0),
+      error: new TextDecoder().decode(rest.subarray(32)) || 'request failed',
+    };
+  }
+  if (body.length < 64) throw new RangeError('request-complete message too short');
+  return {
+    requestId: body.slice(0, 32),
+    lastEnvelopeHash: body.slice(32, 64),
+    cursor: body.slice(64),
+    error: undefined,
+  };
+}

@@ -11,7 +11,12 @@ import type { CryptoBackend } from '@hush/crypto';
 import { envelopeHash } from '@hush/envelope';
 import { type KeyStore, wrapMessage } from '@hush/message';
 import type { EngineEvents, GossipNode } from '@hush/transport-gossip';
-import { CURSOR_LENGTH, encodeHistoryRequest } from '../mailserver/request.js';
+import {
+  CURSOR_LENGTH,
+  decodeRequestComplete,
+  encodeHistoryRequest,
+  type RequestCompletion,
+} from '../mailserver/request.js';
 import { type Method, RpcError } from './jsonrpc.js';
 import { arg, hexBytes, object, string, toHex, topic, uint32 } from './params.js';
 
@@ -75,12 +80,18 @@ export function shhextMethods(services: {
         throw new RpcError(-32602, 'invalid argument 1: timeout (1 to 300 seconds)');
       const engine = services.gossip.engine;
       // Listen before sending: a fast mailserver may answer before send() returns.
-      const answers: EngineEvents['p2p:complete'][] = [];
-      const collect = (answer: EngineEvents['p2p:complete']) => answers.push(answer);
+      const answers: RequestCompletion[] = [];
+      const collect = ({ payload }: EngineEvents['p2p:complete']) => {
+        try {
+          answers.push(decodeRequestComplete(payload));
+        } catch {
+          // too short for either form: not an answer to anything
+        }
+      };
       const stopCollecting = engine.on('p2p:complete', collect);
       try {
         const id = toHex(await send(params));
-        const answer = await new Promise<EngineEvents['p2p:complete'] | undefined>((resolve) => {
+        const answer = await new Promise<RequestCompletion | undefined>((resolve) => {
           let stopChecking = () => {};
           const timer = setTimeout(() => {
             stopChecking();
