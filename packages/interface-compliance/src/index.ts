@@ -11,4 +11,8 @@
  *
  * @packageDocumentation
  */
+
+export { type CarrierSetup, carrierCompliance } from './carrier.js';
+export { type EncrypterParty, type EncrypterSetup, encrypterCompliance } from './encrypter.js';
+export { type PipeMessage, type PipeTap, rawChannelPair } from './pipe.js';
 export { storeCompliance } from './store.js';
