@@ -4,13 +4,19 @@
  * exponential backoff, a ban after a protocol error, trusted peers, and per-peer stats.
  */
 import { type CryptoBackend, defaultBackend } from '@hush/crypto';
-import type { Envelope } from '@hush/envelope';
+import { type Envelope, envelopeHash } from '@hush/envelope';
 import {
+  type AbortOptions,
   assertSameIdentity,
   type CloseReason,
   type Connection,
   Emitter,
+  type EnvelopeReceiver,
+  type EnvelopeSender,
+  type PeerId,
   peerIdFromPublicKey,
+  type ReceivedEnvelope,
+  type SendResult,
   silentLogger,
   type TimerHandle,
   type Transport,
@@ -100,7 +106,10 @@ interface DialTarget {
 }
 
 /** A running gossip node. */
-export class GossipNode extends Emitter<GossipNodeEvents> {
+export class GossipNode
+  extends Emitter<GossipNodeEvents>
+  implements EnvelopeSender<Envelope>, EnvelopeReceiver<Envelope>
+{
   readonly engine: GossipEngine;
   /** This node's 65-byte public key, as hex. */
   readonly id: string;
@@ -379,6 +388,35 @@ export class GossipNode extends Emitter<GossipNodeEvents> {
   /** Posts a local envelope; see GossipEngine.post. */
   post(envelope: Envelope): Uint8Array {
     return this.engine.post(envelope);
+  }
+
+  /**
+   * Posts a local envelope (the `EnvelopeSender` of @hush/interface).
+   *
+   * @throws GossipError with the refusal in `code` ('expired', 'future', 'low-pow', 'too-large',
+   *   'pool-full'…)
+   */
+  async send(envelope: Envelope, options: AbortOptions = {}): Promise<SendResult> {
+    options.signal?.throwIfAborted();
+    const pooled = this.engine.lookup(envelopeHash(envelope)) !== undefined;
+    const hash = this.engine.post(envelope);
+    return { hash, accepted: !pooled };
+  }
+
+  /**
+   * Hands every envelope the node accepts from now on, from peers or posted here, to
+   * `handler` (the `EnvelopeReceiver` of @hush/interface); returns its removal.
+   */
+  onEnvelope(handler: (received: ReceivedEnvelope<Envelope>) => void): () => void {
+    return this.engine.on('envelope', (accepted) =>
+      handler({
+        envelope: accepted.envelope,
+        hash: accepted.hash,
+        source: accepted.from === undefined ? 'local' : accepted.p2p ? 'p2p' : 'gossip',
+        // Node ids are the 65-byte key in hex; a peer id drops its 04 prefix.
+        ...(accepted.from === undefined ? {} : { peer: accepted.from.slice(2) as PeerId }),
+      }),
+    );
   }
 
   /** Subscribes to accepted envelopes; see GossipEngine.subscribe. */
