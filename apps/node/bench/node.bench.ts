@@ -15,6 +15,12 @@ import { report, section } from '@hush/bench-support';
 import { fullBloom } from '@hush/bloom';
 import { nobleBackend } from '@hush/crypto';
 import { createEnvelope, type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import {
+  Archive,
+  decodeRequestComplete,
+  encodeHistoryRequest,
+  mailserverHandler,
+} from '@hush/mailserver';
 import { generatePrivateKey, symKeyFromPassword, wrapMessage } from '@hush/message';
 import {
   type PostgresServer,
@@ -22,16 +28,8 @@ import {
   startPostgres,
 } from '@hush/test-support/postgres';
 import { WebSocket } from 'ws';
-import {
-  Archive,
-  encodeHistoryRequest,
-  type HushNode,
-  LevelStore,
-  mailserverHandler,
-  PostgresStore,
-  type Store,
-} from '../src/index.js';
-import { decodeRequestComplete } from '../src/mailserver/request.js';
+import type { HushNode } from '../src/index.js';
+import { LevelStore, PostgresStore, type Store } from '../src/index.js';
 import { testNode } from '../test/helpers.js';
 
 const TOPIC = '0x0badf00d';

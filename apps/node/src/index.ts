@@ -13,13 +13,6 @@ export {
   resolveConfig,
 } from './config.js';
 export { FilterRegistry } from './filters.js';
-export { Archive, type ArchivePage } from './mailserver/archive.js';
-export { type MailserverOptions, mailserverHandler } from './mailserver/mailserver.js';
-export {
-  decodeHistoryRequest,
-  encodeHistoryRequest,
-  type HistoryRequest,
-} from './mailserver/request.js';
 export { type HushNode, loadNodeKey, openArchiveStore, openStore, startNode } from './node.js';
 export { type KnownPeer, PeerBook, type PeerBookLimits } from './peers.js';
 export { JsonRpcDispatcher, RpcError } from './rpc/jsonrpc.js';

@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { type CryptoBackend, defaultBackend, randomBytes } from '@hush/crypto';
 import { encodeEnvelope } from '@hush/envelope';
 import { type Logger, silentLogger } from '@hush/interface';
+import { Archive, decodeRequestComplete, mailserverHandler } from '@hush/mailserver';
 import { type KeyStore, MemoryKeyStore, symKeyFromPassword } from '@hush/message';
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
 import { FilterRegistry } from './filters.js';
-import { Archive } from './mailserver/archive.js';
-import { mailserverHandler } from './mailserver/mailserver.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { PeerBook } from './peers.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
@@ -215,6 +214,16 @@ async function assemble(
           }),
         }
       : {}),
+  });
+  // A mailserver's completion the node cannot read answers no request: the peer broke the
+  // protocol (specs/mailserver §5.3) and is let go. Bad RLP is dropped by the engine itself.
+  gossip.engine.on('p2p:complete', ({ from, payload }) => {
+    try {
+      decodeRequestComplete(payload);
+    } catch (error) {
+      logger.warn({ peer: from, reason: (error as Error).message }, 'mailserver answer refused');
+      gossip.engine.disconnect(from);
+    }
   });
   metrics.watch(gossip);
   metrics.watchStore(join(dataDirPath(config.dataDir), 'db'));

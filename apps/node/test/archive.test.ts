@@ -1,52 +1,31 @@
 /**
- * The mailserver archive and request payload (specs/mailserver §2–§4): envelopes by creation
- * time, pages with 36-byte cursors, exact topics or bloom, pruning, and hostile cursors or
- * damaged records that never reach outside the archive — over each store an archive can live
- * in (memory, LevelDB, PostgreSQL on a throwaway cluster).
+ * The mailserver archive of `@hush/mailserver` over the node's own stores (LevelDB, and
+ * PostgreSQL on a throwaway cluster): the inbox suite of `@hush/interface-compliance`, and
+ * what depends on the store's key order — a page in creation-time order, hostile cursors and
+ * keys outside the archive that never reach the page. The archive's own rules are tested in
+ * packages/mailserver over the memory store.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fullBloom, topicToBloom } from '@hush/bloom';
-import { type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import { fullBloom } from '@hush/bloom';
+import { createEnvelope, type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import { inboxCompliance } from '@hush/interface-compliance';
+import { Archive } from '@hush/mailserver';
 import { sharedPostgres, stopSharedPostgres } from '@hush/test-support/postgres';
-import { encodeBytes, encodeList, encodeUint } from '@hush/transport-gossip';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  Archive,
-  decodeHistoryRequest,
-  encodeHistoryRequest,
-  LevelStore,
-  MemoryStore,
-  PostgresStore,
-  type Store,
-} from '../src/index.js';
+import { LevelStore, PostgresStore, type Store } from '../src/index.js';
 
-const TOPICS = [Uint8Array.of(0x11, 0x22, 0x33, 0x44), Uint8Array.of(0x55, 0x66, 0x77, 0x88)];
-const all = { bloom: fullBloom() };
-const none = new Uint8Array(0);
-
-const envelope = (sent: number, topic: number, n: number): Envelope => ({
-  expiry: sent + 50,
-  ttl: 50,
-  topic: TOPICS[topic]!,
-  data: Uint8Array.of(n, n, n, n),
-  nonce: BigInt(n),
-});
-
-const opened: Store[] = [];
 const dirs: string[] = [];
 let tables = 0;
 afterAll(async () => {
-  for (const store of opened) await store.close();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   await stopSharedPostgres();
 });
 
-const backends: [string, () => Promise<Store>][] = [
-  ['memory', async () => new MemoryStore()],
+const stores: [string, () => Promise<Store>][] = [
   [
-    'LevelDB',
+    'LevelStore',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'hush-archive-'));
       dirs.push(dir);
@@ -54,195 +33,66 @@ const backends: [string, () => Promise<Store>][] = [
     },
   ],
   [
-    'PostgreSQL',
+    'PostgresStore',
     async () => PostgresStore.open((await sharedPostgres()).url, { table: `archive_${++tables}` }),
   ],
 ];
 
-describe.each(backends)('Archive in %s', (_, openStore) => {
-  const open = async () => {
-    const store = await openStore();
-    opened.push(store);
-    return store;
-  };
+let made = 0;
+function makeEnvelope(options: { sent: number; topic: Uint8Array; size?: number }): Envelope {
+  const data = new Uint8Array(Math.max(4, options.size ?? 4));
+  new DataView(data.buffer).setUint32(0, ++made);
+  return createEnvelope({
+    expiry: options.sent + 50,
+    ttl: 50,
+    topic: options.topic,
+    data,
+    nonce: BigInt(made),
+  });
+}
 
-  async function filled() {
+for (const [name, open] of stores) {
+  inboxCompliance(`Archive over ${name}`, async () => {
     const store = await open();
-    const archive = new Archive(store);
-    const envelopes = [100, 101, 102, 103, 104, 200].map((sent, n) => envelope(sent, n % 2, n));
-    for (const e of envelopes) await archive.add(e, encodeEnvelope(e), envelopeHash(e));
-    return { store, archive, envelopes };
-  }
-
-  const cursorOf = (sent: number, hash: Uint8Array) => {
-    const cursor = new Uint8Array(36);
-    new DataView(cursor.buffer).setUint32(0, sent);
-    cursor.set(hash, 4);
-    return cursor;
-  };
-
-  it('pages through a time range oldest first; a cursor is sent ‖ hash of the last envelope', async () => {
-    const { archive, envelopes } = await filled();
-    const first = await archive.query(100, 104, all, 3, none);
-    expect(first.envelopes.map((e) => e.data[0])).toEqual([0, 1, 2]);
-    expect(first.lastHash).toEqual(envelopeHash(envelopes[2]!));
-    expect(first.cursor).toEqual(cursorOf(102, envelopeHash(envelopes[2]!)));
-    const second = await archive.query(100, 104, all, 3, first.cursor);
-    expect(second.envelopes.map((e) => e.data[0])).toEqual([3, 4]);
-    expect(second.cursor.length).toBe(0);
+    return { inbox: new Archive(store), makeEnvelope, close: () => store.close() };
   });
+}
 
-  it('keeps only envelopes whose topic the bloom admits, or exactly the topics given', async () => {
-    const { archive } = await filled();
-    const byBloom = await archive.query(
-      0,
-      0xffffffff,
-      { bloom: topicToBloom(TOPICS[1]!) },
-      10,
-      none,
-    );
-    expect(byBloom.envelopes.map((e) => e.data[0])).toEqual([1, 3, 5]);
-    const byTopic = await archive.query(
-      0,
-      0xffffffff,
-      { bloom: fullBloom(), topics: [TOPICS[0]!] },
-      10,
-      none,
-    );
-    expect(byTopic.envelopes.map((e) => e.data[0])).toEqual([0, 2, 4]);
-  });
+const TOPIC = Uint8Array.of(0x11, 0x22, 0x33, 0x44);
+const all = { bloom: fullBloom() };
 
-  it('clamps a cursor before the range, and refuses one of the wrong size', async () => {
-    const { store, archive } = await filled();
-    await store.put('a-before-the-archive', Uint8Array.of(0xde, 0xad));
-    await store.put('zzz-after-the-archive', Uint8Array.of(0xbe, 0xef));
-    const early = await archive.query(101, 102, all, 10, cursorOf(0, new Uint8Array(32)));
-    expect(early.envelopes.map((e) => e.data[0])).toEqual([1, 2]);
-    const late = await archive.query(
-      101,
-      102,
-      all,
-      10,
-      cursorOf(0xffffffff, new Uint8Array(32).fill(0xff)),
-    );
-    expect(late.envelopes).toEqual([]);
-    await expect(archive.query(101, 102, all, 10, new Uint8Array(35))).rejects.toThrow(RangeError);
-  });
+const cursorOf = (sent: number, hash: Uint8Array) => {
+  const cursor = new Uint8Array(36);
+  new DataView(cursor.buffer).setUint32(0, sent);
+  cursor.set(hash, 4);
+  return cursor;
+};
 
-  it('skips a damaged record or a foreign key instead of failing the request', async () => {
-    const { store, archive } = await filled();
-    await store.put('archive/00000066/00', Uint8Array.of(0xff, 0x00));
-    await store.put(`archive/00000066/${'00'.repeat(32)}/11223344`, Uint8Array.of(0xff, 0x00));
-    const page = await archive.query(100, 104, all, 10, none);
-    expect(page.envelopes).toHaveLength(5);
-  });
-
-  it('bounds the keys one page reads, ending a page cut short with a cursor', async () => {
+describe.each(stores)('Archive over %s', (_, open) => {
+  it('clamps a cursor before the range and reads no key outside the archive', async () => {
     const store = await open();
-    const archive = new Archive(store);
-    for (let n = 0; n < 40; n++) {
-      const e = envelope(100 + n, 0, n);
-      await archive.add(e, encodeEnvelope(e), envelopeHash(e));
+    try {
+      const archive = new Archive(store);
+      const envelopes = [100, 101, 102, 103].map((sent) => makeEnvelope({ sent, topic: TOPIC }));
+      for (const e of envelopes) await archive.add(e, encodeEnvelope(e), envelopeHash(e));
+      await store.put('a-before-the-archive', Uint8Array.of(0xde, 0xad));
+      await store.put('archive/', Uint8Array.of(0xde, 0xad));
+      await store.put('archive/00000066/00', Uint8Array.of(0xff, 0x00));
+      await store.put('zzz-after-the-archive', Uint8Array.of(0xbe, 0xef));
+      const sents = (page: { envelopes: Envelope[] }) => page.envelopes.map((e) => e.expiry - 50);
+      const early = await archive.query(101, 102, all, 10, cursorOf(0, new Uint8Array(32)));
+      expect(sents(early)).toEqual([101, 102]);
+      const late = cursorOf(0xffffffff, new Uint8Array(32).fill(0xff));
+      expect((await archive.query(101, 102, all, 10, late)).envelopes).toEqual([]);
+      expect((await archive.query(0, 0xffffffff, all, 10, late)).envelopes).toEqual([]);
+      const whole = await archive.query(0, 0xffffffff, all, 10, new Uint8Array(0));
+      expect(sents(whole)).toEqual([100, 101, 102, 103]);
+      const resumed = await archive.query(0, 0xffffffff, all, 2, new Uint8Array(0));
+      expect(sents(await archive.query(0, 0xffffffff, all, 10, resumed.cursor))).toEqual([
+        102, 103,
+      ]);
+    } finally {
+      await store.close();
     }
-    const other = { bloom: fullBloom(), topics: [TOPICS[1]!] }; // matches nothing stored
-    let page = await archive.query(0, 1000, other, 1, none); // reads at most 10 keys
-    expect(page.envelopes).toEqual([]);
-    expect(page.cursor.length).toBe(36);
-    let pages = 1;
-    while (page.cursor.length > 0) {
-      page = await archive.query(0, 1000, other, 1, page.cursor);
-      pages++;
-    }
-    expect(pages).toBe(4); // 40 keys, 10 per page, the last page finds the end
-  });
-
-  it('pages through thousands of envelopes, each page resuming exactly at its cursor', async () => {
-    const store = await open();
-    const archive = new Archive(store);
-    const many = Array.from({ length: 2100 }, (_, n) => envelope(1000 + (n >> 2), n % 2, n));
-    for (let i = 0; i < many.length; i += 100)
-      await Promise.all(
-        many.slice(i, i + 100).map((e) => archive.add(e, encodeEnvelope(e), envelopeHash(e))),
-      );
-    const seen = new Set<string>();
-    const sizes: number[] = [];
-    let page = await archive.query(0, 0xffffffff, all, 1000, none);
-    let previous = '';
-    for (;;) {
-      sizes.push(page.envelopes.length);
-      for (const e of page.envelopes) {
-        const at = `${(e.expiry - e.ttl).toString().padStart(6, '0')}/${Buffer.from(envelopeHash(e)).toString('hex')}`;
-        expect(at > previous).toBe(true); // creation time, then hash: the key order
-        previous = at;
-        seen.add(at);
-      }
-      if (page.cursor.length === 0) break;
-      page = await archive.query(0, 0xffffffff, all, 1000, page.cursor);
-    }
-    expect(sizes).toEqual([1000, 1000, 100]);
-    expect(seen.size).toBe(2100);
-  });
-
-  it('prunes envelopes created before a time', async () => {
-    const { archive, envelopes } = await filled();
-    expect(await archive.prune(103)).toBe(3);
-    const page = await archive.query(0, 0xffffffff, all, 10, none);
-    expect(page.envelopes.map((e) => e.data[0])).toEqual([3, 4, 5]);
-    expect(await archive.has(envelopes[5]!, envelopeHash(envelopes[5]!))).toBe(true);
-    expect(await archive.has(envelopes[0]!, envelopeHash(envelopes[0]!))).toBe(false);
-  });
-});
-
-describe('mailserver request payload', () => {
-  const request = {
-    lower: 1,
-    upper: 0xffffffff,
-    bloom: fullBloom(),
-    limit: 50,
-    cursor: new Uint8Array(36).fill(7),
-    topics: [TOPICS[0]!],
-  };
-
-  it('round-trips [lower, upper, bloom, topics, limit, cursor, batch]', () => {
-    expect(decodeHistoryRequest(encodeHistoryRequest(request))).toEqual(request);
-    const plain = { ...request, cursor: none, topics: [] };
-    expect(decodeHistoryRequest(encodeHistoryRequest(plain))).toEqual(plain);
-  });
-
-  it("reads older Status clients' five- and six-item requests", () => {
-    const head = [
-      encodeUint(1),
-      encodeUint(2),
-      encodeBytes(fullBloom()),
-      encodeUint(3),
-      encodeBytes(none),
-    ];
-    const expected = { lower: 1, upper: 2, bloom: fullBloom(), limit: 3, cursor: none, topics: [] };
-    expect(decodeHistoryRequest(encodeList(head))).toEqual(expected);
-    expect(decodeHistoryRequest(encodeList([...head, encodeUint(1)]))).toEqual(expected);
-    // status-go's current order: topics fourth.
-    const topical = [
-      ...head.slice(0, 3),
-      encodeList([encodeBytes(TOPICS[1]!)]),
-      ...head.slice(3),
-      encodeUint(1),
-    ];
-    expect(decodeHistoryRequest(encodeList(topical))).toEqual({
-      ...expected,
-      topics: [TOPICS[1]!],
-    });
-  });
-
-  it('refuses malformed payloads with a RangeError', () => {
-    const bad = [
-      none,
-      Uint8Array.of(0xc0),
-      encodeHistoryRequest(request).subarray(0, 20),
-      encodeHistoryRequest({ ...request, bloom: new Uint8Array(63) }),
-      encodeHistoryRequest({ ...request, cursor: new Uint8Array(35) }),
-      encodeHistoryRequest({ ...request, topics: [Uint8Array.of(1, 2, 3)] }),
-      Uint8Array.of(0xff, 0xff),
-    ];
-    for (const payload of bad) expect(() => decodeHistoryRequest(payload)).toThrow(RangeError);
   });
 });

@@ -8,10 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeRequestComplete } from '@hush/mailserver';
+import { generatePrivateKey } from '@hush/message';
 import { sharedPostgres, stopSharedPostgres } from '@hush/test-support/postgres';
+import { createGossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startNode } from '../src/index.js';
-import { decodeRequestComplete } from '../src/mailserver/request.js';
 import { call, eventually, LOCAL_LISTENERS, localConfig, spawnHush, testNode } from './helpers.js';
 
 const dirs: string[] = [];
@@ -194,5 +196,44 @@ describe.each(backends)('mailserver with its archive in %s', (_, archiveOf) => {
     }
     expect(acknowledged.length).toBeGreaterThanOrEqual(40);
     expect(acknowledged.filter((hash) => !archived.has(hash))).toEqual([]);
+  });
+});
+
+describe('a mailserver answer the client cannot read', () => {
+  it('answers no request, and the client lets the mailserver go', async () => {
+    const key = generatePrivateKey();
+    const completions: number[] = [];
+    // A trusted peer answering every request with a completion too short for either form.
+    const fake = createGossipNode({
+      key,
+      transport: webSocketTransport({ privateKey: key, host: '127.0.0.1', port: 0 }),
+      minPow: 0,
+      onP2PRequest: (_request, peer) => {
+        completions.push(peer.complete(new Uint8Array(10)) ? 1 : 0);
+      },
+    });
+    await fake.start();
+    const client = await testNode({ bootstrap: [fake.addresses[0]!], minPow: 0 });
+    try {
+      const url = `${client.rpc.httpUrl}/`;
+      await eventually(() => client.gossip.hasPeer(fake.id), 20_000, 'connection');
+      const gone: string[] = [];
+      client.gossip.on('peer:disconnected', ({ id }) => gone.push(id));
+      const mailKey = (
+        (await call(url, 'shh_generateSymKeyFromPassword', ['status-offline-inbox'])) as {
+          result: string;
+        }
+      ).result;
+      const answer = (await call(url, 'shhext_requestMessagesSync', [
+        { mailServerPeer: fake.id, symKeyID: mailKey, from: 0 },
+        { timeout: 1 },
+      ])) as { error?: { message: string } };
+      expect(completions).toEqual([1]);
+      expect(answer.error?.message).toMatch(/did not answer within 1 s/);
+      await eventually(() => gone.includes(fake.id), 5_000, 'mailserver let go');
+    } finally {
+      await client.stop();
+      await fake.stop();
+    }
   });
 });

@@ -9,14 +9,14 @@
 import { topicsToBloom } from '@hush/bloom';
 import type { CryptoBackend } from '@hush/crypto';
 import { envelopeHash } from '@hush/envelope';
-import { type KeyStore, wrapMessage } from '@hush/message';
-import type { EngineEvents, GossipNode } from '@hush/transport-gossip';
 import {
   CURSOR_LENGTH,
+  createHistoryRequest,
   decodeRequestComplete,
-  encodeHistoryRequest,
   type RequestCompletion,
-} from '../mailserver/request.js';
+} from '@hush/mailserver';
+import type { KeyStore } from '@hush/message';
+import type { EngineEvents, GossipNode } from '@hush/transport-gossip';
 import { type Method, RpcError } from './jsonrpc.js';
 import { arg, hexBytes, object, string, toHex, topic, uint32 } from './params.js';
 
@@ -55,13 +55,10 @@ export function shhextMethods(services: {
         : hexBytes(r.cursor, 0, 'cursor');
     if (cursor.length !== 0 && cursor.length !== CURSOR_LENGTH)
       throw new RpcError(-32602, `invalid argument 0: cursor (empty or ${CURSOR_LENGTH} bytes)`);
-    const request = await wrapMessage({
-      topic: new Uint8Array(4),
-      payload: encodeHistoryRequest({ lower: from, upper: to, bloom, limit, cursor, topics }),
+    const request = await createHistoryRequest({
+      request: { lower: from, upper: to, bloom, limit, cursor, topics },
       symKey,
       signingKey: services.nodeKey,
-      pow: 0,
-      workTime: 0,
       backend: services.backend,
     });
     services.gossip.markTrusted(peerId);

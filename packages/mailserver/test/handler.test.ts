@@ -1,20 +1,28 @@
 /**
- * The mailserver's request handler (specs/mailserver §2, §5): answers a signed request that
- * opens with the mailserver key, reports a bad range in Status's failure form, and stays
- * silent on unsigned requests, other keys and malformed payloads.
+ * The mailserver's request handler (specs/mailserver §2.2, §5): answers a signed request that
+ * opens with the mailserver key, in batches then a completion naming the request, reports a
+ * bad range, a busy peer and a failed query in Status's failure form, and stays silent on
+ * unsigned requests, other keys and malformed payloads.
  */
 import { fullBloom } from '@hush/bloom';
 import { nobleBackend } from '@hush/crypto';
 import { createEnvelope, type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import { ManualClock } from '@hush/interface';
+import { MemoryStore } from '@hush/interface-compliance';
 import { generatePrivateKey, generateSymKey, symKeyFromPassword, wrapMessage } from '@hush/message';
 import { describe, expect, it } from 'vitest';
-import { Archive, encodeHistoryRequest, MemoryStore, mailserverHandler } from '../src/index.js';
-import { decodeRequestComplete } from '../src/mailserver/request.js';
+import {
+  Archive,
+  decodeRequestComplete,
+  encodeHistoryRequest,
+  type MailserverOptions,
+  mailserverHandler,
+} from '../src/index.js';
 
 const symKey = symKeyFromPassword('status-offline-inbox');
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-async function setup() {
+async function setup(options: Partial<MailserverOptions> = {}) {
   const archive = new Archive(new MemoryStore());
   for (let i = 0; i < 3; i++) {
     const e = createEnvelope({
@@ -27,12 +35,20 @@ async function setup() {
     await archive.add(e, encodeEnvelope(e), envelopeHash(e));
   }
   let queries = 0;
-  const query = archive.query.bind(archive);
-  archive.query = (...args) => {
-    queries++;
-    return query(...args);
+  const served = options.archive ?? archive;
+  const counted: MailserverOptions['archive'] = {
+    query: (...args) => {
+      queries++;
+      return served.query(...args);
+    },
   };
-  const handle = mailserverHandler({ archive, symKey, backend: nobleBackend, logger: silent });
+  const handle = mailserverHandler({
+    symKey,
+    backend: nobleBackend,
+    logger: silent,
+    ...options,
+    archive: counted,
+  });
   const ask = async (request: Envelope, maxBytes = 1 << 20) => {
     const sent: Envelope[] = [];
     const before = queries;
@@ -101,10 +117,30 @@ describe('mailserver request handler', () => {
     expect(answer).toMatchObject({ kind: 'fail', detail: expect.stringMatching(/lower > upper/) });
   });
 
-  it('reads upper 0 as now', async () => {
+  it('reads upper 0 as now (by its clock, with a minute of margin)', async () => {
     const { ask } = await setup();
     const answer = await ask(await request(encodeHistoryRequest({ ...query, upper: 0 })));
     expect(answer.sent).toHaveLength(3);
+    // Envelopes were created at 1000, 1001 and 1002.
+    const early = await setup({ clock: new ManualClock(941_000) });
+    expect(
+      (await early.ask(await request(encodeHistoryRequest({ ...query, upper: 0 })))).sent,
+    ).toHaveLength(2);
+  });
+
+  it('serves at most maxPage envelopes, ending the page with a cursor', async () => {
+    const { ask } = await setup({ maxPage: 2 });
+    const answer = await ask(await request(encodeHistoryRequest({ ...query, limit: 0 })));
+    expect(answer.kind).toBe('complete');
+    expect(answer.sent.map((e) => e.data[0])).toEqual([0, 1]);
+    expect((answer.detail as { cursor: Uint8Array }).cursor).toHaveLength(36);
+  });
+
+  it("answers 'archive query failed' when the archive fails", async () => {
+    const failing = { query: () => Promise.reject(new Error('the disk is on fire')) };
+    const { ask } = await setup({ archive: failing });
+    const answer = await ask(await request(encodeHistoryRequest(query)));
+    expect(answer).toMatchObject({ kind: 'fail', detail: 'archive query failed', sent: [] });
   });
 
   it('leaves out envelopes larger than the link carries, and refuses a second request in flight', async () => {
