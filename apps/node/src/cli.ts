@@ -172,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
       const logger = createLogger(config.logLevel, config.logFormat);
       const node = await startNode(config, logger);
       process.stdout.write(
-        `hush node ${node.id} running\n  gossip   ${node.gossip.addresses.join(', ')}\n  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
+        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -118,7 +118,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'bootstrap',
     flag: 'bootstrap',
     kind: 'list',
-    help: 'comma-separated ws:// peers to dial',
+    help: 'comma-separated ws:// peers to dial (ws://host:port#<noise key> dials with IK)',
   },
   { key: 'maxPeers', flag: 'max-peers', kind: 'number', help: 'most peer connections' },
   { key: 'minPow', flag: 'min-pow', kind: 'number', help: 'minimum PoW of accepted envelopes' },
@@ -343,8 +343,9 @@ function validate(config: NodeConfig): NodeConfig {
     check(
       url !== undefined &&
         (url.protocol === 'ws:' || url.protocol === 'wss:') &&
-        url.hostname !== '',
-      `bootstrap: "${peer}" is not a peer address (ws://host:port or wss://host:port)`,
+        url.hostname !== '' &&
+        (url.hash === '' || /^#[0-9a-fA-F]{64}$/.test(url.hash)),
+      `bootstrap: "${peer}" is not a peer address (ws://host:port or wss://host:port, optionally #<64 hex digits of the peer's Noise static key>)`,
     );
   }
   // Without a passphrase the keys could not be encrypted, and keeping them in memory instead

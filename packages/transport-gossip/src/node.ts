@@ -180,6 +180,17 @@ export class GossipNode
     return this.options.transport.addresses;
   }
 
+  /**
+   * The addresses with this node's Noise static key appended (`ws://…#<64 hex>`), so that a
+   * peer dialing them needs one round trip (IK, SPEC §7.6.1); the plain addresses when the
+   * transport has no static key.
+   */
+  get linkAddresses(): readonly string[] {
+    const key = (this.options.transport as { staticKey?: Uint8Array }).staticKey;
+    if (!key) return this.addresses;
+    return this.addresses.map((address) => `${address}#${toHex(key)}`);
+  }
+
   /** Dials `address` now and keeps redialing it when the connection drops, until stopped. */
   connect(address: string): void {
     if (!this.targets.has(address))
