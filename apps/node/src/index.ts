@@ -12,7 +12,6 @@ export {
   printableConfig,
   resolveConfig,
 } from './config.js';
-export { FilterRegistry } from './filters.js';
 export { type HushNode, loadNodeKey, openArchiveStore, openStore, startNode } from './node.js';
 export { type KnownPeer, PeerBook, type PeerBookLimits } from './peers.js';
 export { JsonRpcDispatcher, RpcError } from './rpc/jsonrpc.js';

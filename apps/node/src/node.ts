@@ -5,15 +5,15 @@
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { type DeliveredEnvelope, HushClient } from '@hush/client';
 import { type CryptoBackend, defaultBackend, randomBytes } from '@hush/crypto';
-import { encodeEnvelope } from '@hush/envelope';
-import { type Logger, silentLogger } from '@hush/interface';
+import { type Envelope, encodeEnvelope } from '@hush/envelope';
+import { type EnvelopeReceiver, type Logger, type PeerId, silentLogger } from '@hush/interface';
 import { Archive, decodeRequestComplete, mailserverHandler } from '@hush/mailserver';
 import { type KeyStore, MemoryKeyStore, symKeyFromPassword } from '@hush/message';
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
-import { FilterRegistry } from './filters.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { PeerBook } from './peers.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
@@ -80,6 +80,28 @@ export async function loadNodeKey(
   while (!backend.isValidPrivateKey(key)) key = randomBytes(32);
   await store.put('node/key', key);
   return key;
+}
+
+/**
+ * The gossip node as the client's envelope receiver, with the PoW its engine already
+ * computed (so filters need not compute it again): local posts, gossip from peers, and p2p
+ * envelopes (direct, mailserver history, or anything a light client hears) as such.
+ */
+function gossipEnvelopes(gossip: GossipNode): EnvelopeReceiver<Envelope> {
+  return {
+    onEnvelope: (handler) =>
+      gossip.engine.on('envelope', (accepted) => {
+        const received: DeliveredEnvelope = {
+          envelope: accepted.envelope,
+          hash: accepted.hash,
+          pow: accepted.pow,
+          source: accepted.from === undefined ? 'local' : accepted.p2p ? 'p2p' : 'gossip',
+          // Node ids are the 65-byte key in hex; a peer id drops its 04 prefix.
+          ...(accepted.from === undefined ? {} : { peer: accepted.from.slice(2) as PeerId }),
+        };
+        handler(received);
+      }),
+  };
 }
 
 /**
@@ -264,11 +286,10 @@ async function assemble(
     archive?.prune(Math.floor(Date.now() / 1000) - config.archiveRetention).catch(() => undefined);
   }, 3600_000);
   prune.unref();
-  const filters = new FilterRegistry(backend);
-  metrics.watchFilters(filters);
-  gossip.engine.on('envelope', (accepted) => filters.deliver(accepted));
-  const sweep = setInterval(() => filters.sweep(Date.now()), 60_000);
-  sweep.unref();
+  // Keys, filters and subscriptions are the client's; gossip hands it every envelope.
+  const client = new HushClient({ keys, backend });
+  metrics.watchFilters(client.filters);
+  client.attach(gossipEnvelopes(gossip));
   let pool: PowScanPool | undefined;
   const workers = Math.max(1, availableParallelism() - 1);
   try {
@@ -278,9 +299,7 @@ async function assemble(
   }
   const methods = shhMethods({
     gossip,
-    keys,
-    filters,
-    backend,
+    client,
     pool,
     allowGetPrivateKey: config.allowGetPrivateKey,
     passwordKeys: new PasswordKeyDeriver(),
@@ -344,7 +363,7 @@ async function assemble(
     id: gossip.id,
     async stop() {
       ready = false;
-      clearInterval(sweep);
+      client.close();
       clearInterval(prune);
       await Promise.allSettled(archiving.values());
       await metricsServer?.close();

@@ -3,19 +3,14 @@
  * parameter and result shapes, hex encodings and field names, so that web3.js's web3-shh and
  * every Whisper DApp work unchanged.
  */
-import { type CryptoBackend, randomBytes } from '@hush/crypto';
+import type { HushClient } from '@hush/client';
+import { randomBytes } from '@hush/crypto';
 import type { Envelope } from '@hush/envelope';
 import { envelopeHash } from '@hush/envelope';
 import { keccak256 } from '@hush/keccak';
-import {
-  type KeyStore,
-  type MessageFilter,
-  type ReceivedMessage,
-  wrapMessage,
-} from '@hush/message';
+import { type MessageFilter, type ReceivedMessage, wrapMessage } from '@hush/message';
 import type { PowScanPool } from '@hush/pow';
 import type { GossipNode } from '@hush/transport-gossip';
-import type { FilterRegistry } from '../filters.js';
 import { type CallContext, type Method, RpcError } from './jsonrpc.js';
 import {
   arg,
@@ -35,9 +30,8 @@ import type { SealLimits } from './seal-limits.js';
 /** What the API works with. */
 export interface ShhServices {
   readonly gossip: GossipNode;
-  readonly keys: KeyStore;
-  readonly filters: FilterRegistry;
-  readonly backend: CryptoBackend;
+  /** Keys, filters and subscriptions. */
+  readonly client: HushClient;
   readonly pool: PowScanPool | undefined;
   readonly allowGetPrivateKey: boolean;
   readonly now: () => number;
@@ -89,13 +83,13 @@ function nonZero32(key: Uint8Array): boolean {
 }
 
 async function symKeyOf(services: ShhServices, id: string): Promise<Uint8Array> {
-  const key = await services.keys.get('symKey', id);
+  const key = await services.client.keys.get('symKey', id);
   if (!key) throw refused('non-existent key ID');
   return key;
 }
 
 async function privateKeyOf(services: ShhServices, id: string): Promise<Uint8Array> {
-  const key = await services.keys.get('keyPair', id);
+  const key = await services.client.keys.get('keyPair', id);
   if (!key) throw refused('invalid id'); // geth's Whisper.GetPrivateKey
   return key;
 }
@@ -149,7 +143,7 @@ async function criteria(
   let src: Uint8Array | undefined;
   if (sig.length > 0) {
     src = sig;
-    if (!services.backend.isValidPublicKey(src)) throw refused('invalid signing public key');
+    if (!services.client.backend.isValidPublicKey(src)) throw refused('invalid signing public key');
   }
   const base = { topics, pow: minPow, allowP2P, ...(src ? { src } : {}) };
   if (symKeyID) {
@@ -158,14 +152,15 @@ async function criteria(
     if (!nonZero32(key)) throw refused('invalid symmetric key');
     return { ...base, symKey: key };
   }
-  const privateKey = await services.keys.get('keyPair', privateKeyID);
+  const privateKey = await services.client.keys.get('keyPair', privateKeyID);
   if (!privateKey) throw refused(subscription ? 'invalid public key' : 'invalid id');
   return { ...base, privateKey };
 }
 
 /** The shh_* methods. */
 export function shhMethods(services: ShhServices): Record<string, Method> {
-  const { gossip, keys, filters, backend } = services;
+  const { gossip } = services;
+  const { keys, filters, backend } = services.client;
   const subscriptions = new Map<string, string>();
 
   return {
@@ -218,11 +213,7 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       return true;
     },
 
-    shh_newKeyPair: async () => {
-      let key = randomBytes(32);
-      while (!backend.isValidPrivateKey(key)) key = randomBytes(32);
-      return keys.add('keyPair', key);
-    },
+    shh_newKeyPair: () => services.client.newKeyPair(),
 
     shh_addPrivateKey: async (params) => {
       const key = hexBytes(arg(params, 0), 0, 'privateKey');
@@ -248,11 +239,7 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       return toHex(await privateKeyOf(services, string(arg(params, 0), 0, 'id')));
     },
 
-    shh_newSymKey: async () => {
-      let key = randomBytes(32);
-      while (!nonZero32(key)) key = randomBytes(32);
-      return keys.add('symKey', key);
-    },
+    shh_newSymKey: () => services.client.newSymKey(),
 
     shh_addSymKey: async (params) => {
       const key = hexBytes(arg(params, 0), 0, 'key');

@@ -1,13 +1,34 @@
 /**
- * Message filters as geth keeps them (shh_newMessageFilter, shh_subscribe "messages"): each
- * holds a key and criteria; every envelope the node accepts is opened for the filters whose
- * topic it carries, and delivered messages wait in a bounded queue for polling or are pushed
- * to a subscriber.
+ * Message filters as geth keeps them (specs/whisper-v6 SPEC §5.7; shh_newMessageFilter,
+ * shh_subscribe "messages"): each holds a key and criteria; every envelope a receiver
+ * delivers is opened for the filters whose topic it carries, and delivered messages wait in a
+ * bounded queue for polling or are pushed to a listener.
  */
-import type { CryptoBackend } from '@hush/crypto';
-import { randomBytes } from '@hush/crypto';
+import { type CryptoBackend, defaultBackend, randomBytes } from '@hush/crypto';
+import { type Envelope, envelopePow } from '@hush/envelope';
+import type { EnvelopeReceiver, EnvelopeSource, ReceivedEnvelope } from '@hush/interface';
 import { deliverToFilter, type MessageFilter, type ReceivedMessage } from '@hush/message';
-import type { AcceptedEnvelope } from '@hush/transport-gossip';
+import { ClientError } from './errors.js';
+import { toHex } from './hex.js';
+
+/**
+ * An envelope to deliver: what any receiver hands over, with its PoW when the receiver
+ * already computed it (the gossip engine does; otherwise it is computed here, once).
+ */
+export interface DeliveredEnvelope extends ReceivedEnvelope<Envelope> {
+  readonly pow?: number;
+}
+
+/**
+ * Sources whose envelopes are peer-to-peer in geth's sense (not flooded): only filters that
+ * allow p2p (`allowP2P`) receive them.
+ */
+const P2P_SOURCES: ReadonlySet<EnvelopeSource> = new Set(['p2p', 'history', 'inbox', 'direct']);
+
+/** Whether envelopes from `source` count as peer-to-peer for filters (geth's isP2P). */
+export function isP2PSource(source: EnvelopeSource): boolean {
+  return P2P_SOURCES.has(source);
+}
 
 interface Entry {
   readonly spec: MessageFilter;
@@ -27,9 +48,9 @@ export interface FilterLimits {
   /** Filters at most (default 1000). */
   readonly maxFilters?: number;
   /**
-   * Filters and subscriptions one client (a WebSocket connection, or an HTTP client's
-   * address) may hold at once (default 250, a quarter of the default total), so that one client cannot
-   * take every slot.
+   * Filters and subscriptions one owner (a WebSocket connection, or an HTTP client's
+   * address) may hold at once (default 250, a quarter of the default total), so that one
+   * owner cannot take every slot.
    */
   readonly maxPerClient?: number;
   /** Messages a filter holds for polling before the oldest is dropped (default 1000). */
@@ -46,6 +67,17 @@ export interface FilterLimits {
 const topicKey = (topic: Uint8Array) =>
   ((topic[0]! << 24) | (topic[1]! << 16) | (topic[2]! << 8) | topic[3]!) >>> 0;
 
+/**
+ * The filters of one client (or one node's RPC clients), indexed by topic.
+ *
+ * @example
+ * ```ts
+ * const registry = new FilterRegistry();
+ * const id = registry.add({ symKey, topics: [topic] }, Date.now());
+ * const detach = registry.attach(receiver);
+ * registry.retrieve(id, Date.now()); // messages delivered since the last poll
+ * ```
+ */
 export class FilterRegistry {
   private readonly filters = new Map<string, Entry>();
   private readonly byTopic = new Map<number, Set<Entry>>();
@@ -54,7 +86,7 @@ export class FilterRegistry {
   private readonly limits: Required<FilterLimits>;
   private readonly perOwner = new Map<string, number>();
 
-  constructor(backend: CryptoBackend, limits: FilterLimits = {}) {
+  constructor(backend: CryptoBackend = defaultBackend, limits: FilterLimits = {}) {
     this.backend = backend;
     this.limits = {
       maxFilters: limits.maxFilters ?? 1000,
@@ -65,26 +97,29 @@ export class FilterRegistry {
     };
   }
 
+  /** Filters held. */
   get size(): number {
     return this.filters.size;
   }
 
   /**
-   * Adds a filter for `owner` (the client that asks).
+   * Adds a filter for `owner` (the client that asks); `now` (ms) starts its idle time.
    *
    * @returns its id (32 random bytes as hex, as geth's)
-   * @throws RangeError when the registry is full, or the owner holds its quota
+   * @throws ClientError 'full' when the registry is full, 'quota' when the owner holds its
+   *   quota
    */
   add(spec: MessageFilter, now: number, owner = 'local'): string {
     if (this.filters.size >= this.limits.maxFilters)
-      throw new RangeError(`too many filters (${this.limits.maxFilters})`);
+      throw new ClientError('full', `too many filters (${this.limits.maxFilters})`);
     const held = this.perOwner.get(owner) ?? 0;
     if (held >= this.limits.maxPerClient)
-      throw new RangeError(
+      throw new ClientError(
+        'quota',
         `this client holds ${held} filters and subscriptions, the most one client may (${this.limits.maxPerClient})`,
       );
     this.perOwner.set(owner, held + 1);
-    const id = Buffer.from(randomBytes(32)).toString('hex');
+    const id = toHex(randomBytes(32));
     const topics = spec.topics ?? [];
     const topicKeys = [...new Set(topics.filter((t) => t.length >= 4).map(topicKey))];
     const entry: Entry = {
@@ -109,6 +144,7 @@ export class FilterRegistry {
     return id;
   }
 
+  /** Removes a filter; false for an unknown id. */
   remove(id: string): boolean {
     const entry = this.filters.get(id);
     if (!entry) return false;
@@ -125,6 +161,11 @@ export class FilterRegistry {
     return true;
   }
 
+  /** Removes every filter. */
+  clear(): void {
+    for (const id of [...this.filters.keys()]) this.remove(id);
+  }
+
   /** Messages delivered since the last poll, or undefined for an unknown id. */
   retrieve(id: string, now: number): ReceivedMessage[] | undefined {
     const entry = this.filters.get(id);
@@ -139,7 +180,7 @@ export class FilterRegistry {
     if (entry) entry.listener = listener;
   }
 
-  /** Removes polling filters nobody has polled for a while. */
+  /** Removes polling filters nobody has polled for `idleMs`. */
   sweep(now: number): void {
     for (const [id, entry] of this.filters) {
       if (!entry.listener && now - entry.lastPolled > this.limits.idleMs) this.remove(id);
@@ -147,24 +188,24 @@ export class FilterRegistry {
   }
 
   /**
-   * Opens an accepted envelope for every filter that may want it; a filter that already
-   * received this envelope (same hash) does not receive it again.
+   * Opens an envelope for every filter that may want it; a filter that already received this
+   * envelope (same hash) does not receive it again. Envelopes from a p2p source
+   * ({@link isP2PSource}) reach only filters that allow p2p.
    */
-  deliver(accepted: AcceptedEnvelope): void {
+  deliver(received: DeliveredEnvelope): void {
+    const { envelope } = received;
     const candidates = new Set(this.anyTopic);
-    for (const entry of this.byTopic.get(topicKey(accepted.envelope.topic)) ?? [])
-      candidates.add(entry);
-    let hash: string | undefined;
+    for (const entry of this.byTopic.get(topicKey(envelope.topic)) ?? []) candidates.add(entry);
+    if (candidates.size === 0) return;
+    const hash = toHex(received.hash);
+    const p2p = isP2PSource(received.source);
+    let facts: { hash: Uint8Array; pow: number } | undefined;
     for (const entry of candidates) {
-      hash ??= Buffer.from(accepted.hash).toString('hex');
       if (entry.seen.has(hash)) continue;
+      facts ??= { hash: received.hash, pow: received.pow ?? envelopePow(envelope) };
       let message: ReceivedMessage;
       try {
-        message = deliverToFilter(accepted.envelope, entry.spec, {
-          backend: this.backend,
-          facts: { hash: accepted.hash, pow: accepted.pow },
-          p2p: accepted.p2p,
-        });
+        message = deliverToFilter(envelope, entry.spec, { backend: this.backend, facts, p2p });
       } catch {
         continue; // not for this filter: wrong key, topic, PoW or signer
       }
@@ -179,5 +220,14 @@ export class FilterRegistry {
         if (entry.queue.length > this.limits.maxQueued) entry.queue.shift();
       }
     }
+  }
+
+  /**
+   * Delivers every envelope `receiver` hands over from now on.
+   *
+   * @returns the detachment
+   */
+  attach(receiver: EnvelopeReceiver<Envelope>): () => void {
+    return receiver.onEnvelope((received) => this.deliver(received));
   }
 }
