@@ -1,6 +1,7 @@
 /**
- * Gossip benchmarks (SPEC §6–§7): ingest over loopback WebSockets from 8 peers, a pool of
- * 100,000 envelopes (memory and sweep), and a 1,000-node simulation.
+ * Gossip benchmarks (SPEC §6–§7): ingest over loopback WebSockets from 8 peers, what the
+ * Noise link costs on it, link handshakes, a pool of 100,000 envelopes (memory and sweep),
+ * and a 1,000-node simulation.
  */
 import { fork, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,8 +13,16 @@ import { ManualClock } from '@hush/interface';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
 import { formatReport, simulate } from '../sim/simulation.js';
-import { createGossipNode, GossipEngine, webSocketTransport } from '../src/index.js';
+import {
+  createGossipNode,
+  GossipEngine,
+  linkTransport,
+  MemoryNetwork,
+  webSocketCarrier,
+  webSocketTransport,
+} from '../src/index.js';
 import { benchEnvelopes } from './ingest-peers.js';
+import { plainLinkEncrypter } from './plain-link.js';
 
 // geth's counterpart is its decode + Hash + PoW of each envelope of a 128-envelope messages
 // packet (this bench's frames), without transport, rules or pool.
@@ -71,7 +80,7 @@ interface IngestRound {
  * one core and the senders on the others. The clock runs from the moment the child is told
  * to write until the node's pool holds every envelope.
  */
-async function ingestRound(): Promise<IngestRound> {
+async function ingestRound(link: 'noise' | 'plain' = 'noise'): Promise<IngestRound> {
   const key = generatePrivateKey();
   const generous = {
     maxBytesPerSecond: 1e9,
@@ -80,9 +89,14 @@ async function ingestRound(): Promise<IngestRound> {
   };
   const node = createGossipNode({
     key,
-    transport: webSocketTransport({ privateKey: key, limits: generous }),
+    transport:
+      link === 'noise'
+        ? webSocketTransport({ privateKey: key, limits: generous })
+        : linkTransport(webSocketCarrier({ limits: generous }), plainLinkEncrypter(key, generous)),
     minPow: 0,
     maxMessageSize: 4 * 1024 * 1024,
+    // All 8 senders come from 127.0.0.1: let them all in.
+    maxInboundPerAddress: 8,
   });
   await node.start();
   const plan = {
@@ -91,6 +105,7 @@ async function ingestRound(): Promise<IngestRound> {
     perPeer: 20_000,
     perFrame: 128,
     now: Math.floor(Date.now() / 1000),
+    link,
   };
   const total = plan.peers * plan.perPeer;
   const child = fork(fileURLToPath(new URL('./ingest-peers.ts', import.meta.url)), [], {
@@ -190,6 +205,57 @@ export async function ingest(): Promise<void> {
   );
 }
 
+/**
+ * What Noise costs on ingest: rounds with the plaintext link and with Noise, alternately, in
+ * the same run and placement; the overhead is the ratio of their medians.
+ */
+async function encryptionOverhead(): Promise<void> {
+  section('Encryption overhead on ingest (same run: plaintext link vs Noise link, alternating)');
+  await ingestRound('plain');
+  const plain: number[] = [];
+  const noise: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    plain.push((await ingestRound('plain')).rate);
+    noise.push((await ingestRound('noise')).rate);
+  }
+  const middle = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+  const [p, n] = [middle(plain), middle(noise)];
+  console.log(
+    `  plaintext link   ${(p / 1000).toFixed(1)} k env/s   (rounds: ${plain.map((r) => (r / 1000).toFixed(1)).join(', ')})\n` +
+      `  Noise link       ${(n / 1000).toFixed(1)} k env/s   (rounds: ${noise.map((r) => (r / 1000).toFixed(1)).join(', ')})\n` +
+      `  overhead         ${((p / n - 1) * 100).toFixed(1)} % more time per envelope (goal ≤ 10 %)`,
+  );
+}
+
+/** Link handshakes over the in-memory carrier: XX (3 messages) and IK (2 and a confirmation). */
+async function handshakes(): Promise<void> {
+  section('Noise link handshakes (in-memory carrier, both sides in this thread)');
+  const network = new MemoryNetwork();
+  const serverKey = generatePrivateKey();
+  const server = network.transport({ privateKey: serverKey });
+  await server.listen((connection) => connection.close());
+  const client = network.transport({ privateKey: generatePrivateKey() });
+  const hex = Array.from(server.staticKey, (b) => b.toString(16).padStart(2, '0')).join('');
+  for (const [name, address] of [
+    ['XX (peer key learned in the handshake)', server.addresses[0]!],
+    ['IK (peer key from address#key)', `${server.addresses[0]!}#${hex}`],
+  ] as const) {
+    const runs: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const count = 200;
+      const started = performance.now();
+      for (let i = 0; i < count; i++) (await client.dial(address)).close();
+      runs.push((count * 1000) / (performance.now() - started));
+    }
+    runs.shift(); // warm-up
+    const rate = runs.sort((a, b) => a - b)[1]!;
+    report({ name: `handshake ${name}`, rate, unit: ' /s' });
+    console.log(`    = ${(1000 / rate).toFixed(2)} ms per handshake, both sides' work`);
+  }
+  await client.close();
+  await server.close();
+}
+
 function pool(): void {
   section('Pool of 100,000 live envelopes');
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -252,5 +318,7 @@ export async function run(): Promise<void> {
   // The pool's memory figure first, before other benchmarks leave garbage behind.
   pool();
   await ingest();
+  await encryptionOverhead();
+  await handshakes();
   await simulation();
 }

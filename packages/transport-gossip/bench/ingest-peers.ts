@@ -1,10 +1,12 @@
 /**
  * The sending side of the gossip ingest benchmark, run as a child process so that the node
  * being measured has its event loop to itself: it opens `peers` WebSocket connections to the
- * node, authenticates, sends a status whose all-zero bloom asks for nothing back, encodes
- * every frame in advance, then on 'go' only writes them.
+ * node, runs the link handshake (Noise, or the plaintext baseline), sends a status whose
+ * all-zero bloom asks for nothing back, encodes every frame in advance, then on 'go' only
+ * seals and writes them.
  *
- * Messages from the parent: { address, peers, perPeer, now, perFrame }, then 'go', then 'stop'.
+ * Messages from the parent: { address, peers, perPeer, now, perFrame, link }, then 'go', then
+ * 'stop'.
  * Messages to the parent: 'ready' (connected, frames encoded), 'sent' (every frame handed to
  * the sockets), and on 'stop' { cpuMs }: this process's CPU time since 'go'.
  */
@@ -15,6 +17,7 @@ import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
 import { WebSocket } from 'ws';
 import { encodeFrame, encodeStatus, gossipLinkEncrypter, MessageCode } from '../src/index.js';
+import { plainLinkEncrypter } from './plain-link.js';
 
 export interface IngestPlan {
   readonly address: string;
@@ -23,7 +26,17 @@ export interface IngestPlan {
   readonly perFrame: number;
   /** Unix seconds: the envelopes expire 600 s after it. */
   readonly now: number;
+  /** Noise links (what nodes run) or the plaintext link (the overhead's baseline). */
+  readonly link: 'noise' | 'plain';
 }
+
+/** The senders queue everything at once: no backlog limit may close them. */
+const SENDER_LIMITS = {
+  maxFrameBytes: 4 * 1024 * 1024,
+  highWaterMark: 2 ** 40,
+  maxBacklog: 2 ** 40,
+  idleTimeoutMs: 0,
+};
 
 /** `count` envelopes of 300 bytes of data, distinct across salts (the gossip benches' load). */
 export function benchEnvelopes(count: number, salt: number, now: number): Envelope[] {
@@ -41,7 +54,7 @@ export function benchEnvelopes(count: number, salt: number, now: number): Envelo
   });
 }
 
-async function rawPeer(address: string) {
+async function rawPeer(address: string, link: IngestPlan['link']) {
   const socket = new WebSocket(address, { perMessageDeflate: false });
   let deliver: ((m: Uint8Array) => void) | undefined;
   const early: Uint8Array[] = [];
@@ -62,9 +75,12 @@ async function rawPeer(address: string) {
     onClose: (h) => socket.on('close', () => h()),
     close: () => socket.close(),
   };
-  const connection = await gossipLinkEncrypter({ privateKey: generatePrivateKey() }).secureOutbound(
-    raw,
-  );
+  const privateKey = generatePrivateKey();
+  const encrypter =
+    link === 'noise'
+      ? gossipLinkEncrypter({ privateKey, limits: SENDER_LIMITS })
+      : plainLinkEncrypter(privateKey, SENDER_LIMITS);
+  const connection = await encrypter.secureOutbound(raw);
   connection.onFrame(() => {});
   // An all-zero bloom admits nothing: the node has no reason to forward to these peers, so
   // the figure is ingest alone.
@@ -74,7 +90,7 @@ async function rawPeer(address: string) {
       payload: encodeStatus({ minPow: 0, bloom: new Uint8Array(64), lightNode: true }),
     }),
   );
-  return socket;
+  return connection;
 }
 
 async function main(): Promise<void> {
@@ -82,10 +98,10 @@ async function main(): Promise<void> {
   const plan = await new Promise<IngestPlan>((resolve) =>
     process.once('message', (m) => resolve(m as IngestPlan)),
   );
-  const sockets = await Promise.all(
-    Array.from({ length: plan.peers }, () => rawPeer(plan.address)),
+  const connections = await Promise.all(
+    Array.from({ length: plan.peers }, () => rawPeer(plan.address, plan.link)),
   );
-  const frames = sockets.map((_, p) => {
+  const frames = connections.map((_, p) => {
     const all = benchEnvelopes(plan.perPeer, p, plan.now);
     const out: Uint8Array[] = [];
     for (let i = 0; i < all.length; i += plan.perFrame) {
@@ -104,16 +120,17 @@ async function main(): Promise<void> {
       cpuAtGo = process.cpuUsage();
       // Round robin, as 8 independent peers would interleave.
       const longest = Math.max(...frames.map((f) => f.length));
+      // Each frame is sealed here as it is sent (the senders' CPU, not the node's).
       for (let i = 0; i < longest; i++)
-        sockets.forEach((socket, p) => {
+        connections.forEach((connection, p) => {
           const frame = frames[p]![i];
-          if (frame) socket.send(frame, { binary: true });
+          if (frame) connection.send(frame);
         });
       process.send?.('sent');
     } else if (m === 'stop') {
       const cpu = process.cpuUsage(cpuAtGo);
       process.send?.({ cpuMs: (cpu.user + cpu.system) / 1000 }, () => {
-        for (const socket of sockets) socket.terminate();
+        for (const connection of connections) connection.close();
         process.disconnect();
       });
     }

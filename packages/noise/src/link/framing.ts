@@ -19,6 +19,8 @@ export function sealedLength(plaintextLength: number): number {
 
 /** Encrypts one frame. @throws NoiseError 'nonce-exhausted' */
 export function sealFrame(cipher: CipherState, frame: Uint8Array): Uint8Array {
+  // A cipher without a key passes messages through (Noise §5.1): a plaintext baseline.
+  if (!cipher.hasKey()) return frame;
   const empty = new Uint8Array(0);
   if (frame.length <= CHUNK_PLAINTEXT) return cipher.encryptWithAd(empty, frame);
   const out = new Uint8Array(sealedLength(frame.length));
@@ -36,6 +38,7 @@ export function sealFrame(cipher: CipherState, frame: Uint8Array): Uint8Array {
 
 /** Decrypts one frame. @throws NoiseError 'decrypt-failed', 'bad-message' or 'nonce-exhausted' */
 export function openFrame(cipher: CipherState, message: Uint8Array): Uint8Array {
+  if (!cipher.hasKey()) return message;
   const empty = new Uint8Array(0);
   if (message.length < TAG_LENGTH) throw new NoiseError('bad-message', 'frame too short');
   if (message.length <= MAX_MESSAGE_LENGTH) return cipher.decryptWithAd(empty, message);
