@@ -5,22 +5,26 @@
 import { assertTopic, topicToBloom } from '@hush/bloom';
 import { keccak256Concat, keccak256WithPowBits } from '@hush/keccak';
 import { type PowWork, powOf, powValue } from '@hush/pow';
-import { EnvelopeDecodeError } from './errors.js';
 import {
+  bigUintLength,
   bytesLength,
-  encodeUint64,
+  encodeUint,
   headerLength,
-  type ItemHeader,
   ItemKind,
+  itemHeader,
+  RlpError,
+  readBigUint,
   readHeader,
-  readUint32,
-  readUint64,
-  uint64Length,
+  readList,
+  readString,
+  readUint,
   uintLength,
+  writeBigUint,
   writeBytes,
   writeHeader,
   writeUint,
-} from './rlp.js';
+} from '@hush/rlp';
+import { EnvelopeDecodeError, type EnvelopeDecodeErrorCode, type EnvelopeField } from './errors.js';
 import { allocBytes, copyBytes } from './slab.js';
 
 /** Bytes every envelope is counted as carrying besides its data (SPEC §3.5). */
@@ -95,6 +99,14 @@ export function createEnvelope(fields: {
   return { ...envelope, topic: envelope.topic.slice(), data: envelope.data.slice() };
 }
 
+/** No bytes: the nonce part of an encoding without it, the data part of a lone byte. */
+const EMPTY = new Uint8Array(0);
+
+/** Whether `data` is a lone byte below 0x80, which is its own encoding. */
+function isLone(data: Uint8Array): boolean {
+  return data.length === 1 && data[0]! < 0x80;
+}
+
 /**
  * The envelope's canonical RLP in three parts whose concatenation is the encoding: the head
  * (list header through the data header), the data itself, and the tail (the nonce, or nothing
@@ -102,10 +114,10 @@ export function createEnvelope(fields: {
  */
 function encodeParts(envelope: Envelope, withNonce: boolean): [Uint8Array, Uint8Array, Uint8Array] {
   const { expiry, ttl, topic, data } = envelope;
-  const tail = withNonce ? encodeUint64(envelope.nonce) : new Uint8Array(0);
-  // A lone byte below 0x80 is its own encoding: it goes in the head, and the data part is empty.
-  const lone = data.length === 1 && data[0]! < 0x80;
-  const body = lone ? new Uint8Array(0) : data;
+  const tail = withNonce ? encodeUint(envelope.nonce) : EMPTY;
+  // A lone byte is its own encoding: it goes in the head, and the data part is empty.
+  const lone = isLone(data);
+  const body = lone ? EMPTY : data;
   const dataHead = bytesLength(data) - body.length;
   const fieldsHead = uintLength(expiry) + uintLength(ttl) + 5 + dataHead;
   const content = fieldsHead + body.length + tail.length;
@@ -119,11 +131,40 @@ function encodeParts(envelope: Envelope, withNonce: boolean): [Uint8Array, Uint8
   return [head, body, tail];
 }
 
-function concat([head, body, tail]: readonly [Uint8Array, Uint8Array, Uint8Array]): Uint8Array {
-  const out = allocBytes(head.length + body.length + tail.length);
-  out.set(head, 0);
-  out.set(body, head.length);
-  out.set(tail, head.length + body.length);
+/**
+ * The fields of the envelope up to its data's content, without a list header: expiry, ttl,
+ * topic and the data's header (or the data itself, when a lone byte).
+ */
+function encodeFieldsHead(envelope: Envelope): Uint8Array {
+  const { expiry, ttl, topic, data } = envelope;
+  const lone = isLone(data);
+  const head = new Uint8Array(
+    uintLength(expiry) + uintLength(ttl) + 5 + (lone ? 1 : headerLength(data.length)),
+  );
+  let at = writeUint(head, 0, expiry);
+  at = writeUint(head, at, ttl);
+  at = writeBytes(head, at, topic);
+  if (lone) head[at] = data[0]!;
+  else writeHeader(head, at, data.length, 0x80);
+  return head;
+}
+
+/** The envelope's canonical RLP, with or without the nonce, written in one buffer. */
+function encodeWhole(envelope: Envelope, withNonce: boolean): Uint8Array {
+  const { expiry, ttl, topic, data, nonce } = envelope;
+  const content =
+    uintLength(expiry) +
+    uintLength(ttl) +
+    5 +
+    bytesLength(data) +
+    (withNonce ? bigUintLength(nonce) : 0);
+  const out = allocBytes(headerLength(content) + content);
+  let at = writeHeader(out, 0, content, 0xc0);
+  at = writeUint(out, at, expiry);
+  at = writeUint(out, at, ttl);
+  at = writeBytes(out, at, topic);
+  at = writeBytes(out, at, data);
+  if (withNonce) writeBigUint(out, at, nonce);
   return out;
 }
 
@@ -134,7 +175,7 @@ function concat([head, body, tail]: readonly [Uint8Array, Uint8Array, Uint8Array
  */
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
   assertEnvelope(envelope);
-  return concat(encodeParts(envelope, true));
+  return encodeWhole(envelope, true);
 }
 
 /**
@@ -144,7 +185,7 @@ export function encodeEnvelope(envelope: Envelope): Uint8Array {
  */
 export function rlpWithoutNonce(envelope: Envelope): Uint8Array {
   assertEnvelope(envelope);
-  return concat(encodeParts(envelope, false));
+  return encodeWhole(envelope, false);
 }
 
 /**
@@ -236,15 +277,23 @@ export function envelopeHashAndPow(
     // out of the canonical encoding rather than encoding the fields again (a node does this
     // for every envelope it receives).
     const headerEnd = encoded[0]! >= 0xf8 ? 1 + encoded[0]! - 0xf7 : 1;
-    const nonceLength = uint64Length(envelope.nonce);
+    const nonceLength = bigUintLength(envelope.nonce);
     const fields = view(encoded, headerEnd, encoded.length - nonceLength);
     const headerSize = writeHeader(listHeader, 0, fields.length, 0xc0);
     // The keccak call copies its inputs at once, so one scratch header serves every call.
     hashed = [encoded];
     prefixed = [view(listHeader, 0, headerSize), fields];
   } else {
-    hashed = encodeParts(envelope, true);
-    prefixed = encodeParts(envelope, false);
+    // The two encodings share every field but the nonce: encode those once, under two list
+    // headers (scratch, as above).
+    const head = encodeFieldsHead(envelope);
+    const body = isLone(envelope.data) ? EMPTY : envelope.data;
+    const tail = encodeUint(envelope.nonce);
+    const size = head.length + body.length;
+    const withNonce = writeHeader(hashHeader, 0, size + tail.length, 0xc0);
+    const withoutNonce = writeHeader(listHeader, 0, size, 0xc0);
+    hashed = [view(hashHeader, 0, withNonce), head, body, tail];
+    prefixed = [view(listHeader, 0, withoutNonce), head, body];
   }
   const [hash, bits] = keccak256WithPowBits(hashed, prefixed, envelope.nonce);
   return { hash, pow: powValue(bits, envelopeSize(envelope), envelope.ttl, diff) };
@@ -262,8 +311,10 @@ export function envelopePow(envelope: Envelope, diff = 0): number {
 
 /** The list header of an encoding without its nonce, written per call (at most 9 bytes). */
 const listHeader = new Uint8Array(9);
+/** The list header of an encoding with its nonce, likewise. */
+const hashHeader = new Uint8Array(9);
 
-const scratch: ItemHeader = { kind: ItemKind.Byte, start: 0, size: 0, end: 0 };
+const scratch = itemHeader();
 
 /** `bytes[start, end)` as a view, without TypedArray#subarray's species lookup. */
 function view(bytes: Uint8Array, start: number, end: number): Uint8Array {
@@ -271,23 +322,103 @@ function view(bytes: Uint8Array, start: number, end: number): Uint8Array {
 }
 
 /**
+ * The envelope code for an RLP failure inside `field` (or outside any field): the RLP rules
+ * keep their names, a list where a string belongs is the field's type error (SPEC §3.3).
+ */
+function fromRlp(error: RlpError, field: EnvelopeField | undefined): EnvelopeDecodeError {
+  let code: EnvelopeDecodeErrorCode;
+  switch (error.code) {
+    case 'truncated':
+    case 'non-canonical-size':
+    case 'non-canonical-integer':
+    case 'integer-overflow':
+    case 'trailing-data':
+      code = error.code;
+      break;
+    case 'expected-list':
+      code = 'not-a-list';
+      break;
+    case 'end-of-list':
+      code = 'missing-field';
+      break;
+    default:
+      // 'expected-string' ('bad-boolean' never comes from the readers used here).
+      code = field === 'data' ? 'data-type' : field === 'topic' ? 'topic-type' : 'integer-type';
+  }
+  const message = field ? `${field}: ${error.message}` : error.message;
+  return new EnvelopeDecodeError(code, message, field ? { field, cause: error } : { cause: error });
+}
+
+/** The 4 topic bytes at `at`, copied: cheaper than TypedArray#slice for 4 bytes. */
+function copyTopic(bytes: Uint8Array, at: number): Uint8Array {
+  const topic = new Uint8Array(4);
+  topic[0] = bytes[at]!;
+  topic[1] = bytes[at + 1]!;
+  topic[2] = bytes[at + 2]!;
+  topic[3] = bytes[at + 3]!;
+  return topic;
+}
+
+function missing(field: EnvelopeField): never {
+  throw new EnvelopeDecodeError('missing-field', `${field} is missing`, { field });
+}
+
+const FIELDS: readonly EnvelopeField[] = ['expiry', 'ttl', 'topic', 'data', 'nonce'];
+
+/**
+ * The field whose item starts at `offset` in the envelope list at `pos` (undefined for the
+ * list itself). For error reports only: the items before the failing one were read, so their
+ * headers are read again without failing, and the hot path keeps no record of where it is.
+ */
+function fieldAt(
+  bytes: Uint8Array,
+  pos: number,
+  limit: number,
+  offset: number | undefined,
+): EnvelopeField | undefined {
+  if (offset === undefined || offset === pos) return undefined;
+  const h = readHeader(bytes, pos, limit, itemHeader());
+  const end = h.end;
+  let at = h.start;
+  for (const field of FIELDS) {
+    if (at === offset) return field;
+    if (at >= end) return undefined;
+    at = readHeader(bytes, at, end, h).end;
+  }
+  return undefined;
+}
+
+/**
+ * What a failure decoding the envelope item at `pos` (within `limit`) is reported as: an RLP
+ * failure becomes an envelope failure naming its field, anything else is itself.
+ */
+function decodeFailure(error: unknown, bytes: Uint8Array, pos: number, limit: number): unknown {
+  if (!(error instanceof RlpError)) return error;
+  return fromRlp(error, fieldAt(bytes, pos, limit, error.offset));
+}
+
+/**
  * Decodes one envelope item at `pos` within `limit`. Returns the envelope; `scratch.end` is
  * the position after the item. With `views`, topic and data are views into `bytes` (which the
- * caller owns); otherwise copies.
+ * caller owns); otherwise copies. RLP failures are `RlpError`s: callers pass what they catch
+ * through `decodeFailure`.
  */
 function decodeEnvelopeAt(bytes: Uint8Array, pos: number, limit: number, views = false): Envelope {
-  const h = scratch;
-  readHeader(bytes, pos, limit, h);
-  if (h.kind !== ItemKind.List)
-    throw new EnvelopeDecodeError('not-a-list', 'envelope is not a list');
-  const listEnd = h.end;
-  const expiry = readUint32(bytes, h.start, listEnd, h, 'expiry');
-  const ttl = readUint32(bytes, h.end, listEnd, h, 'ttl');
+  readList(bytes, pos, limit, scratch);
+  return decodeFields(bytes, scratch.start, scratch.end, views);
+}
 
-  let at = h.end;
-  if (at >= listEnd)
-    throw new EnvelopeDecodeError('missing-field', 'topic is missing', { field: 'topic' });
-  readHeader(bytes, at, listEnd, h, 'topic');
+/** `decodeEnvelopeAt` once the list header is read: the fields in `bytes[start, listEnd)`. */
+function decodeFields(bytes: Uint8Array, start: number, listEnd: number, views: boolean): Envelope {
+  const h = scratch;
+  if (start >= listEnd) missing('expiry');
+  const expiry = readUint(bytes, start, listEnd, h, 4);
+  if (h.end >= listEnd) missing('ttl');
+  const ttl = readUint(bytes, h.end, listEnd, h, 4);
+
+  if (h.end >= listEnd) missing('topic');
+  // Not readString: a topic `0x81 xx` is a topic of the wrong length (SPEC §3.3 E6).
+  readHeader(bytes, h.end, listEnd, h);
   if (h.kind === ItemKind.List) {
     throw new EnvelopeDecodeError('topic-type', 'topic must be a byte string', { field: 'topic' });
   }
@@ -296,28 +427,15 @@ function decodeEnvelopeAt(bytes: Uint8Array, pos: number, limit: number, views =
       field: 'topic',
     });
   }
-  const topic = views ? view(bytes, h.start, h.end) : bytes.slice(h.start, h.end);
+  const topic = views ? view(bytes, h.start, h.end) : copyTopic(bytes, h.start);
 
-  at = h.end;
-  if (at >= listEnd)
-    throw new EnvelopeDecodeError('missing-field', 'data is missing', { field: 'data' });
-  // A fresh binding: `h` was narrowed by the topic checks, but readHeader rewrites it.
-  const d = readHeader(bytes, at, listEnd, h, 'data');
-  if (d.kind === ItemKind.List) {
-    throw new EnvelopeDecodeError('data-type', 'data must be a byte string', { field: 'data' });
-  }
-  if (d.kind === ItemKind.String && d.size === 1 && bytes[d.start]! < 0x80) {
-    throw new EnvelopeDecodeError(
-      'non-canonical-size',
-      'data: a byte below 0x80 must stand alone',
-      {
-        field: 'data',
-      },
-    );
-  }
+  if (h.end >= listEnd) missing('data');
+  // A fresh binding: `h` was narrowed by the topic checks, but readString rewrites it.
+  const d = readString(bytes, h.end, listEnd, h);
   const data = views ? view(bytes, d.start, d.end) : copyBytes(bytes, d.start, d.end);
 
-  const nonce = readUint64(bytes, h.end, listEnd, h, 'nonce');
+  if (h.end >= listEnd) missing('nonce');
+  const nonce = readBigUint(bytes, h.end, listEnd, h, 8);
   if (h.end !== listEnd)
     throw new EnvelopeDecodeError('extra-field', 'envelope list has more than five items');
   h.end = listEnd;
@@ -345,7 +463,12 @@ export function decodeEnvelope(
 ): Envelope {
   assertInput(bytes, 'bytes');
   if (bytes.length === 0) throw new EnvelopeDecodeError('empty', 'no input');
-  const envelope = decodeEnvelopeAt(bytes, 0, bytes.length);
+  let envelope: Envelope;
+  try {
+    envelope = decodeEnvelopeAt(bytes, 0, bytes.length);
+  } catch (error) {
+    throw decodeFailure(error, bytes, 0, bytes.length);
+  }
   if (scratch.end !== bytes.length && !options.allowTrailing) {
     throw new EnvelopeDecodeError('trailing-data', 'bytes after the envelope');
   }
@@ -404,30 +527,40 @@ function decodePacket(
 ): { envelope: Envelope; encoded?: Uint8Array }[] {
   assertInput(bytes, 'bytes');
   if (bytes.length === 0) throw new EnvelopeDecodeError('empty', 'no input');
-  readHeader(bytes, 0, bytes.length, scratch);
-  if (scratch.kind !== ItemKind.List) {
-    throw new EnvelopeDecodeError('not-a-list', 'messages packet is not a list');
+  try {
+    readList(bytes, 0, bytes.length, scratch);
+  } catch (error) {
+    throw decodeFailure(error, bytes, 0, bytes.length);
   }
   const end = scratch.end;
   const items: { envelope: Envelope; encoded?: Uint8Array }[] = [];
   for (let at = scratch.start; at < end; at = scratch.end) {
+    // The copy being decoded, once the item's extent is known (failures inside it are at
+    // offsets of the copy).
+    let encoded: Uint8Array | undefined;
     try {
       if (withEncoding) {
-        // The item's extent first (readHeader checks it lies within the packet), then one copy
-        // of it, decoded in place.
-        readHeader(bytes, at, end, scratch);
+        // The item's extent first (readList checks it lies within the packet), then one copy
+        // of it, whose fields are decoded in place.
+        readList(bytes, at, end, scratch);
         const itemEnd = scratch.end;
-        const encoded = copyBytes(bytes, at, itemEnd);
-        const envelope = decodeEnvelopeAt(encoded, 0, encoded.length, true);
+        const fieldsAt = scratch.start - at;
+        encoded = copyBytes(bytes, at, itemEnd);
+        const envelope = decodeFields(encoded, fieldsAt, encoded.length, true);
         scratch.end = itemEnd;
         items.push({ envelope, encoded });
       } else {
         items.push({ envelope: decodeEnvelopeAt(bytes, at, end) });
       }
-    } catch (error) {
+    } catch (caught) {
+      const error = encoded
+        ? decodeFailure(caught, encoded, 0, encoded.length)
+        : decodeFailure(caught, bytes, at, end);
       if (error instanceof EnvelopeDecodeError) {
         const index = items.length;
-        const details = error.field ? { field: error.field, index } : { index };
+        const details: { field?: EnvelopeField; index: number; cause?: unknown } = { index };
+        if (error.field) details.field = error.field;
+        if (error.cause !== undefined) details.cause = error.cause;
         throw new EnvelopeDecodeError(error.code, `envelope ${index}: ${error.message}`, details);
       }
       throw error;

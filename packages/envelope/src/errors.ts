@@ -1,6 +1,7 @@
 /**
  * Decoding errors of the envelope codec (specs/whisper-v6 SPEC §3.3). Callers match on
- * `code`, not on the class; `code` is the reason name used by the vectors.
+ * `code`, not on the class; `code` is the reason name used by the vectors. Failures of the
+ * RLP layer (`RlpError` from `@hush/rlp`) arrive as these codes, the `RlpError` in `cause`.
  */
 import { HushError } from '@hush/interface';
 
@@ -31,12 +32,16 @@ export class EnvelopeDecodeError extends HushError<EnvelopeDecodeErrorCode> {
   /** For messages packets: the index of the offending envelope. */
   readonly index: number | undefined;
 
+  /**
+   * @param details.cause - the failure underneath (an `RlpError` from `@hush/rlp` for the
+   *   rules of the RLP layer)
+   */
   constructor(
     code: EnvelopeDecodeErrorCode,
     message: string,
-    details: { field?: EnvelopeField; index?: number } = {},
+    details: { field?: EnvelopeField; index?: number; cause?: unknown } = {},
   ) {
-    super(code, message);
+    super(code, message, 'cause' in details ? { cause: details.cause } : {});
     this.field = details.field;
     this.index = details.index;
   }

@@ -4,17 +4,17 @@
  * WebSocket frames between Hush nodes.
  */
 import { BLOOM_FILTER_SIZE } from '@hush/bloom';
-import { GossipError } from './errors.js';
-import { PROTOCOL_VERSION } from './protocol.js';
 import {
   encodeBytes,
   encodeList,
   encodeUint,
   headerLength,
-  RlpReadError,
+  RlpError,
   RlpStream,
   writeHeader,
-} from './rlp-stream.js';
+} from '@hush/rlp';
+import { GossipError } from './errors.js';
+import { PROTOCOL_VERSION } from './protocol.js';
 
 /** What a peer announces when it connects. */
 export interface Status {
@@ -110,7 +110,7 @@ function attempt<T>(read: () => T): T | undefined {
   try {
     return read();
   } catch (error) {
-    if (error instanceof RlpReadError) return undefined;
+    if (error instanceof RlpError) return undefined;
     throw error;
   }
 }
@@ -199,12 +199,12 @@ export function decodeFrame(frame: Uint8Array): ProtocolMessage {
   try {
     const s = new RlpStream(frame);
     s.list();
-    const code = s.uint(4);
+    const code = s.uintNumber(4);
     const payload = s.view();
-    if (!s.atListEnd()) throw new RlpReadError('non-canonical');
+    if (!s.atListEnd()) throw new RlpError('trailing-data', 'rlp: items after the payload');
     s.leave();
-    if (!s.atEnd()) throw new RlpReadError('truncated');
-    return { code: Number(code), payload };
+    if (!s.atEnd()) throw new RlpError('trailing-data', 'rlp: bytes after the frame');
+    return { code, payload };
   } catch (error) {
     throw new GossipError('bad-frame', `bad frame: ${(error as Error).message}`, { cause: error });
   }

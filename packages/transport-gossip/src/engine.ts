@@ -26,6 +26,7 @@ import {
   systemClock,
   type TimerHandle,
 } from '@hush/interface';
+import { encodeBytes, encodeList, RlpStream } from '@hush/rlp';
 import { type AdmissionSettings, admit } from './admission.js';
 import {
   decodeBloomFilterEx,
@@ -47,7 +48,6 @@ import {
   MessageCode,
   TRANSMISSION_CYCLE_MS,
 } from './protocol.js';
-import { encodeBytes, encodeList, RlpStream } from './rlp-stream.js';
 import {
   type AcceptedEnvelope,
   QueueSubscription,

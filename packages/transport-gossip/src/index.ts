@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+// The RLP codec is @hush/rlp's; these stay here for the callers that imported them from gossip.
+export { encodeBytes, encodeList, encodeUint, RlpStream } from '@hush/rlp';
 export { webSocketCarrier, webSocketTransport } from '#websocket';
 export { type Admission, type AdmissionSettings, admit } from './admission.js';
 export {
@@ -49,14 +51,6 @@ export {
   TRANSMISSION_CYCLE_MS,
 } from './protocol.js';
 export { type ReplayResult, type ReplayScript, replayExchange } from './replay.js';
-export {
-  encodeBytes,
-  encodeList,
-  encodeUint,
-  RlpReadError,
-  type RlpReadFailure,
-  RlpStream,
-} from './rlp-stream.js';
 export type { AcceptedEnvelope, SubscribeOptions, Subscription } from './subscription.js';
 export {
   GOSSIP_LINK_PROTOCOL,
