@@ -19,7 +19,7 @@ export type GossipErrorCode =
   | 'invalid-envelope'
   | 'invalid-pow-requirement'
   | 'invalid-bloom-exchange'
-  | 'invalid-direct-message'
+  | 'invalid-p2p-message'
   | 'invalid-p2p-request'
   | 'bad-frame'
   // admission of one envelope (SPEC §6.1)

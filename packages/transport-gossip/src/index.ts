@@ -26,6 +26,7 @@ export {
   type EngineOptions,
   GossipEngine,
   type P2PRequestHandler,
+  type P2PRequestPeer,
   type PeerHandle,
   type PeerInfo,
   type PeerLink,
@@ -40,6 +41,13 @@ export {
   type NodePeerStats,
 } from './node.js';
 export {
+  decodeP2PMessage,
+  decodeP2PRequest,
+  decodeRequestCompletePayload,
+  encodeP2PMessage,
+  encodeRequestCompletePayload,
+} from './p2p.js';
+export {
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MINIMUM_POW,
   DEFAULT_SYNC_ALLOWANCE,
@@ -51,6 +59,7 @@ export {
   TRANSMISSION_CYCLE_MS,
 } from './protocol.js';
 export { type ReplayResult, type ReplayScript, replayExchange } from './replay.js';
+export type { NodeSettingsSnapshot } from './settings.js';
 export type { AcceptedEnvelope, SubscribeOptions, Subscription } from './subscription.js';
 export {
   GOSSIP_LINK_PROTOCOL,

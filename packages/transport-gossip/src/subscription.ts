@@ -5,12 +5,12 @@
  */
 import type { Envelope } from '@hush/envelope';
 
-/** An envelope the node accepted (or a direct p2p envelope from a trusted peer). */
+/** An envelope the node accepted (or a p2p envelope, code 127, from a trusted peer). */
 export interface AcceptedEnvelope {
   readonly envelope: Envelope;
   readonly hash: Uint8Array;
   readonly pow: number;
-  /** Arrived as a direct peer-to-peer message, or to a light client (geth's isP2P). */
+  /** Arrived as a p2p message (code 127), or to a light client (geth's isP2P). */
   readonly p2p: boolean;
   /** The peer it came from; undefined for local posts. */
   readonly from: string | undefined;

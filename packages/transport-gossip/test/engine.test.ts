@@ -48,6 +48,32 @@ function peer(engine: GossipEngine, options: { congested?: () => boolean; light?
 }
 
 describe('gossip engine', () => {
+  it('keys sessions by peer id: a peer attached again replaces its earlier session', () => {
+    const clock = new ManualClock(start);
+    const engine = new GossipEngine({ clock, minPow: 0 });
+    const closes: string[] = [];
+    engine.on('peer:closed', ({ id }) => closes.push(id));
+    let firstClosed = false;
+    engine.attach({ id: 'same' }, { send: () => true, close: () => (firstClosed = true) });
+    const second = engine.attach({ id: 'same' }, { send: () => true, close: () => {} });
+    expect(firstClosed).toBe(true);
+    expect(closes).toEqual(['same']);
+    expect(engine.peers()).toHaveLength(1);
+    second.receive({
+      code: MessageCode.status,
+      payload: encodeStatus({ minPow: 0, bloom: null, lightNode: false }),
+    });
+    expect(engine.peers()[0]).toMatchObject({ id: 'same', ready: true });
+    // Trust, p2p sends and disconnects find the session by its id.
+    engine.trust('same');
+    expect(engine.peers()[0]!.trusted).toBe(true);
+    expect(engine.sendP2PMessage('same', envelope(1, clock))).toBe(true);
+    expect(engine.sendP2PMessage('other', envelope(1, clock))).toBe(false);
+    engine.disconnect('same');
+    expect(engine.peers()).toEqual([]);
+    expect(closes).toEqual(['same', 'same']);
+  });
+
   it('tolerates the previous minimum PoW for 10 s after a raise, then refuses', () => {
     const clock = new ManualClock(start);
     const engine = new GossipEngine({ clock, minPow: 0 });
@@ -141,7 +167,7 @@ describe('gossip engine', () => {
     p.handle.receive({ code: MessageCode.p2pRequestComplete, payload: encodeBytes(body) });
     expect(completions).toEqual([{ from: id, payload: body }]);
     p.handle.receive({ code: MessageCode.p2pRequestComplete, payload: Uint8Array.of(0xc1, 0x80) });
-    expect(closed).toEqual(['invalid-direct-message']);
+    expect(closed).toEqual(['invalid-p2p-message']);
     expect(p.closed()).toBe(true);
   });
 });

@@ -424,8 +424,8 @@ describe('peer management', () => {
     );
     const p2p = client.subscribe({ p2p: true });
     const old = createEnvelope({ expiry: 100, ttl: 50, topic, data: Uint8Array.of(1) });
-    expect(stranger.engine.sendDirect(client.id, old)).toBe(true);
-    expect(mailserver.engine.sendDirect(client.id, old)).toBe(true);
+    expect(stranger.engine.sendP2PMessage(client.id, old)).toBe(true);
+    expect(mailserver.engine.sendP2PMessage(client.id, old)).toBe(true);
     const got = await p2p.next();
     expect(got.value!.p2p).toBe(true);
     expect(got.value!.from).toBe(mailserver.id);

@@ -344,7 +344,7 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       }
       services.observePow?.((performance.now() - sealing) / 1000);
       if (targetKey) {
-        if (!gossip.engine.sendDirect(targetKey, envelope))
+        if (!gossip.engine.sendP2PMessage(targetKey, envelope))
           throw refused('target peer is not connected');
         return toHex(envelopeHash(envelope));
       }
