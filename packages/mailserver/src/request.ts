@@ -9,7 +9,7 @@
 import type { CryptoBackend } from '@hush/crypto';
 import type { Envelope } from '@hush/envelope';
 import { wrapMessage } from '@hush/message';
-import { encodeBytes, encodeList, encodeUint, RlpStream } from '@hush/transport-gossip';
+import { encodeBytes, encodeList, encodeUint, RlpStream } from '@hush/rlp';
 import { MailserverError } from './errors.js';
 
 /** Bytes of a cursor: the creation time (4, big-endian) and hash (32) of a page's last envelope. */

@@ -6,7 +6,7 @@
 import { fullBloom } from '@hush/bloom';
 import { envelopeHash } from '@hush/envelope';
 import { generatePrivateKey, openSymmetric, publicKeyOf, symKeyFromPassword } from '@hush/message';
-import { encodeBytes, encodeList, encodeUint } from '@hush/transport-gossip';
+import { encodeBytes, encodeList, encodeUint } from '@hush/rlp';
 import { describe, expect, it } from 'vitest';
 import { createHistoryRequest, decodeHistoryRequest, encodeHistoryRequest } from '../src/index.js';
 
