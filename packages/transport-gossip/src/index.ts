@@ -5,8 +5,6 @@
  * @packageDocumentation
  */
 
-// The RLP codec is @hush/rlp's; these stay here for the callers that imported them from gossip.
-export { encodeBytes, encodeList, encodeUint, RlpStream } from '@hush/rlp';
 export { webSocketCarrier, webSocketTransport } from '#websocket';
 export { type Admission, type AdmissionSettings, admit } from './admission.js';
 export {

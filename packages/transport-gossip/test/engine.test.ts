@@ -4,10 +4,10 @@
  */
 import { createEnvelope, type Envelope, encodeMessagesPacket } from '@hush/envelope';
 import { ManualClock } from '@hush/interface';
+import { encodeBytes } from '@hush/rlp';
 import { describe, expect, it } from 'vitest';
 import {
   decodePowRequirement,
-  encodeBytes,
   encodeStatus,
   GossipEngine,
   MessageCode,
