@@ -3,7 +3,8 @@
  * `@hush/interface` must guarantee, played over an in-memory pipe with an on-path party.
  * Both sides learn each other's proven identity; no frame byte travels in clear; a byte
  * flipped anywhere in the handshake fails it on both sides; a flipped, replayed, dropped or
- * reflected transport message closes the connection as 'bad-frame'; a recorded handshake
+ * reflected transport message, one cut in two or two joined, closes the connection as
+ * 'bad-frame'; a recorded handshake
  * replayed to the responder opens nothing; a reflected handshake fails; a man in the middle
  * with a key of its own is detected by a dialer that names the peer it wants.
  */
@@ -152,8 +153,9 @@ export function encrypterCompliance(name: string, setup: EncrypterSetup): void {
       }
     });
 
-    it('closes as bad-frame on a flipped, replayed, dropped or reflected transport message', async () => {
-      for (const attack of ['flip', 'replay', 'drop', 'reflect'] as const) {
+    it('closes as bad-frame on a flipped, replayed, dropped, reflected, cut or joined transport message', async () => {
+      const big = new Uint8Array(70_000).fill(7);
+      for (const attack of ['flip', 'replay', 'drop', 'reflect', 'split', 'join'] as const) {
         // The index of the dialer's first transport message, once the handshake is done.
         let attackFrom: number | undefined;
         let sentByDialer = 0;
@@ -168,25 +170,36 @@ export function encrypterCompliance(name: string, setup: EncrypterSetup): void {
               altered[altered.length >> 1]! ^= 0x80;
               return [altered];
             }
-            if (attack === 'drop') return [];
+            if (attack === 'drop' || attack === 'join') return [];
             if (attack === 'reflect') return [{ back: m.bytes }];
+            // One frame's carrier message delivered as two: each piece a whole message.
+            if (attack === 'split') return [m.bytes.subarray(0, 65_535), m.bytes.subarray(65_535)];
             return [m.bytes];
           }
-          return attack === 'replay' ? [first!] : [m.bytes];
+          if (attack === 'replay') return [first!];
+          if (attack === 'join') {
+            // Two frames' carrier messages delivered as one.
+            const joined = new Uint8Array(first!.length + m.bytes.length);
+            joined.set(first!, 0);
+            joined.set(m.bytes, first!.length);
+            return [joined];
+          }
+          return [m.bytes];
         });
         if (!outbound.ok || !inbound.ok) throw new Error('handshake failed');
         attackFrom = sentByDialer;
         const victim = attack === 'reflect' ? outbound.value : inbound.value;
         const closed = closeReason(victim);
         const delivered: Uint8Array[] = [];
-        inbound.value.onFrame((frame) => delivered.push(frame));
-        outbound.value.onFrame((frame) => delivered.push(frame));
-        outbound.value.send(Uint8Array.of(1, 2, 3));
+        inbound.value.onFrame((frame) => delivered.push(frame.slice()));
+        outbound.value.onFrame((frame) => delivered.push(frame.slice()));
+        const firstFrame = attack === 'split' ? big : Uint8Array.of(1, 2, 3);
+        outbound.value.send(firstFrame);
         outbound.value.send(Uint8Array.of(4, 5, 6));
-        expect(await closed).toBe('bad-frame');
-        // Nothing altered, replayed or reflected reached a handler.
-        for (const frame of delivered) expect(frame).toEqual(Uint8Array.of(1, 2, 3));
-        if (attack !== 'replay') expect(delivered).toEqual([]);
+        expect([attack, await closed]).toEqual([attack, 'bad-frame']);
+        // Nothing altered, replayed, reflected, cut or joined reached a handler.
+        if (attack === 'replay') expect(delivered).toEqual([firstFrame]);
+        else expect([attack, delivered]).toEqual([attack, []]);
       }
     });
 

@@ -48,7 +48,10 @@ export interface Carrier {
   dial(address: string, options?: AbortOptions): Promise<RawChannel>;
   /** Addresses others can dial, once listening. */
   readonly addresses: readonly string[];
-  /** Stops accepting and closes every channel it made. */
+  /**
+   * Stops accepting (a server may also drop the channels it accepted). Channels it dialed
+   * stay their owners' to close: a transport closes them with its connections.
+   */
   close(): Promise<void>;
 }
 
@@ -84,8 +87,9 @@ export interface Connection {
   /** The largest frame `send` accepts. */
   readonly maxFrameBytes: number;
   /**
-   * Sends one frame. Returns false when the connection is congested (the caller should hold
-   * back); a connection whose backlog passes its hard limit is closed as a slow consumer.
+   * Sends one frame. Returns false when the connection is closed (nothing sent) or congested
+   * (the frame was sent, but the caller should hold back); a connection whose backlog passes
+   * its hard limit is closed as a slow consumer.
    *
    * @throws RangeError when `frame` is larger than `maxFrameBytes`
    */
@@ -95,6 +99,12 @@ export interface Connection {
   /** Each handler is told once when the connection ends, locally or remotely. */
   onClose(handler: (reason: CloseReason, detail?: string) => void): void;
   close(reason?: CloseReason, detail?: string): void;
+}
+
+/** What a dialer may require of the peer it reaches. */
+export interface DialOptions extends AbortOptions {
+  /** The peer meant: a connection that proves another identity fails its handshake. */
+  readonly remotePeer?: PeerId;
 }
 
 /** Makes and accepts connections: a carrier with an encrypter. */
@@ -110,7 +120,7 @@ export interface Transport {
    *
    * @throws TransportError 'dial-failed', 'handshake-failed' or 'closed'
    */
-  dial(address: string, options?: AbortOptions): Promise<Connection>;
+  dial(address: string, options?: DialOptions): Promise<Connection>;
   /** Addresses others can dial, once listening. */
   readonly addresses: readonly string[];
   /** The identity its connections prove, when it proves one (a node checks it is its own). */

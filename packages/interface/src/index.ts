@@ -20,6 +20,7 @@ export {
   type Connection,
   type ConnectionEncrypter,
   type ConnectionLimits,
+  type DialOptions,
   type RawChannel,
   resolveLimits,
   type SecureOutboundOptions,

@@ -25,9 +25,9 @@ export interface MailserverPeer {
   readonly id: string;
   /** Largest p2pMessage payload this peer's link carries, in bytes. */
   readonly maxBytes: number;
-  /** Sends envelopes as one p2pMessage (a list, as Status mailservers do); false if not sent. */
+  /** Sends envelopes as one p2pMessage (a list, as Status mailservers do); false: not sent, or sent onto a congested link. */
   send(envelopes: Envelope[]): boolean;
-  /** Sends p2pRequestComplete carrying `body`; false if not sent. */
+  /** Sends p2pRequestComplete carrying `body`; false as for `send`. */
   complete(body: Uint8Array): boolean;
 }
 

@@ -115,6 +115,37 @@ describe('the Noise link', () => {
       await new Promise<void>((resolve) => (dialed.value as Connection).onClose(() => resolve()));
   });
 
+  it("asks an IK responder's authorize only once the dialer confirmed the keys", async () => {
+    const asked: string[] = [];
+    const bob = party('hush-test/1', {
+      authorize: () => {
+        asked.push('asked');
+        return true;
+      },
+    });
+    const alice = party();
+    const fromAlice: Uint8Array[] = [];
+    const [a, b] = rawChannelPair(({ fromA, bytes }) => {
+      if (fromA) fromAlice.push(bytes);
+      return [bytes];
+    });
+    await Promise.all([
+      alice.encrypter.secureOutbound(a, {
+        remoteStaticKey: DH['25519']!.publicKey(bob.staticKey),
+      }),
+      bob.encrypter.secureInbound(b),
+    ]);
+    expect(asked).toEqual(['asked']);
+    // Alice's first message replayed: Bob answers it, but never asks, and opens nothing.
+    const [attacker, victim] = rawChannelPair();
+    attacker.onMessage(() => {});
+    const replayed = settle(bob.encrypter.secureInbound(victim));
+    attacker.send(fromAlice[0]!);
+    setTimeout(() => attacker.close(), 50);
+    expect((await replayed).ok).toBe(false);
+    expect(asked).toEqual(['asked']);
+  });
+
   it('never completes between links of two protocol names', async () => {
     const alice = party('hush-gossip/2');
     const bob = party('hush-direct/1');

@@ -19,11 +19,14 @@ export interface P2PRequestPeer {
   readonly id: string;
   /** Largest p2pMessage payload this peer's link carries, in bytes. */
   readonly maxBytes: number;
-  /** Sends envelopes as one p2pMessage (a list, as Status mailservers do); false if not sent. */
+  /**
+   * Sends envelopes as one p2pMessage (a list, as Status mailservers do); false when it was
+   * not sent (the peer is gone) or the link is congested (sent: hold back).
+   */
   send(envelopes: Envelope[]): boolean;
   /**
    * Sends p2pRequestComplete carrying `body`, an opaque byte string (the mailserver's
-   * answer, as `@hush/mailserver` encodes it); false if not sent.
+   * answer, as `@hush/mailserver` encodes it); false as for `send`.
    */
   complete(body: Uint8Array): boolean;
 }

@@ -2,12 +2,12 @@
  * SPEC §7.6: gossip links are Noise links. Two nodes on a memory network with an on-path
  * party: the party sees no envelope, topic or bloom bytes; a byte it flips drops the
  * connection; a frame it replays is refused; a node whose transport proves another identity
- * is refused at construction; a peer dialed at `address#<static key>` is reached with IK and
- * one whose key changed is reached with XX.
+ * is refused at construction; a peer dialed at `address#<static key>` is reached with IK, and
+ * a peer whose key differs from the pin is refused, with no fallback to XX.
  */
 import { defaultBackend } from '@hush/crypto';
 import { createEnvelope, type Envelope, encodeEnvelope, sealEnvelope } from '@hush/envelope';
-import { IdentityError } from '@hush/interface';
+import { IdentityError, type PeerId } from '@hush/interface';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type AcceptedEnvelope,
@@ -149,17 +149,32 @@ describe('gossip links under an on-path party', () => {
     await eventually(() => atA.length === 1, 20_000, 'the envelope at a');
   });
 
-  it('fall back to XX when the key in the address is stale', async () => {
+  it('refuse a peer whose Noise key is not the one its address pins, with no fallback', async () => {
     const network = new MemoryNetwork();
     const keyA = generatePrivateKey();
     const a = createGossipNode({ key: keyA, transport: network.transport({ privateKey: keyA }) });
     const keyB = generatePrivateKey();
-    const b = createGossipNode({ key: keyB, transport: network.transport({ privateKey: keyB }) });
+    const transportB = network.transport({ privateKey: keyB });
+    const b = createGossipNode({ key: keyB, transport: transportB });
     nodes.push(a, b);
     await a.start();
     await b.start();
+    // A stale or forged pin: the dial fails, and no XX handshake replaces it.
+    await expect(transportB.dial(`${a.addresses[0]}#${'ab'.repeat(32)}`)).rejects.toMatchObject({
+      code: 'handshake-failed',
+    });
+    await expect(transportB.dial(`${a.addresses[0]}#nothex`)).rejects.toMatchObject({
+      code: 'dial-failed',
+    });
+    const failures: string[] = [];
+    b.on('dial:failed', (e) => failures.push(e.reason));
     b.connect(`${a.addresses[0]}#${'ab'.repeat(32)}`);
-    await eventually(() => b.stats().peers.some((p) => p.ready), 20_000, 'linked with XX');
+    await eventually(() => failures.length > 0, 20_000, 'the dial refused');
+    expect(b.stats().peers).toEqual([]);
+    // The dialer can name the peer it means: another identity fails the handshake.
+    await expect(
+      transportB.dial(a.addresses[0]!, { remotePeer: 'ff'.repeat(64) as PeerId }),
+    ).rejects.toMatchObject({ code: 'handshake-failed' });
   });
 });
 

@@ -112,8 +112,17 @@ export class LinkConnection implements Connection {
       this.close('bad-frame', (error as Error).message);
       return;
     }
-    if (this.frameHandler) this.frameHandler(frame);
+    if (this.frameHandler) this.deliver(this.frameHandler, frame);
     else this.early.push(frame);
+  }
+
+  /** A handler's exception ends this connection, never the carrier's event loop. */
+  private deliver(handler: (frame: Uint8Array) => void, frame: Uint8Array): void {
+    try {
+      handler(frame);
+    } catch (error) {
+      this.close('error', `frame handler failed: ${String(error)}`);
+    }
   }
 
   touch(): void {
@@ -152,7 +161,7 @@ export class LinkConnection implements Connection {
     this.frameHandler = handler;
     for (const frame of this.early.splice(0)) {
       if (this.closed) break;
-      handler(frame);
+      this.deliver(handler, frame);
     }
   }
 
@@ -168,7 +177,13 @@ export class LinkConnection implements Connection {
     if (this.idleTimer) this.clock.clearTimeout(this.idleTimer);
     if (this.stallTimer) this.clock.clearTimeout(this.stallTimer);
     this.closeReason = [reason, detail];
-    for (const handler of this.closeHandlers.splice(0)) handler(reason, detail);
+    for (const handler of this.closeHandlers.splice(0)) {
+      try {
+        handler(reason, detail);
+      } catch {
+        // One handler's failure must not keep the others from hearing of the close.
+      }
+    }
   }
 
   close(reason: CloseReason = 'local', detail?: string): void {

@@ -146,8 +146,12 @@ export function noiseLinkEncrypter(options: NoiseLinkOptions): NoiseLinkEncrypte
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
 
-      /** The other side is who it says: returns its key, or fails and returns undefined. */
-      const authenticate = (payload: Uint8Array): Uint8Array | undefined => {
+      /**
+       * The other side is who it says: returns its key, or fails and returns undefined.
+       * `authorize` is asked too unless `later` (an IK responder asks once the dialer has
+       * confirmed the keys, so a replayed first message learns nothing of its answer).
+       */
+      const authenticate = (payload: Uint8Array, later = false): Uint8Array | undefined => {
         const remoteStatic = handshake!.remoteStaticKey!;
         const remoteKey = verifyBinding(payload, remoteStatic, options.verifier);
         if (!remoteKey) return void fail('the identity signature does not match the static key');
@@ -156,10 +160,11 @@ export function noiseLinkEncrypter(options: NoiseLinkOptions): NoiseLinkEncrypte
         const peer = peerIdFromPublicKey(remoteKey);
         if (outboundOptions.remotePeer && peer !== outboundOptions.remotePeer)
           return void fail(`reached ${peer.slice(0, 16)}…, not the peer dialed`);
-        if (options.authorize && !options.authorize(peer, remoteKey))
-          return void fail('peer not authorized');
+        if (!later && !authorized(remoteKey)) return void fail('peer not authorized');
         return remoteKey;
       };
+      const authorized = (remoteKey: Uint8Array) =>
+        !options.authorize || options.authorize(peerIdFromPublicKey(remoteKey), remoteKey);
 
       const open = (remoteKey: Uint8Array) => {
         settled = true;
@@ -194,6 +199,7 @@ export function noiseLinkEncrypter(options: NoiseLinkOptions): NoiseLinkEncrypte
           // IK responder: the dialer's first transport message confirms it holds the keys.
           const frame = openFrame(handshake!.transportCiphers().receive, message);
           if (frame.length !== 0) return fail('key confirmation carries data');
+          if (!authorized(confirming.remoteKey)) return fail('peer not authorized');
           return open(confirming.remoteKey);
         }
         if (!handshake) {
@@ -212,7 +218,7 @@ export function noiseLinkEncrypter(options: NoiseLinkOptions): NoiseLinkEncrypte
             raw.send(handshake!.writeMessage(binding));
             return;
           }
-          const remoteKey = authenticate(payload);
+          const remoteKey = authenticate(payload, true);
           if (!remoteKey) return;
           raw.send(handshake!.writeMessage(binding));
           confirming = { remoteKey };

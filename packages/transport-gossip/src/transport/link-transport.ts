@@ -1,17 +1,13 @@
 /**
  * A transport from a carrier and a Noise link encrypter (specs/whisper-v6 SPEC §7.6). An
  * address may end with `#` and the peer's 32-byte Noise static key in hex: the dial then uses
- * the one-round-trip IK handshake, and falls back to XX once if the peer refuses it (its key
- * changed). Connections are tracked so that closing the transport closes them.
+ * the one-round-trip IK handshake, and only that key is accepted (a node's static key follows
+ * from its node key, so another key is another node: no fallback to XX, which an on-path
+ * party could force to put itself in the peer's place). Inbound handshakes in progress are
+ * capped, so unauthenticated channels cannot pile up. Connections are tracked so that closing
+ * the transport closes them.
  */
-import type {
-  AbortOptions,
-  Carrier,
-  Connection,
-  PeerId,
-  RawChannel,
-  Transport,
-} from '@hush/interface';
+import type { Carrier, Connection, DialOptions, PeerId, Transport } from '@hush/interface';
 import { TransportError } from '@hush/interface';
 import type { NoiseLinkEncrypter } from '@hush/noise';
 
@@ -40,15 +36,28 @@ export interface LinkTransport extends Transport {
 }
 
 const STATIC_KEY = /#([0-9a-fA-F]{64})$/;
+/** Inbound handshakes in progress at most; past it new channels are closed unread. */
+const MAX_PENDING_HANDSHAKES = 64;
 
 function fromHex(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g)!, (byte) => Number.parseInt(byte, 16));
 }
 
-/** Splits `address#<static key>` into the carrier address and the key. */
+/**
+ * Splits `address#<static key>` into the carrier address and the key.
+ *
+ * @throws TransportError 'dial-failed' when `#` is followed by anything but 64 hex digits
+ */
 export function parseLinkAddress(address: string): { address: string; staticKey?: Uint8Array } {
   const match = STATIC_KEY.exec(address);
-  if (!match) return { address };
+  if (!match) {
+    if (address.includes('#'))
+      throw new TransportError(
+        'dial-failed',
+        `${address}: a # must be followed by the peer's 32-byte Noise static key in hex`,
+      );
+    return { address };
+  }
   return { address: address.slice(0, match.index), staticKey: fromHex(match[1]!) };
 }
 
@@ -63,17 +72,7 @@ export function parseLinkAddress(address: string): { address: string; staticKey?
 export function linkTransport(carrier: Carrier, encrypter: NoiseLinkEncrypter): LinkTransport {
   const connections = new ConnectionSet();
   let closed = false;
-  const secure = async (
-    raw: RawChannel,
-    staticKey: Uint8Array | undefined,
-    options: AbortOptions,
-  ): Promise<Connection> =>
-    connections.track(
-      await encrypter.secureOutbound(raw, {
-        ...options,
-        ...(staticKey ? { remoteStaticKey: staticKey } : {}),
-      }),
-    );
+  let pending = 0;
   return {
     peerId: encrypter.identity.peerId,
     staticKey: encrypter.staticKey,
@@ -82,26 +81,34 @@ export function linkTransport(carrier: Carrier, encrypter: NoiseLinkEncrypter): 
     },
     async listen(onConnection) {
       await carrier.listen((raw) => {
-        encrypter.secureInbound(raw).then(
-          (connection) =>
-            closed ? connection.close() : onConnection(connections.track(connection)),
+        if (pending >= MAX_PENDING_HANDSHAKES) return raw.close();
+        pending++;
+        encrypter
+          .secureInbound(raw)
+          .finally(() => pending--)
+          .then((connection) => {
+            if (closed) return connection.close();
+            try {
+              onConnection(connections.track(connection));
+            } catch {
+              // The listener's failure is this connection's end, not the transport's.
+              connection.close('error', 'the connection handler failed');
+            }
+          })
           // A failed handshake has closed its channel; there is no one to tell.
-          () => undefined,
-        );
+          .catch(() => undefined);
       });
     },
-    async dial(address, options = {}) {
+    async dial(address, options: DialOptions = {}) {
       if (closed) throw new TransportError('closed', 'transport is closed');
       const target = parseLinkAddress(address);
       const raw = await carrier.dial(target.address, options);
-      if (!target.staticKey) return secure(raw, undefined, options);
-      try {
-        return await secure(raw, target.staticKey, options);
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-        // The peer may have a new static key: XX learns it.
-        return secure(await carrier.dial(target.address, options), undefined, options);
-      }
+      return connections.track(
+        await encrypter.secureOutbound(raw, {
+          ...options,
+          ...(target.staticKey ? { remoteStaticKey: target.staticKey } : {}),
+        }),
+      );
     },
     async close() {
       closed = true;

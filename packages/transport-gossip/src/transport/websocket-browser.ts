@@ -61,17 +61,25 @@ export function webSocketCarrier(_options: WebSocketCarrierOptions = {}): Carrie
       socket.binaryType = 'arraybuffer';
       const raw = wrap(socket, address);
       await new Promise<void>((resolve, reject) => {
-        socket.addEventListener('open', () => resolve(), { once: true });
+        const abort = () => {
+          socket.close();
+          reject(dialOptions.signal?.reason);
+        };
+        const settle = () => dialOptions.signal?.removeEventListener('abort', abort);
+        dialOptions.signal?.addEventListener('abort', abort, { once: true });
         socket.addEventListener(
-          'error',
-          () => reject(new TransportError('dial-failed', `cannot reach ${address}`)),
+          'open',
+          () => {
+            settle();
+            resolve();
+          },
           { once: true },
         );
-        dialOptions.signal?.addEventListener(
-          'abort',
+        socket.addEventListener(
+          'error',
           () => {
-            socket.close();
-            reject(dialOptions.signal?.reason);
+            settle();
+            reject(new TransportError('dial-failed', `cannot reach ${address}`));
           },
           { once: true },
         );
