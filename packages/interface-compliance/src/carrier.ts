@@ -8,6 +8,7 @@
 import type { Carrier, RawChannel } from '@hush/interface';
 import { TransportError } from '@hush/interface';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from './wait.js';
 
 /** What the carrier suite needs. */
 export interface CarrierSetup {
@@ -15,14 +16,6 @@ export interface CarrierSetup {
   create(): Carrier | Promise<Carrier>;
   /** An address on which nothing listens. */
   readonly unreachable: string;
-}
-
-async function waitFor(test: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!test()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /**

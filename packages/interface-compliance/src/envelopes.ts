@@ -12,6 +12,7 @@ import type {
   WireEnvelope,
 } from '@hush/interface';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from './wait.js';
 
 /** A sender and a receiver that its envelopes reach (the same node, or two linked ones). */
 export interface EnvelopeExchange<E extends WireEnvelope = WireEnvelope> {
@@ -20,14 +21,6 @@ export interface EnvelopeExchange<E extends WireEnvelope = WireEnvelope> {
   /** A new envelope the sender will accept (unique payload each call). */
   makeEnvelope(): E | Promise<E>;
   close(): Promise<void>;
-}
-
-async function waitFor(test: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!test()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 const hex = (bytes: Uint8Array) =>
