@@ -1,0 +1,14 @@
+/** Waiting for a condition in the suites: events, never deadlines, decide what passes. */
+
+/**
+ * Resolves once `test()` holds, checking every 5 ms.
+ *
+ * @throws Error naming `what` if it still does not hold after `ms` (a hung implementation)
+ */
+export async function waitFor(test: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const start = Date.now();
+  while (!test()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
