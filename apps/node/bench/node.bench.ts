@@ -129,9 +129,17 @@ async function postToSubscription(): Promise<void> {
   const done = new Promise<void>((resolve) => {
     allArrived = resolve;
   });
+  // A client may have 2 seals running at once (SealLimits): 64 in flight take 32 clients.
+  const posters = await Promise.all(Array.from({ length: 32 }, () => rpcClient(local.rpc.wsUrl)));
+  const postFrom = (poster: (typeof posters)[number]) =>
+    poster.call('shh_post', [
+      { symKeyID: key, topic: TOPIC, payload: PAYLOAD, powTarget: 0.2, powTime: 2, ttl: 60 },
+    ]);
   const concurrentStart = performance.now();
-  await window(total, 64, post);
+  // Lanes 2i and 2i + 1 post through client i.
+  await window(total, 64, (lane) => postFrom(posters[lane >> 1]!));
   await done;
+  for (const poster of posters) poster.close();
   report({
     name: 'concurrent posts, 64 in flight (post → notification)',
     rate: (total * 1000) / (performance.now() - concurrentStart),
@@ -141,16 +149,16 @@ async function postToSubscription(): Promise<void> {
   await local.stop();
 }
 
-/** Runs `task` `total` times with at most `width` in flight. */
-async function window(total: number, width: number, task: () => Promise<unknown>) {
+/** Runs `task` `total` times with at most `width` in flight, each lane telling its number. */
+async function window(total: number, width: number, task: (lane: number) => Promise<unknown>) {
   let started = 0;
-  const lane = async () => {
+  const lane = async (index: number) => {
     while (started < total) {
       started++;
-      await task();
+      await task(index);
     }
   };
-  await Promise.all(Array.from({ length: width }, lane));
+  await Promise.all(Array.from({ length: width }, (_, index) => lane(index)));
 }
 
 async function twoNodes(): Promise<void> {
@@ -163,8 +171,9 @@ async function twoNodes(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const { client: listener } = await subscribed(receiver, 'two nodes');
-  const poster = await rpcClient(sender.rpc.wsUrl);
-  const key = (await poster.call('shh_generateSymKeyFromPassword', ['two nodes'])) as string;
+  // A client may have 2 seals running at once (SealLimits): 64 in flight take 32 clients.
+  const posters = await Promise.all(Array.from({ length: 32 }, () => rpcClient(sender.rpc.wsUrl)));
+  const key = (await posters[0]!.call('shh_generateSymKeyFromPassword', ['two nodes'])) as string;
   const total = 4000;
   let count = 0;
   let allArrived: (() => void) | undefined;
@@ -176,8 +185,8 @@ async function twoNodes(): Promise<void> {
   });
   const started = performance.now();
   let n = 0;
-  await window(total, 64, () =>
-    poster.call('shh_post', [
+  await window(total, 64, (lane) =>
+    posters[lane >> 1]!.call('shh_post', [
       {
         symKeyID: key,
         topic: TOPIC,
@@ -196,7 +205,7 @@ async function twoNodes(): Promise<void> {
     unit: ' msg/s',
   });
   listener.close();
-  poster.close();
+  for (const poster of posters) poster.close();
   await sender.stop();
   await receiver.stop();
 }
