@@ -1,7 +1,7 @@
 /**
  * @hush/transport-direct: direct channels between trusted contacts (specs/transport-direct).
  * Built so far: introductions over Whisper (SPEC §2), signed and asymmetric, acted on only
- * when the signer is a contact. The channel itself (Noise IK/XX over WebSocket, WebRTC or a
+ * when the signer is a contact, and the contact list they are judged against (`ContactBook`). The channel itself (Noise IK/XX over WebSocket, WebRTC or a
  * relay), the envelopes without PoW or expiry and the store-and-forward outbox follow.
  *
  * @example
@@ -13,6 +13,8 @@
  *
  * @packageDocumentation
  */
+
+export { type Contact, ContactBook } from './contacts.js';
 export { DirectError, type DirectErrorCode } from './errors.js';
 export {
   decodeIntroduction,
