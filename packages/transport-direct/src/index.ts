@@ -14,6 +14,7 @@
  * @packageDocumentation
  */
 
+export { DIRECT_LINK_PROTOCOL, type DirectLinkOptions, directLinkEncrypter } from './channel.js';
 export { type Contact, ContactBook } from './contacts.js';
 export { DirectError, type DirectErrorCode } from './errors.js';
 export {
