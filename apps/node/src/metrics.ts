@@ -57,48 +57,59 @@ export class NodeMetrics implements Metrics {
     });
   }
 
-  private existing(kind: 'counter' | 'gauge', definition: MetricDefinition<string>) {
+  /**
+   * The handle registered as `definition.name`, or a new one `make` builds on a prom-client
+   * metric of that definition.
+   *
+   * @throws MetricsError 'conflict' when the name is registered as another kind or labels
+   */
+  private register<Handle extends CounterHandle<string> | GaugeHandle<string>>(
+    kind: 'counter' | 'gauge',
+    definition: MetricDefinition<string>,
+    make: (config: {
+      name: string;
+      help: string;
+      labelNames: string[];
+      registers: Registry[];
+    }) => Handle,
+  ): Handle {
     const labels = (definition.labelNames ?? []).join();
     const known = this.handles.get(definition.name);
-    if (known && (known.kind !== kind || known.labels !== labels))
-      throw new MetricsError(
-        'conflict',
-        `${definition.name} is already registered as a ${known.kind} with labels [${known.labels}]`,
-      );
-    return { known, labels };
+    if (known) {
+      if (known.kind !== kind || known.labels !== labels)
+        throw new MetricsError(
+          'conflict',
+          `${definition.name} is already registered as a ${known.kind} with labels [${known.labels}]`,
+        );
+      return known.handle as Handle;
+    }
+    const handle = make({
+      name: definition.name,
+      help: definition.help,
+      labelNames: [...(definition.labelNames ?? [])],
+      registers: [this.registry],
+    });
+    this.handles.set(definition.name, { kind, labels, handle });
+    return handle;
   }
 
   counter<Label extends string = never>(definition: MetricDefinition<Label>): CounterHandle<Label> {
-    const { known, labels } = this.existing('counter', definition);
-    if (known) return known.handle as CounterHandle<Label>;
-    const counter = new Counter<string>({
-      name: definition.name,
-      help: definition.help,
-      labelNames: [...(definition.labelNames ?? [])],
-      registers: [this.registry],
+    return this.register('counter', definition, (config) => {
+      const counter = new Counter<string>(config);
+      return {
+        inc: (value = 1, labelValues = {}) =>
+          counter.inc(labelValues as Record<string, string>, value),
+      } satisfies CounterHandle<string>;
     });
-    const handle: CounterHandle<string> = {
-      inc: (value = 1, labelValues = {}) =>
-        counter.inc(labelValues as Record<string, string>, value),
-    };
-    this.handles.set(definition.name, { kind: 'counter', labels, handle });
-    return handle as CounterHandle<Label>;
   }
 
   gauge<Label extends string = never>(definition: MetricDefinition<Label>): GaugeHandle<Label> {
-    const { known, labels } = this.existing('gauge', definition);
-    if (known) return known.handle as GaugeHandle<Label>;
-    const gauge = new Gauge<string>({
-      name: definition.name,
-      help: definition.help,
-      labelNames: [...(definition.labelNames ?? [])],
-      registers: [this.registry],
+    return this.register('gauge', definition, (config) => {
+      const gauge = new Gauge<string>(config);
+      return {
+        set: (value, labelValues = {}) => gauge.set(labelValues as Record<string, string>, value),
+      } satisfies GaugeHandle<string>;
     });
-    const handle: GaugeHandle<string> = {
-      set: (value, labelValues = {}) => gauge.set(labelValues as Record<string, string>, value),
-    };
-    this.handles.set(definition.name, { kind: 'gauge', labels, handle });
-    return handle as GaugeHandle<Label>;
   }
 
   /** The store's size on disk (the files of its directory), read when scraped. */

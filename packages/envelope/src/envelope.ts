@@ -8,6 +8,7 @@ import { type PowWork, powOf, powValue } from '@hush/pow';
 import {
   bigUintLength,
   bytesLength,
+  encodeList,
   encodeUint,
   headerLength,
   ItemKind,
@@ -482,15 +483,7 @@ export function decodeEnvelope(
  */
 export function encodeMessagesPacket(envelopes: readonly Envelope[]): Uint8Array {
   if (!Array.isArray(envelopes)) throw new TypeError('envelopes must be an array');
-  const encoded = envelopes.map(encodeEnvelope);
-  const content = encoded.reduce((n, e) => n + e.length, 0);
-  const out = new Uint8Array(headerLength(content) + content);
-  let at = writeHeader(out, 0, content, 0xc0);
-  for (const e of encoded) {
-    out.set(e, at);
-    at += e.length;
-  }
-  return out;
+  return encodeList(envelopes.map(encodeEnvelope));
 }
 
 /**

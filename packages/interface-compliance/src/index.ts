@@ -16,6 +16,5 @@ export { type CarrierSetup, carrierCompliance } from './carrier.js';
 export { type EncrypterParty, type EncrypterSetup, encrypterCompliance } from './encrypter.js';
 export { type EnvelopeExchange, envelopeExchangeCompliance } from './envelopes.js';
 export { type InboxSetup, inboxCompliance } from './inbox.js';
-export { MemoryStore } from './memory-store.js';
 export { type PipeMessage, type PipeTap, rawChannelPair } from './pipe.js';
 export { storeCompliance } from './store.js';

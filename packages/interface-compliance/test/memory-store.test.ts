@@ -1,6 +1,7 @@
-/** The test helper `MemoryStore` is a `Store` like any other: it passes the store suite. */
+/** `MemoryStore` of @hush/interface is a `Store` like any other: it passes the store suite. */
+import { MemoryStore } from '@hush/interface';
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, storeCompliance } from '../src/index.js';
+import { storeCompliance } from '../src/index.js';
 
 storeCompliance('MemoryStore', async () => new MemoryStore());
 

@@ -47,6 +47,7 @@ export {
   type InboxQuery,
 } from './inbox.js';
 export { type Logger, silentLogger } from './logger.js';
+export { MemoryStore } from './memory-store.js';
 export {
   type Counter,
   type Gauge,

@@ -7,7 +7,8 @@
  */
 import { fullBloom, topicToBloom } from '@hush/bloom';
 import { type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
-import { inboxCompliance, MemoryStore } from '@hush/interface-compliance';
+import { MemoryStore } from '@hush/interface';
+import { inboxCompliance } from '@hush/interface-compliance';
 import { describe, expect, it } from 'vitest';
 import { Archive } from '../src/index.js';
 import { makeEnvelope } from './helpers.js';

@@ -7,8 +7,7 @@
 import { fullBloom } from '@hush/bloom';
 import { nobleBackend } from '@hush/crypto';
 import { createEnvelope, type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
-import { ManualClock } from '@hush/interface';
-import { MemoryStore } from '@hush/interface-compliance';
+import { ManualClock, MemoryStore } from '@hush/interface';
 import { generatePrivateKey, generateSymKey, symKeyFromPassword, wrapMessage } from '@hush/message';
 import { describe, expect, it } from 'vitest';
 import {

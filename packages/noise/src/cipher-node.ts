@@ -3,18 +3,13 @@
  * faster on large transport messages. Node-only path of `#chacha`.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { nonceBytes } from './nonce.js';
 import type { CipherFunction } from './primitives.js';
-
-function nonceBytes(nonce: bigint): Uint8Array {
-  const out = new Uint8Array(12);
-  new DataView(out.buffer).setBigUint64(4, nonce, true);
-  return out;
-}
 
 export const chachaPoly: CipherFunction = {
   name: 'ChaChaPoly',
   encrypt(key, nonce, ad, plaintext) {
-    const cipher = createCipheriv('chacha20-poly1305', key, nonceBytes(nonce), {
+    const cipher = createCipheriv('chacha20-poly1305', key, nonceBytes(nonce, true), {
       authTagLength: 16,
     });
     if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
@@ -29,7 +24,7 @@ export const chachaPoly: CipherFunction = {
     if (ciphertext.length < 16) return undefined;
     const body = ciphertext.length - 16;
     try {
-      const decipher = createDecipheriv('chacha20-poly1305', key, nonceBytes(nonce), {
+      const decipher = createDecipheriv('chacha20-poly1305', key, nonceBytes(nonce, true), {
         authTagLength: 16,
       });
       decipher.setAuthTag(ciphertext.subarray(body));

@@ -11,6 +11,7 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import type { CHash } from '@noble/hashes/utils.js';
 import { chachaPoly } from '#chacha';
 import { NoiseError } from './errors.js';
+import { nonceBytes } from './nonce.js';
 
 /** A DH function (§4.1). */
 export interface DhFunction {
@@ -61,13 +62,6 @@ export const DH: Record<string, DhFunction> = {
   '25519': curve('25519', x25519, 32),
   '448': curve('448', x448 as unknown as typeof x25519, 56),
 };
-
-/** ChaChaPoly: 32 zero bits then the nonce little-endian; AESGCM: then big-endian (§12.3-4). */
-function nonceBytes(nonce: bigint, littleEndian: boolean): Uint8Array {
-  const out = new Uint8Array(12);
-  new DataView(out.buffer).setBigUint64(4, nonce, littleEndian);
-  return out;
-}
 
 function aead(
   name: 'ChaChaPoly' | 'AESGCM',

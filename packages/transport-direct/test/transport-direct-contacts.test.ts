@@ -3,8 +3,7 @@
  * reload; only a newer introduction replaces the kept one (a replay changes nothing);
  * strangers' introductions are not kept; damaged records are skipped, not served.
  */
-import { peerIdFromPublicKey } from '@hush/interface';
-import { MemoryStore } from '@hush/interface-compliance';
+import { MemoryStore, peerIdFromPublicKey } from '@hush/interface';
 import { generatePrivateKey, publicKeyOf } from '@hush/message';
 import { describe, expect, it } from 'vitest';
 import { ContactBook, type Introduction } from '../src/index.js';

@@ -231,9 +231,18 @@ export class GossipEngine extends Emitter<EngineEvents> {
    *   'low-pow', 'bloom-mismatch'), or 'pool-full'
    */
   post(envelope: Envelope): Uint8Array {
+    return this.offer(envelope).hash;
+  }
+
+  /**
+   * Posts a local envelope, as `post`, and says whether it was new to the pool.
+   *
+   * @throws GossipError as `post`
+   */
+  offer(envelope: Envelope): { hash: Uint8Array; fresh: boolean } {
     const result = this.intake.ingest(envelope, undefined, false);
     if ('error' in result) throw result.error;
-    return result.hash;
+    return { hash: result.hash, fresh: result.fresh };
   }
 
   /** Number of pooled envelopes and their encoded bytes. */

@@ -4,7 +4,7 @@
  * exponential backoff, a ban after a protocol error, trusted peers, and per-peer stats.
  */
 import { type CryptoBackend, defaultBackend } from '@hush/crypto';
-import { type Envelope, envelopeHash } from '@hush/envelope';
+import type { Envelope } from '@hush/envelope';
 import {
   type AbortOptions,
   assertSameIdentity,
@@ -409,9 +409,8 @@ export class GossipNode
    */
   async send(envelope: Envelope, options: AbortOptions = {}): Promise<SendResult> {
     options.signal?.throwIfAborted();
-    const pooled = this.engine.lookup(envelopeHash(envelope)) !== undefined;
-    const hash = this.engine.post(envelope);
-    return { hash, accepted: !pooled };
+    const { hash, fresh } = this.engine.offer(envelope);
+    return { hash, accepted: fresh };
   }
 
   /**

@@ -1,56 +1,21 @@
 /**
  * The node's embedded stores, implementations of `@hush/interface`'s `Store` that run its
- * compliance suite: memory (tests), LevelDB on disk (the default), and PostgreSQL
- * (`./postgres-store.ts`, a mailserver archive with `--archive postgres://…`). Keys are strings ordered by their UTF-16 code units (LevelDB's
- * byte order for the ASCII keys the node uses).
+ * compliance suite: LevelDB on disk (the default) and PostgreSQL (`./postgres-store.ts`, a
+ * mailserver archive with `--archive postgres://…`); `MemoryStore` (tests, nodes without a
+ * data directory) is @hush/interface's. Keys are strings ordered by their UTF-16 code units
+ * (LevelDB's byte order for the ASCII keys the node uses).
  */
 import { type RangeOptions, type Store, StoreError, type StoreOperation } from '@hush/interface';
 import { ClassicLevel } from 'classic-level';
 
 export {
+  MemoryStore,
   type RangeOptions,
   type Store,
   StoreError,
   type StoreErrorCode,
   type StoreOperation,
 } from '@hush/interface';
-
-/** A store in memory (tests, and nodes without a data directory). */
-export class MemoryStore implements Store {
-  private readonly entries = new Map<string, Uint8Array>();
-
-  async get(key: string) {
-    return this.entries.get(key)?.slice();
-  }
-  async put(key: string, value: Uint8Array) {
-    this.entries.set(key, value.slice());
-  }
-  async delete(key: string) {
-    this.entries.delete(key);
-  }
-  async batch(operations: readonly StoreOperation[]) {
-    for (const op of operations) {
-      if (op.type === 'put') this.entries.set(op.key, op.value.slice());
-      else this.entries.delete(op.key);
-    }
-  }
-  async *range(options: RangeOptions): AsyncIterable<[string, Uint8Array]> {
-    const keys = [...this.entries.keys()]
-      .filter(
-        (k) =>
-          (options.gte === undefined || k >= options.gte) &&
-          (options.lt === undefined || k < options.lt),
-      )
-      .sort();
-    if (options.reverse) keys.reverse();
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    for (let i = 0; i < keys.length && i < limit; i++) {
-      const value = this.entries.get(keys[i]!);
-      if (value) yield [keys[i]!, value.slice()];
-    }
-  }
-  async close() {}
-}
 
 /** A store in a LevelDB database on disk (classic-level). */
 export class LevelStore implements Store {

@@ -1,9 +1,9 @@
 /**
- * A `Store` of `@hush/interface` in memory, for the tests of what is built on a store (the
- * mailserver archive runs `inboxCompliance` over it). It passes `storeCompliance`.
+ * A `Store` in memory: for nodes without a data directory and for the tests of what is built
+ * on a store (the mailserver archive runs `inboxCompliance` over it). It passes
+ * `storeCompliance` of `@hush/interface-compliance`.
  */
-import type { RangeOptions, Store, StoreOperation } from '@hush/interface';
-import { StoreError } from '@hush/interface';
+import { type RangeOptions, type Store, StoreError, type StoreOperation } from './store.js';
 
 /**
  * An ordered map in memory: keys in UTF-16 code-unit order, copies in and out, atomic batches;
