@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { compare, geth, report, section } from '@hush/bench-support';
+import { webSocketCarrier } from '@hush/carrier-websocket';
 import { ManualClock } from '@hush/interface';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
@@ -19,7 +20,6 @@ import {
   GossipEngine,
   linkTransport,
   MemoryNetwork,
-  webSocketCarrier,
   webSocketTransport,
 } from '../src/index.js';
 import { benchEnvelopes } from './ingest-peers.js';

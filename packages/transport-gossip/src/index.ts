@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-export { webSocketCarrier, webSocketTransport } from '#websocket';
+export { webSocketTransport } from '#websocket';
 export { type Admission, type AdmissionSettings, admit } from './admission.js';
 export {
   decodeBloomFilterEx,
@@ -77,7 +77,4 @@ export {
   type WirePacket,
   type WireTap,
 } from './transport/memory.js';
-export type {
-  WebSocketCarrierOptions,
-  WebSocketTransportOptions,
-} from './transport/websocket-options.js';
+export type { WebSocketTransportOptions } from './transport/websocket-options.js';
