@@ -5,19 +5,34 @@
  *   hush keygen         create (or show) the node identity in --data-dir
  *   hush status         ask a running node (over its JSON-RPC) how it is
  *   hush config print   print the effective configuration
+ *   hush contacts …     add, list and remove contacts: in --data-dir when it is free, through
+ *                       the running node's JSON-RPC when the node holds it
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultBackend } from '@hush/crypto';
+import { MemoryStore, peerIdFromPublicKey, StoreError } from '@hush/interface';
 import {
   booleanWord,
   ConfigError,
+  type NodeConfig,
   printableConfig,
   resolveConfig,
   SETTINGS,
   settingsHelp,
 } from './config.js';
+import {
+  ContactError,
+  type ContactJson,
+  checkContactName,
+  NodeContacts,
+  parseContactKey,
+  parseContactRef,
+} from './contacts.js';
 import { createLogger } from './logger.js';
 import { loadNodeKey, openStore, startNode } from './node.js';
+import { RpcError } from './rpc/jsonrpc.js';
 
 export const USAGE = `usage: hush [command] [options]
 
@@ -26,9 +41,17 @@ commands:
   keygen         create the node identity in --data-dir (or show the existing one)
   status         ask the running node at --rpc-host:--rpc-port for its state
   config print   print the effective configuration (flags > HUSH_* environment > --config file > defaults)
+  contacts list  print the contacts of direct channels (JSON)
+  contacts add <public key> [--name <name>]
+                 add a contact (or rename one): its secp256k1 public key, 0x04 and 128 hex digits
+  contacts remove <public key or peer id>
+                 remove a contact
+                 (contacts are kept in --data-dir; while a node runs there, through its RPC at
+                 --rpc-host:--rpc-port, with --rpc-token if it has one)
 
 options:
   --config <file>              JSON file of settings (keys as below, camelCase or flag names) [HUSH_CONFIG]
+  --name <name>                contacts add: the contact's name (at most 256 bytes)
 ${settingsHelp()}
   -h, --help                   show this text
 
@@ -46,6 +69,7 @@ export function parse(argv: readonly string[]) {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    name: { type: 'string' },
   };
   for (const s of SETTINGS) options[s.flag] = { type: s.kind === 'boolean' ? 'boolean' : 'string' };
   const args: string[] = [];
@@ -74,6 +98,166 @@ export function parse(argv: readonly string[]) {
   return parseArgs({ args, options, allowPositionals: true, strict: true, allowNegative: true });
 }
 
+/** The URL of the node's JSON-RPC over HTTP, as configured. */
+function rpcUrl(config: NodeConfig): string {
+  return `http://${config.rpcHost.includes(':') ? `[${config.rpcHost}]` : config.rpcHost}:${config.rpcPort}/`;
+}
+
+/**
+ * Calls one method of the node at the configured RPC address.
+ *
+ * @throws RpcError for a JSON-RPC error answer; Error when no node answers, or it refuses the
+ *   token or Host
+ */
+async function rpcCall(config: NodeConfig, method: string, params: unknown[] = []) {
+  const url = rpcUrl(config);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(config.rpcToken ? { authorization: `Bearer ${config.rpcToken}` } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  if (response.status === 401)
+    throw new Error('the node wants a token: pass --rpc-token (or set HUSH_RPC_TOKEN)');
+  if (response.status === 403)
+    throw new Error(`the node refused this Host (${new URL(url).hostname}): see --rpc-vhosts`);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const answer = (await response.json()) as {
+    result?: unknown;
+    error?: { code: number; message: string };
+  };
+  if (answer.error) throw new RpcError(answer.error.code, answer.error.message);
+  return answer.result;
+}
+
+/** What `hush contacts` does, in the data dir or through the running node. */
+interface ContactsApi {
+  add(publicKey: string, name: string | undefined): Promise<ContactJson>;
+  list(): Promise<ContactJson[]>;
+  remove(publicKeyOrPeerId: string): Promise<ContactJson>;
+}
+
+/** The contacts through the running node's hush_* methods. */
+function contactsOverRpc(config: NodeConfig): ContactsApi {
+  const call = async (method: string, params: unknown[]) => {
+    try {
+      return await rpcCall(config, method, params);
+    } catch (error) {
+      if (error instanceof RpcError) {
+        if (error.code === -32601)
+          throw new Error(
+            `the node at ${rpcUrl(config)} does not serve the hush module: start it with hush in --rpc-api`,
+          );
+        throw error;
+      }
+      throw new Error(
+        `${config.dataDir} is in use by a running node, and no node answers at ${rpcUrl(config)}: ${(error as Error).message} (give the node's --rpc-host and --rpc-port, and --rpc-token if it has one)`,
+      );
+    }
+  };
+  return {
+    add: async (key, name) =>
+      (await call('hush_addContact', name === undefined ? [key] : [key, name])) as ContactJson,
+    list: async () => (await call('hush_listContacts', [])) as ContactJson[],
+    remove: async (ref) => (await call('hush_removeContact', [ref])) as ContactJson,
+  };
+}
+
+/**
+ * Runs `op` on the contacts in the data dir, opened directly when it is free and through the
+ * running node's RPC when a node holds it. Without a store in the data dir, only `add`
+ * (`create`) makes one; the others see no contacts.
+ */
+async function withContacts<T>(
+  config: NodeConfig,
+  create: boolean,
+  op: (contacts: ContactsApi) => Promise<T>,
+): Promise<T> {
+  // Listing or removing does not create a store where there is none: it has no contacts.
+  if (!create && !existsSync(join(config.dataDir, 'db')))
+    return op(await NodeContacts.open(new MemoryStore()));
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    store = await openStore(config.dataDir);
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'locked') return op(contactsOverRpc(config));
+    throw error;
+  }
+  try {
+    const nodeKey = await store.get('node/key');
+    const contacts = await NodeContacts.open(store, {
+      ...(nodeKey && defaultBackend.isValidPrivateKey(nodeKey)
+        ? { self: defaultBackend.publicKeyCreate(nodeKey) }
+        : {}),
+    });
+    return await op(contacts);
+  } finally {
+    await store.close();
+  }
+}
+
+const CONTACTS_USAGE =
+  'usage: hush contacts list | add <public key> [--name <name>] | remove <public key or peer id>';
+
+/** `hush contacts add|list|remove`; resolves to the exit status. */
+async function contactsCommand(
+  config: NodeConfig,
+  args: readonly string[],
+  name: string | undefined,
+): Promise<number> {
+  const [action, target, ...extra] = args;
+  const usage = (message: string) => {
+    process.stderr.write(`hush: ${message}
+${CONTACTS_USAGE}
+`);
+    return 2;
+  };
+  if (action === undefined) return usage('contacts: say list, add or remove');
+  if (!['list', 'add', 'remove'].includes(action))
+    return usage(`contacts: unknown command "${action}"`);
+  if (name !== undefined && action !== 'add') return usage('--name goes with contacts add');
+  if (action === 'list' ? target !== undefined : target === undefined || extra.length > 0)
+    return usage(
+      action === 'list'
+        ? 'contacts list takes no arguments'
+        : `contacts ${action} takes one ${action === 'add' ? 'public key' : 'public key or peer id'}`,
+    );
+  const label = (c: ContactJson) => (c.name ? `${c.peerId} "${c.name}"` : c.peerId);
+  try {
+    // Input is checked here, whichever way the contacts are reached.
+    if (action === 'add') {
+      const peerId = peerIdFromPublicKey(parseContactKey(target!));
+      if (name !== undefined) checkContactName(name);
+      const [known, contact] = await withContacts(config, true, async (contacts) => {
+        const before = (await contacts.list()).some((c) => c.peerId === peerId);
+        return [before, await contacts.add(target!, name)] as const;
+      });
+      process.stdout.write(`${known ? 'updated' : 'added'} contact ${label(contact)}
+`);
+    } else if (action === 'remove') {
+      parseContactRef(target!);
+      const contact = await withContacts(config, false, (contacts) => contacts.remove(target!));
+      process.stdout.write(`removed contact ${label(contact)}
+`);
+    } else {
+      const list = await withContacts(config, false, (contacts) => contacts.list());
+      process.stdout.write(`${JSON.stringify(list, null, 2)}
+`);
+    }
+    return 0;
+  } catch (error) {
+    const bad =
+      (error instanceof ContactError &&
+        (error.code === 'invalid-key' || error.code === 'invalid-name')) ||
+      (error instanceof RpcError && error.code === -32602);
+    process.stderr.write(`hush: ${(error as Error).message}
+`);
+    return bad ? 2 : 1;
+  }
+}
+
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -96,6 +280,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`hush: ${error.message}\n`);
     return 2;
   }
+  if (positionals[0] === 'contacts')
+    return contactsCommand(config, positionals.slice(1), values.name as string | undefined);
+  if (values.name !== undefined) {
+    process.stderr.write(`hush: --name goes with contacts add\n${USAGE}\n`);
+    return 2;
+  }
   // As geth: with no command, run a node.
   const command = positionals.length === 0 ? 'start' : positionals.join(' ');
   switch (command) {
@@ -115,26 +305,14 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
-      const url = `http://${config.rpcHost.includes(':') ? `[${config.rpcHost}]` : config.rpcHost}:${config.rpcPort}/`;
+      const url = rpcUrl(config);
       const call = async (method: string) => {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(config.rpcToken ? { authorization: `Bearer ${config.rpcToken}` } : {}),
-          },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
-        });
-        if (response.status === 401)
-          throw new Error('the node wants a token: pass --rpc-token (or set HUSH_RPC_TOKEN)');
-        if (response.status === 403)
-          throw new Error(
-            `the node refused this Host (${new URL(url).hostname}): see --rpc-vhosts`,
-          );
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const answer = (await response.json()) as { result?: unknown; error?: { message: string } };
-        if (answer.error) throw new Error(`${method}: ${answer.error.message}`);
-        return answer.result;
+        try {
+          return await rpcCall(config, method);
+        } catch (error) {
+          if (error instanceof RpcError) throw new Error(`${method}: ${error.message}`);
+          throw error;
+        }
       };
       try {
         const [version, info, peers] = await Promise.all([

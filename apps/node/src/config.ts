@@ -34,7 +34,7 @@ export interface NodeConfig {
   rpcOrigins: string[];
   /** Host header values accepted (geth's --rpcvhosts). */
   rpcVhosts: string[];
-  /** API modules served on RPC (geth's --rpcapi): shh, shhext, web3, net, admin. */
+  /** API modules served on RPC (geth's --rpcapi): shh, shhext, web3, net, hush, admin. */
   rpcApi: string[];
   /** Whether shh_getPrivateKey answers. */
   allowGetPrivateKey: boolean;
@@ -76,7 +76,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   rpcToken: undefined,
   rpcOrigins: [],
   rpcVhosts: ['localhost', '127.0.0.1', '::1'],
-  rpcApi: ['shh', 'shhext', 'web3', 'net'],
+  rpcApi: ['shh', 'shhext', 'web3', 'net', 'hush'],
   allowGetPrivateKey: true,
   logLevel: 'info',
   logFormat: 'auto',
@@ -165,7 +165,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'rpcApi',
     flag: 'rpc-api',
     kind: 'list',
-    help: 'API modules served on RPC: shh, shhext, web3, net, admin',
+    help: 'API modules served on RPC: shh, shhext, web3, net, hush, admin',
   },
   {
     key: 'allowGetPrivateKey',

@@ -12,8 +12,18 @@ export {
   printableConfig,
   resolveConfig,
 } from './config.js';
+export {
+  ContactError,
+  type ContactErrorCode,
+  type ContactJson,
+  contactJson,
+  NodeContacts,
+  parseContactKey,
+  parseContactRef,
+} from './contacts.js';
 export { type HushNode, loadNodeKey, openArchiveStore, openStore, startNode } from './node.js';
 export { type KnownPeer, PeerBook, type PeerBookLimits } from './peers.js';
+export { type HushServices, hushMethods } from './rpc/hush.js';
 export { JsonRpcDispatcher, RpcError } from './rpc/jsonrpc.js';
 export { shhMethods, toRpcMessage } from './rpc/shh.js';
 export { PersistentKeyStore } from './store/key-store.js';

@@ -14,8 +14,10 @@ import { type KeyStore, MemoryKeyStore, symKeyFromPassword } from '@hush/message
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
+import { NodeContacts } from './contacts.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { PeerBook } from './peers.js';
+import { hushMethods } from './rpc/hush.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
 import { nodeApiMethods, type RpcModule } from './rpc/node-api.js';
 import { PasswordKeyDeriver } from './rpc/password-keys.js';
@@ -137,6 +139,8 @@ export interface HushNode {
   /** The store of the mailserver archive (`store`, or PostgreSQL with --archive), if a mailserver. */
   readonly archiveStore: Store | undefined;
   readonly metrics: NodeMetrics;
+  /** The contacts of direct channels, kept in `store` (`hush_*Contact`, `hush contacts`). */
+  readonly contacts: NodeContacts;
   /** The metrics and health server's URL, when enabled. */
   readonly metricsUrl: string | undefined;
   /** This node's id (65-byte public key, hex). */
@@ -196,6 +200,10 @@ async function assemble(
   const key = await loadNodeKey(store, backend);
   // Keys first: a refusal here leaves nothing started.
   const keys = await openKeyStore(config, store);
+  const contacts = await NodeContacts.open(store, {
+    self: backend.publicKeyCreate(key),
+    backend,
+  });
   const [host, port] = config.listen.startsWith('[')
     ? [
         config.listen.slice(1, config.listen.indexOf(']')),
@@ -315,6 +323,7 @@ async function assemble(
       {
         ...(apis.includes('shh') ? methods : {}),
         ...(apis.includes('shhext') ? shhextMethods({ gossip, keys, backend, nodeKey: key }) : {}),
+        ...(apis.includes('hush') ? hushMethods({ contacts }) : {}),
         ...nodeApiMethods(gossip, apis),
       },
       metrics,
@@ -359,6 +368,7 @@ async function assemble(
     store,
     archiveStore,
     metrics,
+    contacts,
     metricsUrl: metricsServer?.url,
     id: gossip.id,
     async stop() {

@@ -43,6 +43,7 @@ describe("geth's web3_, net_, rpc_ and admin_ methods", () => {
       shhext: '1.0',
       web3: '1.0',
       net: '1.0',
+      hush: '1.0',
     });
   });
 

@@ -12,7 +12,7 @@ import { type Method, RpcError } from './jsonrpc.js';
 import { arg, hexBytes, string, toHex } from './params.js';
 
 /** The API modules a node can serve. */
-export const RPC_MODULES = ['shh', 'shhext', 'web3', 'net', 'admin'] as const;
+export const RPC_MODULES = ['shh', 'shhext', 'web3', 'net', 'hush', 'admin'] as const;
 export type RpcModule = (typeof RPC_MODULES)[number];
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
