@@ -31,3 +31,35 @@ export {
   type WrapIntroductionOptions,
   wrapIntroduction,
 } from './introduction.js';
+export {
+  relaySocketChannel,
+  type ServedRelay,
+  type ServeRelayOptions,
+  serveRelay,
+} from '#relay-server';
+export {
+  type Connected,
+  type ConnectorOptions,
+  type ConnectPath,
+  DirectConnector,
+  type Signalling,
+} from './connect.js';
+export { type RelayChannelOptions, relayChannel } from './relay/client.js';
+export { RELAY_PATH, type RelayRefusal } from './relay/protocol.js';
+export { type RelayDrop, type RelayOptions, RelayServer } from './relay/server.js';
+export { DEFAULT_MAX_MESSAGE_BYTES, webRtcRawChannel } from './webrtc/channel.js';
+export {
+  answerWebRtcOffer,
+  createWebRtcOffer,
+  type WebRtcAnswer,
+  type WebRtcOffer,
+  type WebRtcOptions,
+} from './webrtc/session.js';
+export {
+  decodeSignal,
+  encodeSignal,
+  type RelayRendezvous,
+  SIGNAL_LIMITS,
+  type Signal,
+  type SignalKind,
+} from './webrtc/signal.js';
