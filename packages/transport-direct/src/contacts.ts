@@ -85,6 +85,11 @@ export class ContactBook {
     return this.known.has(peerIdFromPublicKey(publicKey));
   }
 
+  /** Whether the peer id is a contact's (from memory: no store read). */
+  hasPeer(peerId: PeerId): boolean {
+    return this.known.has(peerId);
+  }
+
   /**
    * Adds a contact, or renames one already there (its introduction is kept).
    *

@@ -14,9 +14,45 @@
  * @packageDocumentation
  */
 
+export {
+  relaySocketChannel,
+  type ServedRelay,
+  type ServeRelayOptions,
+  serveRelay,
+} from '#relay-server';
 export { DIRECT_LINK_PROTOCOL, type DirectLinkOptions, directLinkEncrypter } from './channel.js';
+export {
+  type Connected,
+  type ConnectorOptions,
+  type ConnectPath,
+  DirectConnector,
+  type Signalling,
+} from './connect.js';
 export { type Contact, ContactBook } from './contacts.js';
+export {
+  type ChannelState,
+  type DirectDialer,
+  DirectNode,
+  type DirectNodeOptions,
+  type DirectSendResult,
+  type ReconnectPolicy,
+} from './direct-node.js';
 export { DirectError, type DirectErrorCode } from './errors.js';
+export {
+  type DirectFrame,
+  type DirectMessage,
+  decodeFrame,
+  directMessage,
+  encodeFrame,
+  FRAME_LIMITS,
+  FRAME_VERSION,
+} from './frames.js';
+export {
+  DEFAULT_INBOX_LIMITS,
+  DirectInbox,
+  type DirectInboxLimits,
+  type ReceivedMessage,
+} from './inbox.js';
 export {
   decodeIntroduction,
   encodeIntroduction,
@@ -31,19 +67,14 @@ export {
   type WrapIntroductionOptions,
   wrapIntroduction,
 } from './introduction.js';
+export { type DirectMetrics, directMetrics } from './metrics.js';
 export {
-  relaySocketChannel,
-  type ServedRelay,
-  type ServeRelayOptions,
-  serveRelay,
-} from '#relay-server';
-export {
-  type Connected,
-  type ConnectorOptions,
-  type ConnectPath,
-  DirectConnector,
-  type Signalling,
-} from './connect.js';
+  DEFAULT_OUTBOX_LIMITS,
+  DEFAULT_RETRANSMIT,
+  Outbox,
+  type OutboxLimits,
+  type RetransmitPolicy,
+} from './outbox.js';
 export { type RelayChannelOptions, relayChannel } from './relay/client.js';
 export { RELAY_PATH, type RelayRefusal } from './relay/protocol.js';
 export { type RelayDrop, type RelayOptions, RelayServer } from './relay/server.js';

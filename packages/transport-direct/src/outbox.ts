@@ -1,0 +1,340 @@
+/**
+ * The outbox (specs/transport-direct/SPEC.md §7.1): every message a node has accepted for a
+ * contact and not yet seen acknowledged, kept in a `Store` so that neither the contact being
+ * offline nor the node being killed loses one. MVDS batch mode is the model: a message stays
+ * until its acknowledgement arrives; each has a send count and a time it may next be sent,
+ * which grows exponentially with jitter up to a bound. Only the messages are stored; their
+ * schedule lives in memory, and after a restart every message is due at once.
+ *
+ * Keys (one contact's under its peer id):
+ *   `direct/out/<peer>/<seq>`  → RLP [id, [parent, …], envelope, queued]   (pending)
+ *   `direct/done/<peer>/<id>`  → acknowledged time, ms                     (sent before)
+ * `seq` is 12 decimal digits, so that keys sort in the order messages were accepted.
+ */
+import type { Envelope } from '@hush/envelope';
+import { decodeEnvelope } from '@hush/envelope';
+import type { PeerId, Store, StoreOperation } from '@hush/interface';
+import { encodeBytes, encodeList, encodeUint, RlpStream } from '@hush/rlp';
+import { DirectError } from './errors.js';
+import { type DirectMessage, directMessage } from './frames.js';
+import { hex } from './hex.js';
+
+const OUT = 'direct/out/';
+const DONE = 'direct/done/';
+const SEQ_DIGITS = 12;
+
+/** How retransmissions back off (SPEC §7.2). */
+export interface RetransmitPolicy {
+  /** The wait after the first transmission, ms (default 2,000). */
+  readonly baseMs: number;
+  /** The longest wait, ms (default 120,000); past it the wait goes back to `baseMs`. */
+  readonly maxMs: number;
+  /** The fraction of each wait drawn at random, 0–1 (default 0.25). */
+  readonly jitter: number;
+}
+
+/** The default retransmission policy. */
+export const DEFAULT_RETRANSMIT: RetransmitPolicy = { baseMs: 2_000, maxMs: 120_000, jitter: 0.25 };
+
+/** One pending message and its schedule. */
+export interface PendingMessage extends DirectMessage {
+  readonly seq: number;
+  /** When it was accepted, ms. */
+  readonly queued: number;
+  /** Times sent so far (since the node started). */
+  sendCount: number;
+  /** Earliest time it may be sent again, ms (0: now). */
+  nextAt: number;
+  /** Whether it was sent on the current connection and awaits its acknowledgement. */
+  inFlight: boolean;
+}
+
+/** The outbox of one contact. */
+class ContactOutbox {
+  readonly pending = new Map<string, PendingMessage>();
+  nextSeq = 0;
+}
+
+/** What the outbox may hold (SPEC §7.1). */
+export interface OutboxLimits {
+  /** Pending messages per contact (default 100,000); past it `add` refuses. */
+  readonly maxPendingPerContact: number;
+  /** How long an acknowledged message's id is remembered, ms (default 30 days). */
+  readonly doneRetentionMs: number;
+}
+
+/** The default outbox limits. */
+export const DEFAULT_OUTBOX_LIMITS: OutboxLimits = {
+  maxPendingPerContact: 100_000,
+  doneRetentionMs: 30 * 24 * 3600 * 1000,
+};
+
+function seqKey(peer: PeerId, seq: number): string {
+  return `${OUT}${peer}/${String(seq).padStart(SEQ_DIGITS, '0')}`;
+}
+
+function encodePending(message: PendingMessage): Uint8Array {
+  return encodeList([
+    encodeBytes(message.id),
+    encodeList(message.parents.map((parent) => encodeBytes(parent))),
+    encodeBytes(message.encoded),
+    encodeUint(message.queued),
+  ]);
+}
+
+function decodePending(seq: number, bytes: Uint8Array): PendingMessage {
+  const s = new RlpStream(bytes);
+  s.list();
+  const id = s.string();
+  const parents: Uint8Array[] = [];
+  s.list();
+  while (!s.atListEnd()) parents.push(s.string());
+  s.leave();
+  const encoded = s.string();
+  const queued = s.uintNumber();
+  s.leave();
+  const envelope = decodeEnvelope(encoded);
+  return { id, parents, encoded, envelope, seq, queued, sendCount: 0, nextAt: 0, inFlight: false };
+}
+
+/** The persistent outbox of every contact. */
+export class Outbox {
+  private readonly store: Store;
+  private readonly limits: OutboxLimits;
+  private readonly policy: RetransmitPolicy;
+  private readonly random: () => number;
+  private readonly contacts = new Map<PeerId, ContactOutbox>();
+  /** Serialises writes per contact, so that sequence numbers and deletes never race. */
+  private readonly chains = new Map<PeerId, Promise<unknown>>();
+
+  private constructor(
+    store: Store,
+    limits: OutboxLimits,
+    policy: RetransmitPolicy,
+    random: () => number,
+  ) {
+    this.store = store;
+    this.limits = limits;
+    this.policy = policy;
+    this.random = random;
+  }
+
+  /**
+   * Loads the outbox from `store`: every pending message (damaged records are skipped and
+   * counted in `damaged`), and drops acknowledged ids older than the retention.
+   *
+   * @throws what the store throws
+   */
+  static async open(
+    store: Store,
+    options: {
+      limits?: Partial<OutboxLimits>;
+      retransmit?: Partial<RetransmitPolicy>;
+      random?: () => number;
+      now: number;
+    },
+  ): Promise<{ outbox: Outbox; damaged: number }> {
+    const outbox = new Outbox(
+      store,
+      { ...DEFAULT_OUTBOX_LIMITS, ...options.limits },
+      { ...DEFAULT_RETRANSMIT, ...options.retransmit },
+      options.random ?? Math.random,
+    );
+    let damaged = 0;
+    const broken: StoreOperation[] = [];
+    for await (const [key, value] of store.range({ gte: OUT, lt: `${OUT}\uffff` })) {
+      const [peer, seqText] = key.slice(OUT.length).split('/') as [PeerId, string];
+      const seq = Number(seqText);
+      const contact = outbox.contact(peer);
+      contact.nextSeq = Math.max(contact.nextSeq, seq + 1);
+      try {
+        const message = decodePending(seq, value);
+        contact.pending.set(hex(message.id), message);
+      } catch {
+        damaged++;
+        broken.push({ type: 'del', key });
+      }
+    }
+    const expired: StoreOperation[] = [];
+    const oldest = options.now - outbox.limits.doneRetentionMs;
+    for await (const [key, value] of store.range({ gte: DONE, lt: `${DONE}\uffff` }))
+      if (readTime(value) < oldest) expired.push({ type: 'del', key });
+    if (broken.length + expired.length) await store.batch([...broken, ...expired]);
+    return { outbox, damaged };
+  }
+
+  private contact(peer: PeerId): ContactOutbox {
+    let contact = this.contacts.get(peer);
+    if (!contact) {
+      contact = new ContactOutbox();
+      this.contacts.set(peer, contact);
+    }
+    return contact;
+  }
+
+  private serial<T>(peer: PeerId, task: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(peer) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.catch(() => undefined);
+    this.chains.set(peer, settled);
+    void settled.then(() => {
+      if (this.chains.get(peer) === settled) this.chains.delete(peer);
+    });
+    return next;
+  }
+
+  /**
+   * Accepts a message for `peer`: stored before this resolves, so once it has resolved the
+   * message survives a crash. A message already pending, or acknowledged within the
+   * retention, is not stored again (`accepted: false`).
+   *
+   * @throws DirectError 'outbox-full' when the contact already has the most pending messages
+   * @throws RangeError for bad parents; what the store throws
+   */
+  add(
+    peer: PeerId,
+    envelope: Envelope,
+    parents: readonly Uint8Array[],
+    now: number,
+  ): Promise<{ message: DirectMessage; accepted: boolean }> {
+    const message = directMessage(envelope, parents);
+    return this.serial(peer, async () => {
+      const contact = this.contact(peer);
+      const key = hex(message.id);
+      if (contact.pending.has(key) || (await this.store.get(`${DONE}${peer}/${key}`)))
+        return { message, accepted: false };
+      if (contact.pending.size >= this.limits.maxPendingPerContact)
+        throw new DirectError(
+          'outbox-full',
+          `${contact.pending.size} messages are already pending for ${peer}`,
+        );
+      const pending: PendingMessage = {
+        ...message,
+        seq: contact.nextSeq++,
+        queued: now,
+        sendCount: 0,
+        nextAt: 0,
+        inFlight: false,
+      };
+      await this.store.put(seqKey(peer, pending.seq), encodePending(pending));
+      contact.pending.set(key, pending);
+      return { message, accepted: true };
+    });
+  }
+
+  /**
+   * Records acknowledgements from `peer`: each pending message they name leaves the outbox
+   * (its id is remembered as sent). Ids of nothing pending are ignored.
+   *
+   * @returns how many pending messages were acknowledged
+   * @throws what the store throws
+   */
+  acknowledge(peer: PeerId, ids: readonly Uint8Array[], now: number): Promise<number> {
+    return this.serial(peer, async () => {
+      const contact = this.contacts.get(peer);
+      if (!contact) return 0;
+      const operations: StoreOperation[] = [];
+      const done: string[] = [];
+      const time = encodeUint(now);
+      for (const id of ids) {
+        const key = hex(id);
+        const pending = contact.pending.get(key);
+        if (!pending || done.includes(key)) continue;
+        done.push(key);
+        operations.push({ type: 'del', key: seqKey(peer, pending.seq) });
+        operations.push({ type: 'put', key: `${DONE}${peer}/${key}`, value: time });
+      }
+      if (operations.length === 0) return 0;
+      await this.store.batch(operations);
+      for (const key of done) contact.pending.delete(key);
+      return done.length;
+    });
+  }
+
+  /** How many messages are pending for `peer`. */
+  pendingCount(peer: PeerId): number {
+    return this.contacts.get(peer)?.pending.size ?? 0;
+  }
+
+  /** The contacts that have pending messages. */
+  peersWithPending(): PeerId[] {
+    return [...this.contacts].filter(([, c]) => c.pending.size > 0).map(([peer]) => peer);
+  }
+
+  /**
+   * Up to `limit` messages for `peer` that are due (oldest first): not in flight on the
+   * current connection and past their next send time.
+   */
+  due(peer: PeerId, now: number, limit: number): PendingMessage[] {
+    const out: PendingMessage[] = [];
+    const contact = this.contacts.get(peer);
+    if (!contact) return out;
+    for (const message of contact.pending.values()) {
+      if (out.length === limit) break;
+      if (!message.inFlight && message.nextAt <= now) out.push(message);
+    }
+    return out;
+  }
+
+  /** How many of `peer`'s messages are in flight. */
+  inFlightCount(peer: PeerId): number {
+    let count = 0;
+    for (const message of this.contacts.get(peer)?.pending.values() ?? [])
+      if (message.inFlight) count++;
+    return count;
+  }
+
+  /**
+   * Marks messages as sent now: in flight, with the next send time after an exponential
+   * backoff with jitter (SPEC §7.2).
+   */
+  markSent(messages: readonly PendingMessage[], now: number): void {
+    const { baseMs, maxMs, jitter } = this.policy;
+    for (const message of messages) {
+      message.sendCount++;
+      let wait = baseMs * 2 ** Math.min(message.sendCount - 1, 30);
+      if (wait > maxMs) wait = baseMs;
+      message.inFlight = true;
+      message.nextAt = now + wait * (1 - jitter + jitter * 2 * this.random());
+    }
+  }
+
+  /**
+   * Messages in flight whose acknowledgement is overdue go back to being due; returns the
+   * earliest next send time of what is still in flight (or undefined).
+   */
+  expire(peer: PeerId, now: number): number | undefined {
+    let earliest: number | undefined;
+    for (const message of this.contacts.get(peer)?.pending.values() ?? []) {
+      if (!message.inFlight) continue;
+      if (message.nextAt <= now) message.inFlight = false;
+      else earliest = earliest === undefined ? message.nextAt : Math.min(earliest, message.nextAt);
+    }
+    return earliest;
+  }
+
+  /**
+   * A new connection to `peer`: nothing is in flight on it, and every pending message is
+   * due now (the immediate flush on reconnect of SPEC §7.2).
+   */
+  reset(peer: PeerId): void {
+    for (const message of this.contacts.get(peer)?.pending.values() ?? []) {
+      message.inFlight = false;
+      message.nextAt = 0;
+    }
+  }
+
+  /** Waits for the writes under way. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.chains.values()]);
+  }
+}
+
+function readTime(value: Uint8Array): number {
+  try {
+    const s = new RlpStream(value);
+    return s.uintNumber();
+  } catch {
+    return 0;
+  }
+}
