@@ -349,8 +349,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'start': {
       const logger = createLogger(config.logLevel, config.logFormat);
       const node = await startNode(config, logger);
+      const direct = node.direct
+        ? `  direct   ${node.direct.endpoints.join(', ')} (Noise, hush-direct/1)\n${node.direct.relayUrl ? `  relay    ${node.direct.relayUrl}\n` : ''}`
+        : '';
       process.stdout.write(
-        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
+        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n${direct}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -59,6 +59,23 @@ export interface NodeConfig {
   persistKeys: boolean;
   /** Passphrase of the stored keys (better given as HUSH_KEY_PASSPHRASE than as a flag). */
   keyPassphrase: string | undefined;
+  /** Direct channels with contacts (specs/transport-direct): on unless turned off. */
+  direct: boolean;
+  /**
+   * Port of the direct channels' WebSocket listener, on the --listen host: unset, the gossip
+   * port + 1 (30304 by default), or any free port when gossip's is 0; 0: any free port.
+   */
+  directPort: number | undefined;
+  /** ws:// or wss:// addresses advertised to contacts instead of the listener's own. */
+  directEndpoint: string[];
+  /** Try WebRTC (node-datachannel) when a contact's WebSocket endpoints fail. */
+  webrtc: boolean;
+  /** STUN servers for WebRTC (`stun:host:port`). */
+  stun: string[];
+  /** A relay both contacts trust (`ws://host:port/hush-relay/1`), the last resort. */
+  relay: string | undefined;
+  /** Serve a relay (`/hush-relay/1`) for contacts on this port (0: any, -1: off). */
+  relayPort: number;
 }
 
 /** The documented defaults (README "Configuration"). */
@@ -88,6 +105,13 @@ export const DEFAULT_CONFIG: NodeConfig = {
   mailserverPassword: 'status-offline-inbox',
   archiveRetention: 30 * 24 * 3600,
   archive: 'leveldb',
+  direct: true,
+  directPort: undefined,
+  directEndpoint: [],
+  webrtc: true,
+  stun: [],
+  relay: undefined,
+  relayPort: -1,
 };
 
 /** A setting's name, its flag and environment variable, and how to read text into it. */
@@ -98,6 +122,8 @@ interface Setting {
   help: string;
   /** Never printed: `hush config print` shows "(set)". */
   secret?: true;
+  /** What --help says the default is, when the value alone would not say it. */
+  shownDefault?: string;
 }
 
 /** The settings an operator can give, in --help order. */
@@ -224,6 +250,49 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'string',
     help: 'passphrase of the stored keys',
     secret: true,
+  },
+  {
+    key: 'direct',
+    flag: 'direct',
+    kind: 'boolean',
+    help: 'direct channels with contacts (--no-direct: none)',
+  },
+  {
+    key: 'directPort',
+    flag: 'direct-port',
+    kind: 'number',
+    help: 'direct channel WebSocket port, on the --listen host (0: any)',
+    shownDefault: 'the --listen port + 1, any when that is 0',
+  },
+  {
+    key: 'directEndpoint',
+    flag: 'direct-endpoint',
+    kind: 'list',
+    help: "comma-separated ws:// addresses contacts are told to dial instead of the listener's",
+  },
+  {
+    key: 'webrtc',
+    flag: 'webrtc',
+    kind: 'boolean',
+    help: "try WebRTC when a contact's WebSocket endpoints fail",
+  },
+  {
+    key: 'stun',
+    flag: 'stun',
+    kind: 'list',
+    help: 'comma-separated STUN servers for WebRTC (stun:host:port)',
+  },
+  {
+    key: 'relay',
+    flag: 'relay',
+    kind: 'string',
+    help: 'relay both contacts trust, ws://host:port/hush-relay/1 (the last resort)',
+  },
+  {
+    key: 'relayPort',
+    flag: 'relay-port',
+    kind: 'number',
+    help: 'serve a relay for contacts on this port, path /hush-relay/1 (0: any, -1: off)',
   },
 ];
 
@@ -354,6 +423,35 @@ function validate(config: NodeConfig): NodeConfig {
     !config.persistKeys || !!config.keyPassphrase,
     'persist-keys needs the passphrase that encrypts the keys: set HUSH_KEY_PASSPHRASE (or pass --key-passphrase)',
   );
+  check(
+    config.directPort === undefined ||
+      (Number.isInteger(config.directPort) && config.directPort >= 0 && config.directPort < 65536),
+    'direct-port must be in [0, 65535]',
+  );
+  check(
+    Number.isInteger(config.relayPort) && config.relayPort >= -1 && config.relayPort < 65536,
+    'relay-port must be in [0, 65535], or -1 for off',
+  );
+  const wsUrl = (text: string) => {
+    try {
+      const url = new URL(text);
+      return (url.protocol === 'ws:' || url.protocol === 'wss:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  };
+  for (const endpoint of config.directEndpoint)
+    check(
+      wsUrl(endpoint) && Buffer.byteLength(endpoint) <= 256,
+      `direct-endpoint: "${endpoint}" is not a ws:// or wss:// address (at most 256 bytes)`,
+    );
+  check(config.directEndpoint.length <= 8, 'direct-endpoint: at most 8 addresses');
+  check(
+    config.relay === undefined || wsUrl(config.relay),
+    `relay: "${config.relay}" is not a ws:// or wss:// URL`,
+  );
+  for (const server of config.stun)
+    check(/^stuns?:[^\s]+$/.test(server), `stun: "${server}" is not a stun:host:port URL`);
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.rpcHost);
   check(
     loopback || !!config.rpcToken,
@@ -422,11 +520,13 @@ export function printableConfig(config: NodeConfig): Record<string, unknown> {
 export function settingsHelp(): string {
   return SETTINGS.map((s) => {
     const def = DEFAULT_CONFIG[s.key];
-    const shown = Array.isArray(def)
-      ? def.join(',') || '(none)'
-      : def === undefined
-        ? '(none)'
-        : String(def);
+    const shown = s.shownDefault
+      ? s.shownDefault
+      : Array.isArray(def)
+        ? def.join(',') || '(none)'
+        : def === undefined
+          ? '(none)'
+          : String(def);
     return `  --${s.flag.padEnd(24)} ${s.help} [${envName(s.flag)}, default ${shown}]`;
   }).join('\n');
 }

@@ -15,6 +15,7 @@ import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
 import { NodeContacts } from './contacts.js';
+import { NodeDirect } from './direct.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { PeerBook } from './peers.js';
 import { hushMethods } from './rpc/hush.js';
@@ -23,7 +24,7 @@ import { nodeApiMethods, type RpcModule } from './rpc/node-api.js';
 import { PasswordKeyDeriver } from './rpc/password-keys.js';
 import { SealLimits } from './rpc/seal-limits.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
-import { shhMethods } from './rpc/shh.js';
+import { directPost, type ShhServices, shhMethods } from './rpc/shh.js';
 import { shhextMethods } from './rpc/shhext.js';
 import { PersistentKeyStore } from './store/key-store.js';
 import { isPostgresUrl, PostgresStore, redactUrl } from './store/postgres-store.js';
@@ -141,6 +142,8 @@ export interface HushNode {
   readonly metrics: NodeMetrics;
   /** The contacts of direct channels, kept in `store` (`hush_*Contact`, `hush contacts`). */
   readonly contacts: NodeContacts;
+  /** The direct channels with contacts, unless --no-direct. */
+  readonly direct: NodeDirect | undefined;
   /** The metrics and health server's URL, when enabled. */
   readonly metricsUrl: string | undefined;
   /** This node's id (65-byte public key, hex). */
@@ -290,8 +293,10 @@ async function assemble(
       archiving.set(key, write);
     });
   }
+  let direct: NodeDirect | undefined;
   const prune = setInterval(() => {
     archive?.prune(Math.floor(Date.now() / 1000) - config.archiveRetention).catch(() => undefined);
+    direct?.prune().catch(() => undefined);
   }, 3600_000);
   prune.unref();
   // Keys, filters and subscriptions are the client's; gossip hands it every envelope.
@@ -305,7 +310,32 @@ async function assemble(
   } catch (error) {
     logger.warn({ error: String(error) }, 'PoW workers unavailable; sealing in the main thread');
   }
-  const methods = shhMethods({
+  if (config.direct) {
+    try {
+      // Envelopes contacts deliver reach the client's filters as source `direct`.
+      direct = await NodeDirect.start({
+        config,
+        host,
+        gossipPort: Number(port),
+        store,
+        nodeKey: key,
+        contacts,
+        gossip,
+        client,
+        metrics,
+        logger,
+        pool,
+        backend,
+      });
+    } catch (error) {
+      clearInterval(prune);
+      client.close();
+      await pool?.close();
+      await keys.close();
+      throw error;
+    }
+  }
+  const shhServices: ShhServices = {
     gossip,
     client,
     pool,
@@ -316,14 +346,22 @@ async function assemble(
     now: () => Date.now(),
     observePow: (seconds) => metrics.powSeconds.observe(seconds),
     afterPost: (hash) => archiving.get(Buffer.from(hash).toString('hex')) ?? Promise.resolve(),
-  });
+    ...(direct ? { direct, nodeKey: key } : {}),
+  };
+  const methods = shhMethods(shhServices);
   const apis = config.rpcApi as RpcModule[];
   const dispatcher = new JsonRpcDispatcher(
     instrument(
       {
         ...(apis.includes('shh') ? methods : {}),
         ...(apis.includes('shhext') ? shhextMethods({ gossip, keys, backend, nodeKey: key }) : {}),
-        ...(apis.includes('hush') ? hushMethods({ contacts }) : {}),
+        ...(apis.includes('hush')
+          ? hushMethods({
+              contacts,
+              ...(direct ? { direct } : {}),
+              seal: directPost(shhServices),
+            })
+          : {}),
         ...nodeApiMethods(gossip, apis),
       },
       metrics,
@@ -352,14 +390,24 @@ async function assemble(
       });
     }
   } catch (error) {
+    await direct?.close();
     await gossip.stop();
     await pool?.close();
     await keys.close();
     throw error;
   }
   ready = true;
+  // Contacts learn where this node is now (and dial it when they hold messages for it).
+  void direct?.introduceAll();
   logger.info(
-    { id: gossip.id, gossip: gossip.addresses, rpc: rpc.httpUrl, ws: rpc.wsUrl },
+    {
+      id: gossip.id,
+      gossip: gossip.addresses,
+      rpc: rpc.httpUrl,
+      ws: rpc.wsUrl,
+      ...(direct ? { direct: direct.endpoints } : {}),
+      ...(direct?.relayUrl ? { relay: direct.relayUrl } : {}),
+    },
     'hush node started',
   );
   return {
@@ -369,6 +417,7 @@ async function assemble(
     archiveStore,
     metrics,
     contacts,
+    direct,
     metricsUrl: metricsServer?.url,
     id: gossip.id,
     async stop() {
@@ -378,6 +427,7 @@ async function assemble(
       await Promise.allSettled(archiving.values());
       await metricsServer?.close();
       await rpc.close();
+      await direct?.close();
       await gossip.stop();
       await pool?.close();
       await keys.close();

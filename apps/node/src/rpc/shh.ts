@@ -7,6 +7,7 @@ import type { HushClient } from '@hush/client';
 import { randomBytes } from '@hush/crypto';
 import type { Envelope } from '@hush/envelope';
 import { envelopeHash } from '@hush/envelope';
+import type { PeerId } from '@hush/interface';
 import { keccak256 } from '@hush/keccak';
 import { type MessageFilter, type ReceivedMessage, wrapMessage } from '@hush/message';
 import type { PowScanPool } from '@hush/pow';
@@ -45,9 +46,34 @@ export interface ShhServices {
   readonly passwordKeys: PasswordKeyDeriver;
   /** Resolves when a posted envelope is durable (archived, on a mailserver); rejects if it is not. */
   readonly afterPost?: (hash: Uint8Array) => Promise<void>;
+  /** The node's direct channels with contacts, when it has them. */
+  readonly direct?: DirectRoutes;
+  /**
+   * The node's own key, which filters may name as `privateKeyID: "node"` to read what
+   * contacts send to the node's public key (it is never answered or used to sign).
+   */
+  readonly nodeKey?: Uint8Array;
+}
+
+/** What shh_* asks of the direct channels. */
+export interface DirectRoutes {
+  /** The contact whose channel a message to `publicKey` goes over, if it is in use. */
+  route(publicKey: Uint8Array): PeerId | undefined;
+  /** Keeps an envelope for a contact until its channel delivers it. */
+  send(peer: PeerId, envelope: Envelope): Promise<{ hash: Uint8Array }>;
+  /** What the inbox holds for a new filter (messages contacts delivered before it existed). */
+  backlog(spec: MessageFilter): Promise<ReceivedMessage[]>;
 }
 
 const refused = (message: string) => new RpcError(-32000, message);
+
+/** The key id filters name the node's own key by (`shh_newMessageFilter`, `shh_subscribe`). */
+export const NODE_KEY_ID = 'node';
+
+/** How long a filter's backlog is compared with what comes live, ms. */
+const BACKLOG_DEDUP_MS = 60_000;
+/** How long an unpolled backlog is kept after that, ms (a filter's idle time). */
+const BACKLOG_KEPT_MS = 300_000;
 
 /** Topics one filter may list. */
 const MAX_FILTER_TOPICS = 1000;
@@ -152,9 +178,145 @@ async function criteria(
     if (!nonZero32(key)) throw refused('invalid symmetric key');
     return { ...base, symKey: key };
   }
-  const privateKey = await services.client.keys.get('keyPair', privateKeyID);
+  const privateKey =
+    privateKeyID === NODE_KEY_ID && services.nodeKey
+      ? services.nodeKey
+      : await services.client.keys.get('keyPair', privateKeyID);
   if (!privateKey) throw refused(subscription ? 'invalid public key' : 'invalid id');
   return { ...base, privateKey };
+}
+
+/** The fields of geth's NewMessage (shh_post's argument), decoded. */
+interface PostFields {
+  readonly symKeyID: string;
+  readonly pubKey: Uint8Array;
+  readonly ttl: number;
+  readonly powTime: number;
+  readonly powTarget: number;
+  readonly topic: Uint8Array;
+  readonly payload: Uint8Array;
+  readonly padding: Uint8Array | undefined;
+  readonly sig: string;
+  readonly targetPeer: string;
+}
+
+/**
+ * Decodes a message object as geth's JSON decoder does: every field first, then the keys are
+ * checked. Go's client sends zero values for what it leaves unset ("pubKey": "0x", "sig": "",
+ * "ttl": 0, "padding": "0x", "targetPeer": ""); null and empty mean absent, as in geth
+ * (gen_newmessage_json.go, api.go). Unknown fields are ignored, as Go ignores them.
+ */
+function readPost(value: unknown, index: number): PostFields {
+  const m = object(value, index);
+  return {
+    symKeyID: optional(m, 'symKeyID', (v) => string(v, index, 'symKeyID'), ''),
+    pubKey: optional(m, 'pubKey', (v) => hexBytes(v, index, 'pubKey'), new Uint8Array(0)),
+    ttl: optional(m, 'ttl', (v) => uint32(v, index, 'ttl'), 0),
+    powTime: optional(m, 'powTime', (v) => uint32(v, index, 'powTime'), 0),
+    powTarget: optional(m, 'powTarget', (v) => float(v, index, 'powTarget'), 0),
+    topic: optional(m, 'topic', (v) => topic(v, index, 'topic'), new Uint8Array(4)),
+    payload: optional(m, 'payload', (v) => hexBytes(v, index, 'payload'), new Uint8Array(0)),
+    padding: optional(m, 'padding', (v) => hexBytes(v, index, 'padding'), undefined),
+    sig: optional(m, 'sig', (v) => string(v, index, 'sig'), ''),
+    targetPeer: optional(m, 'targetPeer', (v) => string(v, index, 'targetPeer'), ''),
+  };
+}
+
+/** The keys a message is sealed with, checked as geth checks them. */
+interface PostKeys {
+  readonly signingKey: Uint8Array | undefined;
+  readonly symKey: Uint8Array | undefined;
+}
+
+async function postKeys(services: ShhServices, post: PostFields): Promise<PostKeys> {
+  const { symKeyID, pubKey } = post;
+  if ((symKeyID && pubKey.length > 0) || (!symKeyID && pubKey.length === 0)) {
+    throw refused('specify either a symmetric or an asymmetric key');
+  }
+  const signingKey = post.sig ? await privateKeyOf(services, post.sig) : undefined;
+  let symKey: Uint8Array | undefined;
+  if (symKeyID) {
+    if (post.topic.every((b) => b === 0)) throw refused('missing topic(s)');
+    symKey = await symKeyOf(services, symKeyID);
+    if (!nonZero32(symKey)) throw refused('invalid symmetric key');
+  }
+  if (pubKey.length > 0 && !services.client.backend.isValidPublicKey(pubKey))
+    throw refused('invalid public key');
+  return { signingKey, symKey };
+}
+
+/** Seals a checked message, within the caller's seal limit and the node's powTime limit. */
+async function sealPost(
+  services: ShhServices,
+  post: PostFields,
+  keys: PostKeys,
+  context: CallContext,
+  options: { maxEnvelopeSize?: number },
+): Promise<Envelope> {
+  if (post.powTime > services.maxPowTime)
+    throw refused(
+      `powTime ${post.powTime} exceeds this node's limit of ${services.maxPowTime} seconds (--max-pow-time)`,
+    );
+  let release: () => void;
+  try {
+    release = services.seals.acquire(context.client ?? 'local');
+  } catch (error) {
+    throw refused((error as Error).message);
+  }
+  const sealing = performance.now();
+  let envelope: Envelope;
+  try {
+    envelope = await wrapMessage({
+      topic: post.topic,
+      payload: post.payload,
+      ttl: post.ttl,
+      ...(post.padding && post.padding.length > 0 ? { padding: post.padding } : {}),
+      ...(keys.signingKey ? { signingKey: keys.signingKey } : {}),
+      ...(keys.symKey ? { symKey: keys.symKey } : { publicKey: post.pubKey }),
+      pow: post.powTarget,
+      workTime: post.powTime,
+      ...options,
+      backend: services.client.backend,
+      ...(services.pool ? { pool: services.pool } : {}),
+      // A caller that hangs up stops its seal: nobody waits for it any more.
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+  } catch (error) {
+    throw refused((error as Error).message);
+  } finally {
+    release();
+  }
+  services.observePow?.((performance.now() - sealing) / 1000);
+  return envelope;
+}
+
+/** Hands an envelope to a contact's channel: the hash, once the outbox keeps it. */
+async function sendDirect(services: ShhServices, peer: PeerId, envelope: Envelope) {
+  try {
+    const { hash } = await services.direct!.send(peer, envelope);
+    return toHex(hash);
+  } catch (error) {
+    throw refused(`not sent over the direct channel: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * hush_post's sealing: the message object of shh_post (argument `index`), checked as shh_post
+ * checks it but for the network's minimum PoW (a direct channel needs none: powTarget and
+ * powTime default to 0), and sealed.
+ */
+export function directPost(
+  services: ShhServices,
+): (value: unknown, index: number, context: CallContext) => Promise<Envelope> {
+  return async (value, index, context) => {
+    const post = readPost(value, index);
+    if (post.targetPeer)
+      throw new RpcError(-32602, `invalid argument ${index}: targetPeer has no use here`);
+    const keys = await postKeys(services, post);
+    return sealPost(services, post, keys, context, {
+      maxEnvelopeSize: services.gossip.engine.settings().maxMessageSize,
+    });
+  };
 }
 
 /** The shh_* methods. */
@@ -162,6 +324,11 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
   const { gossip } = services;
   const { keys, filters, backend } = services.client;
   const subscriptions = new Map<string, string>();
+  /** Messages from the direct inbox waiting for a new filter's first poll. */
+  const backlogs = new Map<
+    string,
+    { queue: ReceivedMessage[]; hashes: Set<string>; until: number }
+  >();
 
   return {
     shh_version: () => '6.0',
@@ -276,73 +443,21 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
     },
 
     shh_post: async (params, context: CallContext) => {
-      const m = object(arg(params, 0), 0);
-      // Every field is decoded first, as geth's JSON decoder does, then the keys are checked.
-      // Go's client sends zero values for what it leaves unset ("pubKey": "0x", "sig": "",
-      // "ttl": 0, "padding": "0x", "targetPeer": ""); null and empty mean absent, as in geth
-      // (gen_newmessage_json.go, api.go). Unknown fields are ignored, as Go ignores them.
-      const symKeyID = optional(m, 'symKeyID', (v) => string(v, 0, 'symKeyID'), '');
-      const pubKey = optional(m, 'pubKey', (v) => hexBytes(v, 0, 'pubKey'), new Uint8Array(0));
-      const ttl = optional(m, 'ttl', (v) => uint32(v, 0, 'ttl'), 0);
-      const powTime = optional(m, 'powTime', (v) => uint32(v, 0, 'powTime'), 0);
-      const powTarget = optional(m, 'powTarget', (v) => float(v, 0, 'powTarget'), 0);
-      const topicBytes = optional(m, 'topic', (v) => topic(v, 0, 'topic'), new Uint8Array(4));
-      const payload = optional(m, 'payload', (v) => hexBytes(v, 0, 'payload'), new Uint8Array(0));
-      const padding = optional(m, 'padding', (v) => hexBytes(v, 0, 'padding'), undefined);
-      const sig = optional(m, 'sig', (v) => string(v, 0, 'sig'), '');
-      const targetPeer = optional(m, 'targetPeer', (v) => string(v, 0, 'targetPeer'), '');
-      if ((symKeyID && pubKey.length > 0) || (!symKeyID && pubKey.length === 0)) {
-        throw refused('specify either a symmetric or an asymmetric key');
-      }
-      const signingKey = sig ? await privateKeyOf(services, sig) : undefined;
-      let symKey: Uint8Array | undefined;
-      if (symKeyID) {
-        if (topicBytes.every((b) => b === 0)) throw refused('missing topic(s)');
-        symKey = await symKeyOf(services, symKeyID);
-        if (!nonZero32(symKey)) throw refused('invalid symmetric key');
-      }
-      if (pubKey.length > 0 && !backend.isValidPublicKey(pubKey))
-        throw refused('invalid public key');
+      const post = readPost(arg(params, 0), 0);
+      const { symKeyID, pubKey, powTarget, targetPeer } = post;
+      const keys = await postKeys(services, post);
       if (!targetPeer && powTarget < gossip.engine.settings().minPow)
         throw refused('message rejected, PoW too low');
       // A direct message to a peer that is not connected is refused before any work.
       const targetKey = targetPeer ? peerKey(targetPeer) : undefined;
       if (targetKey && !gossip.hasPeer(targetKey)) throw refused('target peer is not connected');
-      if (powTime > services.maxPowTime)
-        throw refused(
-          `powTime ${powTime} exceeds this node's limit of ${services.maxPowTime} seconds (--max-pow-time)`,
-        );
-      let envelope: Envelope;
-      let release: () => void;
-      try {
-        release = services.seals.acquire(context.client ?? 'local');
-      } catch (error) {
-        throw refused((error as Error).message);
-      }
-      const sealing = performance.now();
-      try {
-        envelope = await wrapMessage({
-          topic: topicBytes,
-          payload,
-          ttl,
-          ...(padding && padding.length > 0 ? { padding } : {}),
-          ...(signingKey ? { signingKey } : {}),
-          ...(symKey ? { symKey } : { publicKey: pubKey }),
-          pow: powTarget,
-          workTime: powTime,
-          // Refused before the seal, not after: a 2 MiB payload must not cost its PoW time.
-          ...(targetPeer ? {} : { maxEnvelopeSize: gossip.engine.settings().maxMessageSize }),
-          backend,
-          ...(services.pool ? { pool: services.pool } : {}),
-          // A caller that hangs up stops its seal: nobody waits for it any more.
-          ...(context.signal ? { signal: context.signal } : {}),
-        });
-      } catch (error) {
-        throw refused((error as Error).message);
-      } finally {
-        release();
-      }
-      services.observePow?.((performance.now() - sealing) / 1000);
+      // To a contact whose direct channel is in use: over that channel, not gossip.
+      const contact = !targetKey && !symKeyID ? services.direct?.route(pubKey) : undefined;
+      const envelope = await sealPost(services, post, keys, context, {
+        // Refused before the seal, not after: a 2 MiB payload must not cost its PoW time.
+        ...(targetPeer ? {} : { maxEnvelopeSize: gossip.engine.settings().maxMessageSize }),
+      });
+      if (contact) return sendDirect(services, contact, envelope);
       if (targetKey) {
         if (!gossip.engine.sendP2PMessage(targetKey, envelope))
           throw refused('target peer is not connected');
@@ -362,25 +477,50 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       }
       return toHex(hash);
     },
-
     shh_newMessageFilter: async (params, context: CallContext) => {
       const spec = await criteria(services, arg(params, 0), 0, false);
+      let id: string;
       try {
-        return filters.add(spec, services.now(), context.client);
+        id = filters.add(spec, services.now(), context.client);
       } catch (error) {
         throw refused((error as Error).message);
       }
+      // A filter that allows p2p also gets what contacts delivered before it existed.
+      if (services.direct && spec.allowP2P) {
+        const now = services.now();
+        for (const [other, backlog] of backlogs)
+          if (now > backlog.until + BACKLOG_KEPT_MS) backlogs.delete(other);
+        const queue = await services.direct.backlog(spec).catch(() => []);
+        if (queue.length > 0)
+          backlogs.set(id, {
+            queue,
+            hashes: new Set(queue.map((m) => toHex(m.envelopeHash))),
+            until: now + BACKLOG_DEDUP_MS,
+          });
+      }
+      return id;
     },
 
     shh_getFilterMessages: (params) => {
-      const messages = filters.retrieve(string(arg(params, 0), 0, 'id'), services.now());
-      if (!messages) throw refused('filter not found');
-      return messages.map(toRpcMessage);
+      const id = string(arg(params, 0), 0, 'id');
+      const messages = filters.retrieve(id, services.now());
+      const backlog = backlogs.get(id);
+      if (!messages) {
+        backlogs.delete(id);
+        throw refused('filter not found');
+      }
+      if (!backlog) return messages.map(toRpcMessage);
+      // What came live while the backlog was read is in both: delivered once.
+      const live = messages.filter((m) => !backlog.hashes.has(toHex(m.envelopeHash)));
+      const out = [...backlog.queue.splice(0), ...live];
+      if (services.now() > backlog.until) backlogs.delete(id);
+      return out.map(toRpcMessage);
     },
 
     shh_deleteMessageFilter: (params) => {
-      if (!filters.remove(string(arg(params, 0), 0, 'id')))
-        throw refused('Unsubscribe: Invalid ID'); // geth's Whisper.Unsubscribe
+      const id = string(arg(params, 0), 0, 'id');
+      backlogs.delete(id);
+      if (!filters.remove(id)) throw refused('Unsubscribe: Invalid ID'); // geth's Whisper.Unsubscribe
       return true;
     },
 
@@ -399,9 +539,27 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       const id = toHex(randomBytes(16));
       subscriptions.set(id, filterId);
       const notify = context.notify;
-      filters.listen(filterId, (message) =>
-        notify('shh_subscription', { subscription: id, result: toRpcMessage(message) }),
-      );
+      const send = (message: ReceivedMessage) =>
+        notify('shh_subscription', { subscription: id, result: toRpcMessage(message) });
+      // A subscription that allows p2p also gets what contacts delivered before it existed,
+      // after its id is answered; what comes live meanwhile is sent once.
+      let replaying: Set<string> | undefined =
+        services.direct && spec.allowP2P ? new Set() : undefined;
+      filters.listen(filterId, (message) => {
+        replaying?.add(toHex(message.envelopeHash));
+        send(message);
+      });
+      if (replaying && services.direct) {
+        const backlog = services.direct.backlog(spec).catch(() => []);
+        setTimeout(() => {
+          void backlog.then((messages) => {
+            for (const message of messages)
+              if (subscriptions.has(id) && !replaying?.has(toHex(message.envelopeHash)))
+                send(message);
+            replaying = undefined;
+          });
+        }, 0);
+      }
       context.onClose?.(() => {
         filters.remove(filterId);
         subscriptions.delete(id);
