@@ -1,9 +1,11 @@
 /** Hex text of bytes, for store keys and map keys. */
 
+const DIGITS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 /** Lower-case hex of `bytes`. */
 export function hex(bytes: Uint8Array): string {
   let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) out += DIGITS[bytes[i]!];
   return out;
 }
 

@@ -35,6 +35,8 @@ import { fromHex, hex } from './hex.js';
 const IN = 'direct/in/';
 const SEEN = 'direct/seen/';
 const POSITION_LENGTH = 36;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
 /** Keys one page reads at most, kept or skipped. */
 const MAX_SCAN = 100_000;
 
@@ -66,6 +68,13 @@ function positionOfKey(key: string): Uint8Array {
   return position;
 }
 
+function positionOf(sent: number, hash: Uint8Array): Uint8Array {
+  const position = new Uint8Array(POSITION_LENGTH);
+  new DataView(position.buffer).setUint32(0, sent);
+  position.set(hash, 4);
+  return position;
+}
+
 function keyOfPosition(position: Uint8Array): string {
   const sent = new DataView(position.buffer, position.byteOffset, 4).getUint32(0);
   return keyAt(sent, hex(position.subarray(4)));
@@ -78,7 +87,7 @@ function encodeRecord(
   received: number,
 ): Uint8Array {
   return encodeList([
-    encodeBytes(new TextEncoder().encode(peer)),
+    encodeBytes(utf8.encode(peer)),
     encodeList(parents.map((parent) => encodeBytes(parent))),
     encodeBytes(encoded),
     encodeUint(received),
@@ -88,7 +97,7 @@ function encodeRecord(
 function decodeRecord(key: string, bytes: Uint8Array): ReceivedMessage {
   const s = new RlpStream(bytes);
   s.list();
-  const peer = new TextDecoder().decode(s.view()) as PeerId | '';
+  const peer = fromUtf8.decode(s.view()) as PeerId | '';
   const parents: Uint8Array[] = [];
   s.list();
   while (!s.atListEnd()) parents.push(s.string());
@@ -118,12 +127,20 @@ export class DirectInbox implements Inbox<Envelope> {
   private readonly store: Store;
   private readonly limits: DirectInboxLimits;
   private items: number;
+  /** Every `<peer>/<hash>` received within the retention: the store's seen marks, in memory. */
+  private readonly seen: Set<string>;
   private chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(store: Store, limits: DirectInboxLimits, items: number) {
+  private constructor(
+    store: Store,
+    limits: DirectInboxLimits,
+    items: number,
+    seen: Set<string>,
+  ) {
     this.store = store;
     this.limits = limits;
     this.items = items;
+    this.seen = seen;
   }
 
   /**
@@ -140,6 +157,7 @@ export class DirectInbox implements Inbox<Envelope> {
     let items = 0;
     for await (const _ of store.range({ gte: IN, lt: `${IN}\uffff` })) items++;
     const expired: StoreOperation[] = [];
+    const seen = new Set<string>();
     const oldest = options.now - limits.seenRetentionMs;
     for await (const [key, value] of store.range({ gte: SEEN, lt: `${SEEN}\uffff` })) {
       let time = 0;
@@ -147,9 +165,10 @@ export class DirectInbox implements Inbox<Envelope> {
         time = new RlpStream(value).uintNumber();
       } catch {}
       if (time < oldest) expired.push({ type: 'del', key });
+      else seen.add(key.slice(SEEN.length));
     }
     if (expired.length) await store.batch(expired);
-    return new DirectInbox(store, limits, items);
+    return new DirectInbox(store, limits, items, seen);
   }
 
   /** How many messages the inbox holds. */
@@ -181,14 +200,14 @@ export class DirectInbox implements Inbox<Envelope> {
       const acks: Uint8Array[] = [];
       const operations: StoreOperation[] = [];
       const time = encodeUint(now);
-      const inFrame = new Set<string>();
+      const marked = new Set<string>();
       let refused = 0;
       for (const message of messages) {
         const hashHex = hex(message.id);
-        const seenKey = `${SEEN}${peer}/${hashHex}`;
-        const known = inFrame.has(hashHex) || (await this.store.get(seenKey)) !== undefined;
-        operations.push({ type: 'put', key: seenKey, value: time });
-        if (known) {
+        const mark = `${peer}/${hashHex}`;
+        // A retransmission refreshes its mark, so the mark outlives the sender's retries.
+        operations.push({ type: 'put', key: `${SEEN}${mark}`, value: time });
+        if (this.seen.has(mark) || marked.has(mark)) {
           acks.push(message.id);
           continue;
         }
@@ -197,14 +216,14 @@ export class DirectInbox implements Inbox<Envelope> {
           refused++;
           continue;
         }
-        inFrame.add(hashHex);
+        marked.add(mark);
         const key = keyAt(sentOf(message.envelope), hashHex);
         operations.push({
           type: 'put',
           key,
           value: encodeRecord(peer, message.parents, message.encoded, now),
         });
-        const id = positionOfKey(key);
+        const id = positionOf(sentOf(message.envelope), message.id);
         fresh.push({
           id,
           envelope: message.envelope,
@@ -216,6 +235,7 @@ export class DirectInbox implements Inbox<Envelope> {
         acks.push(message.id);
       }
       if (operations.length) await this.store.batch(operations);
+      for (const mark of marked) this.seen.add(mark);
       this.items += fresh.length;
       return { fresh, acks, refused };
     });

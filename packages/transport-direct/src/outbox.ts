@@ -104,6 +104,8 @@ export class Outbox {
   private readonly policy: RetransmitPolicy;
   private readonly random: () => number;
   private readonly contacts = new Map<PeerId, ContactOutbox>();
+  /** Every `<peer>/<id>` acknowledged within the retention: the store's done marks, in memory. */
+  private readonly done = new Set<string>();
   /** Serialises writes per contact, so that sequence numbers and deletes never race. */
   private readonly chains = new Map<PeerId, Promise<unknown>>();
 
@@ -159,6 +161,7 @@ export class Outbox {
     const oldest = options.now - outbox.limits.doneRetentionMs;
     for await (const [key, value] of store.range({ gte: DONE, lt: `${DONE}\uffff` }))
       if (readTime(value) < oldest) expired.push({ type: 'del', key });
+      else outbox.done.add(key.slice(DONE.length));
     if (broken.length + expired.length) await store.batch([...broken, ...expired]);
     return { outbox, damaged };
   }
@@ -201,7 +204,7 @@ export class Outbox {
     return this.serial(peer, async () => {
       const contact = this.contact(peer);
       const key = hex(message.id);
-      if (contact.pending.has(key) || (await this.store.get(`${DONE}${peer}/${key}`)))
+      if (contact.pending.has(key) || this.done.has(`${peer}/${key}`))
         return { message, accepted: false };
       if (contact.pending.size >= this.limits.maxPendingPerContact)
         throw new DirectError(
@@ -234,20 +237,23 @@ export class Outbox {
       const contact = this.contacts.get(peer);
       if (!contact) return 0;
       const operations: StoreOperation[] = [];
-      const done: string[] = [];
+      const done = new Set<string>();
       const time = encodeUint(now);
       for (const id of ids) {
         const key = hex(id);
         const pending = contact.pending.get(key);
-        if (!pending || done.includes(key)) continue;
-        done.push(key);
+        if (!pending || done.has(key)) continue;
+        done.add(key);
         operations.push({ type: 'del', key: seqKey(peer, pending.seq) });
         operations.push({ type: 'put', key: `${DONE}${peer}/${key}`, value: time });
       }
-      if (operations.length === 0) return 0;
+      if (done.size === 0) return 0;
       await this.store.batch(operations);
-      for (const key of done) contact.pending.delete(key);
-      return done.length;
+      for (const key of done) {
+        contact.pending.delete(key);
+        this.done.add(`${peer}/${key}`);
+      }
+      return done.size;
     });
   }
 
