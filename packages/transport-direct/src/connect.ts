@@ -78,6 +78,16 @@ interface Answering {
   readonly timer: ReturnType<Clock['setTimeout']>;
 }
 
+/** An error and its causes, one line, for logs. */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; depth++) {
+    parts.push(String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(' <- ');
+}
+
 function hex(bytes: Uint8Array): string {
   let out = '';
   for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
@@ -156,7 +166,7 @@ export class DirectConnector {
           return { channel: await this.carrier.dial(endpoint), path: 'websocket' };
         } catch (error) {
           failures.push(error);
-          this.logger.debug({ endpoint, error: String(error) }, 'websocket endpoint failed');
+          this.logger.debug({ endpoint, error: describe(error) }, 'websocket endpoint failed');
         }
       }
     }
@@ -180,7 +190,7 @@ export class DirectConnector {
         }
       } catch (error) {
         failures.push(error);
-        this.logger.debug({ error: String(error) }, 'webrtc failed');
+        this.logger.debug({ error: describe(error) }, 'webrtc failed');
       }
     }
     if (rendezvous) {
@@ -230,7 +240,7 @@ export class DirectConnector {
     try {
       signal = decodeSignal(bytes);
     } catch (error) {
-      this.logger.debug({ error: String(error) }, 'ignored a malformed signal');
+      this.logger.debug({ error: describe(error) }, 'ignored a malformed signal');
       return;
     }
     const key = hex(signal.session);
@@ -262,7 +272,7 @@ export class DirectConnector {
       clock: this.clock,
     }).then(
       (channel) => this.deliver(from, { channel, path: 'relay' }),
-      (error: unknown) => this.logger.debug({ error: String(error) }, 'relay join failed'),
+      (error: unknown) => this.logger.debug({ error: describe(error) }, 'relay join failed'),
     );
   }
 
@@ -289,7 +299,7 @@ export class DirectConnector {
       this.deliver(from, { channel, path: 'webrtc' });
     } catch (error) {
       // The offerer sends a relay order when it can: that attempt takes over.
-      this.logger.debug({ error: String(error) }, 'answering a WebRTC offer failed');
+      this.logger.debug({ error: describe(error) }, 'answering a WebRTC offer failed');
     }
   }
 

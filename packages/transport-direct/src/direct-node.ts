@@ -248,7 +248,8 @@ export class DirectNode
       this.metrics.pending.set(this.pendingTotal);
       const session = this.sessions.get(peerId);
       if (session) session.kick();
-      else this.redial(peerId, 0, true);
+      // Dial now if nothing is scheduled; a redial already waiting keeps its backoff.
+      else this.redial(peerId, 0);
       this.changed(peerId);
     }
     return { hash: message.id, accepted, peer: peerId };
@@ -417,6 +418,7 @@ export class DirectNode
   private ended(session: ChannelSession, reason: CloseReason, detail?: string): void {
     if (this.sessions.get(session.peer) === session) this.sessions.delete(session.peer);
     this.metrics.open.set(this.sessions.size);
+    this.metrics.closes.inc(1, { reason });
     this.logger.debug({ peer: session.peer, reason, detail }, 'direct: channel closed');
     // Not at once: the other side may have closed it for a channel of its own on the way.
     if (!this.closed && !this.sessions.has(session.peer))

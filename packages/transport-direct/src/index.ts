@@ -20,6 +20,7 @@ export {
   type ServeRelayOptions,
   serveRelay,
 } from '#relay-server';
+export { type CausalItem, CausalOrder, type CausalOrderOptions } from './causal.js';
 export { DIRECT_LINK_PROTOCOL, type DirectLinkOptions, directLinkEncrypter } from './channel.js';
 export {
   type Connected,

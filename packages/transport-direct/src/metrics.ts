@@ -18,6 +18,8 @@ export interface DirectMetrics {
   readonly framesRefused: Counter<'reason'>;
   /** Connections, by `result`: opened, refused (not a contact), replaced, failed (dial). */
   readonly connections: Counter<'result'>;
+  /** Channels closed, by the link's close `reason` (local, remote, bad-frame, rate-limit, …). */
+  readonly closes: Counter<'reason'>;
   readonly open: Gauge;
   readonly pending: Gauge;
 }
@@ -51,6 +53,11 @@ export function directMetrics(metrics: Metrics): DirectMetrics {
       name: 'hush_direct_connections_total',
       help: 'Direct-channel connections, by result (opened, refused, replaced, failed)',
       labelNames: ['result'],
+    }),
+    closes: metrics.counter({
+      name: 'hush_direct_channel_closes_total',
+      help: 'Direct channels closed, by reason (local, remote, bad-frame, rate-limit, slow-consumer, idle-timeout, …)',
+      labelNames: ['reason'],
     }),
     open: metrics.gauge({ name: 'hush_direct_channels_open', help: 'Open direct channels' }),
     pending: metrics.gauge({

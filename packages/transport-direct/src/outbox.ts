@@ -45,6 +45,8 @@ export interface PendingMessage extends DirectMessage {
   sendCount: number;
   /** Earliest time it may be sent again, ms (0: now). */
   nextAt: number;
+  /** When it was last sent, ms. */
+  sentAt: number;
   /** Whether it was sent on the current connection and awaits its acknowledgement. */
   inFlight: boolean;
 }
@@ -94,7 +96,7 @@ function decodePending(seq: number, bytes: Uint8Array): PendingMessage {
   const queued = s.uintNumber();
   s.leave();
   const envelope = decodeEnvelope(encoded);
-  return { id, parents, encoded, envelope, seq, queued, sendCount: 0, nextAt: 0, inFlight: false };
+  return { id, parents, encoded, envelope, seq, queued, sendCount: 0, nextAt: 0, sentAt: 0, inFlight: false };
 }
 
 /** The persistent outbox of every contact. */
@@ -106,8 +108,12 @@ export class Outbox {
   private readonly contacts = new Map<PeerId, ContactOutbox>();
   /** Every `<peer>/<id>` acknowledged within the retention: the store's done marks, in memory. */
   private readonly done = new Set<string>();
-  /** Serialises writes per contact, so that sequence numbers and deletes never race. */
-  private readonly chains = new Map<PeerId, Promise<unknown>>();
+  /**
+   * Serialise writes per contact and kind: adds among themselves (sequence numbers), and
+   * acknowledgements among themselves. An acknowledgement never waits behind queued adds: it
+   * can only name messages whose add has finished, since only those are pending.
+   */
+  private readonly chains = new Map<string, Promise<unknown>>();
 
   private constructor(
     store: Store,
@@ -175,13 +181,13 @@ export class Outbox {
     return contact;
   }
 
-  private serial<T>(peer: PeerId, task: () => Promise<T>): Promise<T> {
-    const previous = this.chains.get(peer) ?? Promise.resolve();
+  private serial<T>(chain: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(chain) ?? Promise.resolve();
     const next = previous.then(task, task);
     const settled = next.catch(() => undefined);
-    this.chains.set(peer, settled);
+    this.chains.set(chain, settled);
     void settled.then(() => {
-      if (this.chains.get(peer) === settled) this.chains.delete(peer);
+      if (this.chains.get(chain) === settled) this.chains.delete(chain);
     });
     return next;
   }
@@ -201,7 +207,7 @@ export class Outbox {
     now: number,
   ): Promise<{ message: DirectMessage; accepted: boolean }> {
     const message = directMessage(envelope, parents);
-    return this.serial(peer, async () => {
+    return this.serial(`add/${peer}`, async () => {
       const contact = this.contact(peer);
       const key = hex(message.id);
       if (contact.pending.has(key) || this.done.has(`${peer}/${key}`))
@@ -217,6 +223,7 @@ export class Outbox {
         queued: now,
         sendCount: 0,
         nextAt: 0,
+        sentAt: 0,
         inFlight: false,
       };
       await this.store.put(seqKey(peer, pending.seq), encodePending(pending));
@@ -233,7 +240,7 @@ export class Outbox {
    * @throws what the store throws
    */
   acknowledge(peer: PeerId, ids: readonly Uint8Array[], now: number): Promise<number> {
-    return this.serial(peer, async () => {
+    return this.serial(`ack/${peer}`, async () => {
       const contact = this.contacts.get(peer);
       if (!contact) return 0;
       const operations: StoreOperation[] = [];
@@ -301,23 +308,31 @@ export class Outbox {
       let wait = baseMs * 2 ** Math.min(message.sendCount - 1, 30);
       if (wait > maxMs) wait = baseMs;
       message.inFlight = true;
+      message.sentAt = now;
       message.nextAt = now + wait * (1 - jitter + jitter * 2 * this.random());
     }
   }
 
   /**
-   * Messages in flight whose acknowledgement is overdue go back to being due; returns the
-   * earliest next send time of what is still in flight (or undefined).
+   * Messages in flight whose wait has passed go back to being due, unless the contact
+   * acknowledged something since `progressSince` (a channel is reliable and ordered: while
+   * acknowledgements flow, what is in flight is on its way, and sending it again would only
+   * add to the queue). Returns the earliest next send time of what is still in flight.
    */
-  expire(peer: PeerId, now: number): number | undefined {
+  expire(peer: PeerId, now: number, lastProgress = Number.NEGATIVE_INFINITY): number | undefined {
     let earliest: number | undefined;
     for (const message of this.contacts.get(peer)?.pending.values() ?? []) {
       if (!message.inFlight) continue;
-      if (message.nextAt <= now) message.inFlight = false;
-      else earliest = earliest === undefined ? message.nextAt : Math.min(earliest, message.nextAt);
+      if (message.nextAt <= now && lastProgress < message.sentAt) message.inFlight = false;
+      else {
+        const at = message.nextAt <= now ? now + this.policy.baseMs : message.nextAt;
+        if (message.nextAt <= now) message.nextAt = at;
+        earliest = earliest === undefined ? at : Math.min(earliest, at);
+      }
     }
     return earliest;
   }
+
 
   /**
    * A new connection to `peer`: nothing is in flight on it, and every pending message is

@@ -52,6 +52,8 @@ export class ChannelSession {
   private flushTimer: TimerHandle | undefined;
   private flushAt = Number.POSITIVE_INFINITY;
   private closed = false;
+  /** When the contact last acknowledged something on this connection. */
+  private lastProgress = Number.NEGATIVE_INFINITY;
   /** Transmissions and frames on this connection. */
   sentMessages = 0;
   sentFrames = 0;
@@ -116,7 +118,7 @@ export class ChannelSession {
     if (this.closed) return;
     const { outbox, clock, maxInFlight, metrics } = this.context;
     const now = clock.now();
-    const next = outbox.expire(this.peer, now);
+    const next = outbox.expire(this.peer, now, this.lastProgress);
     const budget = maxInFlight - outbox.inFlightCount(this.peer);
     const due = budget > 0 ? outbox.due(this.peer, now, budget) : [];
     const limit = this.connection.maxFrameBytes - FRAME_OVERHEAD;
@@ -146,7 +148,7 @@ export class ChannelSession {
         return;
       }
     }
-    const inFlightNext = outbox.expire(this.peer, now) ?? next;
+    const inFlightNext = outbox.expire(this.peer, now, this.lastProgress) ?? next;
     if (inFlightNext !== undefined) this.schedule(Math.max(0, inFlightNext - now));
   }
 
@@ -179,6 +181,7 @@ export class ChannelSession {
       if (acks.length) {
         const count = await outbox.acknowledge(this.peer, acks, clock.now());
         if (count) {
+          this.lastProgress = clock.now();
           metrics.acknowledged.inc(count);
           this.context.onAcknowledged(this.peer, count);
           this.schedule(0);
