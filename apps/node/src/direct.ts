@@ -45,6 +45,7 @@ import {
   type DirectSendResult,
   directLinkEncrypter,
   INTRODUCTION_MAX_SKEW,
+  type Introduction,
   openIntroduction,
   RelayServer,
   type ServedRelay,
@@ -364,20 +365,36 @@ export class NodeDirect {
     this.introductions.inc(1, { result: 'accepted' });
     const { from, introduction } = verdict;
     const peer = peerIdFromPublicKey(from);
-    void book.recordIntroduction(from, introduction).then(
-      () => {
-        if (this.closed) return;
-        if (introduction.signal.length > 0) {
-          onSignal?.(from, introduction.signal);
-          return;
-        }
-        const last = this.introducedTo.get(peer);
-        if (last === undefined || Date.now() - last > ANSWER_INTERVAL_MS) void this.introduce(from);
-        this.dialIfNeeded(peer);
-      },
-      (error: unknown) =>
-        this.logger.warn({ peer, reason: String(error) }, 'direct: introduction not kept'),
+    void this.keep(peer, from, introduction, onSignal).catch((error: unknown) =>
+      this.logger.warn({ peer, reason: String(error) }, 'direct: introduction not kept'),
     );
+  }
+
+  /**
+   * Keeps a contact's introduction, hands its signal to the connector, answers it with the
+   * node's own when it is the first from that contact or the last answer is 5 minutes old, and
+   * dials when needed.
+   */
+  private async keep(
+    peer: PeerId,
+    from: Uint8Array,
+    introduction: Introduction,
+    onSignal: ((from: Uint8Array, signal: Uint8Array) => void) | undefined,
+  ): Promise<void> {
+    const book = this.options.contacts.book;
+    const first = (await book.get(peer))?.introduction === undefined;
+    await book.recordIntroduction(from, introduction);
+    if (this.closed) return;
+    if (introduction.signal.length > 0) {
+      onSignal?.(from, introduction.signal);
+      return;
+    }
+    // The contact may have ignored this node's earlier introduction (sent before it had this
+    // node as a contact): the first one it sends is answered whenever it comes.
+    const last = this.introducedTo.get(peer);
+    if (first || last === undefined || Date.now() - last > ANSWER_INTERVAL_MS)
+      void this.introduce(from);
+    this.dialIfNeeded(peer);
   }
 
   /** Dials a contact now when a channel is wanted or messages are pending for it. */

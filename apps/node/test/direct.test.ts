@@ -137,9 +137,10 @@ describe('direct channels between two hush start processes', () => {
   it('becomes contacts and learns where the other is from its introduction', async () => {
     expect(alice.direct).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
     await result(alice.rpc, 'hush_addContact', [`0x${bob.id}`, 'bob']);
+    // Alice's introduction reaches Bob before Bob has her as a contact, and is ignored; Bob's
+    // reaches her, and she answers with hers, since it is the first she has from him.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     await result(bob.rpc, 'hush_addContact', [`0x${alice.id}`, 'alice']);
-    // Alice's introduction reached Bob before Bob had her as a contact (ignored); Bob's
-    // reached her, and she answered with hers.
     await eventually(
       async () => !!(await channelOf(alice, bob))?.introduced,
       20_000,
