@@ -20,10 +20,13 @@ export interface DeliveredEnvelope extends ReceivedEnvelope<Envelope> {
 }
 
 /**
- * Sources whose envelopes are peer-to-peer in geth's sense (not flooded): only filters that
- * allow p2p (`allowP2P`) receive them.
+ * Sources whose envelopes are peer-to-peer in geth's sense (not flooded, possibly old): only
+ * filters that allow p2p (`allowP2P`) receive them. A direct channel's envelopes are not among
+ * them: they are live messages from an authenticated contact, and reach every filter they
+ * match as gossip does (specs/transport-direct §4.3), so an application need not know which
+ * path a message took.
  */
-const P2P_SOURCES: ReadonlySet<EnvelopeSource> = new Set(['p2p', 'history', 'inbox', 'direct']);
+const P2P_SOURCES: ReadonlySet<EnvelopeSource> = new Set(['p2p', 'history', 'inbox']);
 
 /** Whether envelopes from `source` count as peer-to-peer for filters (geth's isP2P). */
 export function isP2PSource(source: EnvelopeSource): boolean {

@@ -89,13 +89,12 @@ describe('FilterRegistry', () => {
   });
 
   it('delivers p2p sources only to filters that allow p2p, and computes a missing PoW', async () => {
-    expect(['local', 'gossip'].map((s) => isP2PSource(s as EnvelopeSource))).toEqual([
+    expect(['local', 'gossip', 'direct'].map((s) => isP2PSource(s as EnvelopeSource))).toEqual([
+      false,
       false,
       false,
     ]);
-    expect(
-      ['p2p', 'history', 'inbox', 'direct'].every((s) => isP2PSource(s as EnvelopeSource)),
-    ).toBe(true);
+    expect(['p2p', 'history', 'inbox'].every((s) => isP2PSource(s as EnvelopeSource))).toBe(true);
     const symKey = generateSymKey();
     const registry = new FilterRegistry(nobleBackend);
     const strict = registry.add({ symKey, topics: [topic] }, 0);

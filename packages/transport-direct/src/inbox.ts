@@ -131,12 +131,7 @@ export class DirectInbox implements Inbox<Envelope> {
   private readonly seen: Set<string>;
   private chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(
-    store: Store,
-    limits: DirectInboxLimits,
-    items: number,
-    seen: Set<string>,
-  ) {
+  private constructor(store: Store, limits: DirectInboxLimits, items: number, seen: Set<string>) {
     this.store = store;
     this.limits = limits;
     this.items = items;

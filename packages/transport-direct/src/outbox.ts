@@ -96,7 +96,18 @@ function decodePending(seq: number, bytes: Uint8Array): PendingMessage {
   const queued = s.uintNumber();
   s.leave();
   const envelope = decodeEnvelope(encoded);
-  return { id, parents, encoded, envelope, seq, queued, sendCount: 0, nextAt: 0, sentAt: 0, inFlight: false };
+  return {
+    id,
+    parents,
+    encoded,
+    envelope,
+    seq,
+    queued,
+    sendCount: 0,
+    nextAt: 0,
+    sentAt: 0,
+    inFlight: false,
+  };
 }
 
 /** The persistent outbox of every contact. */
@@ -332,7 +343,6 @@ export class Outbox {
     }
     return earliest;
   }
-
 
   /**
    * A new connection to `peer`: nothing is in flight on it, and every pending message is

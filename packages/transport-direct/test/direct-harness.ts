@@ -61,9 +61,9 @@ export class DirectWorld {
     this.extra = extra;
   }
 
-  async party(): Promise<Party> {
+  /** A new party over `store` (a fresh MemoryStore by default). */
+  async party(store: MemoryStore = new MemoryStore()): Promise<Party> {
     const identity = secp256k1Identity(newKey());
-    const store = new MemoryStore();
     const contacts = new ContactBook(store);
     await contacts.load();
     const party = {

@@ -13,7 +13,13 @@ import {
   rawChannelPair,
 } from '@hush/interface-compliance';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DirectError, DirectInbox, type ReceivedMessage } from '../src/index.js';
+import {
+  DirectError,
+  DirectInbox,
+  directMessage,
+  encodeFrame,
+  type ReceivedMessage,
+} from '../src/index.js';
 import { DirectWorld, makeEnvelope, type Party, peerOf, waitFor } from './direct-harness.js';
 
 inboxCompliance('DirectInbox over MemoryStore', async () => {
@@ -50,6 +56,14 @@ envelopeExchangeCompliance('direct channel, two contacts', async () => {
 });
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/** A store whose batches take 30 ms: a receiver slower than its contact. */
+class SlowStore extends MemoryStore {
+  override async batch(operations: Parameters<MemoryStore['batch']>[0]): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    return super.batch(operations);
+  }
+}
 
 describe('store-and-forward between contacts', () => {
   let world: DirectWorld;
@@ -152,11 +166,21 @@ describe('store-and-forward between contacts', () => {
     expect((await alice.node.send(peerOf(bob), envelope)).accepted).toBe(false);
   });
 
-  it('loses nothing over a link that drops or damages frames, and keeps nothing twice', async () => {
+  it('loses nothing over a link that drops, reorders or damages frames, and keeps nothing twice', async () => {
     const { alice, bob } = await pair();
     let n = 0;
+    let held: Uint8Array | undefined;
     world.tap = ({ bytes }) => {
       n++;
+      if (held) {
+        const late = held;
+        held = undefined;
+        return [bytes, late]; // reordered
+      }
+      if (n % 13 === 0) {
+        held = bytes;
+        return [];
+      }
       if (n % 7 === 0) return []; // dropped
       if (n % 11 === 0) {
         const flipped = bytes.slice();
@@ -229,6 +253,48 @@ describe('store-and-forward between contacts', () => {
     const result = await alice.node.send(peerOf(bob), makeEnvelope());
     await waitFor(() => alice.node.pending(peerOf(bob)) === 0, 'delivery after the bad frame');
     expect(result.accepted).toBe(true);
+  });
+
+  it('closes on a contact that floods frames faster than they are kept, and loses nothing', async () => {
+    world = new DirectWorld();
+    const alice = await world.party();
+    const bob = await world.party(new SlowStore());
+    await world.befriend();
+    const [a, b] = rawChannelPair();
+    const [outbound, inbound] = await Promise.all([
+      world.encrypter(alice).secureOutbound(a, { remoteStaticKey: world.encrypter(bob).staticKey }),
+      world.encrypter(bob).secureInbound(b),
+    ]);
+    bob.node.attach(inbound);
+    const closed = new Promise((resolve) => outbound.onClose((reason) => resolve(reason)));
+    for (let i = 0; i < 100; i++)
+      outbound.send(encodeFrame({ acks: [], messages: [directMessage(makeEnvelope())] }));
+    expect(await closed).toBe('remote');
+    expect(bob.metrics.value('hush_direct_frames_refused_total', { reason: 'flood' })).toBe(1);
+    expect(bob.metrics.value('hush_direct_channel_closes_total', { reason: 'slow-consumer' })).toBe(
+      1,
+    );
+    // An honest sender's window never floods, even into the slow store.
+    const sent = new Set<string>();
+    for (let i = 0; i < 3000; i++)
+      sent.add(hex((await alice.node.send(peerOf(bob), makeEnvelope())).hash));
+    await waitFor(
+      () => alice.node.pending(peerOf(bob)) === 0,
+      'every message acknowledged',
+      30_000,
+    );
+    const kept = new Set(await inboxHashes(bob));
+    for (const hash of sent) expect(kept.has(hash)).toBe(true);
+    expect(bob.metrics.value('hush_direct_frames_refused_total', { reason: 'flood' })).toBe(1);
+  });
+
+  it('refuses an envelope over the size limit before storing it', async () => {
+    world = new DirectWorld({ maxEnvelopeBytes: 1000 });
+    const alice = await world.party();
+    const bob = await world.party();
+    await world.befriend();
+    await expect(alice.node.send(peerOf(bob), makeEnvelope(2000))).rejects.toThrow(RangeError);
+    expect(alice.node.pending(peerOf(bob))).toBe(0);
   });
 
   it('keeps one channel when both sides dial at once', async () => {
