@@ -11,7 +11,7 @@
  * 150–250 ms starting at a random moment of the epoch's first 300 ms (so their spells mostly
  * overlap, as two friends' evenings do: with independent spells the two would meet 1 % of the
  * time and the test would last many minutes), and is killed at a random moment of the epoch
- * with probability 0.25 (a run lasts until each side has been killed at least 3 times and
+ * with probability 0.25, half the time within its online spell (a run lasts until each side has been killed at least 3 times and
  * everything is delivered). A killed side starts again at once and rejoins the schedule at the
  * next epoch; its start-up time counts as offline. The sender's application hands 500
  * messages to `send()` each epoch, online or not.
@@ -225,8 +225,14 @@ describe('store-and-forward through SIGKILL (SPEC §7)', () => {
           }
           const on = epoch + uniform(SPELL_START);
           const off = on + uniform(SPELL);
+          // Half the kills land in the online spell, where messages and acknowledgements are
+          // being written and sent; the others anywhere in the epoch.
           const killAt =
-            Math.random() < KILL ? epoch + Math.random() * EPOCH_MS : Number.POSITIVE_INFINITY;
+            Math.random() >= KILL
+              ? Number.POSITIVE_INFINITY
+              : Math.random() < 0.5
+                ? on + Math.random() * (off - on)
+                : epoch + Math.random() * EPOCH_MS;
           await until(Math.min(on, killAt));
           if (done) break;
           if (killAt <= on) {
