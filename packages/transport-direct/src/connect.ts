@@ -50,6 +50,12 @@ export type ConnectPath = 'websocket' | 'webrtc' | 'relay';
 export interface Connected {
   readonly channel: RawChannel;
   readonly path: ConnectPath;
+  /**
+   * WebRTC attempts this connection made before it had its channel (the dialer's count: 1 when
+   * its first offer connected, 0 when it never tried; the answering side counts the offer it
+   * answered as 1).
+   */
+  readonly webrtcAttempts: number;
 }
 
 /** Options of a connector. */
@@ -64,6 +70,12 @@ export interface ConnectorOptions {
   readonly relayOptions?: Omit<RelayChannelOptions, 'signal'>;
   /** Longest wait for the contact's answer to an offer (default 60 s). */
   readonly answerTimeoutMs?: number;
+  /**
+   * WebRTC attempts before the relay (default 2): a new offer follows one that failed fast
+   * (`ice-failed`), as libp2p's DCUtR retries a hole punch; a timeout, or no answer, goes
+   * straight to the relay.
+   */
+  readonly webrtcAttempts?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -112,6 +124,7 @@ export class DirectConnector {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly answerTimeoutMs: number;
+  private readonly webrtcAttempts: number;
   private readonly pending = new Map<string, Pending>();
   private readonly answering = new Map<string, Answering>();
   private handler: ((from: Uint8Array, connected: Connected) => void) | undefined;
@@ -127,6 +140,9 @@ export class DirectConnector {
     this.answerTimeoutMs = options.answerTimeoutMs ?? 60_000;
     if (!Number.isInteger(this.answerTimeoutMs) || this.answerTimeoutMs < 1)
       throw new RangeError('answerTimeoutMs: must be a positive integer');
+    this.webrtcAttempts = options.webrtcAttempts ?? 2;
+    if (!Number.isInteger(this.webrtcAttempts) || this.webrtcAttempts < 1)
+      throw new RangeError('webrtcAttempts: must be a positive integer');
     if (options.relay !== undefined && !/^wss?:\/\//.test(options.relay))
       throw new TypeError('relay: must be a ws:// or wss:// URL');
     signalling.onSignal((from, bytes) => this.receive(from, bytes));
@@ -163,7 +179,11 @@ export class DirectConnector {
         try {
           this.carrier ??=
             this.options.webSocket ?? webSocketCarrier({ limits: { idleTimeoutMs: 0 } });
-          return { channel: await this.carrier.dial(endpoint), path: 'websocket' };
+          return {
+            channel: await this.carrier.dial(endpoint),
+            path: 'websocket',
+            webrtcAttempts: 0,
+          };
         } catch (error) {
           failures.push(error);
           this.logger.debug({ endpoint, error: describe(error) }, 'websocket endpoint failed');
@@ -174,14 +194,18 @@ export class DirectConnector {
       ? { endpoint: this.options.relay, token: randomBytes(TOKEN_BYTES) }
       : undefined;
     let session: Uint8Array | undefined;
-    if (this.options.webrtc !== false) {
+    let attempts = 0;
+    while (this.options.webrtc !== false && attempts < this.webrtcAttempts) {
+      attempts++;
       try {
         const offer = await createWebRtcOffer(this.options.webrtc ?? {}, rendezvous);
         session = offer.signal.session;
         try {
           const answer = this.awaitAnswer(session);
           await this.signalling.send(contactPublicKey, encodeSignal(offer.signal));
-          return { channel: await offer.accept(await answer), path: 'webrtc' };
+          const channel = await offer.accept(await answer);
+          this.logger.debug({ attempts }, 'webrtc connected');
+          return { channel, path: 'webrtc', webrtcAttempts: attempts };
         } catch (error) {
           offer.close();
           throw error;
@@ -190,7 +214,10 @@ export class DirectConnector {
         }
       } catch (error) {
         failures.push(error);
-        this.logger.debug({ error: describe(error) }, 'webrtc failed');
+        this.logger.debug({ attempt: attempts, error: describe(error) }, 'webrtc failed');
+        // Only a fast failure is worth a second offer; a timeout would only cost another one.
+        if (!(error instanceof DirectError && error.code === 'ice-failed')) break;
+        if (this.closed) throw new DirectError('closed', 'the connector is closed');
       }
     }
     if (rendezvous) {
@@ -210,9 +237,11 @@ export class DirectConnector {
             clock: this.clock,
           }),
           path: 'relay',
+          webrtcAttempts: attempts,
         };
       } catch (error) {
         failures.push(error);
+        this.logger.debug({ error: describe(error) }, 'relay failed');
       }
     }
     throw new DirectError('no-path', 'no path to the contact worked', { cause: failures });
@@ -271,7 +300,7 @@ export class DirectConnector {
       ...this.options.relayOptions,
       clock: this.clock,
     }).then(
-      (channel) => this.deliver(from, { channel, path: 'relay' }),
+      (channel) => this.deliver(from, { channel, path: 'relay', webrtcAttempts: 0 }),
       (error: unknown) => this.logger.debug({ error: describe(error) }, 'relay join failed'),
     );
   }
@@ -291,13 +320,17 @@ export class DirectConnector {
       }
       state.attempt = attempt;
       await this.signalling.send(from, encodeSignal(attempt.signal));
+      // Its checks, and its connect timeout, start once the answer is on its way.
+      attempt.sent();
       const channel = await attempt.channel;
       if (state.relayed) {
         channel.close();
         return;
       }
-      this.deliver(from, { channel, path: 'webrtc' });
+      this.logger.debug({}, 'webrtc answered and connected');
+      this.deliver(from, { channel, path: 'webrtc', webrtcAttempts: 1 });
     } catch (error) {
+      state.attempt?.close();
       // The offerer sends a relay order when it can: that attempt takes over.
       this.logger.debug({ error: describe(error) }, 'answering a WebRTC offer failed');
     }

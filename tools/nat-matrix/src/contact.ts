@@ -5,7 +5,10 @@
  * (WebRTC when ICE succeeds, else the relay), runs the direct Noise link and exchanges a
  * message both ways. Prints one JSON line: its result.
  */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
+import type { Logger } from '@hush/interface';
 import {
   type Connected,
   DirectConnector,
@@ -25,10 +28,34 @@ interface Config {
   readonly relay: string;
   readonly stun: string;
   readonly connectTimeoutMs: number;
+  readonly webrtcAttempts: number;
 }
 
 const config = JSON.parse(process.env.HUSH_CONTACT ?? '{}') as Config;
 const started = Date.now();
+/** HUSH_NAT_LOG (set by the matrix to a folder): this contact's log lines, on stderr. */
+const logging = Boolean(process.env.HUSH_NAT_LOG);
+const log = (line: string) => {
+  if (logging) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+};
+if (logging) {
+  // libdatachannel's own log (level HUSH_NAT_LOG_LEVEL, default Info: Verbose slows its
+  // threads down enough to change what happens), through the copy transport-direct loads.
+  const require = createRequire(fileURLToPath(import.meta.resolve('@hush/transport-direct')));
+  const ndc = require('node-datachannel') as {
+    initLogger(level: string, sink: (level: string, message: string) => void): void;
+  };
+  ndc.initLogger(process.env.HUSH_NAT_LOG_LEVEL ?? 'Info', (level, message) =>
+    log(`libdatachannel ${level} ${message}`),
+  );
+}
+const fields = (f: Record<string, unknown>) => JSON.stringify(f);
+const logger: Logger = {
+  debug: (f, m) => log(`connector ${m} ${fields(f)}`),
+  info: (f, m) => log(`connector ${m} ${fields(f)}`),
+  warn: (f, m) => log(`connector ${m} ${fields(f)}`),
+  error: (f, m) => log(`connector ${m} ${fields(f)}`),
+};
 const fromHex = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
 const key = fromHex(config.key);
 const peerKey = fromHex(config.peer);
@@ -36,11 +63,14 @@ const identity = secp256k1Identity(key);
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 const isContact = (k: Uint8Array) => same(k, peerKey);
 const now = () => Math.floor(Date.now() / 1000);
-function finish(result: Record<string, unknown>, code = 0): never {
+/** Prints the result line and ends the process (a little later when logging, to flush). */
+function finish(result: Record<string, unknown>, code = 0): Promise<never> {
+  log(`finish ${fields(result)}`);
   process.stdout.write(
     `${JSON.stringify({ role: config.role, ms: Date.now() - started, ...result })}\n`,
   );
-  process.exit(code);
+  setTimeout(() => process.exit(code), logging ? 500 : 0);
+  return new Promise<never>(() => {});
 }
 setTimeout(() => finish({ ok: false, error: 'contact timed out' }, 1), 100_000).unref();
 
@@ -94,10 +124,12 @@ const connector = new DirectConnector(signalling, {
   },
   relay: config.relay,
   answerTimeoutMs: 20_000,
+  webrtcAttempts: config.webrtcAttempts,
+  ...(logging ? { logger } : {}),
 });
 
 const hello = new TextEncoder();
-async function talk(connected: Connected, outbound: boolean, attempts: number): Promise<never> {
+async function talk(connected: Connected, outbound: boolean, connectMs: number): Promise<never> {
   const connection = outbound
     ? await encrypter.secureOutbound(connected.channel, {
         remoteStaticKey: (await introduced).staticKey,
@@ -110,17 +142,18 @@ async function talk(connected: Connected, outbound: boolean, attempts: number): 
   const message = await got;
   // Let the last frame leave before the process ends.
   await new Promise((r) => setTimeout(r, 300));
-  finish({
+  return finish({
     ok: message === `hello from ${config.role === 'offer' ? 'answer' : 'offer'}`,
     path: connected.path,
-    attempts,
+    webrtcAttempts: connected.webrtcAttempts,
+    connectMs,
     message,
   });
 }
 
 if (config.role === 'answer') {
   connector.onChannel((_from, connected) => {
-    talk(connected, false, 1).catch((error: unknown) =>
+    talk(connected, false, 0).catch((error: unknown) =>
       finish({ ok: false, error: String(error) }, 1),
     );
   });
@@ -132,14 +165,17 @@ if (config.role === 'answer') {
   }
 } else {
   const peerIntroduction = await introduced;
-  let attempts = 0;
-  for (;;) {
-    attempts++;
-    try {
-      const connected = await connector.connect(peerKey, peerIntroduction);
-      await talk(connected, true, attempts);
-    } catch (error) {
-      if (attempts >= 3) finish({ ok: false, error: String(error), attempts }, 1);
-    }
+  const dialed = Date.now();
+  let connected: Connected;
+  try {
+    connected = await connector.connect(peerKey, peerIntroduction);
+  } catch (error) {
+    const causes = (error as { cause?: unknown }).cause;
+    await finish(
+      { ok: false, error: `${String(error)} ${Array.isArray(causes) ? causes.join('; ') : ''}` },
+      1,
+    );
+    throw error;
   }
+  await talk(connected, true, Date.now() - dialed);
 }

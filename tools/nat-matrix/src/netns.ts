@@ -221,6 +221,26 @@ function nat_(router: string, nat: NatType, wanIp: string, lanIp: string): void 
       );
       break;
   }
+  // The router itself serves nothing on its WAN side: like every home router's firewall, it
+  // drops what arrives there unsolicited. Dropped before conntrack confirms it, such a packet
+  // leaves no conntrack entry behind; accepted, it would (the router's own "connection" from the
+  // sender to the WAN port) and the next mapping toward that sender from the same port would
+  // lose the port, which no endpoint-independent NAT does (RFC 4787 §4.1).
+  ns(
+    router,
+    'iptables',
+    '-A',
+    'INPUT',
+    '-i',
+    'wan',
+    '-m',
+    'conntrack',
+    '--ctstate',
+    'ESTABLISHED,RELATED',
+    '-j',
+    'ACCEPT',
+  );
+  ns(router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-j', 'DROP');
   // The router's default route is the internet.
   ns(router, 'ip', 'route', 'add', 'default', 'via', INTERNET_IP);
 }

@@ -149,6 +149,9 @@ export const createPeer: CreatePeer = (config: PeerConfig): PlatformPeer => {
     acceptAnswer(answerSdp) {
       pc.setRemoteDescription(answerSdp, 'answer');
     },
+    addRemoteCandidate(candidate, mid) {
+      if (!closed) pc.addRemoteCandidate(candidate, mid);
+    },
     close() {
       if (closed) return;
       closed = true;

@@ -122,6 +122,12 @@ export const createPeer: CreatePeer = (config: PeerConfig): PlatformPeer => {
         rejectOpened(error instanceof Error ? error : new Error(String(error))),
       );
     },
+    addRemoteCandidate(candidate, mid) {
+      if (closed) return;
+      pc.addIceCandidate({ candidate, sdpMid: mid }).catch(() => {
+        // A candidate the browser cannot use: the others may do.
+      });
+    },
     close() {
       if (closed) return;
       closed = true;

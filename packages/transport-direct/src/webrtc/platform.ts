@@ -40,6 +40,11 @@ export interface PlatformPeer {
   /** Takes the remote answer (offering side). */
   acceptAnswer(answerSdp: string): void;
   /**
+   * Adds a remote ICE candidate (`candidate:…`, no `a=`) of media section `mid`, once the
+   * remote description is in. @throws when the platform refuses it
+   */
+  addRemoteCandidate(candidate: string, mid: string): void;
+  /**
    * Resolves when the data channel is open on this side; rejects with the failure detail when
    * the connection fails or the peer is closed first.
    */

@@ -20,6 +20,12 @@ export interface WebRtcOptions {
   readonly connectTimeoutMs?: number;
   /** Largest message the channel carries either way (default 1 MiB + 64 KiB). */
   readonly maxMessageBytes?: number;
+  /**
+   * Answerer: how long after its answer is sent it starts checking the offer's candidates
+   * (default 1 s), so that its checks do not reach the offerer before the answer does (SPEC
+   * §5.2). Its connect timeout starts then too.
+   */
+  readonly checkDelayMs?: number;
   readonly clock?: Clock;
 }
 
@@ -29,8 +35,11 @@ function resolved(options: WebRtcOptions) {
     gatherTimeoutMs: options.gatherTimeoutMs ?? 5000,
     connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    checkDelayMs: options.checkDelayMs ?? 1000,
     clock: options.clock ?? systemClock,
   };
+  if (!Number.isInteger(out.checkDelayMs) || out.checkDelayMs < 0)
+    throw new RangeError('checkDelayMs: must be a non-negative integer');
   for (const url of out.iceServers)
     if (typeof url !== 'string' || !/^stuns?:/.test(url))
       throw new TypeError(`iceServers: ${String(url)} is not a stun: URL`);
@@ -45,29 +54,89 @@ export function randomBytes(length: number): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(length));
 }
 
-function waitOpen(peer: PlatformPeer, settings: ReturnType<typeof resolved>): Promise<RawChannel> {
-  return new Promise((resolve, reject) => {
-    const timer = settings.clock.setTimeout(() => {
+/**
+ * The data channel of `peer` once open, failing typed; the connect timeout runs from `arm()`
+ * (at once unless `deferred`).
+ */
+function waitOpen(
+  peer: PlatformPeer,
+  settings: ReturnType<typeof resolved>,
+  deferred = false,
+): { readonly channel: Promise<RawChannel>; arm(): void; readonly settled: () => boolean } {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  let settled = false;
+  let fail!: (error: DirectError) => void;
+  const channel = new Promise<RawChannel>((resolve, reject) => {
+    fail = (error) => {
+      settled = true;
+      reject(error);
+    };
+    peer.opened.then(
+      (dc) => {
+        settled = true;
+        if (timer !== undefined) settings.clock.clearTimeout(timer);
+        resolve(webRtcRawChannel(dc, settings.maxMessageBytes));
+      },
+      (error: Error) => {
+        settled = true;
+        if (timer !== undefined) settings.clock.clearTimeout(timer);
+        peer.close();
+        reject(new DirectError('ice-failed', `WebRTC failed: ${error.message}`, { cause: error }));
+      },
+    );
+  });
+  const arm = () => {
+    if (settled || timer !== undefined) return;
+    timer = settings.clock.setTimeout(() => {
+      if (settled) return;
       peer.close();
-      reject(
+      fail(
         new DirectError(
           'ice-timeout',
           `the data channel did not open within ${settings.connectTimeoutMs} ms`,
         ),
       );
     }, settings.connectTimeoutMs);
-    peer.opened.then(
-      (dc) => {
-        settings.clock.clearTimeout(timer);
-        resolve(webRtcRawChannel(dc, settings.maxMessageBytes));
-      },
-      (error: Error) => {
-        settings.clock.clearTimeout(timer);
-        peer.close();
-        reject(new DirectError('ice-failed', `WebRTC failed: ${error.message}`, { cause: error }));
-      },
-    );
-  });
+  };
+  if (!deferred) arm();
+  return { channel, arm, settled: () => settled };
+}
+
+/** One ICE candidate line of an SDP (`candidate:…`, without `a=`) and its media section. */
+export interface SdpCandidate {
+  readonly candidate: string;
+  readonly mid: string;
+}
+
+/**
+ * Splits the ICE candidates (and `a=end-of-candidates`) off an SDP: the SDP without them, and
+ * the candidates with the `a=mid` of their media section.
+ */
+export function splitCandidates(sdp: string): { sdp: string; candidates: SdpCandidate[] } {
+  const lines = sdp.split(/\r?\n/);
+  const kept: string[] = [];
+  const found: { candidate: string; section: number }[] = [];
+  const mids: string[] = [];
+  let section = -1;
+  for (const line of lines) {
+    if (line.startsWith('m=')) {
+      section++;
+      mids[section] = String(section);
+    } else if (line.startsWith('a=mid:') && section >= 0) mids[section] = line.slice(6).trim();
+    if (line.startsWith('a=candidate:')) {
+      found.push({ candidate: line.slice(2), section });
+      continue;
+    }
+    if (line.startsWith('a=end-of-candidates')) continue;
+    kept.push(line);
+  }
+  return {
+    sdp: kept.join('\r\n'),
+    candidates: found.map(({ candidate, section }) => ({
+      candidate,
+      mid: mids[section] ?? '0',
+    })),
+  };
 }
 
 /** The offering side of an attempt. */
@@ -138,7 +207,7 @@ export async function createWebRtcOffer(
         peer.close();
         throw new DirectError('ice-failed', 'the answer was refused', { cause: error });
       }
-      return waitOpen(peer, settings);
+      return waitOpen(peer, settings).channel;
     },
     close: () => peer.close(),
   };
@@ -150,6 +219,12 @@ export interface WebRtcAnswer {
   readonly signal: Signal;
   /** The data channel, once open. @throws DirectError 'ice-failed' or 'ice-timeout' */
   readonly channel: Promise<RawChannel>;
+  /**
+   * Says the answer has been sent: the answerer starts checking the offer's candidates
+   * `checkDelayMs` later, and its connect timeout starts then. Without it, both start
+   * `checkDelayMs` after the answer was made.
+   */
+  sent(): void;
   /** Gives the attempt up. */
   close(): void;
 }
@@ -169,18 +244,53 @@ export async function answerWebRtcOffer(
   if (offer.kind !== 'offer') throw new DirectError('malformed-signal', 'not an offer');
   const settings = resolved(options);
   const peer = createPeer(peerConfig(settings));
+  // The offer's candidates are held back until the answer has had time to arrive: a check that
+  // reaches the offerer first is valid ICE (RFC 8445 §7.3), but libdatachannel (0.24) then
+  // starts DTLS while it is still taking the answer in and fails the handshake, unable to check
+  // the fingerprint (SPEC §5.2). The offerer's own checks, once it has the answer, still get
+  // through whenever the answerer's NAT lets them.
+  const { sdp: bare, candidates } = splitCandidates(offer.sdp);
   let sdp: string;
   try {
-    sdp = await peer.createAnswer(offer.sdp);
+    sdp = await peer.createAnswer(bare);
   } catch (error) {
     peer.close();
     throw new DirectError('ice-failed', 'the offer was refused', { cause: error });
   }
-  const channel = waitOpen(peer, settings);
-  channel.catch(() => {});
+  const opening = waitOpen(peer, settings, true);
+  opening.channel.catch(() => {});
+  let started = false;
+  let closed = false;
+  const start = () => {
+    if (started || closed) return;
+    started = true;
+    pending = undefined;
+    if (!opening.settled())
+      for (const { candidate, mid } of candidates)
+        try {
+          peer.addRemoteCandidate(candidate, mid);
+        } catch {
+          // A candidate the platform cannot use: the others may do.
+        }
+    opening.arm();
+  };
+  let pending: ReturnType<Clock['setTimeout']> | undefined = settings.clock.setTimeout(
+    start,
+    settings.checkDelayMs,
+  );
   return {
     signal: { kind: 'answer', session: offer.session, sdp },
-    channel,
-    close: () => peer.close(),
+    channel: opening.channel,
+    sent() {
+      if (started || closed) return;
+      if (pending !== undefined) settings.clock.clearTimeout(pending);
+      pending = settings.clock.setTimeout(start, settings.checkDelayMs);
+    },
+    close() {
+      closed = true;
+      if (pending !== undefined) settings.clock.clearTimeout(pending);
+      pending = undefined;
+      peer.close();
+    },
   };
 }
