@@ -24,7 +24,7 @@ import {
   type ServedRelay,
   serveRelay,
 } from '../src/index.js';
-import { decodeAnswer, encodeJoin } from '../src/relay/protocol.js';
+import { decodeAnswer, encodeJoin, encodePaired } from '../src/relay/protocol.js';
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; !condition(); i++) {
@@ -249,11 +249,87 @@ describe('the relay (SPEC §6)', () => {
     expect(metrics.value('hush_relay_refusals_total', { reason: 'join-timeout' })).toBe(1);
   });
 
+  it('refuses a pair past maxPairs with full; the pairs it has are untouched', async () => {
+    const { url, server, metrics } = await relay({ maxPairs: 1 });
+    const token = randomBytes(32);
+    const [a, b] = await Promise.all([relayChannel(url, token), relayChannel(url, token)]);
+    const second = randomBytes(32);
+    const waiting = relayChannel(url, second, { pairTimeoutMs: 60_000 });
+    waiting.catch(() => {});
+    await waitFor(() => server.waitingCount === 1, 'the first of the second pair to wait');
+    await expect(relayChannel(url, second)).rejects.toSatisfy(
+      (e: unknown) =>
+        e instanceof DirectError && e.code === 'relay-refused' && /full/.test(e.message),
+    );
+    expect(server.pairCount).toBe(1);
+    expect(metrics.value('hush_relay_refusals_total', { reason: 'full' })).toBe(1);
+    const got: Uint8Array[] = [];
+    b.onMessage((m) => got.push(m));
+    a.send(Uint8Array.of(1));
+    await waitFor(() => got.length === 1, 'the first pair to still work');
+    // Once the first pair ends there is room again.
+    a.close();
+    await waitFor(() => server.pairCount === 0, 'the first pair to end');
+    const [c] = await Promise.all([relayChannel(url, second), waiting]);
+    expect(server.pairCount).toBe(1);
+    c.close();
+  });
+
+  it('drops a pair whose receiver lets its backlog pass maxBacklogBytes (slow-consumer)', () => {
+    const metrics = new MemoryMetrics();
+    const server = new RelayServer({ metrics, maxBacklogBytes: 1000 });
+    /** The relay's side of one client, its backlog set by the test. */
+    const fake = () => {
+      let handler: ((m: Uint8Array) => void) | undefined;
+      const closeHandlers: ((detail?: string) => void)[] = [];
+      const state = { backlog: 0, sent: [] as Uint8Array[], closed: false };
+      const channel: RawChannel = {
+        remoteAddress: 'fake',
+        send: (m) => {
+          state.sent.push(m);
+        },
+        bufferedAmount: () => state.backlog,
+        onMessage: (h) => {
+          handler = h;
+        },
+        onClose: (h) => {
+          closeHandlers.push(h);
+        },
+        close: () => {
+          if (state.closed) return;
+          state.closed = true;
+          for (const h of closeHandlers) h('local');
+        },
+      };
+      return { channel, state, from: (m: Uint8Array) => handler?.(m) };
+    };
+    const a = fake();
+    const b = fake();
+    server.accept(a.channel);
+    server.accept(b.channel);
+    const token = randomBytes(32);
+    a.from(encodeJoin(token));
+    b.from(encodeJoin(token));
+    expect(server.pairCount).toBe(1);
+    expect(a.state.sent[0]).toEqual(encodePaired());
+    // Under the limit, messages pass.
+    b.state.backlog = 1000;
+    a.from(Uint8Array.of(1));
+    expect(b.state.sent.at(-1)).toEqual(Uint8Array.of(1));
+    // Past it, the pair ends: both sides closed, counted, nothing more forwarded.
+    b.state.backlog = 1001;
+    a.from(Uint8Array.of(2));
+    expect([a.state.closed, b.state.closed]).toEqual([true, true]);
+    expect(b.state.sent.at(-1)).toEqual(Uint8Array.of(1));
+    expect(server.pairCount).toBe(0);
+    expect(metrics.value('hush_relay_refusals_total', { reason: 'slow-consumer' })).toBe(1);
+  });
+
   it('fails typed when the relay cannot be reached', async () => {
     await expect(relayChannel('ws://127.0.0.1:1/hush-relay/1', randomBytes(32))).rejects.toSatisfy(
       (e: unknown) => e instanceof DirectError && e.code === 'relay-failed',
     );
-    expect(() => relayChannel('ws://x', new Uint8Array(3))).rejects.toThrow(RangeError);
+    await expect(relayChannel('ws://x', new Uint8Array(3))).rejects.toThrow(RangeError);
   });
 });
 

@@ -5,7 +5,7 @@
  * malformed signals are refused as DirectError; an attempt that cannot connect fails typed.
  */
 import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
-import { type Carrier, type RawChannel, TransportError } from '@hush/interface';
+import { type Carrier, ManualClock, type RawChannel, TransportError } from '@hush/interface';
 import { carrierCompliance } from '@hush/interface-compliance';
 import { encodeBytes, encodeList, encodeUint } from '@hush/rlp';
 import fc from 'fast-check';
@@ -19,6 +19,7 @@ import {
   encodeSignal,
   type Signal,
 } from '../src/index.js';
+import { splitCandidates } from '../src/webrtc/session.js';
 
 /** Waits for a condition, polling; the test's timeout bounds it. */
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
@@ -301,5 +302,67 @@ describe('the WebRTC channel (SPEC §5.2-§5.3)', () => {
     expect(b.remotePeer).toBe(alice.identity.peerId);
     a.close();
     b.close();
+  });
+});
+
+describe("the answerer's checks (SPEC §5.2)", () => {
+  it("holds the offer's candidates back: splitCandidates", () => {
+    const sdp = [
+      'v=0',
+      'a=group:BUNDLE 0',
+      'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+      'a=mid:0',
+      'a=candidate:1 1 UDP 2114977791 10.1.0.2 40000 typ host',
+      'a=candidate:2 1 UDP 1678769919 100.64.1.1 40000 typ srflx raddr 0.0.0.0 rport 0',
+      'a=end-of-candidates',
+      '',
+    ].join('\r\n');
+    const split = splitCandidates(sdp);
+    expect(split.sdp).not.toMatch(/candidate/);
+    expect(split.sdp).toMatch(/a=mid:0/);
+    expect(split.candidates).toEqual([
+      { candidate: 'candidate:1 1 UDP 2114977791 10.1.0.2 40000 typ host', mid: '0' },
+      {
+        candidate: 'candidate:2 1 UDP 1678769919 100.64.1.1 40000 typ srflx raddr 0.0.0.0 rport 0',
+        mid: '0',
+      },
+    ]);
+  });
+
+  it('starts its connect timeout checkDelayMs after the answer is sent, not before', async () => {
+    const clock = new ManualClock(1_000_000);
+    const offer = await createWebRtcOffer();
+    const answer = await answerWebRtcOffer(offer.signal, {
+      clock,
+      checkDelayMs: 1000,
+      connectTimeoutMs: 2000,
+    });
+    let failed: unknown;
+    answer.channel.catch((e: unknown) => {
+      failed = e;
+    });
+    clock.advance(500);
+    answer.sent(); // the checks now start at 1500, the timeout runs out at 3500
+    clock.advance(2900);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(failed).toBeUndefined();
+    clock.advance(200);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(failed).toBeInstanceOf(DirectError);
+    expect((failed as DirectError).code).toBe('ice-timeout');
+    offer.close();
+  });
+
+  it('still connects when its answer arrives late', async () => {
+    const offer = await createWebRtcOffer();
+    const answer = await answerWebRtcOffer(offer.signal, { checkDelayMs: 200 });
+    answer.sent();
+    await new Promise((r) => setTimeout(r, 400));
+    const [dialed, accepted] = await Promise.all([offer.accept(answer.signal), answer.channel]);
+    open.push(dialed, accepted);
+  });
+
+  it('refuses a negative checkDelayMs', async () => {
+    await expect(createWebRtcOffer({ checkDelayMs: -1 })).rejects.toThrow(RangeError);
   });
 });
