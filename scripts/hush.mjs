@@ -5,8 +5,9 @@
  * pnpm is not the caller, installs the workspace (a no-op when it is up to date), then runs
  * the task from TypeScript sources through the `@hush/source` export condition.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,10 +15,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The exact pnpm the lockfile was written with.
 const pnpmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.pnpm;
 
-function run(command, args, env = {}) {
+function run(command, args, env = {}, stdio = 'inherit') {
   const result = spawnSync(command, args, {
     cwd: root,
-    stdio: 'inherit',
+    stdio,
     env: { ...process.env, ...env },
   });
   if (result.error) throw result.error;
@@ -37,15 +38,17 @@ function pnpmCommand() {
   return ['npx', '--yes', `pnpm@${pnpmVersion}`];
 }
 
-function pnpm(args, env) {
+function pnpm(args, env, stdio) {
   const [command, ...prefix] = pnpmCommand();
-  return run(command, [...prefix, ...args], env);
+  return run(command, [...prefix, ...args], env, stdio);
 }
 
 function install() {
   const args = ['install', '--prefer-offline'];
   if (process.env.CI) args.push('--frozen-lockfile');
-  const status = pnpm(args);
+  // The install reports on stderr, so that what a command prints (`npm start -- keygen`) is
+  // all its stdout says.
+  const status = pnpm(args, {}, ['inherit', 2, 'inherit']);
   if (status !== 0) process.exit(status);
 }
 
@@ -84,6 +87,28 @@ function tsx(entry, args, nodeFlags = []) {
   );
 }
 
+/**
+ * Runs the node from source as a child that outlives nothing: SIGINT, SIGTERM and SIGHUP sent
+ * to this process (`kill`, Ctrl-C, npm passing them on) go to the node, which shuts down
+ * cleanly; this process then exits with the node's status.
+ */
+function node(entry, args) {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@hush/source', '--import', 'tsx', entry, ...args],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, INIT_CWD: process.env.INIT_CWD ?? process.cwd() },
+    },
+  );
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+    process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) =>
+    process.exit(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)),
+  );
+}
+
 const [task, ...given] = process.argv.slice(2);
 // `node scripts/hush.mjs start -- --flag` passes the separator through; npm and pnpm drop it.
 const rest = given[0] === '--' ? given.slice(1) : given;
@@ -92,7 +117,7 @@ switch (task) {
     install();
     // `start` is the CLI's default command: `npm start -- --data-dir X` runs a node, and so
     // does `npm start -- keygen` run that command.
-    process.exit(tsx('apps/node/src/main.ts', rest));
+    node('apps/node/src/main.ts', rest);
     break;
   case 'demo':
     install();
