@@ -51,6 +51,14 @@ export interface PendingMessage extends DirectMessage {
   inFlight: boolean;
 }
 
+/** An add waiting for the next batch. */
+interface PendingAdd {
+  readonly message: DirectMessage;
+  readonly now: number;
+  resolve(result: { message: DirectMessage; accepted: boolean }): void;
+  reject(error: unknown): void;
+}
+
 /** The outbox of one contact. */
 class ContactOutbox {
   readonly pending = new Map<string, PendingMessage>();
@@ -125,6 +133,8 @@ export class Outbox {
    * can only name messages whose add has finished, since only those are pending.
    */
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Adds waiting for their batch, per contact. */
+  private readonly adds = new Map<PeerId, PendingAdd[]>();
 
   private constructor(
     store: Store,
@@ -218,29 +228,70 @@ export class Outbox {
     now: number,
   ): Promise<{ message: DirectMessage; accepted: boolean }> {
     const message = directMessage(envelope, parents);
-    return this.serial(`add/${peer}`, async () => {
-      const contact = this.contact(peer);
-      const key = hex(message.id);
-      if (contact.pending.has(key) || this.done.has(`${peer}/${key}`))
-        return { message, accepted: false };
-      if (contact.pending.size >= this.limits.maxPendingPerContact)
-        throw new DirectError(
-          'outbox-full',
-          `${contact.pending.size} messages are already pending for ${peer}`,
+    return new Promise((resolve, reject) => {
+      let queue = this.adds.get(peer);
+      if (!queue) {
+        queue = [];
+        this.adds.set(peer, queue);
+        // Group commit: every add that arrives while one batch is written goes in the next.
+        void this.serial(`add/${peer}`, () => this.commit(peer));
+      }
+      queue.push({ message, now, resolve, reject });
+    });
+  }
+
+  /** Writes the adds queued for `peer` in one batch and answers each. */
+  private async commit(peer: PeerId): Promise<void> {
+    const queue = this.adds.get(peer) ?? [];
+    this.adds.delete(peer);
+    const contact = this.contact(peer);
+    const operations: StoreOperation[] = [];
+    const added: [PendingAdd, PendingMessage | undefined][] = [];
+    const inBatch = new Set<string>();
+    for (const add of queue) {
+      const key = hex(add.message.id);
+      if (contact.pending.has(key) || inBatch.has(key) || this.done.has(`${peer}/${key}`)) {
+        added.push([add, undefined]);
+        continue;
+      }
+      if (contact.pending.size + inBatch.size >= this.limits.maxPendingPerContact) {
+        add.reject(
+          new DirectError(
+            'outbox-full',
+            `${contact.pending.size + inBatch.size} messages are already pending for ${peer}`,
+          ),
         );
+        continue;
+      }
+      inBatch.add(key);
       const pending: PendingMessage = {
-        ...message,
+        ...add.message,
         seq: contact.nextSeq++,
-        queued: now,
+        queued: add.now,
         sendCount: 0,
         nextAt: 0,
         sentAt: 0,
         inFlight: false,
       };
-      await this.store.put(seqKey(peer, pending.seq), encodePending(pending));
-      contact.pending.set(key, pending);
-      return { message, accepted: true };
-    });
+      operations.push({
+        type: 'put',
+        key: seqKey(peer, pending.seq),
+        value: encodePending(pending),
+      });
+      added.push([add, pending]);
+    }
+    try {
+      if (operations.length) await this.store.batch(operations);
+    } catch (error) {
+      for (const [add, pending] of added)
+        if (pending) add.reject(error);
+        else add.resolve({ message: add.message, accepted: false });
+      return;
+    }
+    for (const [add, pending] of added) {
+      if (pending) contact.pending.set(hex(pending.id), pending);
+      add.resolve({ message: add.message, accepted: pending !== undefined });
+    }
   }
 
   /**
