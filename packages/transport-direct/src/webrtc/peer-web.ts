@@ -60,8 +60,15 @@ function wrap(dc: RTCDataChannel, pc: RTCPeerConnection): PlatformChannel {
     remoteAddress: 'webrtc',
     maxMessageSize: pc.sctp?.maxMessageSize ?? 65_536,
     send(message) {
-      if (closedDetail === undefined && dc.readyState === 'open')
+      if (closedDetail !== undefined || dc.readyState !== 'open') return;
+      try {
         dc.send(message as Uint8Array<ArrayBuffer>);
+      } catch {
+        // The browser's send queue is full (Chromium: 16 MiB, below the link's backlog limit):
+        // the message, perhaps one fragment of a frame, is lost, so the channel cannot go on.
+        dc.close();
+        ended('send queue full');
+      }
     },
     bufferedAmount: () => (closedDetail === undefined ? dc.bufferedAmount : 0),
     onMessage(handler) {
