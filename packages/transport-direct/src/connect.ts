@@ -15,6 +15,7 @@ import {
   systemClock,
 } from '@hush/interface';
 import { DirectError } from './errors.js';
+import { hex } from './hex.js';
 import type { Introduction } from './introduction.js';
 import { type RelayChannelOptions, relayChannel } from './relay/client.js';
 import { TOKEN_BYTES } from './relay/protocol.js';
@@ -98,12 +99,6 @@ function describe(error: unknown): string {
     e = e instanceof Error ? e.cause : undefined;
   }
   return parts.join(' <- ');
-}
-
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
 }
 
 /**

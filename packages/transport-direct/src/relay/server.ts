@@ -14,6 +14,8 @@ import {
   silentLogger,
   systemClock,
 } from '@hush/interface';
+import { RateLimiter } from '@hush/noise';
+import { hex } from '../hex.js';
 import { decodeJoin, encodePaired, encodeRefused, type RelayRefusal } from './protocol.js';
 
 /** Limits and collaborators of a relay. */
@@ -46,18 +48,11 @@ interface Client {
   peer?: Client;
   timer?: ReturnType<Clock['setTimeout']>;
   closed: boolean;
-  bytes: number;
-  frames: number;
-  at: number;
+  readonly bytes: RateLimiter;
+  readonly frames: RateLimiter;
 }
 
 const BURST_SECONDS = 4;
-
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
-}
 
 function positive(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
@@ -142,9 +137,8 @@ export class RelayServer {
     const client: Client = {
       channel,
       closed: false,
-      bytes: this.maxBytesPerSecond * BURST_SECONDS,
-      frames: this.maxFramesPerSecond * BURST_SECONDS,
-      at: this.clock.now(),
+      bytes: new RateLimiter(this.maxBytesPerSecond, this.clock.now(), BURST_SECONDS),
+      frames: new RateLimiter(this.maxFramesPerSecond, this.clock.now(), BURST_SECONDS),
     };
     channel.onClose((detail) => this.gone(client, detail));
     if (this.closing) {
@@ -237,22 +231,10 @@ export class RelayServer {
     this.logger.debug({ pairs: this.paired.size }, 'relay paired two clients');
   }
 
-  /** A token bucket per client: bytes and messages, refilled with time. */
+  /** Token buckets per client, bytes and messages (the Noise link's own limiter). */
   private allowed(client: Client, bytes: number): boolean {
     const now = this.clock.now();
-    const seconds = Math.max(0, now - client.at) / 1000;
-    client.at = now;
-    client.bytes = Math.min(
-      this.maxBytesPerSecond * BURST_SECONDS,
-      client.bytes + seconds * this.maxBytesPerSecond,
-    );
-    client.frames = Math.min(
-      this.maxFramesPerSecond * BURST_SECONDS,
-      client.frames + seconds * this.maxFramesPerSecond,
-    );
-    client.bytes -= bytes;
-    client.frames -= 1;
-    return client.bytes >= 0 && client.frames >= 0;
+    return client.bytes.take(bytes, now) && client.frames.take(1, now);
   }
 
   private refuse(client: Client, reason: RelayRefusal): void {
