@@ -5,4 +5,84 @@
  *
  * @packageDocumentation
  */
+
+export {
+  assertDescriptorFields,
+  DESCRIPTOR_DOMAIN,
+  type Descriptor,
+  type DescriptorFields,
+  decodeDescriptor,
+  descriptorLocation,
+  descriptorSigningBytes,
+  ENCRYPTION_KEY_LENGTH,
+  encodeDescriptor,
+  isEncryptionKey,
+  MAX_DESCRIPTOR_LENGTH,
+  MIN_POW_LENGTH,
+  signDescriptor,
+  verifyDescriptor,
+} from './descriptor.js';
 export { DhtError, type DhtErrorCode } from './errors.js';
+export {
+  DEFAULT_HOLDER_LIMITS,
+  type DepositResult,
+  EPOCH_GRACE_MS,
+  FUTURE_ALLOWANCE_S,
+  Holder,
+  type HolderLimits,
+  type HolderOptions,
+  type HolderStats,
+  type RefusalReason,
+} from './holder.js';
+export { HolderInbox, type HolderInboxOptions } from './holder-inbox.js';
+export {
+  EPOCH_MS,
+  epochBounds,
+  epochOf,
+  epochSalt,
+  generateInboxKey,
+  INBOX_PUBLIC_KEY_LENGTH,
+  INBOX_SECRET_KEY_LENGTH,
+  type InboxKeyPair,
+  type InboxLocations,
+  inboxKeyFromSecret,
+  inboxLocation,
+  inboxLocationsAround,
+  LOCATION_LENGTH,
+  MAX_EPOCH,
+  SALT_LENGTH,
+  SIGNATURE_LENGTH,
+  saltEpoch,
+} from './location.js';
+export {
+  assertRequest,
+  decodeRequest,
+  encodeRequest,
+  type FetchQuery,
+  ITEM_ID_LENGTH,
+  MAX_FETCH_LIMIT,
+  MAX_REQUEST_IDS,
+  MAX_REQUEST_LENGTH,
+  MAX_REQUEST_TOPICS,
+  NONCE_LENGTH,
+  REQUEST_DOMAIN,
+  REQUEST_OPS,
+  REQUEST_WINDOW_MS,
+  type RequestOp,
+  requestNonce,
+  requestSigningBytes,
+  type SignedRequest,
+  signRequest,
+  type UnsignedRequest,
+  verifyRequest,
+} from './requests.js';
+export * from './routing/index.js';
+export {
+  type DhtMessage,
+  decodeMessage,
+  encodeMessage,
+  INBOX_TYPES,
+  MessageType,
+  WIRE_LIMITS,
+  WIRE_VERSION,
+} from './wire.js';

@@ -1,0 +1,183 @@
+/**
+ * An `Inbox` of @hush/interface over one holder and one location, for the owner of the inbox
+ * key (specs/inbox-dht/SPEC.md §6.6): it signs every fetch, delete and restore itself, so the
+ * holder's rules (window, replay, signature) apply to it as to a remote owner. A deposit of
+ * an envelope the owner deleted lifts its tombstone first by a signed restore: only the
+ * inbox key brings a deleted item back.
+ */
+import { type Envelope, envelopeHash, envelopeSent } from '@hush/envelope';
+import {
+  type AbortOptions,
+  type Clock,
+  type Inbox,
+  InboxError,
+  type InboxErrorCode,
+  type InboxPage,
+  type InboxQuery,
+  StoreError,
+  throwIfAborted,
+} from '@hush/interface';
+import { DhtError } from './errors.js';
+import type { Holder } from './holder.js';
+import { type InboxKeyPair, LOCATION_LENGTH } from './location.js';
+import {
+  ITEM_ID_LENGTH,
+  MAX_FETCH_LIMIT,
+  MAX_REQUEST_IDS,
+  MAX_REQUEST_TOPICS,
+  requestNonce,
+  signRequest,
+  type UnsignedRequest,
+} from './requests.js';
+
+/** Options of a `HolderInbox`. */
+export interface HolderInboxOptions {
+  readonly holder: Holder;
+  /** The inbox key pair (its public key is the descriptor's at `location`). */
+  readonly key: InboxKeyPair;
+  /** 32 bytes: the location of the inbox in the epoch this inbox serves. */
+  readonly location: Uint8Array;
+  /** The clock requests are timestamped by. */
+  readonly clock: Clock;
+  /** The peer deposits are counted against (default '', the node itself). */
+  readonly peer?: string;
+}
+
+const CODES: Readonly<Record<string, InboxErrorCode>> = {
+  full: 'full',
+  quota: 'full',
+  refused: 'refused',
+  malformed: 'refused',
+  stale: 'refused',
+  'bad-signature': 'refused',
+  closed: 'closed',
+};
+
+/** The InboxError a holder's or store's failure is to an `Inbox` caller. */
+function inboxError(error: unknown): unknown {
+  if (error instanceof DhtError)
+    return new InboxError(CODES[error.code] ?? 'refused', error.message, { cause: error });
+  if (error instanceof StoreError && error.code === 'closed')
+    return new InboxError('closed', error.message, { cause: error });
+  return error;
+}
+
+/** The item id of an envelope (sent ‖ hash), undefined for a malformed one. */
+function idOf(envelope: Envelope): Uint8Array | undefined {
+  try {
+    const id = new Uint8Array(ITEM_ID_LENGTH);
+    new DataView(id.buffer).setUint32(0, envelopeSent(envelope));
+    id.set(envelopeHash(envelope), 4);
+    return id;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One inbox location at one holder, seen by the owner of the inbox key. */
+export class HolderInbox implements Inbox<Envelope> {
+  private readonly holder: Holder;
+  private readonly key: InboxKeyPair;
+  private readonly location: Uint8Array;
+  private readonly clock: Clock;
+  private readonly peer: string;
+
+  /** @throws RangeError if the location is not 32 bytes */
+  constructor(options: HolderInboxOptions) {
+    if (options.location.length !== LOCATION_LENGTH)
+      throw new RangeError(`a location is ${LOCATION_LENGTH} bytes`);
+    this.holder = options.holder;
+    this.key = options.key;
+    this.location = options.location.slice();
+    this.clock = options.clock;
+    this.peer = options.peer ?? '';
+  }
+
+  private sign(
+    request:
+      | { op: 'fetch'; query: Extract<UnsignedRequest, { op: 'fetch' }>['query'] }
+      | { op: 'delete' | 'restore'; ids: readonly Uint8Array[] },
+  ) {
+    const head = { location: this.location, timestamp: this.clock.now(), nonce: requestNonce() };
+    return signRequest({ ...head, ...request } as UnsignedRequest, this.key.secretKey);
+  }
+
+  /**
+   * Deposits at the holder; one the owner deleted is restored first.
+   *
+   * @throws InboxError 'full', 'refused' or 'closed'
+   */
+  async deposit(envelope: Envelope, options: AbortOptions = {}): Promise<void> {
+    throwIfAborted(options);
+    try {
+      await this.holder.deposit(this.location, envelope, { peer: this.peer });
+    } catch (error) {
+      if (!(error instanceof DhtError) || error.code !== 'refused') throw inboxError(error);
+      // Deleted by the owner: lift the tombstone (signed), then deposit again.
+      const id = idOf(envelope);
+      if (!id || !(await this.holder.tombstoned(this.location, id))) throw inboxError(error);
+      try {
+        await this.holder.restore(this.sign({ op: 'restore', ids: [id] }));
+        await this.holder.deposit(this.location, envelope, { peer: this.peer });
+      } catch (again) {
+        throw inboxError(again);
+      }
+    }
+  }
+
+  /**
+   * One page by a signed fetch.
+   *
+   * @throws InboxError 'bad-cursor' for a cursor neither empty nor 36 bytes, 'closed'
+   * @throws RangeError if `limit` is not a positive integer or `bloom` is not 64 bytes
+   */
+  async fetch(query: InboxQuery, options: AbortOptions = {}): Promise<InboxPage<Envelope>> {
+    throwIfAborted(options);
+    if (!Number.isInteger(query.limit) || query.limit < 1)
+      throw new RangeError(`limit must be a positive integer, not ${query.limit}`);
+    if (query.bloom && query.bloom.length !== 64) throw new RangeError('bloom must be 64 bytes');
+    const cursor = query.cursor ?? new Uint8Array(0);
+    if (cursor.length !== 0 && cursor.length !== ITEM_ID_LENGTH)
+      throw new InboxError('bad-cursor', `cursor must be empty or ${ITEM_ID_LENGTH} bytes`);
+    const topics = query.topics ?? [];
+    if (topics.length > MAX_REQUEST_TOPICS)
+      throw new RangeError(`at most ${MAX_REQUEST_TOPICS} topics`);
+    const clamp = (n: number) => Math.min(0xffffffff, Math.max(0, Math.floor(n)));
+    const request = this.sign({
+      op: 'fetch',
+      query: {
+        from: clamp(query.from ?? 0),
+        to: clamp(query.to ?? 0xffffffff),
+        topics,
+        bloom: topics.length ? new Uint8Array(0) : (query.bloom ?? new Uint8Array(0)),
+        limit: Math.min(query.limit, MAX_FETCH_LIMIT),
+        cursor,
+      },
+    });
+    try {
+      return await this.holder.fetch(request);
+    } catch (error) {
+      throw inboxError(error);
+    }
+  }
+
+  /**
+   * Deletes by signed requests (up to 256 ids each); ids not 36 bytes count nothing.
+   *
+   * @throws InboxError 'closed'
+   */
+  async delete(ids: readonly Uint8Array[], options: AbortOptions = {}): Promise<number> {
+    throwIfAborted(options);
+    const valid = ids.filter((id) => id instanceof Uint8Array && id.length === ITEM_ID_LENGTH);
+    let deleted = 0;
+    for (let at = 0; at < valid.length; at += MAX_REQUEST_IDS) {
+      const chunk = valid.slice(at, at + MAX_REQUEST_IDS);
+      try {
+        deleted += await this.holder.delete(this.sign({ op: 'delete', ids: chunk }));
+      } catch (error) {
+        throw inboxError(error);
+      }
+    }
+    return deleted;
+  }
+}
