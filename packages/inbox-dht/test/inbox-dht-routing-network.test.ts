@@ -24,7 +24,7 @@ describe('lookups over 500 routers in memory', () => {
     const hops: number[] = [];
     let exact = 0;
     let overlap = 0;
-    const LOOKUPS = 200;
+    const LOOKUPS = 100;
     for (let i = 0; i < LOOKUPS; i++) {
       const from = net.routers[Math.floor(net.random() * NODES)]!;
       const target = bytesFrom(net.random, 32);
@@ -70,7 +70,7 @@ describe('lookups over 500 routers in memory', () => {
     });
     const honest = net.routers.filter((r) => !bad.has(r.peer));
     const honestContacts = honest.map((r) => r.self);
-    const LOOKUPS = 150;
+    const LOOKUPS = 80;
     const tally = {
       1: { success: 0, overlap: 0, hops: [] as number[] },
       4: { success: 0, overlap: 0, hops: [] as number[] },
