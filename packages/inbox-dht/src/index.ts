@@ -22,6 +22,12 @@ export {
   signDescriptor,
   verifyDescriptor,
 } from './descriptor.js';
+export {
+  DHT_LINK_PROTOCOL,
+  type DhtLinkOptions,
+  dhtLinkEncrypter,
+  type NoiseLinkFactoryOptions,
+} from './dht-link.js';
 export { DhtError, type DhtErrorCode } from './errors.js';
 export {
   DEFAULT_HOLDER_LIMITS,
@@ -77,6 +83,16 @@ export {
   verifyRequest,
 } from './requests.js';
 export * from './routing/index.js';
+export {
+  ConnectionRpc,
+  type ConnectionRpcOptions,
+  type DhtServer,
+  type Dialer,
+  isRequestType,
+  RpcConnection,
+  type RpcConnectionOptions,
+  routerServer,
+} from './rpc-connection.js';
 export {
   type DhtMessage,
   decodeMessage,
