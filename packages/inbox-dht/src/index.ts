@@ -42,6 +42,22 @@ export {
 } from './holder.js';
 export { HolderInbox, type HolderInboxOptions } from './holder-inbox.js';
 export {
+  combineServers,
+  decodeInboxBody,
+  depositMessage,
+  envelopeItemId,
+  getDescriptorMessage,
+  type HolderServerOptions,
+  holderServer,
+  InboxAnswer,
+  type InboxBody,
+  inboxAnswer,
+  MAX_WIRE_ENVELOPE,
+  pageMessage,
+  signedRequestMessage,
+  storeDescriptorMessage,
+} from './inbox-wire.js';
+export {
   EPOCH_MS,
   epochBounds,
   epochOf,

@@ -5,8 +5,23 @@
  * connection, all counted).
  */
 import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
-import { type Connection, ManualClock, MemoryMetrics, type PeerId } from '@hush/interface';
+import {
+  createEnvelope,
+  type Envelope,
+  encodeEnvelope as encodeEnvelopeOf,
+  envelopePow,
+  sealEnvelope,
+} from '@hush/envelope';
+import {
+  type Connection,
+  ManualClock,
+  MemoryMetrics,
+  MemoryStore,
+  type PeerId,
+} from '@hush/interface';
 import { rawChannelPair } from '@hush/interface-compliance';
+import { encodeBytes, encodeList } from '@hush/rlp';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 // @hush/noise is not a dependency of the package (the node passes its encrypter): the test
 // reaches the sources.
@@ -14,16 +29,37 @@ import { noiseLinkEncrypter } from '../../noise/src/index.js';
 import {
   ConnectionRpc,
   type Contact,
+  combineServers,
   contactOf,
+  type DescriptorFields,
   DHT_LINK_PROTOCOL,
   DhtError,
   DhtRouter,
   type DhtServer,
+  decodeInboxBody,
+  decodeMessage as decodeMessageOf,
+  depositMessage,
   dhtLinkEncrypter,
+  EPOCH_MS,
   encodeMessage,
+  encodeRequest as encodeRequestOf,
+  envelopeItemId,
+  generateInboxKey,
+  getDescriptorMessage,
+  Holder,
+  holderServer,
+  InboxAnswer,
+  inboxLocation,
   MessageType,
+  pageMessage,
   RpcConnection,
+  requestNonce,
   routerServer,
+  type SignedRequest,
+  signDescriptor,
+  signedRequestMessage,
+  signRequest,
+  storeDescriptorMessage,
 } from '../src/index.js';
 
 const verifier = secp256k1Verifier();
@@ -180,5 +216,159 @@ describe('ConnectionRpc (§3.1)', () => {
     await expect(rpc.ping(contact, { signal: new AbortController().signal })).rejects.toEqual(
       code('malformed'),
     );
+  });
+});
+
+const EPOCH = 20_000;
+const T0 = EPOCH * EPOCH_MS + EPOCH_MS / 2;
+const TOPIC = Uint8Array.of(1, 2, 3, 4);
+const MIN_POW = 0.01;
+const encryptionKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
+let made = 0;
+
+/** A fresh envelope created at `nowMs`, sealed to `pow`. */
+function envelopeAt(nowMs: number, pow = MIN_POW): Promise<Envelope> {
+  const data = new Uint8Array(16);
+  new DataView(data.buffer).setUint32(0, ++made);
+  const sent = Math.floor(nowMs / 1000);
+  return sealEnvelope(createEnvelope({ expiry: sent + 3600, ttl: 3600, topic: TOPIC, data }), {
+    pow,
+    workTime: 10,
+  });
+}
+
+function underPow(e: Envelope): Envelope {
+  for (let nonce = 0n; ; nonce++) {
+    const candidate = { ...e, nonce };
+    if (envelopePow(candidate) < MIN_POW) return candidate;
+  }
+}
+
+function fieldsOf(epoch: number): DescriptorFields {
+  return { epoch, seq: 1n, minPow: MIN_POW, maxSize: 1024, maxTtl: 86_400, encryptionKey };
+}
+
+function fetchRequest(
+  secretKey: Uint8Array,
+  location: Uint8Array,
+  timestamp: number,
+): SignedRequest {
+  return signRequest(
+    {
+      op: 'fetch',
+      location,
+      timestamp,
+      nonce: requestNonce(),
+      query: {
+        from: 0,
+        to: 0xffffffff,
+        topics: [],
+        bloom: new Uint8Array(0),
+        limit: 100,
+        cursor: new Uint8Array(0),
+      },
+    },
+    secretKey,
+  );
+}
+
+describe('inbox messages (§3.4)', () => {
+  it('round-trips every body, and refuses bodies that break a rule', async () => {
+    const key = generateInboxKey();
+    const descriptor = signDescriptor(fieldsOf(EPOCH), key.secretKey);
+    const location = inboxLocation(key.publicKey, EPOCH);
+    const round = (m: ReturnType<typeof depositMessage>) =>
+      decodeInboxBody(decodeMessageOf(encodeMessage(m)));
+    expect(round(storeDescriptorMessage(descriptor))).toEqual({ type: 0x10, descriptor });
+    expect(round(storeDescriptorMessage(descriptor, 7n))).toEqual({
+      type: 0x10,
+      descriptor,
+      cas: 7n,
+    });
+    expect(round(getDescriptorMessage(location))).toEqual({ type: 0x11, location });
+    const e = await envelopeAt(T0);
+    const deposit = round(depositMessage(location, e));
+    expect(deposit.type).toBe(0x12);
+    const request = fetchRequest(key.secretKey, location, T0);
+    expect(round(signedRequestMessage(request))).toEqual({ type: 0x13, request });
+    const page = { items: [{ id: envelopeItemId(e), envelope: e }], cursor: new Uint8Array(0) };
+    expect(round(pageMessage(page))).toEqual({ type: 0x18, page });
+    // A page cut to its budget: one item, the cursor its id.
+    const e2 = await envelopeAt(T0 + 1000);
+    const two = {
+      items: [...page.items, { id: envelopeItemId(e2), envelope: e2 }],
+      cursor: new Uint8Array(0),
+    };
+    expect(round(pageMessage(two, 100))).toEqual({
+      type: 0x18,
+      page: { items: page.items, cursor: envelopeItemId(e) },
+    });
+
+    const bad = (type: number, items: Uint8Array[]) => () =>
+      decodeInboxBody({ type, requestId: 1, body: encodeList(items) });
+    expect(bad(0x11, [encodeBytes(new Uint8Array(31))])).toThrow(code('malformed'));
+    expect(bad(0x11, [encodeBytes(location), encodeBytes(location)])).toThrow(code('malformed'));
+    expect(bad(0x12, [encodeBytes(location)])).toThrow(code('malformed'));
+    // A page item whose id is not its envelope's.
+    const wrongId = envelopeItemId(e2);
+    expect(
+      bad(0x18, [
+        encodeList([encodeList([encodeBytes(wrongId), encodeBytes(encodeEnvelopeOf(e))])]),
+        encodeBytes(new Uint8Array(0)),
+      ]),
+    ).toThrow(code('malformed'));
+    // A fetch request sent as DELETE.
+    expect(bad(0x14, [encodeBytes(encodeRequestOf(request))])).toThrow(code('malformed'));
+    expect(bad(0x17, [Uint8Array.of(0x02)])).toThrow(code('malformed'));
+  });
+
+  it('are served by a Holder over a hush-dht/1 link: refusals come back as ERROR codes', async () => {
+    const clock = new ManualClock(T0);
+    const holder = await Holder.open(new MemoryStore(), { clock });
+    const a = party();
+    const b = party();
+    const [ca, cb] = await link(a, b);
+    new RpcConnection(
+      cb,
+      combineServers(holderServer(holder), () => undefined),
+    );
+    const client = new RpcConnection(ca, undefined);
+    const key = generateInboxKey();
+    const descriptor = signDescriptor(fieldsOf(EPOCH), key.secretKey);
+    const location = inboxLocation(key.publicKey, EPOCH);
+    const ask = async (m: ReturnType<typeof depositMessage>) =>
+      decodeInboxBody(await client.request(m));
+
+    expect(await ask(getDescriptorMessage(location))).toEqual({
+      type: 0x16,
+      descriptor: undefined,
+    });
+    expect(await ask(storeDescriptorMessage(descriptor))).toEqual({ type: InboxAnswer.Stored });
+    await expect(ask(storeDescriptorMessage(descriptor))).rejects.toEqual(code('stale'));
+    expect(await ask(getDescriptorMessage(location))).toEqual({ type: 0x16, descriptor });
+
+    const e = await envelopeAt(T0);
+    expect(await ask(depositMessage(location, e))).toEqual({ type: 0x17, stored: true });
+    expect(await ask(depositMessage(location, e))).toEqual({ type: 0x17, stored: false });
+    await expect(ask(depositMessage(location, underPow(await envelopeAt(T0, 0))))).rejects.toEqual(
+      code('refused'),
+    );
+
+    const fetched = await ask(signedRequestMessage(fetchRequest(key.secretKey, location, T0)));
+    expect(fetched.type === 0x18 && fetched.page.items.map((i) => i.id)).toEqual([
+      envelopeItemId(e),
+    ]);
+    const forged = generateInboxKey();
+    await expect(
+      ask(signedRequestMessage(fetchRequest(forged.secretKey, location, T0))),
+    ).rejects.toEqual(code('bad-signature'));
+    const del = signRequest(
+      { op: 'delete', location, timestamp: T0, nonce: requestNonce(), ids: [envelopeItemId(e)] },
+      key.secretKey,
+    );
+    expect(await ask(signedRequestMessage(del))).toEqual({ type: 0x19, count: 1 });
+    expect(await holder.tombstoned(location, envelopeItemId(e))).toBe(true);
+    // A replayed delete is refused (§6.2).
+    await expect(ask(signedRequestMessage(del))).rejects.toEqual(code('bad-signature'));
   });
 });
