@@ -28,6 +28,15 @@ export {
   dhtLinkEncrypter,
   type NoiseLinkFactoryOptions,
 } from './dht-link.js';
+export {
+  type DeleteOutcome,
+  DhtNode,
+  type DhtNodeOptions,
+  type FetchOutcome,
+  mergePages,
+  REPLICAS,
+  type ReplicaOutcome,
+} from './dht-node.js';
 export { DhtError, type DhtErrorCode } from './errors.js';
 export {
   DEFAULT_HOLDER_LIMITS,

@@ -18,6 +18,7 @@ import {
   MemoryMetrics,
   MemoryStore,
   type PeerId,
+  systemClock as systemClockOf,
 } from '@hush/interface';
 import { rawChannelPair } from '@hush/interface-compliance';
 import { encodeBytes, encodeList } from '@hush/rlp';
@@ -34,6 +35,7 @@ import {
   type DescriptorFields,
   DHT_LINK_PROTOCOL,
   DhtError,
+  DhtNode,
   DhtRouter,
   type DhtServer,
   decodeInboxBody,
@@ -44,6 +46,7 @@ import {
   encodeMessage,
   encodeRequest as encodeRequestOf,
   envelopeItemId,
+  epochOf,
   generateInboxKey,
   getDescriptorMessage,
   Holder,
@@ -51,6 +54,7 @@ import {
   InboxAnswer,
   inboxLocation,
   MessageType,
+  mergePages,
   pageMessage,
   RpcConnection,
   requestNonce,
@@ -370,5 +374,113 @@ describe('inbox messages (§3.4)', () => {
     expect(await holder.tombstoned(location, envelopeItemId(e))).toBe(true);
     // A replayed delete is refused (§6.2).
     await expect(ask(signedRequestMessage(del))).rejects.toEqual(code('bad-signature'));
+  });
+});
+
+describe('mergePages', () => {
+  it('keeps each item once, oldest first, and stops at the earliest cut', async () => {
+    const es = await Promise.all([1, 2, 3].map((i) => envelopeAt(T0 + i * 1000)));
+    const items = es.map((envelope) => ({ id: envelopeItemId(envelope), envelope }));
+    const none = new Uint8Array(0);
+    expect(
+      mergePages(
+        [
+          { items: [items[2]!, items[0]!], cursor: none },
+          { items: [items[0]!, items[1]!], cursor: none },
+        ],
+        10,
+      ),
+    ).toEqual({ items, cursor: none });
+    expect(
+      mergePages(
+        [
+          { items: [items[0]!], cursor: items[0]!.id },
+          { items, cursor: none },
+        ],
+        10,
+      ),
+    ).toEqual({ items: [items[0]], cursor: items[0]!.id });
+    expect(mergePages([{ items, cursor: none }], 2)).toEqual({
+      items: items.slice(0, 2),
+      cursor: items[1]!.id,
+    });
+  });
+});
+
+describe('DhtNode: 20 nodes over real hush-dht/1 Noise links', () => {
+  it('publishes, deposits, loses the depositor, then fetches and deletes; holders keep tombstones', async () => {
+    const nodes = new Map<PeerId, { node: DhtNode; party: Party }>();
+    const make = async () => {
+      const p = party();
+      const holder = await Holder.open(new MemoryStore(), { clock: systemClockOf });
+      const node: DhtNode = new DhtNode({
+        publicKey: p.identity.publicKey,
+        holder,
+        endpoints: [`memory:${p.peer.slice(0, 8)}`],
+        router: { refreshIntervalMs: 0 },
+        dial: async (contact) => {
+          const other = nodes.get(contact.peer);
+          if (!other) throw new Error('nobody there');
+          const [outbound, inbound] = await link(p, other.party);
+          other.node.accept(inbound);
+          return outbound;
+        },
+      });
+      nodes.set(p.peer, { node, party: p });
+      return node;
+    };
+    const all: DhtNode[] = [];
+    for (let i = 0; i < 20; i++) all.push(await make());
+    const [first, ...rest] = all;
+    for (const node of rest) await node.start([first!.self]);
+    for (const node of all) await node.router.refresh();
+    for (const node of all) expect(node.router.table.size).toBe(19);
+
+    const owner = all[3]!;
+    const depositor = all[11]!;
+    const reader = all[17]!;
+    const key = generateInboxKey();
+    const epoch = epochOf(Date.now());
+    const descriptor = signDescriptor(fieldsOf(epoch), key.secretKey);
+    const location = inboxLocation(key.publicKey, epoch);
+
+    const published = await owner.publish(descriptor);
+    expect(published).toMatchObject({ accepted: 20, failed: 0, refused: {} });
+    expect(published.holders).toHaveLength(20);
+    // Publishing the same seq again is stale everywhere.
+    expect((await owner.publish(descriptor)).refused).toEqual({ stale: 20 });
+
+    const e = await envelopeAt(Date.now());
+    const id = envelopeItemId(e);
+    expect(await depositor.deposit(location, e)).toMatchObject({ accepted: 20, failed: 0 });
+    expect(
+      (await depositor.deposit(location, underPow(await envelopeAt(Date.now(), 0)))).refused,
+    ).toEqual({
+      refused: 20,
+    });
+
+    // The depositor leaves, taking its copy with it.
+    depositor.stop();
+    nodes.delete(depositor.peer);
+    const live = all.filter((n) => n !== depositor);
+
+    const fetched = await reader.fetch(key.secretKey, location);
+    expect(fetched.page.items.map((item) => item.id)).toEqual([id]);
+    expect(fetched.page.items[0]!.envelope).toEqual(e);
+    expect(fetched.holders.map((h) => h.peer)).not.toContain(depositor.peer);
+    expect(fetched.accepted).toBe(19);
+    // A forged fetch is refused by every holder.
+    const forged = generateInboxKey();
+    expect((await reader.fetch(forged.secretKey, location)).refused).toEqual({
+      'bad-signature': 19,
+    });
+
+    const deleted = await reader.delete(key.secretKey, location, [id]);
+    expect(deleted).toMatchObject({ deleted: 19, accepted: 19 });
+    for (const node of live) expect(await node.holder.tombstoned(location, id)).toBe(true);
+    expect((await reader.fetch(key.secretKey, location)).page.items).toEqual([]);
+    // Repair cannot bring it back: a deposit of the same envelope is refused as tombstoned.
+    expect((await owner.deposit(location, e)).refused).toEqual({ refused: 19 });
+    for (const node of live) node.stop();
   });
 });

@@ -1,0 +1,363 @@
+/**
+ * A DHT node (specs/inbox-dht/SPEC.md §5.2, §6.7): its router, its holder and its
+ * connections together. It serves PING/FIND_NODE from the router and the inbox messages
+ * from the holder (under the router's per-peer limit), and acts for its user on the network:
+ * `publish` stores a descriptor at the r = 20 nodes closest to its location, `deposit` sends
+ * an envelope to them, `fetch` and `delete` send one signed request to each and merge what
+ * they answer. The node itself is a holder like any other: it counts among the r closest
+ * when it is one of them.
+ */
+import type { Envelope } from '@hush/envelope';
+import {
+  type Clock,
+  type Connection,
+  type InboxItem,
+  type InboxPage,
+  type Logger,
+  type Metrics,
+  type PeerId,
+  systemClock,
+} from '@hush/interface';
+import { type Descriptor, descriptorLocation } from './descriptor.js';
+import { DhtError, type DhtErrorCode } from './errors.js';
+import type { Holder } from './holder.js';
+import {
+  combineServers,
+  decodeInboxBody,
+  depositMessage,
+  holderServer,
+  signedRequestMessage,
+  storeDescriptorMessage,
+} from './inbox-wire.js';
+import { LOCATION_LENGTH } from './location.js';
+import {
+  type FetchQuery,
+  ITEM_ID_LENGTH,
+  MAX_REQUEST_IDS,
+  requestNonce,
+  type SignedRequest,
+  signRequest,
+} from './requests.js';
+import type { Contact } from './routing/contact.js';
+import { compareDistance } from './routing/id.js';
+import type { LookupResult } from './routing/lookup.js';
+import { DhtRouter, type DhtRouterOptions } from './routing/router.js';
+import {
+  ConnectionRpc,
+  type Dialer,
+  type RpcConnectionOptions,
+  routerServer,
+} from './rpc-connection.js';
+import type { DhtMessage } from './wire.js';
+
+/** Holders an inbox operation reaches: Kademlia's k, the issue's r. */
+export const REPLICAS = 20;
+
+/** How a node is made. */
+export interface DhtNodeOptions {
+  /** The node's 65-byte secp256k1 public key: the identity its links prove. */
+  readonly publicKey: Uint8Array;
+  /** What it holds for others (and for itself). */
+  readonly holder: Holder;
+  /** Makes an authenticated `hush-dht/1` connection to a contact. */
+  readonly dial: Dialer;
+  /** Where others reach it. */
+  readonly endpoints?: readonly string[];
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+  /** Holders per operation (default 20). */
+  readonly replicas?: number;
+  /** Routing settings besides those above. */
+  readonly router?: Omit<
+    DhtRouterOptions,
+    'publicKey' | 'rpc' | 'endpoints' | 'clock' | 'metrics' | 'logger'
+  >;
+  /** Connection settings (timeouts, requests in flight, connections kept). */
+  readonly connections?: RpcConnectionOptions & { readonly maxConnections?: number };
+}
+
+/** What the holders of one operation did. */
+export interface ReplicaOutcome {
+  /** The holders asked (the r closest known, the node itself among them when it is). */
+  readonly holders: readonly Contact[];
+  /** Holders that accepted. */
+  readonly accepted: number;
+  /** Holders that refused, by their `DhtError` code. */
+  readonly refused: Partial<Record<DhtErrorCode, number>>;
+  /** Holders that did not answer (unreachable, timed out, closed). */
+  readonly failed: number;
+}
+
+/** A fetch over the holders: their pages merged. */
+export interface FetchOutcome extends ReplicaOutcome {
+  /** Items of every page, each once, oldest first; cursor as one holder's page's. */
+  readonly page: InboxPage<Envelope>;
+}
+
+/** A delete over the holders. */
+export interface DeleteOutcome extends ReplicaOutcome {
+  /** Items removed, summed over the holders. */
+  readonly deleted: number;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** One node of the DHT inbox on the network. */
+export class DhtNode {
+  readonly router: DhtRouter;
+  readonly rpc: ConnectionRpc;
+  readonly holder: Holder;
+  readonly peer: PeerId;
+  private readonly clock: Clock;
+  private readonly replicas: number;
+
+  constructor(options: DhtNodeOptions) {
+    this.holder = options.holder;
+    this.clock = options.clock ?? systemClock;
+    this.replicas = options.replicas ?? REPLICAS;
+    const shared = {
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    };
+    this.rpc = new ConnectionRpc({
+      ...options.connections,
+      ...shared,
+      dial: options.dial,
+      endpoints: options.endpoints ?? [],
+    });
+    this.router = new DhtRouter({
+      ...options.router,
+      ...shared,
+      ...(options.logger ? { logger: options.logger } : {}),
+      publicKey: options.publicKey,
+      rpc: this.rpc,
+      endpoints: options.endpoints ?? [],
+    });
+    this.peer = this.router.peer;
+    this.rpc.setServer(
+      combineServers(
+        routerServer(this.router),
+        holderServer(this.holder, { admit: (from) => this.router.admit(from, 'inbox') }),
+      ),
+    );
+  }
+
+  /** This node as a contact. */
+  get self(): Contact {
+    return this.router.self;
+  }
+
+  /** Takes an authenticated inbound `hush-dht/1` connection. @throws DhtError 'closed' */
+  accept(connection: Connection): void {
+    this.rpc.add(connection);
+  }
+
+  /** Joins from `bootstrap` (SPEC §2.4). */
+  start(bootstrap: readonly Contact[] = []): Promise<LookupResult> {
+    return this.router.start(bootstrap);
+  }
+
+  /** Stops routing and closes every connection (the holder stays open: it is the caller's). */
+  stop(): void {
+    this.router.stop();
+    this.rpc.close();
+  }
+
+  /**
+   * The r nodes closest to `location` that answer a lookup, this node among them when it
+   * is one of the r closest.
+   *
+   * @throws DhtError 'closed' when stopped
+   */
+  async holders(location: Uint8Array, signal?: AbortSignal): Promise<Contact[]> {
+    if (location.length !== LOCATION_LENGTH) throw new RangeError('location: 32 bytes');
+    const result = await this.router.lookup(location, signal ? { signal } : {});
+    return [this.self, ...result.closest.filter((c) => c.peer !== this.peer)]
+      .sort((a, b) => compareDistance(location, a.id, b.id))
+      .slice(0, this.replicas);
+  }
+
+  /**
+   * Asks every holder: `local` for this node, `message` for the others; `accept` reads an
+   * answer (throws to count it refused).
+   */
+  private async each<T>(
+    holders: readonly Contact[],
+    local: () => Promise<T>,
+    message: DhtMessage,
+    read: (answer: DhtMessage) => T,
+  ): Promise<{ outcome: ReplicaOutcome; values: T[] }> {
+    const settled = await Promise.allSettled(
+      holders.map((holder) =>
+        holder.peer === this.peer
+          ? local()
+          : this.rpc.request(holder, message).then((answer) => read(answer)),
+      ),
+    );
+    const refused: Partial<Record<DhtErrorCode, number>> = {};
+    const values: T[] = [];
+    let failed = 0;
+    for (const result of settled) {
+      if (result.status === 'fulfilled') values.push(result.value);
+      else if (result.reason instanceof DhtError && result.reason.code !== 'closed')
+        refused[result.reason.code] = (refused[result.reason.code] ?? 0) + 1;
+      else failed++;
+    }
+    return { outcome: { holders, accepted: values.length, refused, failed }, values };
+  }
+
+  /**
+   * Stores a signed descriptor at the r nodes closest to its location (SPEC §4.5).
+   *
+   * @param cas - store only over this seq (where one is held)
+   * @throws DhtError 'closed' when stopped
+   */
+  async publish(descriptor: Descriptor, options: { cas?: bigint } = {}): Promise<ReplicaOutcome> {
+    const location = descriptorLocation(descriptor);
+    const holders = await this.holders(location);
+    const cas = options.cas === undefined ? {} : { cas: options.cas };
+    const { outcome } = await this.each(
+      holders,
+      () => this.holder.put(descriptor, cas),
+      storeDescriptorMessage(descriptor, options.cas),
+      (answer) => {
+        if (decodeInboxBody(answer).type !== 0x15) throw new DhtError('malformed', 'not STORED');
+      },
+    );
+    return outcome;
+  }
+
+  /**
+   * Deposits a sealed envelope at the r nodes closest to `location` (SPEC §5.2): `accepted`
+   * counts the holders that hold it now (newly or already).
+   *
+   * @throws DhtError 'closed' when stopped; RangeError for a location not 32 bytes
+   */
+  async deposit(location: Uint8Array, envelope: Envelope | Uint8Array): Promise<ReplicaOutcome> {
+    const holders = await this.holders(location);
+    const { outcome } = await this.each(
+      holders,
+      async () => {
+        await this.holder.deposit(location, envelope, { peer: this.peer });
+      },
+      depositMessage(location, envelope),
+      (answer) => {
+        if (decodeInboxBody(answer).type !== 0x17) throw new DhtError('malformed', 'not DEPOSITED');
+      },
+    );
+    return outcome;
+  }
+
+  /**
+   * Fetches one page of the inbox at `location` from its r closest holders (SPEC §6.7): one
+   * request signed by the inbox key, sent to each; the pages merged, each item once, oldest
+   * first. Where a holder's page was cut, the merged page ends at its cursor, so that the
+   * next fetch (from that cursor) misses nothing.
+   *
+   * @param secretKey - the inbox key's 32-byte ed25519 secret key
+   * @throws DhtError 'closed' when stopped, 'malformed' for a bad query
+   */
+  async fetch(
+    secretKey: Uint8Array,
+    location: Uint8Array,
+    query: Partial<FetchQuery> = {},
+  ): Promise<FetchOutcome> {
+    const full: FetchQuery = {
+      from: 0,
+      to: 0xffffffff,
+      topics: [],
+      bloom: new Uint8Array(0),
+      limit: 100,
+      cursor: new Uint8Array(0),
+      ...query,
+    };
+    const request = signRequest(
+      { op: 'fetch', location, timestamp: this.clock.now(), nonce: requestNonce(), query: full },
+      secretKey,
+    );
+    const holders = await this.holders(location);
+    const { outcome, values } = await this.each(
+      holders,
+      () => this.holder.fetch(request),
+      signedRequestMessage(request),
+      (answer) => {
+        const body = decodeInboxBody(answer);
+        if (body.type !== 0x18) throw new DhtError('malformed', 'not PAGE');
+        return body.page;
+      },
+    );
+    return { ...outcome, page: mergePages(values, full.limit) };
+  }
+
+  /**
+   * Deletes items of the inbox at `location` at its r closest holders (SPEC §6.7), each
+   * leaving tombstones.
+   *
+   * @param ids - 36-byte item ids, at most 256
+   * @throws DhtError 'closed' when stopped, 'malformed' for bad ids
+   */
+  async delete(
+    secretKey: Uint8Array,
+    location: Uint8Array,
+    ids: readonly Uint8Array[],
+  ): Promise<DeleteOutcome> {
+    if (
+      ids.length === 0 ||
+      ids.length > MAX_REQUEST_IDS ||
+      ids.some((id) => id.length !== ITEM_ID_LENGTH)
+    )
+      throw new DhtError('malformed', `ids: 1 to ${MAX_REQUEST_IDS} of ${ITEM_ID_LENGTH} bytes`);
+    const request: SignedRequest = signRequest(
+      { op: 'delete', location, timestamp: this.clock.now(), nonce: requestNonce(), ids },
+      secretKey,
+    );
+    const holders = await this.holders(location);
+    const { outcome, values } = await this.each(
+      holders,
+      () => this.holder.delete(request),
+      signedRequestMessage(request),
+      (answer) => {
+        const body = decodeInboxBody(answer);
+        if (body.type !== 0x19) throw new DhtError('malformed', 'not DELETED');
+        return body.count;
+      },
+    );
+    return { ...outcome, deleted: values.reduce((a, b) => a + b, 0) };
+  }
+}
+
+/**
+ * Pages of several holders as one: each item once (by id), oldest first, at most `limit`;
+ * the page ends at the earliest cursor of a cut page (beyond it some holder was not read).
+ */
+export function mergePages(
+  pages: readonly InboxPage<Envelope>[],
+  limit: number,
+): InboxPage<Envelope> {
+  const byId = new Map<string, InboxItem<Envelope>>();
+  let cutAt: Uint8Array | undefined;
+  for (const page of pages) {
+    for (const item of page.items) byId.set(hex(item.id), item);
+    if (page.cursor.length && (!cutAt || compareBytes(page.cursor, cutAt) < 0)) cutAt = page.cursor;
+  }
+  let items = [...byId.values()].sort((a, b) => compareBytes(a.id, b.id));
+  if (cutAt) {
+    const end = cutAt;
+    items = items.filter((item) => compareBytes(item.id, end) <= 0);
+  }
+  if (items.length > limit) {
+    items = items.slice(0, limit);
+    return { items, cursor: items[items.length - 1]!.id };
+  }
+  return { items, cursor: cutAt ?? new Uint8Array(0) };
+}
