@@ -2,16 +2,9 @@
  * The DHT's link (specs/inbox-dht/SPEC.md §3.1): the Noise link of `@hush/noise` under the
  * protocol name `hush-dht/1`, so that it never completes with a gossip or direct link; every
  * DHT message is one frame of it, and the peer id it proves is the one node ids come from.
- * The package does not depend on `@hush/noise`: the node passes its `noiseLinkEncrypter`.
  */
-import type {
-  Clock,
-  ConnectionEncrypter,
-  ConnectionLimits,
-  Identity,
-  IdentityVerifier,
-  PeerId,
-} from '@hush/interface';
+import type { Clock, ConnectionLimits, Identity, IdentityVerifier, PeerId } from '@hush/interface';
+import { type NoiseLinkEncrypter, noiseLinkEncrypter } from '@hush/noise';
 
 /** The protocol name of DHT links: the Noise prologue of their handshakes. */
 export const DHT_LINK_PROTOCOL = 'hush-dht/1';
@@ -28,32 +21,18 @@ export interface DhtLinkOptions {
   readonly clock?: Clock;
 }
 
-/** What `noiseLinkEncrypter` of `@hush/noise` takes (the part the DHT sets). */
-export interface NoiseLinkFactoryOptions
-  extends Omit<DhtLinkOptions, 'authorize' | 'limits' | 'clock'> {
-  readonly protocol: string;
-  readonly authorize?: (peer: PeerId, remoteKey: Uint8Array) => boolean;
-  readonly limits?: ConnectionLimits;
-  readonly clock?: Clock;
-}
-
 /**
- * The encrypter of a node's DHT links: `noiseLink` (`noiseLinkEncrypter` of `@hush/noise`)
- * under `hush-dht/1`.
+ * The encrypter of a node's DHT links: the Noise link under `hush-dht/1`.
  *
  * @throws RangeError when `staticKey` is not 32 bytes
  * @example
  * ```ts
- * import { noiseLinkEncrypter } from '@hush/noise';
- * const encrypter = dhtLinkEncrypter(noiseLinkEncrypter, { identity, verifier, staticKey });
+ * const encrypter = dhtLinkEncrypter({ identity, verifier, staticKey });
  * const connection = await encrypter.secureOutbound(raw, { remotePeer: contact.peer });
  * ```
  */
-export function dhtLinkEncrypter<E extends ConnectionEncrypter>(
-  noiseLink: (options: NoiseLinkFactoryOptions) => E,
-  options: DhtLinkOptions,
-): E {
-  return noiseLink({
+export function dhtLinkEncrypter(options: DhtLinkOptions): NoiseLinkEncrypter {
+  return noiseLinkEncrypter({
     identity: options.identity,
     verifier: options.verifier,
     staticKey: options.staticKey,

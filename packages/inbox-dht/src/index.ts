@@ -26,7 +26,6 @@ export {
   DHT_LINK_PROTOCOL,
   type DhtLinkOptions,
   dhtLinkEncrypter,
-  type NoiseLinkFactoryOptions,
 } from './dht-link.js';
 export {
   type DeleteOutcome,

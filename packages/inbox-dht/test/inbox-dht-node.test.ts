@@ -21,12 +21,10 @@ import {
   systemClock as systemClockOf,
 } from '@hush/interface';
 import { rawChannelPair } from '@hush/interface-compliance';
+import { noiseLinkEncrypter } from '@hush/noise';
 import { encodeBytes, encodeList } from '@hush/rlp';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-// @hush/noise is not a dependency of the package (the node passes its encrypter): the test
-// reaches the sources.
-import { noiseLinkEncrypter } from '../../noise/src/index.js';
 import {
   ConnectionRpc,
   type Contact,
@@ -71,7 +69,7 @@ const verifier = secp256k1Verifier();
 /** A node's identity and its `hush-dht/1` encrypter. */
 function party() {
   const identity = secp256k1Identity(randomBytes(32));
-  const encrypter = dhtLinkEncrypter(noiseLinkEncrypter, {
+  const encrypter = dhtLinkEncrypter({
     identity,
     verifier,
     staticKey: randomBytes(32),
