@@ -101,6 +101,12 @@ export interface DeleteOutcome extends ReplicaOutcome {
   readonly deleted: number;
 }
 
+/** A restore over the holders. */
+export interface RestoreOutcome extends ReplicaOutcome {
+  /** Tombstones lifted, summed over the holders. */
+  readonly restored: number;
+}
+
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
@@ -311,6 +317,34 @@ export class DhtNode {
     location: Uint8Array,
     ids: readonly Uint8Array[],
   ): Promise<DeleteOutcome> {
+    const { outcome, counts } = await this.byIds('delete', secretKey, location, ids);
+    return { ...outcome, deleted: counts.reduce((a, b) => a + b, 0) };
+  }
+
+  /**
+   * Lifts the tombstones of items of the inbox at `location` at its r closest holders
+   * (SPEC §6.5): one RESTORE signed by the inbox key, sent to each, so that the owner may
+   * deposit those envelopes again.
+   *
+   * @param ids - 36-byte item ids, at most 256
+   * @throws DhtError 'closed' when stopped, 'malformed' for bad ids
+   */
+  async restore(
+    secretKey: Uint8Array,
+    location: Uint8Array,
+    ids: readonly Uint8Array[],
+  ): Promise<RestoreOutcome> {
+    const { outcome, counts } = await this.byIds('restore', secretKey, location, ids);
+    return { ...outcome, restored: counts.reduce((a, b) => a + b, 0) };
+  }
+
+  /** One signed delete or restore sent to each holder; the counts of those that served it. */
+  private async byIds(
+    op: 'delete' | 'restore',
+    secretKey: Uint8Array,
+    location: Uint8Array,
+    ids: readonly Uint8Array[],
+  ): Promise<{ outcome: ReplicaOutcome; counts: number[] }> {
     if (
       ids.length === 0 ||
       ids.length > MAX_REQUEST_IDS ||
@@ -318,21 +352,23 @@ export class DhtNode {
     )
       throw new DhtError('malformed', `ids: 1 to ${MAX_REQUEST_IDS} of ${ITEM_ID_LENGTH} bytes`);
     const request: SignedRequest = signRequest(
-      { op: 'delete', location, timestamp: this.clock.now(), nonce: requestNonce(), ids },
+      { op, location, timestamp: this.clock.now(), nonce: requestNonce(), ids },
       secretKey,
     );
     const holders = await this.holders(location);
+    const answer = op === 'delete' ? 0x19 : 0x1b;
     const { outcome, values } = await this.each(
       holders,
-      () => this.holder.delete(request),
+      () => (op === 'delete' ? this.holder.delete(request) : this.holder.restore(request)),
       signedRequestMessage(request),
-      (answer) => {
-        const body = decodeInboxBody(answer);
-        if (body.type !== 0x19) throw new DhtError('malformed', 'not DELETED');
+      (message) => {
+        const body = decodeInboxBody(message);
+        if (body.type !== answer)
+          throw new DhtError('malformed', op === 'delete' ? 'not DELETED' : 'not RESTORED');
         return body.count;
       },
     );
-    return { ...outcome, deleted: values.reduce((a, b) => a + b, 0) };
+    return { outcome, counts: values };
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The inbox messages on the wire (specs/inbox-dht/SPEC.md §3.4): the bodies of
  * STORE_DESCRIPTOR, GET_DESCRIPTOR, DEPOSIT, FETCH and DELETE and of their answers
- * 0x15–0x19, each one RLP list decoded strictly (exactly its items, every length bounded,
+ * 0x15–0x19, and of RESTORE (0x1a) and its answer RESTORED (0x1b), each one RLP list decoded strictly (exactly its items, every length bounded,
  * nothing after), and {@link holderServer}, which answers them from a {@link Holder}.
  * A refusal is an ERROR with the holder's `DhtError` code.
  */
@@ -29,7 +29,7 @@ import {
 import type { DhtServer } from './rpc-connection.js';
 import { type DhtMessage, MessageType } from './wire.js';
 
-/** The answers of the inbox operations (§3.4): request type + 5. */
+/** The answers of the inbox operations (§3.4): request type + 5, and 0x1b for RESTORE. */
 export const InboxAnswer = {
   /** To STORE_DESCRIPTOR: []. */
   Stored: 0x15,
@@ -41,6 +41,8 @@ export const InboxAnswer = {
   Page: 0x18,
   /** To DELETE: [count]. */
   Deleted: 0x19,
+  /** To RESTORE (0x1a): [count]. */
+  Restored: 0x1b,
 } as const;
 
 /** The largest envelope encoding a DEPOSIT or a PAGE item carries (a frame's worth). */
@@ -57,7 +59,9 @@ export type InboxBody =
   | { readonly type: 0x16; readonly descriptor: Descriptor | undefined }
   | { readonly type: 0x17; readonly stored: boolean }
   | { readonly type: 0x18; readonly page: InboxPage<Envelope> }
-  | { readonly type: 0x19; readonly count: number };
+  | { readonly type: 0x19; readonly count: number }
+  | { readonly type: 0x1a; readonly request: SignedRequest }
+  | { readonly type: 0x1b; readonly count: number };
 
 const msg = (type: number, body: Uint8Array): DhtMessage => ({ type, requestId: 0, body });
 
@@ -82,13 +86,17 @@ export function depositMessage(location: Uint8Array, envelope: Envelope | Uint8A
 }
 
 /**
- * FETCH or DELETE: [signed request] (restore is not on the wire yet).
+ * FETCH, DELETE or RESTORE (by the request's op): [signed request].
  *
- * @throws DhtError 'malformed' for a bad request; RangeError for a restore
+ * @throws DhtError 'malformed' for a bad request
  */
 export function signedRequestMessage(request: SignedRequest): DhtMessage {
-  if (request.op === 'restore') throw new RangeError('restore: not a message of §3.4');
-  const type = request.op === 'fetch' ? MessageType.Fetch : MessageType.Delete;
+  const type =
+    request.op === 'fetch'
+      ? MessageType.Fetch
+      : request.op === 'delete'
+        ? MessageType.Delete
+        : MessageType.Restore;
   return msg(type, encodeList([encodeBytes(encodeRequest(request))]));
 }
 
@@ -118,7 +126,7 @@ export function pageMessage(page: InboxPage<Envelope>, budget = MAX_WIRE_ENVELOP
 
 /** An answer without a page. */
 export function inboxAnswer(
-  type: 0x15 | 0x16 | 0x17 | 0x19,
+  type: 0x15 | 0x16 | 0x17 | 0x19 | 0x1b,
   value?: Descriptor | boolean | number,
 ): DhtMessage {
   if (type === InboxAnswer.Stored) return msg(type, encodeList([]));
@@ -174,10 +182,16 @@ export function decodeInboxBody(message: DhtMessage): InboxBody {
         };
         break;
       case MessageType.Fetch:
-      case MessageType.Delete: {
+      case MessageType.Delete:
+      case MessageType.Restore: {
         const request = decodeRequest(bounded(s, MAX_REQUEST_LENGTH, 'a request'));
-        if (request.op !== (message.type === MessageType.Fetch ? 'fetch' : 'delete'))
-          throw new Error(`a ${request.op} request in type ${message.type}`);
+        const op =
+          message.type === MessageType.Fetch
+            ? 'fetch'
+            : message.type === MessageType.Delete
+              ? 'delete'
+              : 'restore';
+        if (request.op !== op) throw new Error(`a ${request.op} request in type ${message.type}`);
         body = { type: message.type, request };
         break;
       }
@@ -219,10 +233,11 @@ export function decodeInboxBody(message: DhtMessage): InboxBody {
         body = { type: 0x18, page: { items, cursor } };
         break;
       }
-      case InboxAnswer.Deleted: {
+      case InboxAnswer.Deleted:
+      case InboxAnswer.Restored: {
         const count = s.uintNumber(2);
         if (count > MAX_REQUEST_IDS) throw new Error(`a count of ${count}`);
-        body = { type: 0x19, count };
+        body = { type: message.type, count };
         break;
       }
       default:
@@ -253,7 +268,7 @@ export interface HolderServerOptions {
 }
 
 /**
- * Answers the inbox requests from `holder` (SPEC §5.2, §6.7); other types are left to
+ * Answers the inbox requests from `holder` (SPEC §5.2, §6.5, §6.7); other types are left to
  * another server (undefined).
  *
  * @throws DhtError: the holder's refusals (sent back as ERROR), 'quota' past the rate limit,
@@ -261,7 +276,10 @@ export interface HolderServerOptions {
  */
 export function holderServer(holder: Holder, options: HolderServerOptions = {}): DhtServer {
   return async (from, message) => {
-    if (message.type < MessageType.StoreDescriptor || message.type > MessageType.Delete)
+    if (
+      (message.type < MessageType.StoreDescriptor || message.type > MessageType.Delete) &&
+      message.type !== MessageType.Restore
+    )
       return undefined;
     if (options.admit && !options.admit(from))
       throw new DhtError('quota', `inbox rate limit of ${from.slice(0, 16)}…`);
@@ -280,6 +298,8 @@ export function holderServer(holder: Holder, options: HolderServerOptions = {}):
         return pageMessage(await holder.fetch(body.request), options.pageBudget);
       case 0x14:
         return inboxAnswer(InboxAnswer.Deleted, await holder.delete(body.request));
+      case 0x1a:
+        return inboxAnswer(InboxAnswer.Restored, await holder.restore(body.request));
       default:
         return undefined;
     }

@@ -35,6 +35,7 @@ export {
   mergePages,
   REPLICAS,
   type ReplicaOutcome,
+  type RestoreOutcome,
 } from './dht-node.js';
 export { DhtError, type DhtErrorCode } from './errors.js';
 export {

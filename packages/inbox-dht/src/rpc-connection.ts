@@ -39,6 +39,7 @@ const REQUEST_TYPES: ReadonlySet<number> = new Set([
   MessageType.Deposit,
   MessageType.Fetch,
   MessageType.Delete,
+  MessageType.Restore,
 ]);
 
 /** Whether a message type is a request (§3.2). */
@@ -71,6 +72,8 @@ interface Pending {
 function answerType(type: number): number {
   if (type === MessageType.Ping) return MessageType.Pong;
   if (type === MessageType.FindNode) return MessageType.Nodes;
+  // RESTORE (0x1a) answers with RESTORED (0x1b) (§3.4).
+  if (type === MessageType.Restore) return 0x1b;
   // The inbox operations 0x10–0x14 answer with 0x15–0x19 (§3.2).
   return type + 5;
 }

@@ -35,6 +35,8 @@ export const MessageType = {
   Deposit: 0x12,
   Fetch: 0x13,
   Delete: 0x14,
+  /** A signed restore (SPEC §3.4, §6.5); answered by 0x1b RESTORED. */
+  Restore: 0x1a,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 

@@ -50,6 +50,7 @@ import {
   Holder,
   holderServer,
   InboxAnswer,
+  inboxAnswer,
   inboxLocation,
   MessageType,
   mergePages,
@@ -293,6 +294,12 @@ describe('inbox messages (§3.4)', () => {
     expect(deposit.type).toBe(0x12);
     const request = fetchRequest(key.secretKey, location, T0);
     expect(round(signedRequestMessage(request))).toEqual({ type: 0x13, request });
+    const restore = signRequest(
+      { op: 'restore', location, timestamp: T0, nonce: requestNonce(), ids: [new Uint8Array(36)] },
+      key.secretKey,
+    );
+    expect(round(signedRequestMessage(restore))).toEqual({ type: 0x1a, request: restore });
+    expect(round(inboxAnswer(InboxAnswer.Restored, 3))).toEqual({ type: 0x1b, count: 3 });
     const page = { items: [{ id: envelopeItemId(e), envelope: e }], cursor: new Uint8Array(0) };
     expect(round(pageMessage(page))).toEqual({ type: 0x18, page });
     // A page cut to its budget: one item, the cursor its id.
@@ -321,6 +328,10 @@ describe('inbox messages (§3.4)', () => {
     ).toThrow(code('malformed'));
     // A fetch request sent as DELETE.
     expect(bad(0x14, [encodeBytes(encodeRequestOf(request))])).toThrow(code('malformed'));
+    // A fetch request sent as RESTORE, a restore sent as DELETE, a RESTORED count over 256.
+    expect(bad(0x1a, [encodeBytes(encodeRequestOf(request))])).toThrow(code('malformed'));
+    expect(bad(0x14, [encodeBytes(encodeRequestOf(restore))])).toThrow(code('malformed'));
+    expect(bad(0x1b, [Uint8Array.of(0x82, 0x01, 0x01)])).toThrow(code('malformed'));
     expect(bad(0x17, [Uint8Array.of(0x02)])).toThrow(code('malformed'));
   });
 
@@ -372,6 +383,24 @@ describe('inbox messages (§3.4)', () => {
     expect(await holder.tombstoned(location, envelopeItemId(e))).toBe(true);
     // A replayed delete is refused (§6.2).
     await expect(ask(signedRequestMessage(del))).rejects.toEqual(code('bad-signature'));
+    await expect(ask(depositMessage(location, e))).rejects.toEqual(code('refused'));
+
+    // RESTORE lifts the tombstone (§6.5); the envelope may be deposited again.
+    const restore = signRequest(
+      { op: 'restore', location, timestamp: T0, nonce: requestNonce(), ids: [envelopeItemId(e)] },
+      key.secretKey,
+    );
+    const restoreMessage = signedRequestMessage(restore);
+    expect(restoreMessage.type).toBe(MessageType.Restore);
+    expect(await ask(restoreMessage)).toEqual({ type: InboxAnswer.Restored, count: 1 });
+    expect(await holder.tombstoned(location, envelopeItemId(e))).toBe(false);
+    await expect(ask(signedRequestMessage(restore))).rejects.toEqual(code('bad-signature'));
+    const forgedRestore = signRequest(
+      { op: 'restore', location, timestamp: T0, nonce: requestNonce(), ids: [envelopeItemId(e)] },
+      forged.secretKey,
+    );
+    await expect(ask(signedRequestMessage(forgedRestore))).rejects.toEqual(code('bad-signature'));
+    expect(await ask(depositMessage(location, e))).toEqual({ type: 0x17, stored: true });
   });
 });
 
@@ -479,6 +508,18 @@ describe('DhtNode: 20 nodes over real hush-dht/1 Noise links', () => {
     expect((await reader.fetch(key.secretKey, location)).page.items).toEqual([]);
     // Repair cannot bring it back: a deposit of the same envelope is refused as tombstoned.
     expect((await owner.deposit(location, e)).refused).toEqual({ refused: 19 });
+    // The owner's signed RESTORE lifts the tombstones everywhere; the envelope goes back in.
+    expect(await owner.restore(key.secretKey, location, [id])).toMatchObject({
+      restored: 19,
+      accepted: 19,
+    });
+    for (const node of live) expect(await node.holder.tombstoned(location, id)).toBe(false);
+    expect(await owner.deposit(location, e)).toMatchObject({ accepted: 19, refused: {} });
+    expect((await reader.fetch(key.secretKey, location)).page.items.map((i) => i.id)).toEqual([id]);
+    // A forged restore is refused by every holder.
+    expect((await reader.restore(forged.secretKey, location, [id])).refused).toEqual({
+      'bad-signature': 19,
+    });
     for (const node of live) node.stop();
   });
 });
