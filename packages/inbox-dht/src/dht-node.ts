@@ -310,14 +310,17 @@ export class DhtNode {
    * leaving tombstones.
    *
    * @param ids - 36-byte item ids, at most 256
+   * @param options.holders - the holders to ask, as {@link holders} gave them (default: a
+   *   lookup now)
    * @throws DhtError 'closed' when stopped, 'malformed' for bad ids
    */
   async delete(
     secretKey: Uint8Array,
     location: Uint8Array,
     ids: readonly Uint8Array[],
+    options: { holders?: readonly Contact[] } = {},
   ): Promise<DeleteOutcome> {
-    const { outcome, counts } = await this.byIds('delete', secretKey, location, ids);
+    const { outcome, counts } = await this.byIds('delete', secretKey, location, ids, options);
     return { ...outcome, deleted: counts.reduce((a, b) => a + b, 0) };
   }
 
@@ -344,6 +347,7 @@ export class DhtNode {
     secretKey: Uint8Array,
     location: Uint8Array,
     ids: readonly Uint8Array[],
+    options: { holders?: readonly Contact[] } = {},
   ): Promise<{ outcome: ReplicaOutcome; counts: number[] }> {
     if (
       ids.length === 0 ||
@@ -355,7 +359,7 @@ export class DhtNode {
       { op, location, timestamp: this.clock.now(), nonce: requestNonce(), ids },
       secretKey,
     );
-    const holders = await this.holders(location);
+    const holders = options.holders ?? (await this.holders(location));
     const answer = op === 'delete' ? 0x19 : 0x1b;
     const { outcome, values } = await this.each(
       holders,

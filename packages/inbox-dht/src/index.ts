@@ -22,6 +22,7 @@ export {
   signDescriptor,
   verifyDescriptor,
 } from './descriptor.js';
+export { DhtInbox, type DhtInboxOptions } from './dht-inbox.js';
 export {
   DHT_LINK_PROTOCOL,
   type DhtLinkOptions,

@@ -1,0 +1,202 @@
+/**
+ * The network `Inbox` of one inbox key (specs/inbox-dht/SPEC.md §6.8): a {@link DhtNode}
+ * acting for the owner of the key at one location. A deposit goes to the location's r
+ * closest holders and succeeds when one of them holds it; a fetch is one signed FETCH per
+ * holder, the pages merged; a delete counts the distinct items removed, not the sum over
+ * holders. A deposit the holders refuse because the owner deleted it is answered by a signed
+ * RESTORE, then a second deposit, as {@link HolderInbox} does at one holder.
+ */
+import { type Envelope, envelopeHash, envelopeSent } from '@hush/envelope';
+import {
+  type AbortOptions,
+  type Inbox,
+  InboxError,
+  type InboxErrorCode,
+  type InboxPage,
+  type InboxQuery,
+  throwIfAborted,
+} from '@hush/interface';
+import type { DhtNode, ReplicaOutcome } from './dht-node.js';
+import { DhtError, type DhtErrorCode } from './errors.js';
+import { type InboxKeyPair, LOCATION_LENGTH } from './location.js';
+import { ITEM_ID_LENGTH, MAX_FETCH_LIMIT, MAX_REQUEST_TOPICS } from './requests.js';
+
+/** Options of a `DhtInbox`. */
+export interface DhtInboxOptions {
+  /** The node that acts on the network. */
+  readonly node: DhtNode;
+  /** The inbox key pair (its public key is the descriptor's at `location`). */
+  readonly key: InboxKeyPair;
+  /** 32 bytes: the location of the inbox in the epoch this inbox serves. */
+  readonly location: Uint8Array;
+  /** Single-id deletes in flight at once (default 8; §6.8). */
+  readonly deleteConcurrency?: number;
+}
+
+/** A holder's refusal code as the `Inbox` caller's (as `HolderInbox` maps them, SPEC §6.6). */
+const CODES: Readonly<Record<DhtErrorCode, InboxErrorCode>> = {
+  full: 'full',
+  quota: 'full',
+  refused: 'refused',
+  malformed: 'refused',
+  stale: 'refused',
+  'bad-signature': 'refused',
+  closed: 'closed',
+};
+
+/**
+ * The InboxError of an operation no holder accepted: the code most holders refused with
+ * ('refused' on a tie), or 'closed' when none answered.
+ */
+function outcomeError(what: string, outcome: ReplicaOutcome): InboxError {
+  const votes = new Map<InboxErrorCode, number>();
+  for (const [code, n] of Object.entries(outcome.refused) as [DhtErrorCode, number][])
+    votes.set(CODES[code], (votes.get(CODES[code]) ?? 0) + n);
+  let best: InboxErrorCode = 'closed';
+  let most = 0;
+  for (const [code, n] of votes)
+    if (n > most || (n === most && code === 'refused')) [best, most] = [code, n];
+  const refused = JSON.stringify(outcome.refused);
+  return new InboxError(
+    best,
+    `${what}: no holder of ${outcome.holders.length} accepted (refused ${refused}, failed ${outcome.failed})`,
+  );
+}
+
+function inboxError(error: unknown): unknown {
+  if (error instanceof DhtError)
+    return new InboxError(CODES[error.code] ?? 'refused', error.message, { cause: error });
+  return error;
+}
+
+/** The item id of an envelope (sent ‖ hash), undefined for a malformed one. */
+function idOf(envelope: Envelope): Uint8Array | undefined {
+  try {
+    const id = new Uint8Array(ITEM_ID_LENGTH);
+    new DataView(id.buffer).setUint32(0, envelopeSent(envelope));
+    id.set(envelopeHash(envelope), 4);
+    return id;
+  } catch {
+    return undefined;
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** One inbox location on the DHT, seen by the owner of the inbox key. */
+export class DhtInbox implements Inbox<Envelope> {
+  private readonly node: DhtNode;
+  private readonly key: InboxKeyPair;
+  private readonly location: Uint8Array;
+  private readonly deleteConcurrency: number;
+
+  /** @throws RangeError if the location is not 32 bytes */
+  constructor(options: DhtInboxOptions) {
+    if (options.location.length !== LOCATION_LENGTH)
+      throw new RangeError(`a location is ${LOCATION_LENGTH} bytes`);
+    this.node = options.node;
+    this.key = options.key;
+    this.location = options.location.slice();
+    this.deleteConcurrency = Math.max(1, options.deleteConcurrency ?? 8);
+  }
+
+  /**
+   * Deposits at the location's holders: done when at least one holds it. Where holders
+   * refused it ('refused': the owner deleted it, among other rules), a signed restore is
+   * sent and, if it lifted a tombstone, the envelope deposited again.
+   *
+   * @throws InboxError 'full', 'refused' or 'closed' when no holder holds it
+   */
+  async deposit(envelope: Envelope, options: AbortOptions = {}): Promise<void> {
+    throwIfAborted(options);
+    try {
+      let outcome = await this.node.deposit(this.location, envelope);
+      const id = idOf(envelope);
+      if ((outcome.refused.refused ?? 0) > 0 && id) {
+        const restored = await this.node.restore(this.key.secretKey, this.location, [id]);
+        if (restored.restored > 0) {
+          const again = await this.node.deposit(this.location, envelope);
+          if (again.accepted > 0 || outcome.accepted === 0) outcome = again;
+        }
+      }
+      if (outcome.accepted === 0) throw outcomeError('deposit', outcome);
+    } catch (error) {
+      throw inboxError(error);
+    }
+  }
+
+  /**
+   * One page by a signed fetch to every holder, the pages merged (SPEC §6.7).
+   *
+   * @throws InboxError 'bad-cursor' for a cursor neither empty nor 36 bytes; 'closed' (or
+   *   the holders' refusal) when no holder served it
+   * @throws RangeError if `limit` is not a positive integer, `bloom` is not 64 bytes or there
+   *   are more than 64 topics
+   */
+  async fetch(query: InboxQuery, options: AbortOptions = {}): Promise<InboxPage<Envelope>> {
+    throwIfAborted(options);
+    if (!Number.isInteger(query.limit) || query.limit < 1)
+      throw new RangeError(`limit must be a positive integer, not ${query.limit}`);
+    if (query.bloom && query.bloom.length !== 64) throw new RangeError('bloom must be 64 bytes');
+    const cursor = query.cursor ?? new Uint8Array(0);
+    if (cursor.length !== 0 && cursor.length !== ITEM_ID_LENGTH)
+      throw new InboxError('bad-cursor', `cursor must be empty or ${ITEM_ID_LENGTH} bytes`);
+    const topics = query.topics ?? [];
+    if (topics.length > MAX_REQUEST_TOPICS)
+      throw new RangeError(`at most ${MAX_REQUEST_TOPICS} topics`);
+    const clamp = (n: number) => Math.min(0xffffffff, Math.max(0, Math.floor(n)));
+    try {
+      const outcome = await this.node.fetch(this.key.secretKey, this.location, {
+        from: clamp(query.from ?? 0),
+        to: clamp(query.to ?? 0xffffffff),
+        topics,
+        bloom: topics.length ? new Uint8Array(0) : (query.bloom ?? new Uint8Array(0)),
+        limit: Math.min(query.limit, MAX_FETCH_LIMIT),
+        cursor,
+      });
+      if (outcome.accepted === 0) throw outcomeError('fetch', outcome);
+      return outcome.page;
+    } catch (error) {
+      throw inboxError(error);
+    }
+  }
+
+  /**
+   * Deletes at every holder; returns how many distinct items were removed (an item held by
+   * several holders counts once). Each distinct id goes in a signed delete of its own, all to
+   * the holders of one lookup, so that a holder's count tells which id it removed. Ids not
+   * 36 bytes count nothing.
+   *
+   * @throws InboxError 'closed' (or the holders' refusal) when no holder served a delete
+   */
+  async delete(ids: readonly Uint8Array[], options: AbortOptions = {}): Promise<number> {
+    throwIfAborted(options);
+    const distinct = new Map<string, Uint8Array>();
+    for (const id of ids)
+      if (id instanceof Uint8Array && id.length === ITEM_ID_LENGTH) distinct.set(hex(id), id);
+    if (distinct.size === 0) return 0;
+    const all = [...distinct.values()];
+    try {
+      const holders = await this.node.holders(this.location);
+      let removed = 0;
+      for (let at = 0; at < all.length; at += this.deleteConcurrency) {
+        const outcomes = await Promise.all(
+          all
+            .slice(at, at + this.deleteConcurrency)
+            .map((id) => this.node.delete(this.key.secretKey, this.location, [id], { holders })),
+        );
+        for (const outcome of outcomes) {
+          if (outcome.accepted === 0) throw outcomeError('delete', outcome);
+          if (outcome.deleted > 0) removed++;
+        }
+      }
+      return removed;
+    } catch (error) {
+      throw inboxError(error);
+    }
+  }
+}
