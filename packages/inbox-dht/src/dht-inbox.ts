@@ -18,7 +18,7 @@ import {
 } from '@hush/interface';
 import type { DhtNode, ReplicaOutcome } from './dht-node.js';
 import { DhtError, type DhtErrorCode } from './errors.js';
-import { type InboxKeyPair, LOCATION_LENGTH } from './location.js';
+import { type InboxKeyPair, LOCATION_LENGTH, toHex } from './location.js';
 import { ITEM_ID_LENGTH, MAX_FETCH_LIMIT, MAX_REQUEST_TOPICS } from './requests.js';
 
 /** Options of a `DhtInbox`. */
@@ -79,12 +79,6 @@ function idOf(envelope: Envelope): Uint8Array | undefined {
   } catch {
     return undefined;
   }
-}
-
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
 }
 
 /** One inbox location on the DHT, seen by the owner of the inbox key. */
@@ -177,7 +171,7 @@ export class DhtInbox implements Inbox<Envelope> {
     throwIfAborted(options);
     const distinct = new Map<string, Uint8Array>();
     for (const id of ids)
-      if (id instanceof Uint8Array && id.length === ITEM_ID_LENGTH) distinct.set(hex(id), id);
+      if (id instanceof Uint8Array && id.length === ITEM_ID_LENGTH) distinct.set(toHex(id), id);
     if (distinct.size === 0) return 0;
     const all = [...distinct.values()];
     try {

@@ -29,7 +29,7 @@ import {
   signedRequestMessage,
   storeDescriptorMessage,
 } from './inbox-wire.js';
-import { LOCATION_LENGTH } from './location.js';
+import { LOCATION_LENGTH, toHex } from './location.js';
 import {
   type FetchQuery,
   ITEM_ID_LENGTH,
@@ -110,12 +110,6 @@ export interface RestoreOutcome extends ReplicaOutcome {
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
-}
-
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
 }
 
 /** One node of the DHT inbox on the network. */
@@ -387,7 +381,7 @@ export function mergePages(
   const byId = new Map<string, InboxItem<Envelope>>();
   let cutAt: Uint8Array | undefined;
   for (const page of pages) {
-    for (const item of page.items) byId.set(hex(item.id), item);
+    for (const item of page.items) byId.set(toHex(item.id), item);
     if (page.cursor.length && (!cutAt || compareBytes(page.cursor, cutAt) < 0)) cutAt = page.cursor;
   }
   let items = [...byId.values()].sort((a, b) => compareBytes(a.id, b.id));

@@ -18,3 +18,4 @@ export { type EnvelopeExchange, envelopeExchangeCompliance } from './envelopes.j
 export { type InboxSetup, inboxCompliance } from './inbox.js';
 export { type PipeMessage, type PipeTap, rawChannelPair } from './pipe.js';
 export { storeCompliance } from './store.js';
+export { waitFor } from './wait.js';

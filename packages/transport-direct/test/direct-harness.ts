@@ -169,15 +169,4 @@ export class DirectWorld {
 
 export const peerOf = (party: Party): PeerId => party.identity.peerId;
 
-/** Waits until `condition` holds (polling), or fails naming `what`. */
-export async function waitFor(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { waitFor } from '@hush/interface-compliance';

@@ -8,6 +8,7 @@
 import { webSocketCarrier } from '@hush/carrier-websocket';
 import { randomBytes } from '@hush/crypto';
 import type { Carrier, RawChannel } from '@hush/interface';
+import { waitFor } from '@hush/interface-compliance';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Connected,
@@ -21,13 +22,6 @@ import {
   type Signalling,
   serveRelay,
 } from '../src/index.js';
-
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !condition(); i++) {
-    if (i > 3000) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -14,7 +14,7 @@ import {
   type RawChannel,
   TransportError,
 } from '@hush/interface';
-import { carrierCompliance } from '@hush/interface-compliance';
+import { carrierCompliance, waitFor } from '@hush/interface-compliance';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DirectError,
@@ -25,13 +25,6 @@ import {
   serveRelay,
 } from '../src/index.js';
 import { decodeAnswer, encodeJoin, encodePaired } from '../src/relay/protocol.js';
-
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !condition(); i++) {
-    if (i > 3000) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const served: ServedRelay[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@
  */
 import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
 import { type Carrier, ManualClock, type RawChannel, TransportError } from '@hush/interface';
-import { carrierCompliance } from '@hush/interface-compliance';
+import { carrierCompliance, waitFor } from '@hush/interface-compliance';
 import { encodeBytes, encodeList, encodeUint } from '@hush/rlp';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,13 +22,6 @@ import {
 import { splitCandidates } from '../src/webrtc/session.js';
 
 /** Waits for a condition, polling; the test's timeout bounds it. */
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !condition(); i++) {
-    if (i > 3000) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const open: RawChannel[] = [];
 afterEach(() => {
   for (const channel of open.splice(0)) channel.close();

@@ -6,6 +6,7 @@
  */
 import { type PeerId, publicKeyOfPeerId } from '@hush/interface';
 import { keccak256 } from '@hush/keccak';
+import { toHex } from '../location.js';
 
 /** Bytes of an id or key of the keyspace. */
 export const ID_BYTES = 32;
@@ -99,9 +100,7 @@ export function idEquals(a: NodeId, b: NodeId): boolean {
 
 /** An id in lowercase hex (map keys, logs). */
 export function idHex(id: NodeId): string {
-  let hex = '';
-  for (const byte of id) hex += byte.toString(16).padStart(2, '0');
-  return hex;
+  return toHex(id);
 }
 
 /**
