@@ -6,7 +6,7 @@
  * holders. A deposit the holders refuse because the owner deleted it is answered by a signed
  * RESTORE, then a second deposit, as {@link HolderInbox} does at one holder.
  */
-import { type Envelope, envelopeHash, envelopeSent } from '@hush/envelope';
+import type { Envelope } from '@hush/envelope';
 import {
   type AbortOptions,
   type Inbox,
@@ -17,7 +17,8 @@ import {
   throwIfAborted,
 } from '@hush/interface';
 import type { DhtNode, ReplicaOutcome } from './dht-node.js';
-import { DhtError, type DhtErrorCode } from './errors.js';
+import type { DhtErrorCode } from './errors.js';
+import { INBOX_CODES, itemIdOf, toInboxError } from './inbox-errors.js';
 import { type InboxKeyPair, LOCATION_LENGTH, toHex } from './location.js';
 import { ITEM_ID_LENGTH, MAX_FETCH_LIMIT, MAX_REQUEST_TOPICS } from './requests.js';
 
@@ -34,16 +35,6 @@ export interface DhtInboxOptions {
 }
 
 /** A holder's refusal code as the `Inbox` caller's (as `HolderInbox` maps them, SPEC §6.6). */
-const CODES: Readonly<Record<DhtErrorCode, InboxErrorCode>> = {
-  full: 'full',
-  quota: 'full',
-  refused: 'refused',
-  malformed: 'refused',
-  stale: 'refused',
-  'bad-signature': 'refused',
-  closed: 'closed',
-};
-
 /**
  * The InboxError of an operation no holder accepted: the code most holders refused with
  * ('refused' on a tie), or 'closed' when none answered.
@@ -51,7 +42,7 @@ const CODES: Readonly<Record<DhtErrorCode, InboxErrorCode>> = {
 function outcomeError(what: string, outcome: ReplicaOutcome): InboxError {
   const votes = new Map<InboxErrorCode, number>();
   for (const [code, n] of Object.entries(outcome.refused) as [DhtErrorCode, number][])
-    votes.set(CODES[code], (votes.get(CODES[code]) ?? 0) + n);
+    votes.set(INBOX_CODES[code], (votes.get(INBOX_CODES[code]) ?? 0) + n);
   let best: InboxErrorCode = 'closed';
   let most = 0;
   for (const [code, n] of votes)
@@ -61,24 +52,6 @@ function outcomeError(what: string, outcome: ReplicaOutcome): InboxError {
     best,
     `${what}: no holder of ${outcome.holders.length} accepted (refused ${refused}, failed ${outcome.failed})`,
   );
-}
-
-function inboxError(error: unknown): unknown {
-  if (error instanceof DhtError)
-    return new InboxError(CODES[error.code] ?? 'refused', error.message, { cause: error });
-  return error;
-}
-
-/** The item id of an envelope (sent ‖ hash), undefined for a malformed one. */
-function idOf(envelope: Envelope): Uint8Array | undefined {
-  try {
-    const id = new Uint8Array(ITEM_ID_LENGTH);
-    new DataView(id.buffer).setUint32(0, envelopeSent(envelope));
-    id.set(envelopeHash(envelope), 4);
-    return id;
-  } catch {
-    return undefined;
-  }
 }
 
 /** One inbox location on the DHT, seen by the owner of the inbox key. */
@@ -109,7 +82,7 @@ export class DhtInbox implements Inbox<Envelope> {
     throwIfAborted(options);
     try {
       let outcome = await this.node.deposit(this.location, envelope);
-      const id = idOf(envelope);
+      const id = itemIdOf(envelope);
       if ((outcome.refused.refused ?? 0) > 0 && id) {
         const restored = await this.node.restore(this.key.secretKey, this.location, [id]);
         if (restored.restored > 0) {
@@ -119,7 +92,7 @@ export class DhtInbox implements Inbox<Envelope> {
       }
       if (outcome.accepted === 0) throw outcomeError('deposit', outcome);
     } catch (error) {
-      throw inboxError(error);
+      throw toInboxError(error);
     }
   }
 
@@ -155,7 +128,7 @@ export class DhtInbox implements Inbox<Envelope> {
       if (outcome.accepted === 0) throw outcomeError('fetch', outcome);
       return outcome.page;
     } catch (error) {
-      throw inboxError(error);
+      throw toInboxError(error);
     }
   }
 
@@ -190,7 +163,7 @@ export class DhtInbox implements Inbox<Envelope> {
       }
       return removed;
     } catch (error) {
-      throw inboxError(error);
+      throw toInboxError(error);
     }
   }
 }

@@ -5,20 +5,19 @@
  * an envelope the owner deleted lifts its tombstone first by a signed restore: only the
  * inbox key brings a deleted item back.
  */
-import { type Envelope, envelopeHash, envelopeSent } from '@hush/envelope';
+import type { Envelope } from '@hush/envelope';
 import {
   type AbortOptions,
   type Clock,
   type Inbox,
   InboxError,
-  type InboxErrorCode,
   type InboxPage,
   type InboxQuery,
-  StoreError,
   throwIfAborted,
 } from '@hush/interface';
 import { DhtError } from './errors.js';
 import type { Holder } from './holder.js';
+import { itemIdOf, toInboxError } from './inbox-errors.js';
 import { type InboxKeyPair, LOCATION_LENGTH } from './location.js';
 import {
   ITEM_ID_LENGTH,
@@ -41,37 +40,6 @@ export interface HolderInboxOptions {
   readonly clock: Clock;
   /** The peer deposits are counted against (default '', the node itself). */
   readonly peer?: string;
-}
-
-const CODES: Readonly<Record<string, InboxErrorCode>> = {
-  full: 'full',
-  quota: 'full',
-  refused: 'refused',
-  malformed: 'refused',
-  stale: 'refused',
-  'bad-signature': 'refused',
-  closed: 'closed',
-};
-
-/** The InboxError a holder's or store's failure is to an `Inbox` caller. */
-function inboxError(error: unknown): unknown {
-  if (error instanceof DhtError)
-    return new InboxError(CODES[error.code] ?? 'refused', error.message, { cause: error });
-  if (error instanceof StoreError && error.code === 'closed')
-    return new InboxError('closed', error.message, { cause: error });
-  return error;
-}
-
-/** The item id of an envelope (sent ‖ hash), undefined for a malformed one. */
-function idOf(envelope: Envelope): Uint8Array | undefined {
-  try {
-    const id = new Uint8Array(ITEM_ID_LENGTH);
-    new DataView(id.buffer).setUint32(0, envelopeSent(envelope));
-    id.set(envelopeHash(envelope), 4);
-    return id;
-  } catch {
-    return undefined;
-  }
 }
 
 /** One inbox location at one holder, seen by the owner of the inbox key. */
@@ -112,15 +80,15 @@ export class HolderInbox implements Inbox<Envelope> {
     try {
       await this.holder.deposit(this.location, envelope, { peer: this.peer });
     } catch (error) {
-      if (!(error instanceof DhtError) || error.code !== 'refused') throw inboxError(error);
+      if (!(error instanceof DhtError) || error.code !== 'refused') throw toInboxError(error);
       // Deleted by the owner: lift the tombstone (signed), then deposit again.
-      const id = idOf(envelope);
-      if (!id || !(await this.holder.tombstoned(this.location, id))) throw inboxError(error);
+      const id = itemIdOf(envelope);
+      if (!id || !(await this.holder.tombstoned(this.location, id))) throw toInboxError(error);
       try {
         await this.holder.restore(this.sign({ op: 'restore', ids: [id] }));
         await this.holder.deposit(this.location, envelope, { peer: this.peer });
       } catch (again) {
-        throw inboxError(again);
+        throw toInboxError(again);
       }
     }
   }
@@ -157,7 +125,7 @@ export class HolderInbox implements Inbox<Envelope> {
     try {
       return await this.holder.fetch(request);
     } catch (error) {
-      throw inboxError(error);
+      throw toInboxError(error);
     }
   }
 
@@ -175,7 +143,7 @@ export class HolderInbox implements Inbox<Envelope> {
       try {
         deleted += await this.holder.delete(this.sign({ op: 'delete', ids: chunk }));
       } catch (error) {
-        throw inboxError(error);
+        throw toInboxError(error);
       }
     }
     return deleted;
