@@ -132,13 +132,28 @@ switch (task) {
     install();
     process.exit(tsx('scripts/bench.ts', rest, ['--expose-gc']));
     break;
-  case 'sim':
-    process.exit(tsx('packages/transport-gossip/sim/cli.ts', rest));
+  case 'sim': {
+    // `pnpm sim gossip …` and `pnpm sim dht …`: each simulation has its own CLI.
+    const sims = {
+      gossip: 'packages/transport-gossip/sim/cli.ts',
+      dht: 'packages/inbox-dht/sim/cli.ts',
+    };
+    const entry = sims[rest[0]];
+    if (!entry) {
+      console.error(`usage: pnpm sim ${Object.keys(sims).join('|')} [options]`);
+      process.exit(2);
+    }
+    process.exit(tsx(entry, rest));
+    break;
+  }
+  case 'testnet':
+    install();
+    process.exit(tsx('apps/node/testnet/cli.ts', rest));
     break;
   case 'conformance':
     process.exit(tsx('packages/conformance/src/cli.ts', rest));
     break;
   default:
-    console.error('usage: node scripts/hush.mjs start|demo|test|bench|conformance|sim [args]');
+    console.error('usage: node scripts/hush.mjs start|demo|test|bench|conformance|sim|testnet [args]');
     process.exit(2);
 }
