@@ -23,6 +23,12 @@ export {
 } from './client.js';
 export { ClientError, type ClientErrorCode } from './errors.js';
 export {
+  type DrainInboxOptions,
+  type DrainInboxResult,
+  drainInbox,
+  type InboxDeliveryTarget,
+} from './inbox.js';
+export {
   type DeliveredEnvelope,
   type FilterLimits,
   FilterRegistry,
