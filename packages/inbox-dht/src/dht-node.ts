@@ -17,6 +17,7 @@ import {
   type Metrics,
   type PeerId,
   systemClock,
+  type TimerHandle,
 } from '@hush/interface';
 import { type Descriptor, descriptorLocation } from './descriptor.js';
 import { DhtError, type DhtErrorCode } from './errors.js';
@@ -30,6 +31,7 @@ import {
   storeDescriptorMessage,
 } from './inbox-wire.js';
 import { LOCATION_LENGTH, toHex } from './location.js';
+import { HANDOVER_DELAY_MS, REPAIR_INTERVAL_MS, Repair, type RepairOutcome } from './repair.js';
 import {
   type FetchQuery,
   ITEM_ID_LENGTH,
@@ -44,11 +46,19 @@ import type { LookupResult } from './routing/lookup.js';
 import { DhtRouter, type DhtRouterOptions } from './routing/router.js';
 import {
   ConnectionRpc,
+  type DhtServer,
   type Dialer,
   type RpcConnectionOptions,
   routerServer,
 } from './rpc-connection.js';
-import type { DhtMessage } from './wire.js';
+import { type DhtMessage, INBOX_TYPES } from './wire.js';
+
+/** What a node that holds nothing answers to every inbox request (DhtNodeOptions.holds). */
+const refuseInbox: DhtServer = (_from, message) => {
+  if (message.type >= INBOX_TYPES.first && message.type <= INBOX_TYPES.last)
+    throw new DhtError('refused', 'this node holds no inbox items');
+  return undefined;
+};
 
 /** Holders an inbox operation reaches: Kademlia's k, the issue's r. */
 export const REPLICAS = 20;
@@ -75,6 +85,13 @@ export interface DhtNodeOptions {
   >;
   /** Connection settings (timeouts, requests in flight, connections kept). */
   readonly connections?: RpcConnectionOptions & { readonly maxConnections?: number };
+  /**
+   * Whether it holds items for others (default true). A node that does not is never among
+   * the holders it asks, refuses every inbox request as 'refused', and repairs nothing.
+   */
+  readonly holds?: boolean;
+  /** How often a repair pass runs after `start` (default 1 h, §8.1; 0: never on its own). */
+  readonly repairIntervalMs?: number;
 }
 
 /** What the holders of one operation did. */
@@ -118,13 +135,25 @@ export class DhtNode {
   readonly rpc: ConnectionRpc;
   readonly holder: Holder;
   readonly peer: PeerId;
+  /** Whether it holds items for others. */
+  readonly holds: boolean;
   private readonly clock: Clock;
   private readonly replicas: number;
+  private readonly repairer: Repair;
+  private readonly repairIntervalMs: number;
+  private repairTimer: TimerHandle | undefined;
+  private handoverTimer: TimerHandle | undefined;
+  private readonly joined = new Map<PeerId, Contact>();
+  private started = false;
+  private stopped = false;
 
   constructor(options: DhtNodeOptions) {
     this.holder = options.holder;
     this.clock = options.clock ?? systemClock;
     this.replicas = options.replicas ?? REPLICAS;
+    this.holds = options.holds ?? true;
+    this.repairIntervalMs = options.repairIntervalMs ?? REPAIR_INTERVAL_MS;
+    if (!(this.repairIntervalMs >= 0)) throw new RangeError('repairIntervalMs: 0 or more');
     const shared = {
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
@@ -142,14 +171,28 @@ export class DhtNode {
       publicKey: options.publicKey,
       rpc: this.rpc,
       endpoints: options.endpoints ?? [],
+      onAdded: (contact) => {
+        options.router?.onAdded?.(contact);
+        this.nodeJoined(contact);
+      },
     });
     this.peer = this.router.peer;
+    const admit = (from: PeerId) => this.router.admit(from, 'inbox');
     this.rpc.setServer(
       combineServers(
         routerServer(this.router),
-        holderServer(this.holder, { admit: (from) => this.router.admit(from, 'inbox') }),
+        this.holds ? holderServer(this.holder, { admit }) : refuseInbox,
       ),
     );
+    this.repairer = new Repair({
+      holder: this.holder,
+      peer: this.peer,
+      holders: (location) => this.holders(location),
+      request: (contact, message) => this.rpc.request(contact, message),
+      clock: this.clock,
+      ...shared,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
   }
 
   /** This node as a contact. */
@@ -162,13 +205,66 @@ export class DhtNode {
     this.rpc.add(connection);
   }
 
-  /** Joins from `bootstrap` (SPEC §2.4). */
-  start(bootstrap: readonly Contact[] = []): Promise<LookupResult> {
-    return this.router.start(bootstrap);
+  /**
+   * Joins from `bootstrap` (SPEC §2.4), then repairs what its holder kept from before (a
+   * node back from a restart) and every `repairIntervalMs` after (§8.1).
+   */
+  async start(bootstrap: readonly Contact[] = []): Promise<LookupResult> {
+    const joined = await this.router.start(bootstrap);
+    if (this.holds && !this.started && !this.stopped) {
+      this.started = true;
+      this.repairInBackground();
+      if (this.repairIntervalMs > 0)
+        this.repairTimer = this.clock.setInterval(
+          () => this.repairInBackground(),
+          this.repairIntervalMs,
+        );
+    }
+    return joined;
   }
 
-  /** Stops routing and closes every connection (the holder stays open: it is the caller's). */
+  /**
+   * One repair pass now (§8): every location whose descriptor the holder keeps, at the r
+   * nodes closest to it now. A pass already running is joined.
+   *
+   * @throws what the holder's store throws
+   */
+  repair(): Promise<RepairOutcome> {
+    return this.repairer.pass();
+  }
+
+  private repairInBackground(): void {
+    this.repairer.pass().catch(() => undefined);
+  }
+
+  /** A node new to the table: after a short delay, offered what it is now close to (§8.4). */
+  private nodeJoined(contact: Contact): void {
+    if (!this.holds || !this.started || this.stopped || this.holder.stats.descriptors === 0) return;
+    this.joined.set(contact.peer, contact);
+    if (this.handoverTimer) return;
+    this.handoverTimer = this.clock.setTimeout(() => {
+      this.handoverTimer = undefined;
+      const joined = [...this.joined.values()];
+      this.joined.clear();
+      this.repairer
+        .handover(joined, (location) =>
+          // The r closest this node knows of, itself among them: a joiner beyond them is not
+          // offered anything even when this node is the closest.
+          [this.self, ...this.router.table.closest(location, this.replicas)]
+            .sort((a, b) => compareDistance(location, a.id, b.id))
+            .slice(0, this.replicas),
+        )
+        .catch(() => undefined);
+    }, HANDOVER_DELAY_MS);
+  }
+
+  /** Stops routing, repair and every connection (the holder stays open: it is the caller's). */
   stop(): void {
+    this.stopped = true;
+    if (this.repairTimer) this.clock.clearInterval(this.repairTimer);
+    if (this.handoverTimer) this.clock.clearTimeout(this.handoverTimer);
+    this.repairTimer = this.handoverTimer = undefined;
+    this.joined.clear();
     this.router.stop();
     this.rpc.close();
   }
@@ -182,7 +278,8 @@ export class DhtNode {
   async holders(location: Uint8Array, signal?: AbortSignal): Promise<Contact[]> {
     if (location.length !== LOCATION_LENGTH) throw new RangeError('location: 32 bytes');
     const result = await this.router.lookup(location, signal ? { signal } : {});
-    return [this.self, ...result.closest.filter((c) => c.peer !== this.peer)]
+    const others = result.closest.filter((c) => c.peer !== this.peer);
+    return (this.holds ? [this.self, ...others] : others)
       .sort((a, b) => compareDistance(location, a.id, b.id))
       .slice(0, this.replicas);
   }

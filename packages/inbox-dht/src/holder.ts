@@ -233,6 +233,7 @@ export class Holder {
     duplicates: Counter;
     descriptors: Counter;
     deleted: Counter;
+    relinquished: Counter<'why'>;
     pruned: Counter;
     items: Gauge;
     bytes: Gauge;
@@ -265,6 +266,11 @@ export class Holder {
       deleted: m.counter({
         name: 'hush_dht_holder_deleted_total',
         help: 'Items a DHT-inbox holder deleted by signed request',
+      }),
+      relinquished: m.counter({
+        name: 'hush_dht_holder_relinquished_total',
+        help: 'Items a DHT-inbox holder gave up in repair: handed over to closer holders, or deleted as most holders say',
+        labelNames: ['why'],
       }),
       pruned: m.counter({
         name: 'hush_dht_holder_pruned_total',
@@ -720,6 +726,135 @@ export class Holder {
       const lifted = operations.filter((op) => op.key.startsWith(TOMBSTONES)).length;
       this.untomb(locationHex, lifted);
       return lifted;
+    });
+  }
+
+  /**
+   * The locations whose descriptor it holds, in key order, after `after` (a location), at
+   * most `limit` of them: what a repair pass walks (§8.1).
+   *
+   * @throws what the store throws
+   */
+  async heldLocations(after?: Uint8Array, limit = 256): Promise<Uint8Array[]> {
+    const gte = after ? `${DESCRIPTORS}${toHex(after)}\u0000` : DESCRIPTORS;
+    const locations: Uint8Array[] = [];
+    for await (const [key] of this.store.range({ gte, lt: `${DESCRIPTORS}\uffff`, limit }))
+      locations.push(fromHex(key.slice(DESCRIPTORS.length)));
+    return locations;
+  }
+
+  /**
+   * The unexpired items held at `location` after the id `after`, oldest first, at most
+   * `limit`: what a repair pass offers (§8.2).
+   *
+   * @throws what the store throws
+   */
+  async heldItems(
+    location: Uint8Array,
+    after?: Uint8Array,
+    limit = 256,
+  ): Promise<InboxItem<Envelope>[]> {
+    if (location.length !== LOCATION_LENGTH) return [];
+    const base = `${ITEMS}${toHex(location)}/`;
+    const gte = after ? `${base}${positionKey(after)}\u0000` : base;
+    const nowS = this.nowS();
+    const items: InboxItem<Envelope>[] = [];
+    for await (const [key, value] of this.store.range({ gte, lt: `${base}\uffff` })) {
+      if (items.length === limit) break;
+      let record: ItemRecord;
+      try {
+        record = decodeItem(value);
+      } catch {
+        continue;
+      }
+      if (record.envelope.expiry >= nowS)
+        items.push({ id: idOfKey(key), envelope: record.envelope });
+    }
+    return items;
+  }
+
+  /**
+   * Answers a repair's offer (§8.2): of the ids offered for `location`, those it lacks
+   * (wanted) and those it holds a live tombstone for (deleted); held ones are in neither.
+   *
+   * @throws DhtError 'malformed' for a location not 32 bytes or ids not 36 bytes; what the
+   *   store throws
+   */
+  async offered(
+    location: Uint8Array,
+    ids: readonly Uint8Array[],
+  ): Promise<{ wanted: Uint8Array[]; deleted: Uint8Array[] }> {
+    if (location.length !== LOCATION_LENGTH || ids.some((id) => id.length !== ITEM_ID_LENGTH))
+      throw this.refuse('malformed', 'malformed', 'offer: a 32-byte location and 36-byte ids');
+    const locationHex = toHex(location);
+    const nowS = this.nowS();
+    const wanted: Uint8Array[] = [];
+    const deleted: Uint8Array[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      const position = positionKey(id);
+      if (seen.has(position)) continue;
+      seen.add(position);
+      if ((await this.store.get(`${ITEMS}${locationHex}/${position}`)) !== undefined) continue;
+      const tomb = await this.store.get(`${TOMBSTONES}${locationHex}/${position}`);
+      if (tomb && decodeUntil(tomb) >= nowS) deleted.push(id.slice());
+      else wanted.push(id.slice());
+    }
+    return { wanted, deleted };
+  }
+
+  /**
+   * Gives up its copies of items at `location` (§8.3): handed over to closer holders, or
+   * deleted by the owner as most current holders say — then each leaves a tombstone until
+   * its expiry, so that this holder refuses it as the others do. Returns how many it held.
+   *
+   * @throws what the store throws
+   */
+  async relinquish(
+    location: Uint8Array,
+    ids: readonly Uint8Array[],
+    options: { tombstone: boolean },
+  ): Promise<number> {
+    if (location.length !== LOCATION_LENGTH) return 0;
+    const locationHex = toHex(location);
+    return this.serial(async () => {
+      const operations: StoreOperation[] = [];
+      const removed: ItemRecord[] = [];
+      for (const position of new Set(
+        ids.filter((id) => id.length === ITEM_ID_LENGTH).map(positionKey),
+      )) {
+        const key = `${ITEMS}${locationHex}/${position}`;
+        const value = await this.store.get(key);
+        if (value === undefined) continue;
+        let record: ItemRecord;
+        try {
+          record = decodeItem(value);
+        } catch {
+          operations.push({ type: 'del', key });
+          continue;
+        }
+        const until = record.envelope.expiry;
+        removed.push(record);
+        operations.push(
+          { type: 'del', key },
+          { type: 'del', key: `${EXPIRY}${hex8(until)}/${key}` },
+        );
+        if (options.tombstone) {
+          const tombKey = `${TOMBSTONES}${locationHex}/${position}`;
+          operations.push(
+            { type: 'put', key: tombKey, value: encodeList([encodeUint(until)]) },
+            { type: 'put', key: `${EXPIRY}${hex8(until)}/${tombKey}`, value: new Uint8Array(0) },
+          );
+        }
+      }
+      if (operations.length) await this.store.batch(operations);
+      for (const record of removed) this.count(locationHex, record, -1);
+      if (options.tombstone && removed.length)
+        this.usageOf(locationHex).tombstones += removed.length;
+      this.metrics.relinquished.inc(removed.length, {
+        why: options.tombstone ? 'deleted' : 'handed-over',
+      });
+      return removed.length;
     });
   }
 

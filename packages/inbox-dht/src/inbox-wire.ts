@@ -1,8 +1,9 @@
 /**
  * The inbox messages on the wire (specs/inbox-dht/SPEC.md §3.4): the bodies of
  * STORE_DESCRIPTOR, GET_DESCRIPTOR, DEPOSIT, FETCH and DELETE and of their answers
- * 0x15–0x19, and of RESTORE (0x1a) and its answer RESTORED (0x1b), each one RLP list decoded strictly (exactly its items, every length bounded,
- * nothing after), and {@link holderServer}, which answers them from a {@link Holder}.
+ * 0x15–0x19, of RESTORE (0x1a) and its answer RESTORED (0x1b), and of a repair's OFFER (0x1c)
+ * and OFFERED (0x1d) (§8.2), each one RLP list decoded strictly (exactly its items, every
+ * length bounded, nothing after), and {@link holderServer}, which answers them from a {@link Holder}.
  * A refusal is an ERROR with the holder's `DhtError` code.
  */
 import { decodeEnvelope, type Envelope, encodeEnvelope, envelopeHashAndPow } from '@hush/envelope';
@@ -43,7 +44,12 @@ export const InboxAnswer = {
   Deleted: 0x19,
   /** To RESTORE (0x1a): [count]. */
   Restored: 0x1b,
+  /** To OFFER (0x1c): [[wanted id, …], [deleted id, …]] (§8.2). */
+  Offered: 0x1d,
 } as const;
+
+/** Item ids one OFFER names at most (§8.2). */
+export const MAX_OFFER_IDS = 256;
 
 /** The largest envelope encoding a DEPOSIT or a PAGE item carries (a frame's worth). */
 export const MAX_WIRE_ENVELOPE = 1024 * 1024 + 1024;
@@ -61,7 +67,13 @@ export type InboxBody =
   | { readonly type: 0x18; readonly page: InboxPage<Envelope> }
   | { readonly type: 0x19; readonly count: number }
   | { readonly type: 0x1a; readonly request: SignedRequest }
-  | { readonly type: 0x1b; readonly count: number };
+  | { readonly type: 0x1b; readonly count: number }
+  | { readonly type: 0x1c; readonly location: Uint8Array; readonly ids: readonly Uint8Array[] }
+  | {
+      readonly type: 0x1d;
+      readonly wanted: readonly Uint8Array[];
+      readonly deleted: readonly Uint8Array[];
+    };
 
 const msg = (type: number, body: Uint8Array): DhtMessage => ({ type, requestId: 0, body });
 
@@ -83,6 +95,60 @@ export function depositMessage(location: Uint8Array, envelope: Envelope | Uint8A
   if (location.length !== LOCATION_LENGTH) throw new RangeError('location: 32 bytes');
   const bytes = envelope instanceof Uint8Array ? envelope : encodeEnvelope(envelope);
   return msg(MessageType.Deposit, encodeList([encodeBytes(location), encodeBytes(bytes)]));
+}
+
+function checkIds(ids: readonly Uint8Array[], what: string): void {
+  if (ids.length > MAX_OFFER_IDS) throw new RangeError(`${what}: at most ${MAX_OFFER_IDS} ids`);
+  if (ids.some((id) => !(id instanceof Uint8Array) || id.length !== ITEM_ID_LENGTH))
+    throw new RangeError(`${what}: each id ${ITEM_ID_LENGTH} bytes`);
+}
+
+/**
+ * OFFER: [location, [id, …]] — the items a holder holds at a location, offered to another
+ * holder in a repair (§8.2).
+ *
+ * @throws RangeError for a location not 32 bytes, more than 256 ids or an id not 36 bytes
+ */
+export function offerMessage(location: Uint8Array, ids: readonly Uint8Array[]): DhtMessage {
+  if (location.length !== LOCATION_LENGTH) throw new RangeError('location: 32 bytes');
+  checkIds(ids, 'ids');
+  return msg(
+    MessageType.Offer,
+    encodeList([encodeBytes(location), encodeList(ids.map((id) => encodeBytes(id)))]),
+  );
+}
+
+/**
+ * OFFERED: [[wanted id, …], [deleted id, …]] — of the ids offered, those the holder lacks and
+ * those it holds a tombstone for (§8.2).
+ *
+ * @throws RangeError for more than 256 ids in a list or an id not 36 bytes
+ */
+export function offeredMessage(
+  wanted: readonly Uint8Array[],
+  deleted: readonly Uint8Array[],
+): DhtMessage {
+  checkIds(wanted, 'wanted');
+  checkIds(deleted, 'deleted');
+  return msg(
+    InboxAnswer.Offered,
+    encodeList([
+      encodeList(wanted.map((id) => encodeBytes(id))),
+      encodeList(deleted.map((id) => encodeBytes(id))),
+    ]),
+  );
+}
+
+/** A list of at most 256 ids of 36 bytes. */
+function readIds(s: RlpStream, what: string): Uint8Array[] {
+  const ids: Uint8Array[] = [];
+  s.list();
+  while (!s.atListEnd()) {
+    if (ids.length === MAX_OFFER_IDS) throw new Error(`more than ${MAX_OFFER_IDS} ${what}`);
+    ids.push(bounded(s, 0, 'an item id', ITEM_ID_LENGTH));
+  }
+  s.leave();
+  return ids;
 }
 
 /**
@@ -240,6 +306,16 @@ export function decodeInboxBody(message: DhtMessage): InboxBody {
         body = { type: message.type, count };
         break;
       }
+      case MessageType.Offer:
+        body = {
+          type: 0x1c,
+          location: bounded(s, 0, 'a location', LOCATION_LENGTH),
+          ids: readIds(s, 'ids'),
+        };
+        break;
+      case InboxAnswer.Offered:
+        body = { type: 0x1d, wanted: readIds(s, 'wanted ids'), deleted: readIds(s, 'deleted ids') };
+        break;
       default:
         throw new Error(`type ${message.type} is no inbox message`);
     }
@@ -278,7 +354,8 @@ export function holderServer(holder: Holder, options: HolderServerOptions = {}):
   return async (from, message) => {
     if (
       (message.type < MessageType.StoreDescriptor || message.type > MessageType.Delete) &&
-      message.type !== MessageType.Restore
+      message.type !== MessageType.Restore &&
+      message.type !== MessageType.Offer
     )
       return undefined;
     if (options.admit && !options.admit(from))
@@ -300,6 +377,10 @@ export function holderServer(holder: Holder, options: HolderServerOptions = {}):
         return inboxAnswer(InboxAnswer.Deleted, await holder.delete(body.request));
       case 0x1a:
         return inboxAnswer(InboxAnswer.Restored, await holder.restore(body.request));
+      case 0x1c: {
+        const { wanted, deleted } = await holder.offered(body.location, body.ids);
+        return offeredMessage(wanted, deleted);
+      }
       default:
         return undefined;
     }

@@ -1,7 +1,8 @@
 /**
  * @hush/inbox-dht: an offline inbox kept by the network itself (specs/inbox-dht/SPEC.md).
- * In progress (issue 14): the signed inbox location and the holders' rules come first, then
- * Kademlia routing over Noise links, deposit, fetch and delete, repair under churn.
+ * Kademlia routing over Noise links (`hush-dht/1`), a signed inbox location (BEP 44 mutable
+ * items), deposits admitted by Whisper PoW, fetch and delete signed by the inbox key, and
+ * repair under churn.
  *
  * @packageDocumentation
  */
@@ -62,7 +63,10 @@ export {
   InboxAnswer,
   type InboxBody,
   inboxAnswer,
+  MAX_OFFER_IDS,
   MAX_WIRE_ENVELOPE,
+  offeredMessage,
+  offerMessage,
   pageMessage,
   signedRequestMessage,
   storeDescriptorMessage,
@@ -86,6 +90,13 @@ export {
   SIGNATURE_LENGTH,
   saltEpoch,
 } from './location.js';
+export {
+  HANDOVER_DELAY_MS,
+  REPAIR_INTERVAL_MS,
+  Repair,
+  type RepairContext,
+  type RepairOutcome,
+} from './repair.js';
 export {
   assertRequest,
   decodeRequest,

@@ -40,6 +40,7 @@ const REQUEST_TYPES: ReadonlySet<number> = new Set([
   MessageType.Fetch,
   MessageType.Delete,
   MessageType.Restore,
+  MessageType.Offer,
 ]);
 
 /** Whether a message type is a request (§3.2). */
@@ -74,6 +75,8 @@ function answerType(type: number): number {
   if (type === MessageType.FindNode) return MessageType.Nodes;
   // RESTORE (0x1a) answers with RESTORED (0x1b) (§3.4).
   if (type === MessageType.Restore) return 0x1b;
+  // OFFER (0x1c) answers with OFFERED (0x1d) (§8.2).
+  if (type === MessageType.Offer) return 0x1d;
   // The inbox operations 0x10–0x14 answer with 0x15–0x19 (§3.2).
   return type + 5;
 }

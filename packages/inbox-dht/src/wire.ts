@@ -37,6 +37,8 @@ export const MessageType = {
   Delete: 0x14,
   /** A signed restore (SPEC §3.4, §6.5); answered by 0x1b RESTORED. */
   Restore: 0x1a,
+  /** A holder's offer of the items it holds at a location (SPEC §8.2); answered by 0x1d. */
+  Offer: 0x1c,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 

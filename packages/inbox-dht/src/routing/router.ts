@@ -64,6 +64,8 @@ export interface DhtRouterOptions {
   readonly rateLimit?: RateLimitOptions;
   /** Table settings other than self, clock and ping. */
   readonly table?: Omit<RoutingTableOptions, 'self' | 'clock' | 'ping' | 'k'>;
+  /** Told of every contact put in the table for the first time (a node joining near it). */
+  readonly onAdded?: (contact: Contact) => void;
 }
 
 /** The routing of one DHT node. */
@@ -80,6 +82,7 @@ export class DhtRouter {
   private readonly alpha: number;
   private readonly paths: number;
   private readonly timeoutMs: number;
+  private readonly onAdded: ((contact: Contact) => void) | undefined;
   private readonly refreshIntervalMs: number;
   private readonly bucketRefreshMs: number;
   private readonly limiter: PeerRateLimiter;
@@ -102,6 +105,7 @@ export class DhtRouter {
     this.alpha = options.alpha ?? ALPHA;
     this.paths = options.paths ?? PATHS;
     this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    this.onAdded = options.onAdded;
     this.refreshIntervalMs = options.refreshIntervalMs ?? 10 * 60_000;
     this.bucketRefreshMs = options.bucketRefreshMs ?? 60 * 60_000;
     this.limiter = new PeerRateLimiter(this.clock, options.rateLimit);
@@ -212,7 +216,7 @@ export class DhtRouter {
       signal,
       onResponse: (contact) => {
         this.metric.queries.inc();
-        this.table.seen(contact);
+        this.see(contact);
       },
       onFailure: (contact, reason) => {
         this.metric.queries.inc();
@@ -313,10 +317,14 @@ export class DhtRouter {
     this.heard(from, endpoints);
   }
 
+  private see(contact: Contact): void {
+    if (this.table.seen(contact) === 'added') this.onAdded?.(contact);
+  }
+
   private heard(from: PeerId, endpoints: readonly string[]): void {
     if (from === this.peer) return;
     try {
-      this.table.seen(contactOf(from, endpoints));
+      this.see(contactOf(from, endpoints));
     } catch {
       // Endpoints over their limits: the codec refuses them first; nothing to record.
     }
