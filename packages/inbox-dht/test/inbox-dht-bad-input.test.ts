@@ -29,7 +29,7 @@ import {
   MemoryStore,
   type PeerId,
 } from '@hush/interface';
-import { rawChannelPair } from '@hush/interface-compliance';
+import { rawChannelPair, waitFor } from '@hush/interface-compliance';
 import { encodeBytes, encodeList, encodeUint } from '@hush/rlp';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
@@ -399,6 +399,86 @@ describe('nodes that answer with garbage or too much (§2.3, §3.3, §3.4)', () 
     await closed;
     expect(metrics.value('hush_dht_malformed_frames_total')).toBe(1);
     expect(node.rpc.size).toBe(0);
+  });
+});
+
+describe('bugs found here, in code this test does not own (see the comments)', () => {
+  // BUG (rpc-connection.ts, ConnectionRpc.add): a second connection of a peer replaces the
+  // first in the map of connections without closing it. The first stays open and served, no
+  // longer counted by `size` nor bounded by `maxConnections`: one identity opening links in a
+  // loop holds unbounded connections (and 32 serving slots each) on the node. Fix: in `add`,
+  // before `this.connections.set(peer, rpc)`, close the connection it replaces:
+  //   const previous = this.connections.get(peer);
+  //   if (previous && previous !== rpc) previous.close();
+  // (its `onClose` handler then finds the new one in the map and leaves it). Turn this
+  // it.todo into it once fixed.
+  it.todo('a peer opening many links keeps at most one open on the node', async () => {
+    const { node, connect } = await servingNode();
+    const me = party();
+    const links: RpcConnection[] = [];
+    for (let i = 0; i < 20; i++) links.push(await connect(me));
+    expect(node.rpc.size).toBe(1);
+    await waitFor(
+      () => links.filter((l) => !l.isClosed).length === 1,
+      'the replaced links to close',
+      5_000,
+    );
+    expect(links.at(-1)!.isClosed).toBe(false);
+  });
+
+  // BUG (inbox-wire.ts, pageMessage / holderServer): a PAGE's budget counts only its items'
+  // bytes, and the default budget is the whole frame (MAX_WIRE_ENVELOPE = 1 MiB + 1 KiB, the
+  // link's maxFrameBytes); the page's own headers, cursor and the message header (≤ 56 bytes)
+  // are not counted. Items that total within ~56 bytes of the budget make a frame over the
+  // limit, which RpcConnection's reply drops silently: the fetch of that holder times out,
+  // every time, from that cursor on. A depositor can cause it on purpose (an envelope of
+  // 1 MiB, then one of ~900 bytes) where a descriptor's maxSize allows 1 MiB. Fix: in
+  // pageMessage, count the overhead: `const PAGE_OVERHEAD = 64;` and cut when
+  // `size + encoded.length > budget - PAGE_OVERHEAD` (or make holderServer's default budget
+  // MAX_WIRE_ENVELOPE - 64). Turn this it.todo into it once fixed.
+  it.todo('a page near the frame size is cut to fit one frame, never dropped', async () => {
+    const { clock, holder, connect } = await servingNode();
+    const rpc = await connect();
+    const key = generateInboxKey();
+    const location = inboxLocation(key.publicKey, EPOCH);
+    await holder.put(
+      signDescriptor({ ...fieldsOf(1n), minPow: 0, maxSize: 1024 * 1024 }, key.secretKey),
+    );
+    const sent = Math.floor(T0 / 1000);
+    const big = createEnvelope({
+      expiry: sent + 3600,
+      ttl: 3600,
+      topic: TOPIC,
+      data: new Uint8Array(1024 * 1024 - 20),
+    });
+    const small = createEnvelope({
+      expiry: sent + 3601,
+      ttl: 3600,
+      topic: TOPIC,
+      data: new Uint8Array(905),
+    });
+    await holder.deposit(location, big, { peer: 'a' });
+    await holder.deposit(location, small, { peer: 'a' });
+    let served: Promise<unknown> | undefined;
+    const fetch = holder.fetch.bind(holder);
+    holder.fetch = (request) => {
+      const page = fetch(request);
+      served = page;
+      return page;
+    };
+    const answer = rpc.request(signedRequestMessage(fetchRequest(key.secretKey, location, T0)));
+    await waitFor(() => served !== undefined, 'the holder to serve the fetch', 5_000);
+    await served;
+    // Everything the holder sends is delivered on microtasks: after a macrotask, an answer
+    // sent has arrived; only an answer never sent is still waiting for its timeout.
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(2_000);
+    const body = decodeInboxBody(await answer);
+    if (body.type !== 0x18) throw new Error(`not a PAGE: ${body.type}`);
+    // Both items, or the first with its id as the cursor: a page that fits.
+    const ids = [big, small].map(envelopeItemId);
+    expect(body.page.items.length).toBeGreaterThan(0);
+    expect(body.page.items.map((i) => i.id)).toEqual(ids.slice(0, body.page.items.length));
   });
 });
 
