@@ -66,12 +66,19 @@ Boolean options take --flag, --no-flag, --flag=false or --flag false.`;
  * @throws ConfigError for a boolean option given a value that is not true or false
  */
 export function parse(argv: readonly string[]) {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: true }> = {
     config: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     name: { type: 'string' },
   };
-  for (const s of SETTINGS) options[s.flag] = { type: s.kind === 'boolean' ? 'boolean' : 'string' };
+  // A list option may be given more than once (`--dht-bootstrap A --dht-bootstrap B`).
+  for (const s of SETTINGS)
+    options[s.flag] =
+      s.kind === 'boolean'
+        ? { type: 'boolean' }
+        : s.kind === 'list'
+          ? { type: 'string', multiple: true }
+          : { type: 'string' };
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -274,7 +281,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   let config: ReturnType<typeof resolveConfig>;
   try {
-    config = resolveConfig(values as Record<string, string | boolean | undefined>);
+    // A repeated list option is one comma-separated list.
+    const flags: Record<string, string | boolean | undefined> = {};
+    for (const [name, value] of Object.entries(values))
+      flags[name] = Array.isArray(value) ? value.join(',') : value;
+    config = resolveConfig(flags);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`hush: ${error.message}\n`);
@@ -352,8 +363,11 @@ export async function main(argv: string[]): Promise<number> {
       const direct = node.direct
         ? `  direct   ${node.direct.endpoints.join(', ')} (Noise, hush-direct/1)\n${node.direct.relayUrl ? `  relay    ${node.direct.relayUrl}\n` : ''}`
         : '';
+      const dht = node.dht
+        ? `  dht      ${node.dht.address} (Noise, hush-dht/1${node.dht.holding ? ', holding inboxes' : ''})\n`
+        : '';
       process.stdout.write(
-        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n${direct}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
+        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n${direct}${dht}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

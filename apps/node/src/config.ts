@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isDhtEndpoint, parseDhtAddress } from './dht-address.js';
 import { RPC_MODULES } from './rpc/node-api.js';
 import { redactUrl } from './store/postgres-store.js';
 
@@ -76,6 +77,21 @@ export interface NodeConfig {
   relay: string | undefined;
   /** Serve a relay (`/hush-relay/1`) for contacts on this port (0: any, -1: off). */
   relayPort: number;
+  /** The DHT inbox (specs/inbox-dht): routing, deposits and fetches; on unless turned off. */
+  dht: boolean;
+  /**
+   * Port of the DHT's WebSocket listener, on the --listen host: unset, the gossip port + 2
+   * (30305 by default), or any free port when gossip's is 0; 0: any free port.
+   */
+  dhtPort: number | undefined;
+  /** ws:// or wss:// addresses the node announces on the DHT instead of the listener's own. */
+  dhtEndpoint: string[];
+  /** DHT nodes to join through, each `<128 hex digits of the public key>@ws://host:port`. */
+  dhtBootstrap: string[];
+  /** Hold inbox items (descriptors and deposits) for others. */
+  inbox: boolean;
+  /** Bytes of deposits held for others at most (--inbox). */
+  inboxQuota: number;
 }
 
 /** The documented defaults (README "Configuration"). */
@@ -112,6 +128,12 @@ export const DEFAULT_CONFIG: NodeConfig = {
   stun: [],
   relay: undefined,
   relayPort: -1,
+  dht: true,
+  dhtPort: undefined,
+  dhtEndpoint: [],
+  dhtBootstrap: [],
+  inbox: false,
+  inboxQuota: 256 * 1024 * 1024,
 };
 
 /** A setting's name, its flag and environment variable, and how to read text into it. */
@@ -294,6 +316,43 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'number',
     help: 'serve a relay for contacts on this port, path /hush-relay/1 (0: any, -1: off)',
   },
+  {
+    key: 'dht',
+    flag: 'dht',
+    kind: 'boolean',
+    help: 'the DHT inbox: deposit to and fetch from inboxes (--no-dht: none)',
+  },
+  {
+    key: 'dhtPort',
+    flag: 'dht-port',
+    kind: 'number',
+    help: 'DHT WebSocket port, on the --listen host (0: any)',
+    shownDefault: 'the --listen port + 2, any when that is 0',
+  },
+  {
+    key: 'dhtEndpoint',
+    flag: 'dht-endpoint',
+    kind: 'list',
+    help: "comma-separated ws:// addresses announced on the DHT instead of the listener's",
+  },
+  {
+    key: 'dhtBootstrap',
+    flag: 'dht-bootstrap',
+    kind: 'list',
+    help: 'DHT nodes to join through, <public key hex>@ws://host:port (repeatable)',
+  },
+  {
+    key: 'inbox',
+    flag: 'inbox',
+    kind: 'boolean',
+    help: 'hold inbox items for others on the DHT (quota: --inbox-quota)',
+  },
+  {
+    key: 'inboxQuota',
+    flag: 'inbox-quota',
+    kind: 'number',
+    help: 'bytes of deposits held for others at most, with --inbox',
+  },
 ];
 
 /**
@@ -452,6 +511,31 @@ function validate(config: NodeConfig): NodeConfig {
   );
   for (const server of config.stun)
     check(/^stuns?:[^\s]+$/.test(server), `stun: "${server}" is not a stun:host:port URL`);
+  check(
+    config.dhtPort === undefined ||
+      (Number.isInteger(config.dhtPort) && config.dhtPort >= 0 && config.dhtPort < 65536),
+    'dht-port must be in [0, 65535]',
+  );
+  for (const endpoint of config.dhtEndpoint)
+    check(
+      isDhtEndpoint(endpoint),
+      `dht-endpoint: "${endpoint}" is not a ws:// or wss:// address (at most 256 bytes)`,
+    );
+  check(config.dhtEndpoint.length <= 4, 'dht-endpoint: at most 4 addresses');
+  for (const address of config.dhtBootstrap) {
+    try {
+      parseDhtAddress(address);
+    } catch (error) {
+      throw new ConfigError(`dht-bootstrap: ${(error as Error).message}`);
+    }
+  }
+  check(
+    Number.isInteger(config.inboxQuota) &&
+      config.inboxQuota >= 0 &&
+      config.inboxQuota <= Number.MAX_SAFE_INTEGER,
+    'inbox-quota must be a whole number of bytes, at least 0',
+  );
+  check(config.dht || !config.inbox, 'inbox needs the DHT: drop --no-dht');
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.rpcHost);
   check(
     loopback || !!config.rpcToken,

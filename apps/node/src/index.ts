@@ -21,6 +21,18 @@ export {
   parseContactKey,
   parseContactRef,
 } from './contacts.js';
+export {
+  DEFAULT_DHT_PORT,
+  holderLimitsFor,
+  NodeDht,
+  NodeInboxError,
+} from './dht.js';
+export {
+  type DhtAddress,
+  DhtAddressError,
+  formatDhtAddress,
+  parseDhtAddress,
+} from './dht-address.js';
 export { type HushNode, loadNodeKey, openArchiveStore, openStore, startNode } from './node.js';
 export { type KnownPeer, PeerBook, type PeerBookLimits } from './peers.js';
 export { type HushServices, hushMethods } from './rpc/hush.js';

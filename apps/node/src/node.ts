@@ -15,16 +15,18 @@ import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
 import { NodeContacts } from './contacts.js';
+import { NodeDht } from './dht.js';
 import { NodeDirect } from './direct.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { PeerBook } from './peers.js';
 import { hushMethods } from './rpc/hush.js';
+import { inboxMethods } from './rpc/inbox.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
 import { nodeApiMethods, type RpcModule } from './rpc/node-api.js';
 import { PasswordKeyDeriver } from './rpc/password-keys.js';
 import { SealLimits } from './rpc/seal-limits.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
-import { directPost, type ShhServices, shhMethods } from './rpc/shh.js';
+import { directPost, inboxPost, type ShhServices, shhMethods } from './rpc/shh.js';
 import { shhextMethods } from './rpc/shhext.js';
 import { PersistentKeyStore } from './store/key-store.js';
 import { isPostgresUrl, PostgresStore, redactUrl } from './store/postgres-store.js';
@@ -144,6 +146,8 @@ export interface HushNode {
   readonly contacts: NodeContacts;
   /** The direct channels with contacts, unless --no-direct. */
   readonly direct: NodeDirect | undefined;
+  /** The DHT inbox, unless --no-dht. */
+  readonly dht: NodeDht | undefined;
   /** The metrics and health server's URL, when enabled. */
   readonly metricsUrl: string | undefined;
   /** This node's id (65-byte public key, hex). */
@@ -335,6 +339,30 @@ async function assemble(
       throw error;
     }
   }
+  let dht: NodeDht | undefined;
+  if (config.dht) {
+    try {
+      // Envelopes fetched from the node's inbox reach the client's filters as source `inbox`.
+      dht = await NodeDht.start({
+        config,
+        host,
+        gossipPort: Number(port),
+        store,
+        nodeKey: key,
+        client,
+        metrics,
+        logger,
+        backend,
+      });
+    } catch (error) {
+      clearInterval(prune);
+      await direct?.close();
+      client.close();
+      await pool?.close();
+      await keys.close();
+      throw error;
+    }
+  }
   const shhServices: ShhServices = {
     gossip,
     client,
@@ -347,6 +375,7 @@ async function assemble(
     observePow: (seconds) => metrics.powSeconds.observe(seconds),
     afterPost: (hash) => archiving.get(Buffer.from(hash).toString('hex')) ?? Promise.resolve(),
     ...(direct ? { direct, nodeKey: key } : {}),
+    ...(dht ? { inboxKey: () => dht.inboxPrivateKey() } : {}),
   };
   const methods = shhMethods(shhServices);
   const apis = config.rpcApi as RpcModule[];
@@ -360,6 +389,13 @@ async function assemble(
               contacts,
               ...(direct ? { direct } : {}),
               seal: directPost(shhServices),
+            })
+          : {}),
+        ...(apis.includes('hush')
+          ? inboxMethods({
+              ...(dht ? { dht } : {}),
+              minPow: config.minPow,
+              seal: inboxPost(shhServices),
             })
           : {}),
         ...nodeApiMethods(gossip, apis),
@@ -390,6 +426,7 @@ async function assemble(
       });
     }
   } catch (error) {
+    await dht?.close();
     await direct?.close();
     await gossip.stop();
     await pool?.close();
@@ -407,6 +444,7 @@ async function assemble(
       ws: rpc.wsUrl,
       ...(direct ? { direct: direct.endpoints } : {}),
       ...(direct?.relayUrl ? { relay: direct.relayUrl } : {}),
+      ...(dht ? { dht: dht.address } : {}),
     },
     'hush node started',
   );
@@ -418,6 +456,7 @@ async function assemble(
     metrics,
     contacts,
     direct,
+    dht,
     metricsUrl: metricsServer?.url,
     id: gossip.id,
     async stop() {
@@ -427,6 +466,7 @@ async function assemble(
       await Promise.allSettled(archiving.values());
       await metricsServer?.close();
       await rpc.close();
+      await dht?.close();
       await direct?.close();
       await gossip.stop();
       await pool?.close();

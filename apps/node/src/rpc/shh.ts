@@ -53,6 +53,11 @@ export interface ShhServices {
    * contacts send to the node's public key (it is never answered or used to sign).
    */
   readonly nodeKey?: Uint8Array;
+  /**
+   * The private key of the node's DHT inbox (`hush_publishInbox`), which filters may name as
+   * `privateKeyID: "inbox"` to read what was deposited for it; undefined until published.
+   */
+  readonly inboxKey?: () => Uint8Array | undefined;
 }
 
 /** What shh_* asks of the direct channels. */
@@ -69,6 +74,8 @@ const refused = (message: string) => new RpcError(-32000, message);
 
 /** The key id filters name the node's own key by (`shh_newMessageFilter`, `shh_subscribe`). */
 export const NODE_KEY_ID = 'node';
+/** The key id filters name the node's DHT inbox encryption key by. */
+export const INBOX_KEY_ID = 'inbox';
 
 /** How long a filter's backlog is compared with what comes live, ms. */
 const BACKLOG_DEDUP_MS = 60_000;
@@ -178,10 +185,11 @@ async function criteria(
     if (!nonZero32(key)) throw refused('invalid symmetric key');
     return { ...base, symKey: key };
   }
+  const inboxKey = privateKeyID === INBOX_KEY_ID ? services.inboxKey?.() : undefined;
   const privateKey =
     privateKeyID === NODE_KEY_ID && services.nodeKey
       ? services.nodeKey
-      : await services.client.keys.get('keyPair', privateKeyID);
+      : (inboxKey ?? (await services.client.keys.get('keyPair', privateKeyID)));
   if (!privateKey) throw refused(subscription ? 'invalid public key' : 'invalid id');
   return { ...base, privateKey };
 }
@@ -315,6 +323,68 @@ export function directPost(
     const keys = await postKeys(services, post);
     return sealPost(services, post, keys, context, {
       maxEnvelopeSize: services.gossip.engine.settings().maxMessageSize,
+    });
+  };
+}
+
+/** What an inbox's descriptor asks of a deposit (specs/inbox-dht/SPEC.md §4.3, §5.1). */
+export interface InboxSealRules {
+  /** The 65-byte secp256k1 public key deposits are sealed to. */
+  readonly encryptionKey: Uint8Array;
+  /** The least PoW a deposit carries. */
+  readonly minPow: number;
+  /** The largest deposit, Whisper size (20 + data bytes). */
+  readonly maxSize: number;
+  /** The longest TTL, seconds. */
+  readonly maxTtl: number;
+}
+
+/** TTL of a deposit whose message gives none, seconds (within the descriptor's maximum). */
+export const DEFAULT_INBOX_TTL = 86_400;
+/** Seconds a deposit's seal may take when the message gives no powTime. */
+export const DEFAULT_INBOX_POW_TIME = 20;
+
+/**
+ * hush_deposit's sealing: the message object of shh_post (argument `index`) without a key
+ * (the descriptor names it: symKeyID, pubKey and targetPeer are refused), sealed exactly as
+ * shh_post seals an asymmetric message to the descriptor's encryption key, with PoW at least
+ * the descriptor's minimum (powTarget is raised to it), its TTL (default one day, at most the
+ * descriptor's maxTtl) and size within the descriptor's caps.
+ */
+export function inboxPost(
+  services: ShhServices,
+): (
+  value: unknown,
+  index: number,
+  context: CallContext,
+  rules: InboxSealRules,
+) => Promise<Envelope> {
+  return async (value, index, context, rules) => {
+    const post = readPost(value, index);
+    for (const [name, given] of [
+      ['symKeyID', post.symKeyID !== ''],
+      ['pubKey', post.pubKey.length > 0],
+      ['targetPeer', post.targetPeer !== ''],
+    ] as const)
+      if (given)
+        throw new RpcError(
+          -32602,
+          `invalid argument ${index}: ${name} has no use here (the inbox's descriptor names the key)`,
+        );
+    const ttl = post.ttl === 0 ? Math.min(rules.maxTtl, DEFAULT_INBOX_TTL) : post.ttl;
+    if (ttl > rules.maxTtl)
+      throw refused(`ttl ${ttl} is over the inbox's maximum of ${rules.maxTtl} seconds`);
+    const sealed: PostFields = {
+      ...post,
+      pubKey: rules.encryptionKey,
+      ttl,
+      powTarget: Math.max(post.powTarget, rules.minPow),
+      powTime:
+        post.powTime === 0 ? Math.min(services.maxPowTime, DEFAULT_INBOX_POW_TIME) : post.powTime,
+    };
+    const keys = await postKeys(services, sealed);
+    return sealPost(services, sealed, keys, context, {
+      maxEnvelopeSize: Math.min(rules.maxSize, services.gossip.engine.settings().maxMessageSize),
     });
   };
 }

@@ -1,0 +1,86 @@
+/**
+ * The address of a node on the DHT inbox (specs/inbox-dht/SPEC.md §2.1, §3.1): the peer id
+ * its `hush-dht/1` links prove (the 64-byte secp256k1 public key, 128 hex digits) and the
+ * ws:// or wss:// endpoint it listens on, as `<peer id>@ws://host:port` — what `--dht-bootstrap`
+ * takes and what the node prints at start-up.
+ */
+import type { PeerId } from '@hush/interface';
+
+/** A parsed DHT address. */
+export interface DhtAddress {
+  /** The 64-byte public key in hex (128 lowercase digits): the peer id. */
+  readonly peer: PeerId;
+  /** Where it listens: a ws:// or wss:// URL. */
+  readonly endpoint: string;
+}
+
+/** A DHT address that cannot be read; the message says what is wrong. */
+export class DhtAddressError extends Error {
+  override readonly name = 'DhtAddressError';
+}
+
+/** Longest endpoint a contact may carry (the DHT's ENDPOINT_LIMITS.bytes). */
+const MAX_ENDPOINT_BYTES = 256;
+
+/**
+ * Reads `<public key>@ws://host:port`: the public key as 128 hex digits (64 bytes, optionally
+ * with the 04 prefix of the uncompressed form or a 0x prefix), the endpoint a ws:// or wss://
+ * URL with a host, at most 256 bytes.
+ *
+ * @throws DhtAddressError naming what is wrong
+ */
+export function parseDhtAddress(text: string): DhtAddress {
+  if (typeof text !== 'string') throw new DhtAddressError('a DHT address is a string');
+  const at = text.indexOf('@');
+  if (at < 0)
+    throw new DhtAddressError(
+      `"${text}" is not a DHT address (<128 hex digits of the public key>@ws://host:port)`,
+    );
+  let key = text.slice(0, at).toLowerCase();
+  if (key.startsWith('0x')) key = key.slice(2);
+  if (key.length === 130 && key.startsWith('04')) key = key.slice(2);
+  if (!/^[0-9a-f]{128}$/.test(key))
+    throw new DhtAddressError(
+      `"${text}": the public key before @ must be 128 hex digits (64 bytes, 04 prefix optional)`,
+    );
+  const endpoint = text.slice(at + 1);
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new DhtAddressError(`"${text}": "${endpoint}" is not a URL`);
+  }
+  if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '')
+    throw new DhtAddressError(`"${text}": the endpoint must be a ws:// or wss:// URL with a host`);
+  if (new TextEncoder().encode(endpoint).length > MAX_ENDPOINT_BYTES)
+    throw new DhtAddressError(`"${text}": the endpoint is over ${MAX_ENDPOINT_BYTES} bytes`);
+  return { peer: key as PeerId, endpoint };
+}
+
+/**
+ * The address of a node: `<peer id>@<endpoint>`.
+ *
+ * @throws DhtAddressError if the result would not parse (a peer id not 128 hex digits, an
+ *   endpoint not ws://)
+ */
+export function formatDhtAddress(peer: PeerId, endpoint: string): string {
+  const text = `${peer}@${endpoint}`;
+  parseDhtAddress(text);
+  return text;
+}
+
+/**
+ * Whether `text` is a ws:// or wss:// URL with a host, at most 256 bytes (a `--dht-endpoint`).
+ */
+export function isDhtEndpoint(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (
+      (url.protocol === 'ws:' || url.protocol === 'wss:') &&
+      url.hostname !== '' &&
+      new TextEncoder().encode(text).length <= MAX_ENDPOINT_BYTES
+    );
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The DHT inbox in the node (issue 14, item 6; specs/inbox-dht/SPEC.md §2.4, §4.5, §5.2,
+ * §6.7): DHT addresses as --dht-bootstrap reads them, the holder limits of --inbox-quota,
+ * the settings, the hush_ inbox methods' refusals of bad parameters, and two in-process
+ * nodes on real hush-dht/1 links over loopback WebSockets: publish on B, deposit from A, stop
+ * A, fetch on B into an shh filter.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from '../src/cli.js';
+import {
+  ConfigError,
+  DhtAddressError,
+  formatDhtAddress,
+  holderLimitsFor,
+  parseDhtAddress,
+  resolveConfig,
+} from '../src/index.js';
+import { call, eventually, testNode } from './helpers.js';
+
+const PEER = 'ab'.repeat(64);
+const topic = '0x0d0e0a0d';
+
+describe('DHT addresses', () => {
+  it('read <128 hex digits>@ws://host:port, with an optional 04 or 0x prefix', () => {
+    expect(parseDhtAddress(`${PEER}@ws://127.0.0.1:30305`)).toEqual({
+      peer: PEER,
+      endpoint: 'ws://127.0.0.1:30305',
+    });
+    expect(parseDhtAddress(`04${PEER.toUpperCase()}@wss://dht.example:443`).peer).toBe(PEER);
+    expect(parseDhtAddress(`0x${PEER}@ws://[::1]:1`).endpoint).toBe('ws://[::1]:1');
+    expect(formatDhtAddress(PEER as never, 'ws://127.0.0.1:1')).toBe(`${PEER}@ws://127.0.0.1:1`);
+  });
+
+  it('refuse what is not one, saying why', () => {
+    const bad = [
+      'ws://127.0.0.1:30305',
+      `${PEER.slice(2)}@ws://127.0.0.1:1`,
+      `${PEER}zz@ws://127.0.0.1:1`,
+      `${PEER}@http://127.0.0.1:1`,
+      `${PEER}@not a url`,
+      `${PEER}@ws://h/${'x'.repeat(300)}`,
+    ];
+    for (const text of bad) expect(() => parseDhtAddress(text), text).toThrow(DhtAddressError);
+  });
+});
+
+describe('--inbox-quota', () => {
+  it('is the holder byte limit; item limits follow from it within the package defaults', () => {
+    const limits = holderLimitsFor(256 * 1024 * 1024, 1024 * 1024);
+    expect(limits).toMatchObject({
+      maxBytes: 256 * 1024 * 1024,
+      maxItems: 100_000,
+      maxBytesPerLocation: 16 * 1024 * 1024,
+      maxItemsPerLocation: 1_000,
+      maxSize: 1024 * 1024,
+    });
+    const small = holderLimitsFor(64 * 1024, 1024 * 1024);
+    expect(small).toMatchObject({ maxBytes: 65_536, maxItems: 128, maxBytesPerLocation: 4096 });
+    expect(small.maxSize).toBe(4096);
+    expect(holderLimitsFor(0, 1024).maxBytes).toBe(0);
+    expect(() => holderLimitsFor(-1, 1024)).toThrow(RangeError);
+  });
+});
+
+describe('DHT settings', () => {
+  it('take --dht-bootstrap more than once, and refuse a bad address, endpoint or quota', () => {
+    const a = `${PEER}@ws://127.0.0.1:1`;
+    const b = `${'cd'.repeat(64)}@ws://127.0.0.1:2`;
+    const { values } = parse(['--dht-bootstrap', a, '--dht-bootstrap', b, '--inbox']);
+    expect(values['dht-bootstrap']).toEqual([a, b]);
+    expect(resolveConfig({ 'dht-bootstrap': `${a},${b}` }, {}).dhtBootstrap).toEqual([a, b]);
+    expect(() => resolveConfig({ 'dht-bootstrap': 'ws://127.0.0.1:1' }, {})).toThrow(ConfigError);
+    expect(() => resolveConfig({ 'dht-endpoint': 'http://x' }, {})).toThrow(/dht-endpoint/);
+    expect(() => resolveConfig({ 'dht-port': '70000' }, {})).toThrow(/dht-port/);
+    expect(() => resolveConfig({ 'inbox-quota': '1.5' }, {})).toThrow(/inbox-quota/);
+    expect(() => resolveConfig({ inbox: true, dht: false }, {})).toThrow(/inbox needs the DHT/);
+  });
+});
+
+type Answer = { result?: unknown; error?: { code: number; message: string } };
+
+describe('the hush_ inbox methods', () => {
+  let a: Awaited<ReturnType<typeof testNode>>;
+  let b: Awaited<ReturnType<typeof testNode>>;
+  let off: Awaited<ReturnType<typeof testNode>>;
+  const rpc = async (node: typeof a, method: string, params: unknown[] = []) =>
+    (await call(node.rpc.httpUrl, method, params)) as Answer;
+
+  beforeAll(async () => {
+    a = await testNode({ inbox: true, direct: false });
+    b = await testNode({ inbox: true, direct: false, dhtBootstrap: [a.dht!.address] });
+    off = await testNode({ dht: false, direct: false });
+    await eventually(() => b.dht!.isJoined && a.dht!.contacts > 0, 30_000, 'B joining A');
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop(), off?.stop()]);
+  });
+
+  it('refuse bad parameters with -32602 naming the argument', async () => {
+    const invalid = [
+      ['hush_publishInbox', ['not an object']],
+      ['hush_publishInbox', [{ minPow: -1 }]],
+      ['hush_publishInbox', [{ minPow: 'high' }]],
+      ['hush_publishInbox', [{ maxSize: 0 }]],
+      ['hush_publishInbox', [{ maxTtl: 2 ** 32 }]],
+      ['hush_publishInbox', [{ seq: 1 }]],
+      ['hush_deposit', []],
+      ['hush_deposit', ['0x12', {}]],
+      ['hush_deposit', ['ab'.repeat(32), {}]],
+      ['hush_deposit', [`0x${'ab'.repeat(32)}`]],
+      ['hush_deposit', [`0x${'ab'.repeat(32)}`, 'message']],
+      ['hush_fetchInbox', [{ topics: '0x12345678' }]],
+      ['hush_fetchInbox', [{ topics: ['0x12'] }]],
+      ['hush_fetchInbox', [{ since: 0 }]],
+    ] as const;
+    for (const [method, params] of invalid) {
+      const answer = await rpc(a, method, [...params]);
+      expect(answer.error?.code, `${method} ${JSON.stringify(params)}`).toBe(-32602);
+    }
+    // A key in the message: the descriptor names it.
+    const published = (await rpc(b, 'hush_publishInbox', [{ minPow: 0.001 }])).result as {
+      inboxKey: string;
+    };
+    for (const field of [{ symKeyID: 'x' }, { pubKey: '0x04' }, { targetPeer: 'x' }]) {
+      const answer = await rpc(a, 'hush_deposit', [published.inboxKey, { topic, ...field }]);
+      expect(answer.error, JSON.stringify(field)).toMatchObject({
+        code: -32602,
+        message: expect.stringMatching(/^invalid argument 1: .* has no use here/),
+      });
+    }
+  });
+
+  it('refuse what cannot be done with -32000', async () => {
+    expect((await rpc(a, 'hush_fetchInbox')).error).toMatchObject({
+      code: -32000,
+      message: expect.stringContaining('hush_publishInbox'),
+    });
+    expect(
+      (await rpc(a, 'hush_deposit', [`0x${'11'.repeat(32)}`, { topic, payload: '0x01' }])).error,
+    ).toMatchObject({ code: -32000, message: expect.stringContaining('no descriptor') });
+    for (const method of ['hush_inboxInfo', 'hush_publishInbox', 'hush_fetchInbox'])
+      expect((await rpc(off, method)).error).toMatchObject({
+        code: -32000,
+        message: expect.stringContaining('--no-dht'),
+      });
+    // A TTL over the inbox's maximum.
+    const { inboxKey } = (await rpc(b, 'hush_inboxInfo')).result as { inboxKey: string };
+    expect(
+      (await rpc(a, 'hush_deposit', [inboxKey, { topic, payload: '0x01', ttl: 10 ** 6 }])).error,
+    ).toMatchObject({ code: -32000, message: expect.stringContaining('maximum') });
+  });
+
+  it('publish on B, deposit from A, A stops, B fetches into its shh filter and deletes', async () => {
+    const published = (await rpc(b, 'hush_publishInbox', [{ minPow: 0.001, maxTtl: 3600 }]))
+      .result as Record<string, unknown>;
+    expect(published).toMatchObject({
+      inboxKey: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+      encryptionKey: expect.stringMatching(/^0x04[0-9a-f]{128}$/),
+      minPow: 0.001,
+      maxTtl: 3600,
+      accepted: 2,
+    });
+    // The keys are made once: publishing again keeps them, with a higher seq.
+    const again = (await rpc(b, 'hush_publishInbox')).result as Record<string, unknown>;
+    expect(again.inboxKey).toBe(published.inboxKey);
+    expect(again.maxTtl).toBe(3600);
+    expect(BigInt(again.seq as string)).toBeGreaterThan(BigInt(published.seq as string));
+
+    const deposited = (
+      await rpc(a, 'hush_deposit', [
+        published.inboxKey,
+        { topic, payload: '0x68656c6c6f', ttl: 600 },
+      ])
+    ).result as Record<string, unknown>;
+    expect(deposited).toMatchObject({ accepted: 2, refused: 0, hash: expect.any(String) });
+    await a.stop();
+
+    const filter = (
+      await rpc(b, 'shh_newMessageFilter', [
+        { privateKeyID: 'inbox', topics: [topic], allowP2P: true },
+      ])
+    ).result as string;
+    const fetched = (await rpc(b, 'hush_fetchInbox')).result as Record<string, unknown>;
+    expect(fetched).toMatchObject({ fetched: 1, deleted: 1 });
+    const messages = (await rpc(b, 'shh_getFilterMessages', [filter])).result as {
+      payload: string;
+      hash: string;
+      pow: number;
+    }[];
+    expect(messages).toEqual([
+      expect.objectContaining({ payload: '0x68656c6c6f', hash: deposited.hash }),
+    ]);
+    expect(messages[0]!.pow).toBeGreaterThanOrEqual(0.001);
+    expect((await rpc(b, 'hush_fetchInbox')).result).toMatchObject({ fetched: 0 });
+    expect((await rpc(b, 'hush_inboxInfo')).result).toMatchObject({
+      published: true,
+      inboxKey: published.inboxKey,
+      holding: true,
+    });
+  });
+});
