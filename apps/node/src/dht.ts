@@ -90,7 +90,10 @@ interface InboxState extends InboxParameters {
   readonly epochs: readonly number[];
 }
 
-/** What the holder of a node without --inbox may hold: nothing. */
+/**
+ * What the holder of a node without --inbox may hold: nothing (the DhtNode is made with
+ * `holds: false` too, so that it never counts itself among an inbox's holders).
+ */
 export const NOT_HOLDING: HolderLimits = {
   maxItems: 0,
   maxBytes: 0,
@@ -302,9 +305,12 @@ export class NodeDht {
         { endpoints },
         'the DHT listens on every interface: give --dht-endpoint the address other nodes should dial',
       );
+    const holds = config.inbox && config.inboxQuota > 0;
     node = new DhtNode({
       publicKey: identity.publicKey,
       holder,
+      // Without --inbox the node is never among the holders it asks, and repairs nothing.
+      holds,
       endpoints,
       metrics: options.metrics,
       logger,

@@ -2,8 +2,8 @@
  * The DHT inbox in the node (issue 14, item 6; specs/inbox-dht/SPEC.md §2.4, §4.5, §5.2,
  * §6.7): DHT addresses as --dht-bootstrap reads them, the holder limits of --inbox-quota,
  * the settings, the hush_ inbox methods' refusals of bad parameters, and two in-process
- * nodes on real hush-dht/1 links over loopback WebSockets: publish on B, deposit from A, stop
- * A, fetch on B into an shh filter.
+ * nodes on real hush-dht/1 links over loopback WebSockets: publish on B, deposit from A (and
+ * from C, which holds nothing), stop them, fetch on B into an shh filter.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from '../src/cli.js';
@@ -83,17 +83,24 @@ describe('the hush_ inbox methods', () => {
   let a: Awaited<ReturnType<typeof testNode>>;
   let b: Awaited<ReturnType<typeof testNode>>;
   let off: Awaited<ReturnType<typeof testNode>>;
+  /** A node without --inbox: it deposits, and holds nothing. */
+  let c: Awaited<ReturnType<typeof testNode>>;
   const rpc = async (node: typeof a, method: string, params: unknown[] = []) =>
     (await call(node.rpc.httpUrl, method, params)) as Answer;
 
   beforeAll(async () => {
     a = await testNode({ inbox: true, direct: false });
     b = await testNode({ inbox: true, direct: false, dhtBootstrap: [a.dht!.address] });
+    c = await testNode({ direct: false, dhtBootstrap: [a.dht!.address] });
     off = await testNode({ dht: false, direct: false });
-    await eventually(() => b.dht!.isJoined && a.dht!.contacts > 0, 30_000, 'B joining A');
+    await eventually(
+      () => b.dht!.isJoined && c.dht!.isJoined && a.dht!.contacts > 1 && c.dht!.contacts > 1,
+      30_000,
+      'B and C joining A',
+    );
   });
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop(), off?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), c?.stop(), off?.stop()]);
   });
 
   it('refuse bad parameters with -32602 naming the argument', async () => {
@@ -150,7 +157,7 @@ describe('the hush_ inbox methods', () => {
     ).toMatchObject({ code: -32000, message: expect.stringContaining('maximum') });
   });
 
-  it('publish on B, deposit from A, A stops, B fetches into its shh filter and deletes', async () => {
+  it('publish on B, deposit from A (and C), they stop, B fetches into its shh filter and deletes', async () => {
     const published = (await rpc(b, 'hush_publishInbox', [{ minPow: 0.001, maxTtl: 3600 }]))
       .result as Record<string, unknown>;
     expect(published).toMatchObject({
@@ -172,8 +179,23 @@ describe('the hush_ inbox methods', () => {
         { topic, payload: '0x68656c6c6f', ttl: 600 },
       ])
     ).result as Record<string, unknown>;
-    expect(deposited).toMatchObject({ accepted: 2, refused: 0, hash: expect.any(String) });
-    await a.stop();
+    // A asks A, B and C (C is in its routing table); C, holding nothing, refuses.
+    expect(deposited).toMatchObject({
+      holders: 3,
+      accepted: 2,
+      refusedBy: { refused: 1 },
+      hash: expect.any(String),
+    });
+    // C holds nothing (no --inbox): A and B are the holders, C is not among them.
+    const fromC = (
+      await rpc(c, 'hush_deposit', [published.inboxKey, { topic, payload: '0x6869', ttl: 600 }])
+    ).result as Record<string, unknown>;
+    expect(fromC).toMatchObject({ holders: 2, accepted: 2 });
+    expect((await rpc(c, 'hush_inboxInfo')).result).toMatchObject({
+      holding: false,
+      held: { descriptors: 0, items: 0 },
+    });
+    await Promise.all([a.stop(), c.stop()]);
 
     const filter = (
       await rpc(b, 'shh_newMessageFilter', [
@@ -181,16 +203,20 @@ describe('the hush_ inbox methods', () => {
       ])
     ).result as string;
     const fetched = (await rpc(b, 'hush_fetchInbox')).result as Record<string, unknown>;
-    expect(fetched).toMatchObject({ fetched: 1, deleted: 1 });
+    expect(fetched).toMatchObject({ fetched: 2, deleted: 2 });
     const messages = (await rpc(b, 'shh_getFilterMessages', [filter])).result as {
       payload: string;
       hash: string;
       pow: number;
     }[];
-    expect(messages).toEqual([
-      expect.objectContaining({ payload: '0x68656c6c6f', hash: deposited.hash }),
-    ]);
-    expect(messages[0]!.pow).toBeGreaterThanOrEqual(0.001);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ payload: '0x68656c6c6f', hash: deposited.hash }),
+        expect.objectContaining({ payload: '0x6869', hash: fromC.hash }),
+      ]),
+    );
+    expect(messages).toHaveLength(2);
+    for (const message of messages) expect(message.pow).toBeGreaterThanOrEqual(0.001);
     expect((await rpc(b, 'hush_fetchInbox')).result).toMatchObject({ fetched: 0 });
     expect((await rpc(b, 'hush_inboxInfo')).result).toMatchObject({
       published: true,
