@@ -7,7 +7,8 @@
  * they answer. The node itself is a holder like any other: it counts among the r closest
  * when it is one of them.
  */
-import type { Envelope } from '@hush/envelope';
+import { bloomFilterMatch, topicToBloom } from '@hush/bloom';
+import { type Envelope, envelopePow } from '@hush/envelope';
 import {
   type Clock,
   type Connection,
@@ -16,21 +17,23 @@ import {
   type Logger,
   type Metrics,
   type PeerId,
+  peerIdFromPublicKey,
   systemClock,
   type TimerHandle,
 } from '@hush/interface';
-import { type Descriptor, descriptorLocation } from './descriptor.js';
+import { type Descriptor, descriptorLocation, verifyDescriptor } from './descriptor.js';
 import { DhtError, type DhtErrorCode } from './errors.js';
-import type { Holder } from './holder.js';
+import { FUTURE_ALLOWANCE_S, type Holder } from './holder.js';
 import {
   combineServers,
   decodeInboxBody,
   depositMessage,
+  getDescriptorMessage,
   holderServer,
   signedRequestMessage,
   storeDescriptorMessage,
 } from './inbox-wire.js';
-import { LOCATION_LENGTH, toHex } from './location.js';
+import { inboxKeyFromSecret, LOCATION_LENGTH, toHex } from './location.js';
 import { HANDOVER_DELAY_MS, REPAIR_INTERVAL_MS, Repair, type RepairOutcome } from './repair.js';
 import {
   type FetchQuery,
@@ -163,6 +166,7 @@ export class DhtNode {
       ...shared,
       dial: options.dial,
       endpoints: options.endpoints ?? [],
+      localPeer: peerIdFromPublicKey(options.publicKey),
     });
     this.router = new DhtRouter({
       ...options.router,
@@ -383,6 +387,8 @@ export class DhtNode {
       secretKey,
     );
     const holders = await this.holders(location);
+    const minPow = await this.minPowAt(location, inboxKeyFromSecret(secretKey).publicKey, holders);
+    const servable = servableTest(full, minPow, Math.floor(this.clock.now() / 1000));
     const { outcome, values } = await this.each(
       holders,
       () => this.holder.fetch(request),
@@ -390,10 +396,49 @@ export class DhtNode {
       (answer) => {
         const body = decodeInboxBody(answer);
         if (body.type !== 0x18) throw new DhtError('malformed', 'not PAGE');
+        // A page with an item no honest holder could serve is the holder's refusal, so that
+        // one holder's junk cannot fill the merged page and its cursor (§6.7).
+        if (!body.page.items.every(servable))
+          throw new DhtError('malformed', 'a page with items no holder could have served');
         return body.page;
       },
     );
     return { ...outcome, page: mergePages(values, full.limit) };
+  }
+
+  /**
+   * The minimum PoW of the descriptor of `inboxKey` at `location`: the one this node holds,
+   * else the highest seq the holders answer GET_DESCRIPTOR with (0 when none is known).
+   */
+  private async minPowAt(
+    location: Uint8Array,
+    inboxKey: Uint8Array,
+    holders: readonly Contact[],
+  ): Promise<number> {
+    const ours = (d: Descriptor | undefined): d is Descriptor => {
+      if (!d || !equalBytes(d.inboxKey, inboxKey)) return false;
+      try {
+        verifyDescriptor(d);
+        return equalBytes(descriptorLocation(d), location);
+      } catch {
+        return false;
+      }
+    };
+    const local = await this.holder.descriptor(location);
+    if (ours(local)) return local.minPow;
+    const { values } = await this.each(
+      holders.filter((h) => h.peer !== this.peer),
+      async () => undefined,
+      getDescriptorMessage(location),
+      (answer) => {
+        const body = decodeInboxBody(answer);
+        if (body.type !== 0x16) throw new DhtError('malformed', 'not DESCRIPTOR');
+        return body.descriptor;
+      },
+    );
+    let best: Descriptor | undefined;
+    for (const d of values) if (ours(d) && (!best || d.seq > best.seq)) best = d;
+    return best?.minPow ?? 0;
   }
 
   /**
@@ -465,6 +510,38 @@ export class DhtNode {
     );
     return { outcome, counts: values };
   }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * What an honest holder may put in a page of `query` (§6.3, §6.7): created within [from,
+ * to], after the cursor, unexpired (with a minute's allowance for the holder's clock),
+ * matching the topics or bloom, and with the PoW the descriptor asks.
+ */
+function servableTest(
+  query: FetchQuery,
+  minPow: number,
+  nowS: number,
+): (item: InboxItem<Envelope>) => boolean {
+  const topics = new Set(query.topics.map(toHex));
+  return (item) => {
+    const e = item.envelope;
+    const sent = (e.expiry - e.ttl) >>> 0;
+    if (sent < query.from || sent > query.to) return false;
+    if (query.cursor.length && compareBytes(item.id, query.cursor) <= 0) return false;
+    if (e.expiry + FUTURE_ALLOWANCE_S < nowS) return false;
+    if (topics.size > 0 && !topics.has(toHex(e.topic))) return false;
+    if (
+      topics.size === 0 &&
+      query.bloom.length > 0 &&
+      !bloomFilterMatch(query.bloom, topicToBloom(e.topic))
+    )
+      return false;
+    return envelopePow(e) >= minPow;
+  };
 }
 
 /**

@@ -53,6 +53,11 @@ export const MAX_OFFER_IDS = 256;
 
 /** The largest envelope encoding a DEPOSIT or a PAGE item carries (a frame's worth). */
 export const MAX_WIRE_ENVELOPE = 1024 * 1024 + 1024;
+/**
+ * Bytes of a PAGE frame besides its items, at most: the message's version, type and request
+ * id, the list headers and a 36-byte cursor (56 in all), rounded up.
+ */
+const PAGE_OVERHEAD = 64;
 
 /** A decoded inbox request or answer. */
 export type InboxBody =
@@ -176,11 +181,13 @@ function itemOf(id: Uint8Array, envelope: Envelope): Uint8Array {
  */
 export function pageMessage(page: InboxPage<Envelope>, budget = MAX_WIRE_ENVELOPE): DhtMessage {
   const items: Uint8Array[] = [];
+  // The message header, the page's list headers and its cursor are in the frame too.
+  const room = budget - PAGE_OVERHEAD;
   let size = 0;
   let cursor = page.cursor;
   for (const item of page.items) {
     const encoded = itemOf(item.id, item.envelope);
-    if (size + encoded.length > budget && items.length > 0) {
+    if (size + encoded.length > room && items.length > 0) {
       cursor = page.items[items.length - 1]!.id;
       break;
     }

@@ -117,6 +117,7 @@ export class RpcConnection {
   private nextId = 1;
   private serving = 0;
   private closedFlag = false;
+  private retiring = false;
 
   /**
    * @param serve - answers the other side's requests (default: none answered)
@@ -182,6 +183,7 @@ export class RpcConnection {
         this.pending.delete(requestId);
         this.clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        if (this.retiring && this.pending.size === 0) queueMicrotask(() => this.close());
       };
       const onAbort = () => {
         finish();
@@ -211,6 +213,15 @@ export class RpcConnection {
       if (!this.connection.send(frame) && this.closedFlag)
         this.pending.get(requestId)?.reject(new DhtError('closed', 'the connection is closed'));
     });
+  }
+
+  /**
+   * Ends the connection gently: closed now if no request of this side is in flight, else
+   * once the last is answered or times out. Requests of the other side are served meanwhile.
+   */
+  retire(): void {
+    this.retiring = true;
+    if (this.pending.size === 0) this.close();
   }
 
   /** Closes the connection; requests in flight fail as 'closed'. */
@@ -326,6 +337,11 @@ export interface ConnectionRpcOptions extends RpcConnectionOptions {
   readonly endpoints?: readonly string[];
   /** Connections kept at most (default 256); past it the oldest is closed. */
   readonly maxConnections?: number;
+  /**
+   * This node's peer id: when a peer and this node dial each other at once, both keep the
+   * connection the lower id dialed. Without it the newer connection always stays.
+   */
+  readonly localPeer?: PeerId;
 }
 
 /** A node's DHT connections, one per peer: the router's {@link DhtRpc} over Noise links. */
@@ -371,6 +387,20 @@ export class ConnectionRpc implements DhtRpc {
       this.metric,
     );
     const peer = rpc.peer;
+    const previous = this.connections.get(peer);
+    if (previous && !previous.isClosed) {
+      // One connection per peer. When both dialed at once (one connection each way), both
+      // sides keep the one the lower peer id dialed; otherwise the newer one stays. The
+      // other is retired: no new requests, closed once its requests in flight are answered.
+      const local = this.options.localPeer;
+      const crossed = local !== undefined && previous.connection.outbound !== connection.outbound;
+      const keepNew = !crossed || connection.outbound === local < peer;
+      if (!keepNew) {
+        rpc.retire();
+        return previous;
+      }
+      previous.retire();
+    }
     this.connections.delete(peer);
     this.connections.set(peer, rpc);
     rpc.onClose(() => {

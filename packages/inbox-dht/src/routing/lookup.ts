@@ -8,8 +8,10 @@
  * nodes that answered, over every path.
  *
  * An answer with more than k contacts, one that fails to decode, or one of which no contact
- * would rank among the k closest the lookup knows (a node steering the lookup away) is
- * penalised: its contacts are discarded, its sender is left out of the result and counted.
+ * would rank among the k closest live candidates of the path that asked (a node steering the
+ * lookup away; measured against the path, not the whole lookup, since a slower disjoint path's
+ * honest nodes answer about keyspace the other paths have passed) is penalised: its contacts
+ * are discarded, its sender is left out of the result and counted.
  */
 import type { Clock } from '@hush/interface';
 import { DhtError } from '../errors.js';
@@ -191,11 +193,16 @@ export function lookup(options: LookupOptions): Promise<LookupResult> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    /** The k-th smallest distance among live candidates, if the lookup knows k. */
-    const kthLive = (): Candidate | undefined => {
+    /**
+     * The k-th closest live candidate of `path`, if it knows k: the paths are disjoint, so a
+     * slower path's honest nodes answer about its own part of the keyspace, which the other
+     * paths' candidates may already have passed (judged against every path, they would be
+     * penalised as misrouted for being on a slower path).
+     */
+    const kthLive = (path: Path): Candidate | undefined => {
       let n = 0;
-      const live = all.filter((c) => c.state !== 'failed' && c.state !== 'penalised').sort(closer);
-      for (const c of live) if (++n === k) return c;
+      for (const c of path.candidates)
+        if (c.state !== 'failed' && c.state !== 'penalised' && ++n === k) return c;
       return undefined;
     };
 
@@ -208,7 +215,7 @@ export function lookup(options: LookupOptions): Promise<LookupResult> {
         penalty(candidate, 'too-many');
         return;
       }
-      const kth = kthLive();
+      const kth = kthLive(path);
       if (kth && contacts.length > 0) {
         const useful = contacts.some(
           (c) => compareDistance(target, c.id, kth.contact.id) <= 0 || idEquals(c.id, target),
