@@ -298,68 +298,78 @@ export class NodeDht {
       );
     };
     await carrier.listen(secure);
-    const endpoints =
-      config.dhtEndpoint.length > 0 ? [...config.dhtEndpoint] : [...carrier.addresses].slice(0, 4);
-    if (config.dhtEndpoint.length === 0 && /^(0\.0\.0\.0|::)$/.test(options.host))
-      logger.warn(
-        { endpoints },
-        'the DHT listens on every interface: give --dht-endpoint the address other nodes should dial',
-      );
-    const holds = config.inbox && config.inboxQuota > 0;
-    node = new DhtNode({
-      publicKey: identity.publicKey,
-      holder,
-      // Without --inbox the node is never among the holders it asks, and repairs nothing.
-      holds,
-      endpoints,
-      metrics: options.metrics,
-      logger,
-      dial: (contact, { signal }) => dial(contact, signal),
-    });
-    async function dial(contact: Contact, signal: AbortSignal | undefined) {
-      const reasons: string[] = [];
-      for (const endpoint of contact.endpoints) {
-        if (!/^wss?:\/\//.test(endpoint)) continue;
-        let channel: RawChannel | undefined;
+    let self: NodeDht;
+    try {
+      const endpoints =
+        config.dhtEndpoint.length > 0
+          ? [...config.dhtEndpoint]
+          : [...carrier.addresses].slice(0, 4);
+      if (config.dhtEndpoint.length === 0 && /^(0\.0\.0\.0|::)$/.test(options.host))
+        logger.warn(
+          { endpoints },
+          'the DHT listens on every interface: give --dht-endpoint the address other nodes should dial',
+        );
+      const holds = config.inbox && config.inboxQuota > 0;
+      node = new DhtNode({
+        publicKey: identity.publicKey,
+        holder,
+        // Without --inbox the node is never among the holders it asks, and repairs nothing.
+        holds,
+        endpoints,
+        metrics: options.metrics,
+        logger,
+        dial: (contact, { signal }) => dial(contact, signal),
+      });
+      async function dial(contact: Contact, signal: AbortSignal | undefined) {
+        const reasons: string[] = [];
+        for (const endpoint of contact.endpoints) {
+          if (!/^wss?:\/\//.test(endpoint)) continue;
+          let channel: RawChannel | undefined;
+          try {
+            channel = await dialer.dial(endpoint, signal ? { signal } : {});
+            return await encrypter.secureOutbound(channel, {
+              remotePeer: contact.peer,
+              ...(signal ? { signal } : {}),
+            });
+          } catch (error) {
+            channel?.close();
+            reasons.push(`${endpoint}: ${(error as Error).message}`);
+          }
+        }
+        throw new Error(
+          reasons.length > 0
+            ? `no endpoint of ${contact.peer.slice(0, 16)}… answered (${reasons.join('; ')})`
+            : `${contact.peer.slice(0, 16)}… has no ws:// endpoint`,
+        );
+      }
+      const [inboxSecret, encryptionKey, stateBytes] = await Promise.all([
+        store.get(INBOX_KEY),
+        store.get(INBOX_ENCRYPTION_KEY),
+        store.get(INBOX_STATE),
+      ]);
+      let state: InboxState | undefined;
+      if (stateBytes) {
         try {
-          channel = await dialer.dial(endpoint, signal ? { signal } : {});
-          return await encrypter.secureOutbound(channel, {
-            remotePeer: contact.peer,
-            ...(signal ? { signal } : {}),
-          });
-        } catch (error) {
-          channel?.close();
-          reasons.push(`${endpoint}: ${(error as Error).message}`);
+          state = JSON.parse(new TextDecoder().decode(stateBytes)) as InboxState;
+        } catch {
+          logger.warn({}, 'dht: the stored inbox state is damaged; publish the inbox again');
         }
       }
-      throw new Error(
-        reasons.length > 0
-          ? `no endpoint of ${contact.peer.slice(0, 16)}… answered (${reasons.join('; ')})`
-          : `${contact.peer.slice(0, 16)}… has no ws:// endpoint`,
-      );
+      self = new NodeDht(options, {
+        node,
+        holder,
+        carrier,
+        endpoints,
+        inboxKey: inboxSecret ? inboxKeyFromSecret(inboxSecret) : undefined,
+        encryptionKey,
+        state,
+      });
+    } catch (error) {
+      // Nothing started is left behind: the listener closes, the node stops.
+      node?.stop();
+      await carrier.close();
+      throw error;
     }
-    const [inboxSecret, encryptionKey, stateBytes] = await Promise.all([
-      store.get(INBOX_KEY),
-      store.get(INBOX_ENCRYPTION_KEY),
-      store.get(INBOX_STATE),
-    ]);
-    let state: InboxState | undefined;
-    if (stateBytes) {
-      try {
-        state = JSON.parse(new TextDecoder().decode(stateBytes)) as InboxState;
-      } catch {
-        logger.warn({}, 'dht: the stored inbox state is damaged; publish the inbox again');
-      }
-    }
-    const self = new NodeDht(options, {
-      node,
-      holder,
-      carrier,
-      endpoints,
-      inboxKey: inboxSecret ? inboxKeyFromSecret(inboxSecret) : undefined,
-      encryptionKey,
-      state,
-    });
     void self.join(
       config.dhtBootstrap.map((address) => {
         const { peer, endpoint } = parseDhtAddress(address);
