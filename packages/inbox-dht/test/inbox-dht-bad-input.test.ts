@@ -5,8 +5,11 @@
  * bounded peers), §3.3 (strict decoding, a NODES answer read only up to 20 contacts), §3.4
  * (malformed frames close the connection, bounded serving), §4.3–§4.4 and §7.1 (forged and
  * stale descriptors), §5.1 (PoW and quotas), §6.1–§6.2 (replayed and stale signed requests,
- * the bounded replay cache); and properties: random or mutated bytes given to every decoder
- * only ever throw DhtError 'malformed'.
+ * the bounded replay cache), §6.7 (a holder's junk page); and properties: random or mutated
+ * bytes given to every decoder only ever throw DhtError 'malformed'. Four faults these tests
+ * found are kept as regressions: honest answers penalised as misrouted on slower disjoint
+ * paths, a peer's replaced connections left open, a PAGE over the frame size dropped, a
+ * holder's free junk filling the merged fetch page.
  *
  * Gaps these close against the other test files: the FIND_NODE flood of
  * inbox-dht-routing.test.ts runs over the memory network, here over a Noise link into a
@@ -405,8 +408,8 @@ describe('nodes that answer with garbage or too much (§2.3, §3.3, §3.4)', () 
 });
 
 describe('penalties count only bad answers (§2.3)', () => {
-  // Found here and fixed in routing/lookup.ts: the 'misrouted' test compared an answer with
-  // the k-th live candidate of the whole lookup. The paths are disjoint, so the honest nodes
+  // Found here; the fix (routing/lookup.ts) landed in def87e3: the 'misrouted' test compared
+  // an answer with the k-th live candidate of the whole lookup. The paths are disjoint, so the honest nodes
   // of a slower path answer about a part of the keyspace the other paths have passed: about
   // 9 % of honest answers with d = 4 were penalised (and told to the table as failures). It
   // now compares with the k-th live candidate of the path that asked.
@@ -425,17 +428,12 @@ describe('penalties count only bad answers (§2.3)', () => {
   });
 });
 
-describe('bugs found here, in code this test does not own (see the comments)', () => {
-  // BUG (rpc-connection.ts, ConnectionRpc.add): a second connection of a peer replaces the
-  // first in the map of connections without closing it. The first stays open and served, no
-  // longer counted by `size` nor bounded by `maxConnections`: one identity opening links in a
-  // loop holds unbounded connections (and 32 serving slots each) on the node. Fix: in `add`,
-  // before `this.connections.set(peer, rpc)`, close the connection it replaces:
-  //   const previous = this.connections.get(peer);
-  //   if (previous && previous !== rpc) previous.close();
-  // (its `onClose` handler then finds the new one in the map and leaves it). Turn this
-  // it.todo into it once fixed.
-  it.todo('a peer opening many links keeps at most one open on the node', async () => {
+describe('faults these tests found, fixed since (regressions)', () => {
+  // Found here, fixed in def87e3 (rpc-connection.ts): a second connection of a peer replaced
+  // the first in ConnectionRpc's map without closing it; the first stayed open and served,
+  // no longer counted by `size` nor bounded by `maxConnections`, so one identity opening
+  // links in a loop held unbounded connections (and 32 serving slots each) on the node.
+  it('a peer opening many links keeps at most one open on the node', async () => {
     const { node, connect } = await servingNode();
     const me = party();
     const links: RpcConnection[] = [];
@@ -449,17 +447,12 @@ describe('bugs found here, in code this test does not own (see the comments)', (
     expect(links.at(-1)!.isClosed).toBe(false);
   });
 
-  // BUG (inbox-wire.ts, pageMessage / holderServer): a PAGE's budget counts only its items'
-  // bytes, and the default budget is the whole frame (MAX_WIRE_ENVELOPE = 1 MiB + 1 KiB, the
-  // link's maxFrameBytes); the page's own headers, cursor and the message header (≤ 56 bytes)
-  // are not counted. Items that total within ~56 bytes of the budget make a frame over the
-  // limit, which RpcConnection's reply drops silently: the fetch of that holder times out,
-  // every time, from that cursor on. A depositor can cause it on purpose (an envelope of
-  // 1 MiB, then one of ~900 bytes) where a descriptor's maxSize allows 1 MiB. Fix: in
-  // pageMessage, count the overhead: `const PAGE_OVERHEAD = 64;` and cut when
-  // `size + encoded.length > budget - PAGE_OVERHEAD` (or make holderServer's default budget
-  // MAX_WIRE_ENVELOPE - 64). Turn this it.todo into it once fixed.
-  it.todo('a page near the frame size is cut to fit one frame, never dropped', async () => {
+  // Found here, fixed in def87e3 (inbox-wire.ts): a PAGE's budget counted only its items'
+  // bytes, and the default budget was the whole frame (1 MiB + 1 KiB); items within ~56 bytes
+  // of it made a frame over the link's limit, which the reply dropped silently, so the fetch
+  // of that holder timed out every time from that cursor on (a depositor could cause it: an
+  // envelope of 1 MiB, then one of ~900 bytes).
+  it('a page near the frame size is cut to fit one frame, never dropped', async () => {
     const { clock, holder, connect } = await servingNode();
     const rpc = await connect();
     const key = generateInboxKey();
@@ -506,19 +499,11 @@ describe('bugs found here, in code this test does not own (see the comments)', (
 });
 
 describe('a holder answering a FETCH with junk (§6.7)', () => {
-  // WEAKNESS (dht-node.ts, DhtNode.fetch / mergePages; the spec's §6.7 as written): the pages
-  // of the holders are merged as they come. Any node among the r closest can answer a FETCH
-  // with envelopes that cost it nothing (no PoW), with ids just below the honest items' ids;
-  // they fill the merged page up to its limit and its cursor, and the next fetch, from that
-  // cursor, gets the same again: one holder keeps the owner from ever reading its inbox. A
-  // depositor could not do this (each deposit pays the descriptor's minPow and the quotas).
-  // Fix: in DhtNode.fetch, before mergePages, keep only the items of each page that an
-  // honest holder could have served (created within [from, to], after the cursor, not
-  // expired by the node's clock, matching the topics or bloom, Whisper PoW ≥ the minPow of
-  // the location's descriptor, which the owner publishes and its holder or a GET_DESCRIPTOR
-  // gives), and count a page with any other item as the holder's refusal ('malformed'), its
-  // cursor ignored. Turn this it.todo into it once fixed.
-  it.todo("one holder's junk cannot push the owner's items out of the merged page", async () => {
+  // Found here, fixed in def87e3 (dht-node.ts, SPEC §6.7): the holders' pages were merged as
+  // they came, so any node among the r closest could answer a FETCH with envelopes that cost
+  // it nothing (no PoW), with ids just below the genuine ones, filling the merged page and
+  // its cursor every time: one holder kept the owner from ever reading its inbox.
+  it("one holder's junk cannot push the owner's items out of the merged page", async () => {
     const clock = new ManualClock(T0);
     const me = party();
     const junk = party();
