@@ -71,6 +71,8 @@ export function formatDhtAddress(peer: PeerId, endpoint: string): string {
 
 /**
  * Whether `text` is a ws:// or wss:// URL with a host, at most 256 bytes (a `--dht-endpoint`).
+ *
+ * @throws nothing
  */
 export function isDhtEndpoint(text: string): boolean {
   try {

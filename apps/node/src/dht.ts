@@ -80,7 +80,7 @@ export interface InboxParameters {
   readonly maxTtl: number;
 }
 
-/** The defaults of `hush_publishInbox`: the node's gossip PoW, 64 KiB, two days. */
+/** The defaults of `hush_publishInbox`: the node's gossip PoW, 64 KiB, two days. @throws nothing */
 export function defaultInboxParameters(config: Pick<NodeConfig, 'minPow'>): InboxParameters {
   return { minPow: config.minPow, maxSize: 64 * 1024, maxTtl: 2 * 86_400 };
 }

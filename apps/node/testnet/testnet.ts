@@ -68,7 +68,13 @@ export class TestnetError extends Error {
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
-/** One JSON-RPC call over HTTP; the result, or a TestnetError with the error's message. */
+/**
+ * One JSON-RPC call over HTTP.
+ *
+ * @returns the result
+ * @throws TestnetError with the error's message and code, or the HTTP status; what fetch
+ *   throws when nothing answers
+ */
 export async function rpc(url: string, method: string, params: unknown[] = []): Promise<unknown> {
   const response = await fetch(url, {
     method: 'POST',

@@ -136,7 +136,12 @@ function rpcError(error: unknown): unknown {
   return error;
 }
 
-/** The hush_* methods of the DHT inbox. */
+/**
+ * The hush_* methods of the DHT inbox.
+ *
+ * @throws nothing itself; each method throws RpcError -32602 for bad parameters and -32000
+ *   for what the node or the network refuses (the DHT off, no descriptor, nothing published)
+ */
 export function inboxMethods(services: InboxServices): Record<string, Method> {
   const dht = (): NodeDht => {
     if (!services.dht) throw refused('the DHT inbox is off on this node (--no-dht)');

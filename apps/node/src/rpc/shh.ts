@@ -350,6 +350,9 @@ export const DEFAULT_INBOX_POW_TIME = 20;
  * shh_post seals an asymmetric message to the descriptor's encryption key, with PoW at least
  * the descriptor's minimum (powTarget is raised to it), its TTL (default one day, at most the
  * descriptor's maxTtl) and size within the descriptor's caps.
+ *
+ * @throws RpcError -32602 for a malformed message object or a key in it; -32000 for a TTL
+ *   over the descriptor's, a powTime over --max-pow-time, a seal that fails or is too large
  */
 export function inboxPost(
   services: ShhServices,
