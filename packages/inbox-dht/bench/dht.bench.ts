@@ -61,7 +61,7 @@ import {
 } from '../src/index.js';
 
 const ROUTERS = 1_000;
-const LOOKUPS = 150;
+const LOOKUPS = 100;
 /** A 1 KiB envelope: Whisper size 20 + 1,004 bytes of data. */
 const DATA_BYTES = 1_004;
 const TTL = 86_400;
