@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { formatReport, reportJson, type SimulationOptions, simulate } from './simulation.js';
 
 const usage =
-  'usage: pnpm sim dht [--nodes N] [--seed S] [--json] [--adversaries SHARE] [--latency MS] [--jitter SHARE] [--loss SHARE] [--hours H] [--lookups N] [--deposits N] [--inboxes N] [--fetches N] [--min-pow P] [--median-hours H] [--weibull-shape K] [--return-share SHARE] [--repair-minutes M] [--refresh-minutes M] [--bucket-refresh-minutes M] [--churn-nodes N] [--churn-refresh-minutes M] [--churn-bucket-refresh-minutes M] [--scenarios static,exponential,weibull]';
+  'usage: pnpm sim dht [--nodes N] [--seed S] [--json] [--adversaries SHARE] [--latency MS] [--jitter SHARE] [--loss SHARE] [--hours H] [--lookups N] [--deposits N] [--inboxes N] [--fetches N] [--honest-deposits N] [--under-deposits N] [--forge-rounds N] [--reference-pow P] [--min-pow P] [--median-hours H] [--weibull-shape K] [--return-share SHARE] [--repair-minutes M] [--refresh-minutes M] [--bucket-refresh-minutes M] [--churn-nodes N] [--churn-refresh-minutes M] [--churn-bucket-refresh-minutes M] [--scenarios static,exponential,weibull]';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -25,6 +25,10 @@ const { values, positionals } = parseArgs({
     deposits: { type: 'string' },
     inboxes: { type: 'string' },
     fetches: { type: 'string' },
+    'honest-deposits': { type: 'string' },
+    'under-deposits': { type: 'string' },
+    'forge-rounds': { type: 'string' },
+    'reference-pow': { type: 'string' },
     'min-pow': { type: 'string' },
     'median-hours': { type: 'string' },
     'weibull-shape': { type: 'string' },
@@ -57,6 +61,10 @@ const options: SimulationOptions = {
   deposits: num(values.deposits),
   inboxes: num(values.inboxes),
   fetches: num(values.fetches),
+  honestDeposits: num(values['honest-deposits']),
+  underDeposits: num(values['under-deposits']),
+  forgeRounds: num(values['forge-rounds']),
+  referencePow: num(values['reference-pow']),
   minPow: num(values['min-pow']),
   sessionMedianMs: num(values['median-hours'], 3_600_000),
   weibullShape: num(values['weibull-shape']),

@@ -69,6 +69,8 @@ export interface SimulationOptions {
   readonly fetches?: number;
   /** Static network: deposits at the minimum PoW (default 100), under it (default 50), rounds of forged requests (default 10). */
   readonly honestDeposits?: number;
+  /** A reference PoW to measure one seal at, beside the descriptor's (default 0.2, Whisper's usual; 0: skipped). */
+  readonly referencePow?: number;
   readonly underDeposits?: number;
   readonly forgeRounds?: number;
   /** The descriptors' minimum PoW (default 2e-5). */
@@ -127,6 +129,7 @@ const DEFAULTS = {
   inboxes: 50,
   fetches: 200,
   honestDeposits: 100,
+  referencePow: 0.2,
   underDeposits: 50,
   forgeRounds: 10,
   minPow: 2e-5,
@@ -257,11 +260,16 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     // Lookups: hops and the true closest node.
     const lookupRandom = fork(random);
     const hops: number[] = [];
+    const lookupMs: number[] = [];
+    const lookupQueried: number[] = [];
     let found = 0;
     for (let i = 0; i < o.lookups; i++) {
       const from = world.pick(lookupRandom);
       const target = bytes(lookupRandom, 32);
+      const t = world.clock.now();
       const result = await world.clock.run(from.node!.router.lookup(target));
+      lookupMs.push(world.clock.now() - t);
+      lookupQueried.push(result.queried);
       const truth = world.honestClosest(target, 1, from.peer);
       if (result.closest[0]?.peer === truth[0]?.peer) found++;
       hops.push(result.hops);
@@ -386,6 +394,31 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         'SPEC §5.2: at least one holder holds it',
       ),
     );
+    if (o.referencePow > 0) {
+      const reference = await sealDeposit(fork(depositRandom), {
+        encryptionKey: inboxes[0]!.encryptionKey,
+        sentS: Math.floor(world.clock.now() / 1000),
+        ttl: TTL_S,
+        minPow: o.referencePow,
+        payloadBytes: PAYLOAD_BYTES,
+      });
+      figures.push(
+        fig(
+          'reference_pow_hashes',
+          reference.hashes,
+          'hashes',
+          'measured',
+          `one envelope of the same shape sealed to PoW ${o.referencePow} (Whisper's usual minimum)`,
+        ),
+        fig(
+          'reference_pow_seconds',
+          reference.powMs / 1000,
+          's',
+          'measured',
+          'its sealEnvelope wall time, on this machine',
+        ),
+      );
+    }
     notes.push(
       `under-PoW deposits: ${underRefusedEverywhere}/${underTotal} refused by every holder; holders accepting one: ${underHolderAccepted} of ${underHolderAnswered} answers`,
     );

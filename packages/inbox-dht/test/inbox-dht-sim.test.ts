@@ -23,6 +23,7 @@ const small: SimulationOptions = {
   honestDeposits: 10,
   underDeposits: 10,
   forgeRounds: 3,
+  referencePow: 0,
   churnNodes: 30,
   deposits: 20,
   inboxes: 5,
