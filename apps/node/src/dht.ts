@@ -419,7 +419,11 @@ export class NodeDht {
             this.logger.debug({ reason: String(error) }, 'dht: refresh failed'),
           );
     }, 3_000).unref();
-    this.republishIfDue();
+    // Published before this start: today's descriptor again, to the r closest of now.
+    if (this.state)
+      this.publishInbox(undefined).catch((error: unknown) =>
+        this.logger.warn({ reason: String(error) }, 'dht: republishing the inbox failed'),
+      );
   }
 
   /** Publishes today's descriptor when the inbox is published and today's is not yet. */

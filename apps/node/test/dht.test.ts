@@ -5,6 +5,9 @@
  * nodes on real hush-dht/1 links over loopback WebSockets: publish on B, deposit from A (and
  * from C, which holds nothing), stop them, fetch on B into an shh filter.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from '../src/cli.js';
 import {
@@ -14,8 +17,9 @@ import {
   holderLimitsFor,
   parseDhtAddress,
   resolveConfig,
+  startNode,
 } from '../src/index.js';
-import { call, eventually, testNode } from './helpers.js';
+import { call, eventually, localConfig, testNode } from './helpers.js';
 
 const PEER = 'ab'.repeat(64);
 const topic = '0x0d0e0a0d';
@@ -223,5 +227,46 @@ describe('the hush_ inbox methods', () => {
       inboxKey: published.inboxKey,
       holding: true,
     });
+  });
+});
+
+describe('the node inbox across a restart', () => {
+  it('keeps its keys and parameters, and publishes again with a higher seq at start', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hush-dht-restart-'));
+    try {
+      const config = localConfig(dataDir, { inbox: true, direct: false });
+      let node = await startNode(config);
+      const result = async (method: string, params: unknown[] = []) =>
+        ((await call(node.rpc.httpUrl, method, params)) as Answer).result;
+      const first = (await result('hush_publishInbox', [{ maxTtl: 7200 }])) as {
+        inboxKey: string;
+        encryptionKey: string;
+        seq: string;
+      };
+      await node.stop();
+      node = await startNode(config);
+      try {
+        // The first node of its network has joined at once and publishes today's again.
+        await eventually(
+          async () => {
+            const info = (await result('hush_inboxInfo')) as { seq: string };
+            return BigInt(info.seq) > BigInt(first.seq);
+          },
+          30_000,
+          'the republication at start',
+        );
+        expect(await result('hush_inboxInfo')).toMatchObject({
+          published: true,
+          inboxKey: first.inboxKey,
+          encryptionKey: first.encryptionKey,
+          parameters: { maxTtl: 7200 },
+          held: { descriptors: 1 },
+        });
+      } finally {
+        await node.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
