@@ -21,6 +21,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compare, geth, section } from '@hush/bench-support';
 import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
 import {
   createEnvelope,
@@ -41,7 +42,6 @@ import { rawChannelPair } from '@hush/interface-compliance';
 import { keccak256, keccakReady } from '@hush/keccak';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { compare, geth, section } from '../../../tools/bench-support/src/index.js';
 import {
   type DescriptorFields,
   DhtNode,
