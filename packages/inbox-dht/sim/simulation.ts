@@ -845,6 +845,12 @@ async function churn(
     }
     got += ids.filter((id) => found.has(toHex(id))).length;
   }
+  // Copies of the deleted items online at the end: stores that came back must not bring them back.
+  let liveEnd = 0;
+  for (const member of world.online())
+    for (const { inbox, id } of deletedIds)
+      if (await member.store.get(itemKey(inbox.location, id))) liveEnd++;
+  const onlineAtEnd = world.online().length;
   stopped = true;
   for (const m of world.online()) world.leave(m);
   const name = model === 'exponential' ? 'exp' : 'weibull';
@@ -870,8 +876,8 @@ async function churn(
       ),
     ],
     notes: [
-      `${model}: ${(leftIn2h * 100).toFixed(1)} % of the initial nodes left within 2 h; ${wanted} deposits held at deposit time (${notAccepted} held nowhere), ${got} fetched after ${o.hours} h; ${world.online().length} online at the end`,
-      `${model}: deleted items still held by offline nodes (back with their stores later): ${liveOffline}; links ${world.links.stats.frames} frames, ${world.links.stats.lost} retransmitted, ${world.links.stats.failedDials} failed dials`,
+      `${model}: ${(leftIn2h * 100).toFixed(1)} % of the initial nodes left within 2 h; ${wanted} deposits held at deposit time (${notAccepted} held nowhere), ${got} fetched after ${o.hours} h; ${onlineAtEnd} online at the end`,
+      `${model}: deleted items one repair interval after the delete, held by offline nodes (back with their stores later): ${liveOffline}; held online at ${o.hours} h: ${liveEnd}; links ${world.links.stats.frames} frames, ${world.links.stats.lost} retransmitted, ${world.links.stats.failedDials} failed dials`,
     ],
   };
 }
