@@ -16,17 +16,17 @@ const MEASURED_HERE = new Set([
 ]);
 
 const small: SimulationOptions = {
-  nodes: 60,
+  nodes: 50,
   seed: 7,
-  lookups: 20,
+  lookups: 15,
   fetches: 10,
   honestDeposits: 10,
   underDeposits: 10,
   forgeRounds: 3,
   referencePow: 0,
-  churnNodes: 30,
-  deposits: 20,
-  inboxes: 5,
+  churnNodes: 24,
+  deposits: 16,
+  inboxes: 4,
   hours: 2,
   scenarios: ['static', 'exponential'],
 };
