@@ -25,12 +25,10 @@ import {
   type Descriptor,
   DhtInbox,
   DhtNode,
-  decodeInboxBody,
   descriptorLocation,
   dhtLinkEncrypter,
   EPOCH_MS,
   epochOf,
-  getDescriptorMessage,
   Holder,
   type HolderLimits,
   INBOX_PUBLIC_KEY_LENGTH,
@@ -39,7 +37,6 @@ import {
   inboxLocation,
   type ReplicaOutcome,
   signDescriptor,
-  verifyDescriptor,
 } from '@hush/inbox-dht';
 import {
   type Logger,
@@ -199,9 +196,6 @@ export interface NodeDhtOptions {
   readonly logger?: Logger;
   readonly backend?: CryptoBackend;
 }
-
-const equal = (a: Uint8Array, b: Uint8Array) =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The node's DHT inbox: routing, holding, and its own inbox. */
 export class NodeDht {
@@ -539,33 +533,20 @@ export class NodeDht {
    * @throws RangeError if the inbox key is not 32 bytes; DhtError 'closed' when stopped
    */
   async descriptor(inboxKey: Uint8Array, epoch: number): Promise<Descriptor | undefined> {
+    return (await this.find(inboxKey, epoch))?.descriptor;
+  }
+
+  /** The descriptor of an inbox for `epoch` and the holders that answered for it. */
+  private async find(
+    inboxKey: Uint8Array,
+    epoch: number,
+  ): Promise<{ descriptor: Descriptor; holders: Contact[] } | undefined> {
     if (inboxKey.length !== INBOX_PUBLIC_KEY_LENGTH)
       throw new RangeError(`an inbox key is ${INBOX_PUBLIC_KEY_LENGTH} bytes`);
     const location = inboxLocation(inboxKey, epoch);
     const holders = await this.node.holders(location);
-    const answers = await Promise.allSettled(
-      holders.map(async (holder) => {
-        if (holder.peer === this.node.peer) return this.holder.descriptor(location);
-        const body = decodeInboxBody(
-          await this.node.rpc.request(holder, getDescriptorMessage(location)),
-        );
-        return body.type === 0x16 ? body.descriptor : undefined;
-      }),
-    );
-    let best: Descriptor | undefined;
-    for (const answer of answers) {
-      if (answer.status !== 'fulfilled' || !answer.value) continue;
-      const d = answer.value;
-      try {
-        verifyDescriptor(d);
-      } catch {
-        continue;
-      }
-      if (!equal(d.inboxKey, inboxKey) || d.epoch !== epoch) continue;
-      if (!equal(descriptorLocation(d), location)) continue;
-      if (!best || d.seq > best.seq) best = d;
-    }
-    return best;
+    const descriptor = await this.node.descriptor(location, { holders, inboxKey });
+    return descriptor && descriptor.epoch === epoch ? { descriptor, holders } : undefined;
   }
 
   /**
@@ -582,15 +563,17 @@ export class NodeDht {
   ): Promise<{ descriptor: Descriptor; hash: Uint8Array; outcome: ReplicaOutcome }> {
     if (this.closed) throw new NodeInboxError('the DHT is closed');
     const today = epochOf(Date.now());
-    let descriptor = await this.descriptor(inboxKey, today);
-    if (!descriptor && Date.now() - today * EPOCH_MS < 3_600_000)
-      descriptor = await this.descriptor(inboxKey, today - 1);
-    if (!descriptor)
+    let found = await this.find(inboxKey, today);
+    if (!found && Date.now() - today * EPOCH_MS < 3_600_000)
+      found = await this.find(inboxKey, today - 1);
+    if (!found)
       throw new NodeInboxError(
         `no descriptor of inbox 0x${Buffer.from(inboxKey).toString('hex')} is held for epoch ${today}: its owner has not published it (hush_publishInbox)`,
       );
+    const { descriptor, holders } = found;
     const envelope = await seal(descriptor);
-    const outcome = await this.node.deposit(descriptorLocation(descriptor), envelope);
+    // The holders that answered the descriptor's lookup take the deposit: one lookup, not two.
+    const outcome = await this.node.deposit(descriptorLocation(descriptor), envelope, { holders });
     return { descriptor, hash: envelopeHash(envelope), outcome };
   }
 

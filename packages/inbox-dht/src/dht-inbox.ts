@@ -20,7 +20,12 @@ import type { DhtNode, ReplicaOutcome } from './dht-node.js';
 import type { DhtErrorCode } from './errors.js';
 import { INBOX_CODES, itemIdOf, toInboxError } from './inbox-errors.js';
 import { type InboxKeyPair, LOCATION_LENGTH, toHex } from './location.js';
-import { ITEM_ID_LENGTH, MAX_FETCH_LIMIT, MAX_REQUEST_TOPICS } from './requests.js';
+import {
+  ITEM_ID_LENGTH,
+  MAX_FETCH_LIMIT,
+  MAX_REQUEST_IDS,
+  MAX_REQUEST_TOPICS,
+} from './requests.js';
 
 /** Options of a `DhtInbox`. */
 export interface DhtInboxOptions {
@@ -30,8 +35,6 @@ export interface DhtInboxOptions {
   readonly key: InboxKeyPair;
   /** 32 bytes: the location of the inbox in the epoch this inbox serves. */
   readonly location: Uint8Array;
-  /** Single-id deletes in flight at once (default 8; §6.8). */
-  readonly deleteConcurrency?: number;
 }
 
 /** A holder's refusal code as the `Inbox` caller's (as `HolderInbox` maps them, SPEC §6.6). */
@@ -59,7 +62,6 @@ export class DhtInbox implements Inbox<Envelope> {
   private readonly node: DhtNode;
   private readonly key: InboxKeyPair;
   private readonly location: Uint8Array;
-  private readonly deleteConcurrency: number;
 
   /** @throws RangeError if the location is not 32 bytes */
   constructor(options: DhtInboxOptions) {
@@ -68,7 +70,6 @@ export class DhtInbox implements Inbox<Envelope> {
     this.node = options.node;
     this.key = options.key;
     this.location = options.location.slice();
-    this.deleteConcurrency = Math.max(1, options.deleteConcurrency ?? 8);
   }
 
   /**
@@ -134,9 +135,8 @@ export class DhtInbox implements Inbox<Envelope> {
 
   /**
    * Deletes at every holder; returns how many distinct items were removed (an item held by
-   * several holders counts once). Each distinct id goes in a signed delete of its own, all to
-   * the holders of one lookup, so that a holder's count tells which id it removed. Ids not
-   * 36 bytes count nothing.
+   * several holders counts once): one signed delete per 256 ids, all to the holders of one
+   * lookup, each holder answering the ids it removed. Ids not 36 bytes count nothing.
    *
    * @throws InboxError 'closed' (or the holders' refusal) when no holder served a delete
    */
@@ -149,19 +149,18 @@ export class DhtInbox implements Inbox<Envelope> {
     const all = [...distinct.values()];
     try {
       const holders = await this.node.holders(this.location);
-      let removed = 0;
-      for (let at = 0; at < all.length; at += this.deleteConcurrency) {
-        const outcomes = await Promise.all(
-          all
-            .slice(at, at + this.deleteConcurrency)
-            .map((id) => this.node.delete(this.key.secretKey, this.location, [id], { holders })),
+      const removed = new Set<string>();
+      for (let at = 0; at < all.length; at += MAX_REQUEST_IDS) {
+        const outcome = await this.node.delete(
+          this.key.secretKey,
+          this.location,
+          all.slice(at, at + MAX_REQUEST_IDS),
+          { holders },
         );
-        for (const outcome of outcomes) {
-          if (outcome.accepted === 0) throw outcomeError('delete', outcome);
-          if (outcome.deleted > 0) removed++;
-        }
+        if (outcome.accepted === 0) throw outcomeError('delete', outcome);
+        for (const id of outcome.removed) removed.add(toHex(id));
       }
-      return removed;
+      return removed.size;
     } catch (error) {
       throw toInboxError(error);
     }

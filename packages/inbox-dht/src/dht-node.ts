@@ -119,6 +119,8 @@ export interface FetchOutcome extends ReplicaOutcome {
 export interface DeleteOutcome extends ReplicaOutcome {
   /** Items removed, summed over the holders. */
   readonly deleted: number;
+  /** The ids some holder removed, each once. */
+  readonly removed: readonly Uint8Array[];
 }
 
 /** A restore over the holders. */
@@ -342,10 +344,17 @@ export class DhtNode {
    * Deposits a sealed envelope at the r nodes closest to `location` (SPEC §5.2): `accepted`
    * counts the holders that hold it now (newly or already).
    *
+   * @param options.holders - the holders to send it to, as {@link holders} gave them (default:
+   *   a lookup now), so that many deposits to one inbox share one lookup
+   *
    * @throws DhtError 'closed' when stopped; RangeError for a location not 32 bytes
    */
-  async deposit(location: Uint8Array, envelope: Envelope | Uint8Array): Promise<ReplicaOutcome> {
-    const holders = await this.holders(location);
+  async deposit(
+    location: Uint8Array,
+    envelope: Envelope | Uint8Array,
+    options: { holders?: readonly Contact[] } = {},
+  ): Promise<ReplicaOutcome> {
+    const holders = options.holders ?? (await this.holders(location));
     const { outcome } = await this.each(
       holders,
       async () => {
@@ -407,16 +416,19 @@ export class DhtNode {
   }
 
   /**
-   * The minimum PoW of the descriptor of `inboxKey` at `location`: the one this node holds,
-   * else the highest seq the holders answer GET_DESCRIPTOR with (0 when none is known).
+   * The descriptor at `location` (SPEC §4.5): of those this node holds and the holders answer
+   * GET_DESCRIPTOR with, the highest seq that verifies and is for that location (and, given
+   * `inboxKey`, signed by it); undefined when there is none.
+   *
+   * @param options.holders - the holders to ask (default: a lookup now)
+   * @throws DhtError 'closed' when stopped; RangeError for a location not 32 bytes
    */
-  private async minPowAt(
+  async descriptor(
     location: Uint8Array,
-    inboxKey: Uint8Array,
-    holders: readonly Contact[],
-  ): Promise<number> {
-    const ours = (d: Descriptor | undefined): d is Descriptor => {
-      if (!d || !equalBytes(d.inboxKey, inboxKey)) return false;
+    options: { holders?: readonly Contact[]; inboxKey?: Uint8Array } = {},
+  ): Promise<Descriptor | undefined> {
+    const valid = (d: Descriptor | undefined): d is Descriptor => {
+      if (!d || (options.inboxKey && !equalBytes(d.inboxKey, options.inboxKey))) return false;
       try {
         verifyDescriptor(d);
         return equalBytes(descriptorLocation(d), location);
@@ -424,11 +436,10 @@ export class DhtNode {
         return false;
       }
     };
-    const local = await this.holder.descriptor(location);
-    if (ours(local)) return local.minPow;
+    const holders = options.holders ?? (await this.holders(location));
     const { values } = await this.each(
-      holders.filter((h) => h.peer !== this.peer),
-      async () => undefined,
+      holders,
+      () => this.holder.descriptor(location),
       getDescriptorMessage(location),
       (answer) => {
         const body = decodeInboxBody(answer);
@@ -437,8 +448,27 @@ export class DhtNode {
       },
     );
     let best: Descriptor | undefined;
-    for (const d of values) if (ours(d) && (!best || d.seq > best.seq)) best = d;
-    return best?.minPow ?? 0;
+    for (const d of values) if (valid(d) && (!best || d.seq > best.seq)) best = d;
+    return best;
+  }
+
+  /**
+   * The minimum PoW of the owner's descriptor at `location`: the one this node holds, else
+   * what {@link descriptor} finds at the holders (0 when none is known).
+   */
+  private async minPowAt(
+    location: Uint8Array,
+    inboxKey: Uint8Array,
+    holders: readonly Contact[],
+  ): Promise<number> {
+    const local = await this.holder.descriptor(location);
+    if (local && equalBytes(local.inboxKey, inboxKey)) {
+      try {
+        verifyDescriptor(local);
+        return local.minPow;
+      } catch {}
+    }
+    return (await this.descriptor(location, { holders, inboxKey }))?.minPow ?? 0;
   }
 
   /**
@@ -456,8 +486,14 @@ export class DhtNode {
     ids: readonly Uint8Array[],
     options: { holders?: readonly Contact[] } = {},
   ): Promise<DeleteOutcome> {
-    const { outcome, counts } = await this.byIds('delete', secretKey, location, ids, options);
-    return { ...outcome, deleted: counts.reduce((a, b) => a + b, 0) };
+    const { outcome, values } = await this.byIds('delete', secretKey, location, ids, options);
+    const removed = new Map<string, Uint8Array>();
+    let deleted = 0;
+    for (const list of values as Uint8Array[][]) {
+      deleted += list.length;
+      for (const id of list) removed.set(toHex(id), id);
+    }
+    return { ...outcome, deleted, removed: [...removed.values()] };
   }
 
   /**
@@ -473,18 +509,21 @@ export class DhtNode {
     location: Uint8Array,
     ids: readonly Uint8Array[],
   ): Promise<RestoreOutcome> {
-    const { outcome, counts } = await this.byIds('restore', secretKey, location, ids);
-    return { ...outcome, restored: counts.reduce((a, b) => a + b, 0) };
+    const { outcome, values } = await this.byIds('restore', secretKey, location, ids);
+    return { ...outcome, restored: (values as number[]).reduce((a, b) => a + b, 0) };
   }
 
-  /** One signed delete or restore sent to each holder; the counts of those that served it. */
+  /**
+   * One signed delete or restore sent to each holder; what each that served it answered (the
+   * ids it removed, or the count of tombstones it lifted).
+   */
   private async byIds(
     op: 'delete' | 'restore',
     secretKey: Uint8Array,
     location: Uint8Array,
     ids: readonly Uint8Array[],
     options: { holders?: readonly Contact[] } = {},
-  ): Promise<{ outcome: ReplicaOutcome; counts: number[] }> {
+  ): Promise<{ outcome: ReplicaOutcome; values: (Uint8Array[] | number)[] }> {
     if (
       ids.length === 0 ||
       ids.length > MAX_REQUEST_IDS ||
@@ -497,18 +536,17 @@ export class DhtNode {
     );
     const holders = options.holders ?? (await this.holders(location));
     const answer = op === 'delete' ? 0x19 : 0x1b;
-    const { outcome, values } = await this.each(
+    return this.each<Uint8Array[] | number>(
       holders,
-      () => (op === 'delete' ? this.holder.delete(request) : this.holder.restore(request)),
+      () => (op === 'delete' ? this.holder.deleteItems(request) : this.holder.restore(request)),
       signedRequestMessage(request),
       (message) => {
         const body = decodeInboxBody(message);
         if (body.type !== answer)
           throw new DhtError('malformed', op === 'delete' ? 'not DELETED' : 'not RESTORED');
-        return body.count;
+        return body.type === 0x19 ? [...body.ids] : body.count;
       },
     );
-    return { outcome, counts: values };
   }
 }
 

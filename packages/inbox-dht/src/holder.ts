@@ -656,12 +656,23 @@ export class Holder {
    * @throws as `fetch`
    */
   async delete(request: SignedRequest | Uint8Array): Promise<number> {
+    return (await this.deleteItems(request)).length;
+  }
+
+  /**
+   * Serves a signed delete as {@link delete} does, returning the ids of the items it held and
+   * removed (what a DELETED answer lists, §3.4).
+   *
+   * @throws as `fetch`
+   */
+  async deleteItems(request: SignedRequest | Uint8Array): Promise<Uint8Array[]> {
     const { request: r, descriptor, locationHex } = await this.authorize(request, 'delete');
     if (r.op === 'fetch') throw new DhtError('malformed', 'not a delete');
     return this.serial(async () => {
       const nowS = this.nowS();
       const operations: StoreOperation[] = [];
       const removed: ItemRecord[] = [];
+      const removedIds: Uint8Array[] = [];
       let tombs = 0;
       const usage = this.usage.get(locationHex);
       const positions = new Set(r.ids.map(positionKey));
@@ -679,6 +690,7 @@ export class Holder {
             continue;
           }
           removed.push(record);
+          removedIds.push(idOfKey(key));
           until = record.envelope.expiry;
           operations.push({ type: 'del', key: `${EXPIRY}${hex8(until)}/${key}` });
         } else {
@@ -698,7 +710,7 @@ export class Holder {
       for (const record of removed) this.count(locationHex, record, -1);
       if (tombs) this.usageOf(locationHex).tombstones += tombs;
       this.metrics.deleted.inc(removed.length);
-      return removed.length;
+      return removedIds;
     });
   }
 

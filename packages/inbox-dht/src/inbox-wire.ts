@@ -40,7 +40,7 @@ export const InboxAnswer = {
   Deposited: 0x17,
   /** To FETCH: [[[id, envelope], …], cursor]. */
   Page: 0x18,
-  /** To DELETE: [count]. */
+  /** To DELETE: [[removed id, …]]. */
   Deleted: 0x19,
   /** To RESTORE (0x1a): [count]. */
   Restored: 0x1b,
@@ -70,7 +70,7 @@ export type InboxBody =
   | { readonly type: 0x16; readonly descriptor: Descriptor | undefined }
   | { readonly type: 0x17; readonly stored: boolean }
   | { readonly type: 0x18; readonly page: InboxPage<Envelope> }
-  | { readonly type: 0x19; readonly count: number }
+  | { readonly type: 0x19; readonly count: number; readonly ids: readonly Uint8Array[] }
   | { readonly type: 0x1a; readonly request: SignedRequest }
   | { readonly type: 0x1b; readonly count: number }
   | { readonly type: 0x1c; readonly location: Uint8Array; readonly ids: readonly Uint8Array[] }
@@ -197,9 +197,19 @@ export function pageMessage(page: InboxPage<Envelope>, budget = MAX_WIRE_ENVELOP
   return msg(InboxAnswer.Page, encodeList([encodeList(items), encodeBytes(cursor)]));
 }
 
-/** An answer without a page. */
+/**
+ * DELETED: [[removed id, …]] — the ids of the items the holder held and removed (§3.4).
+ *
+ * @throws RangeError for more than 256 ids or an id not 36 bytes
+ */
+export function deletedMessage(ids: readonly Uint8Array[]): DhtMessage {
+  checkIds(ids, 'ids');
+  return msg(InboxAnswer.Deleted, encodeList([encodeList(ids.map((id) => encodeBytes(id)))]));
+}
+
+/** An answer without a page or ids. */
 export function inboxAnswer(
-  type: 0x15 | 0x16 | 0x17 | 0x19 | 0x1b,
+  type: 0x15 | 0x16 | 0x17 | 0x1b,
   value?: Descriptor | boolean | number,
 ): DhtMessage {
   if (type === InboxAnswer.Stored) return msg(type, encodeList([]));
@@ -306,11 +316,15 @@ export function decodeInboxBody(message: DhtMessage): InboxBody {
         body = { type: 0x18, page: { items, cursor } };
         break;
       }
-      case InboxAnswer.Deleted:
+      case InboxAnswer.Deleted: {
+        const ids = readIds(s, 'deleted ids');
+        body = { type: 0x19, count: ids.length, ids };
+        break;
+      }
       case InboxAnswer.Restored: {
         const count = s.uintNumber(2);
         if (count > MAX_REQUEST_IDS) throw new Error(`a count of ${count}`);
-        body = { type: message.type, count };
+        body = { type: 0x1b, count };
         break;
       }
       case MessageType.Offer:
@@ -381,7 +395,7 @@ export function holderServer(holder: Holder, options: HolderServerOptions = {}):
       case 0x13:
         return pageMessage(await holder.fetch(body.request), options.pageBudget);
       case 0x14:
-        return inboxAnswer(InboxAnswer.Deleted, await holder.delete(body.request));
+        return deletedMessage(await holder.deleteItems(body.request));
       case 0x1a:
         return inboxAnswer(InboxAnswer.Restored, await holder.restore(body.request));
       case 0x1c: {

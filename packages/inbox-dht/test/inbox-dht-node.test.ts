@@ -379,7 +379,11 @@ describe('inbox messages (§3.4)', () => {
       { op: 'delete', location, timestamp: T0, nonce: requestNonce(), ids: [envelopeItemId(e)] },
       key.secretKey,
     );
-    expect(await ask(signedRequestMessage(del))).toEqual({ type: 0x19, count: 1 });
+    expect(await ask(signedRequestMessage(del))).toEqual({
+      type: 0x19,
+      count: 1,
+      ids: [envelopeItemId(e)],
+    });
     expect(await holder.tombstoned(location, envelopeItemId(e))).toBe(true);
     // A replayed delete is refused (§6.2).
     await expect(ask(signedRequestMessage(del))).rejects.toEqual(code('bad-signature'));
@@ -503,7 +507,7 @@ describe('DhtNode: 20 nodes over real hush-dht/1 Noise links', () => {
     });
 
     const deleted = await reader.delete(key.secretKey, location, [id]);
-    expect(deleted).toMatchObject({ deleted: 19, accepted: 19 });
+    expect(deleted).toMatchObject({ deleted: 19, accepted: 19, removed: [id] });
     for (const node of live) expect(await node.holder.tombstoned(location, id)).toBe(true);
     expect((await reader.fetch(key.secretKey, location)).page.items).toEqual([]);
     // Repair cannot bring it back: a deposit of the same envelope is refused as tombstoned.

@@ -249,6 +249,29 @@ describe('per-peer rate limits (§2.5)', () => {
     });
     expect(answer.map((c) => c.peer)).toEqual([testContact(10, 1).peer]); // the flooder, from its key
   });
+
+  it('inbox requests take from a bucket of their own: 1,000 at once, then 100 a second', () => {
+    const clock = clockAt();
+    const metrics = new MemoryMetrics();
+    const network = new MemoryDhtNetwork({ clock });
+    const server = new DhtRouter({
+      publicKey: publicKeyOf(10, 0),
+      rpc: network.rpc(peerIdFromPublicKey(publicKeyOf(10, 0))),
+      clock,
+      metrics,
+    });
+    const sender = testContact(10, 3).peer;
+    let served = 0;
+    while (server.admit(sender, 'inbox')) served++;
+    expect(served).toBe(1_000);
+    // The routing bucket is untouched: FIND_NODE and PING still have their burst of 40.
+    expect(server.admit(sender, 'find-node')).toBe(true);
+    clock.advance(1_000);
+    served = 0;
+    while (server.admit(sender, 'inbox')) served++;
+    expect(served).toBe(100);
+    expect(metrics.value('hush_dht_requests_refused_total', { type: 'inbox' })).toBe(2);
+  });
 });
 
 describe('lookups against bad answers (§2.3)', () => {

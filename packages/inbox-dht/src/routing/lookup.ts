@@ -52,7 +52,11 @@ export type PenaltyReason =
   | 'misrouted';
 
 /** Why a request got no answer. */
-export type FailureReason = 'timeout' | 'error';
+export type FailureReason =
+  | 'timeout'
+  | 'error'
+  /** It answered ERROR `quota`: alive, but over its rate limit for us. */
+  | 'busy';
 
 /** What to look up, and how. */
 export interface LookupOptions {
@@ -268,7 +272,8 @@ export function lookup(options: LookupOptions): Promise<LookupResult> {
               return penalty(candidate, 'malformed');
             candidate.state = 'failed';
             failed++;
-            options.onFailure?.(candidate.contact, timedOut ? 'timeout' : 'error');
+            const busy = error instanceof DhtError && error.code === 'quota';
+            options.onFailure?.(candidate.contact, timedOut ? 'timeout' : busy ? 'busy' : 'error');
           }),
       );
       function settle(then: () => void): void {

@@ -62,6 +62,12 @@ export interface DhtRouterOptions {
   readonly bucketRefreshMs?: number;
   /** Serving-side limits per peer (default 10/s, burst 40, 4,096 peers). */
   readonly rateLimit?: RateLimitOptions;
+  /**
+   * Serving-side limits per peer for inbox requests, a bucket of their own (default 100/s,
+   * burst 1,000, 4,096 peers): each deposit has paid its PoW and each fetch or delete is
+   * signed, and one sender's burst of messages to an inbox must not be refused as a flood.
+   */
+  readonly inboxRateLimit?: RateLimitOptions;
   /** Table settings other than self, clock and ping. */
   readonly table?: Omit<RoutingTableOptions, 'self' | 'clock' | 'ping' | 'k'>;
   /** Told of every contact put in the table for the first time (a node joining near it). */
@@ -86,6 +92,7 @@ export class DhtRouter {
   private readonly refreshIntervalMs: number;
   private readonly bucketRefreshMs: number;
   private readonly limiter: PeerRateLimiter;
+  private readonly inboxLimiter: PeerRateLimiter;
   private readonly closing = new AbortController();
   private timer: TimerHandle | undefined;
   private refreshing: Promise<void> | undefined;
@@ -109,6 +116,11 @@ export class DhtRouter {
     this.refreshIntervalMs = options.refreshIntervalMs ?? 10 * 60_000;
     this.bucketRefreshMs = options.bucketRefreshMs ?? 60 * 60_000;
     this.limiter = new PeerRateLimiter(this.clock, options.rateLimit);
+    this.inboxLimiter = new PeerRateLimiter(this.clock, {
+      perSecond: 100,
+      burst: 1_000,
+      ...options.inboxRateLimit,
+    });
     const metrics = options.metrics ?? noMetrics;
     const size = metrics.gauge({
       name: 'hush_dht_table_contacts',
@@ -221,7 +233,8 @@ export class DhtRouter {
       onFailure: (contact, reason) => {
         this.metric.queries.inc();
         this.metric.failures.inc(1, { reason });
-        this.table.failed(contact.id);
+        // A node that refused for its rate limit is alive: it stays in the table.
+        if (reason !== 'busy') this.table.failed(contact.id);
       },
       onPenalty: (contact, reason) => {
         this.metric.queries.inc();
@@ -280,11 +293,11 @@ export class DhtRouter {
   }
 
   /**
-   * Takes one request of `from` against its rate limit (SPEC §2.5), counting refusals: for
-   * the inbox handlers too, which share the limit.
+   * Takes one request of `from` against its rate limit (SPEC §2.5), counting refusals: PING
+   * and FIND_NODE share one bucket per peer, inbox requests have their own.
    */
   admit(from: PeerId, kind: RequestKind): boolean {
-    if (this.limiter.take(from)) {
+    if ((kind === 'inbox' ? this.inboxLimiter : this.limiter).take(from)) {
       this.metric.served.inc(1, { type: kind });
       return true;
     }
