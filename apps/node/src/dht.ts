@@ -29,6 +29,7 @@ import {
   dhtLinkEncrypter,
   EPOCH_MS,
   epochOf,
+  HOLDER_CACHE_MS,
   Holder,
   type HolderLimits,
   INBOX_PUBLIC_KEY_LENGTH,
@@ -544,7 +545,8 @@ export class NodeDht {
     if (inboxKey.length !== INBOX_PUBLIC_KEY_LENGTH)
       throw new RangeError(`an inbox key is ${INBOX_PUBLIC_KEY_LENGTH} bytes`);
     const location = inboxLocation(inboxKey, epoch);
-    const holders = await this.node.holders(location);
+    // A burst of deposits to one inbox shares one lookup (SPEC §5.2).
+    const holders = await this.node.holders(location, undefined, { maxAgeMs: HOLDER_CACHE_MS });
     const descriptor = await this.node.descriptor(location, { holders, inboxKey });
     return descriptor && descriptor.epoch === epoch ? { descriptor, holders } : undefined;
   }

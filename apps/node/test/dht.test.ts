@@ -270,3 +270,38 @@ describe('the node inbox across a restart', () => {
     }
   });
 });
+
+describe('a burst of deposits to one inbox', () => {
+  it('150 messages in a row from one node all reach every holder, and one fetch-and-delete reads them all', async () => {
+    const a = await testNode({ inbox: true, direct: false });
+    const b = await testNode({ inbox: true, direct: false, dhtBootstrap: [a.dht!.address] });
+    try {
+      await eventually(() => b.dht!.isJoined && a.dht!.contacts > 0, 30_000, 'B joining A');
+      const rpc = async (node: typeof a, method: string, params: unknown[] = []) =>
+        ((await call(node.rpc.httpUrl, method, params)) as Answer).result as Record<
+          string,
+          unknown
+        >;
+      const { inboxKey } = await rpc(b, 'hush_publishInbox', [{ minPow: 0.001, maxTtl: 3600 }]);
+      // More than the routing bucket's burst of 40 (SPEC §2.5): inbox requests have their own.
+      for (let i = 0; i < 150; i++) {
+        const payload = `0x${i.toString(16).padStart(4, '0')}`;
+        const deposited = await rpc(a, 'hush_deposit', [inboxKey, { topic, payload, ttl: 600 }]);
+        expect({ i, ...deposited }).toMatchObject({ i, holders: 2, accepted: 2 });
+      }
+      await a.stop();
+      const filter = (
+        (await call(b.rpc.httpUrl, 'shh_newMessageFilter', [
+          { privateKeyID: 'inbox', topics: [topic], allowP2P: true },
+        ])) as Answer
+      ).result as string;
+      expect(await rpc(b, 'hush_fetchInbox')).toMatchObject({ fetched: 150, deleted: 150 });
+      const messages = ((await call(b.rpc.httpUrl, 'shh_getFilterMessages', [filter])) as Answer)
+        .result as { payload: string }[];
+      expect(new Set(messages.map((m) => m.payload)).size).toBe(150);
+      expect(await rpc(b, 'hush_inboxInfo')).toMatchObject({ held: { items: 0 } });
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  }, 240_000);
+});

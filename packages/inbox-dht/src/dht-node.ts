@@ -63,6 +63,11 @@ const refuseInbox: DhtServer = (_from, message) => {
   return undefined;
 };
 
+/** How long a lookup's holders serve further operations on its location, by default. */
+export const HOLDER_CACHE_MS = 30_000;
+/** Locations whose holders are remembered at most. */
+const HOLDER_CACHE_ENTRIES = 1_024;
+
 /** Holders an inbox operation reaches: Kademlia's k, the issue's r. */
 export const REPLICAS = 20;
 
@@ -95,6 +100,12 @@ export interface DhtNodeOptions {
   readonly holds?: boolean;
   /** How often a repair pass runs after `start` (default 1 h, §8.1; 0: never on its own). */
   readonly repairIntervalMs?: number;
+  /**
+   * How long the holders a lookup found serve further operations on the same location
+   * (default 30 s; 0: a lookup each time), so that a burst of deposits to one inbox costs
+   * one lookup, not one each (§5.2). Forgotten at once when one of them does not answer.
+   */
+  readonly holderCacheMs?: number;
 }
 
 /** What the holders of one operation did. */
@@ -149,6 +160,8 @@ export class DhtNode {
   private repairTimer: TimerHandle | undefined;
   private handoverTimer: TimerHandle | undefined;
   private readonly joined = new Map<PeerId, Contact>();
+  private readonly holderCache = new Map<string, { at: number; holders: Contact[] }>();
+  private readonly holderCacheMs: number;
   private started = false;
   private stopped = false;
 
@@ -158,6 +171,7 @@ export class DhtNode {
     this.replicas = options.replicas ?? REPLICAS;
     this.holds = options.holds ?? true;
     this.repairIntervalMs = options.repairIntervalMs ?? REPAIR_INTERVAL_MS;
+    this.holderCacheMs = options.holderCacheMs ?? HOLDER_CACHE_MS;
     if (!(this.repairIntervalMs >= 0)) throw new RangeError('repairIntervalMs: 0 or more');
     const shared = {
       ...(options.clock ? { clock: options.clock } : {}),
@@ -281,13 +295,36 @@ export class DhtNode {
    *
    * @throws DhtError 'closed' when stopped
    */
-  async holders(location: Uint8Array, signal?: AbortSignal): Promise<Contact[]> {
+  async holders(
+    location: Uint8Array,
+    signal?: AbortSignal,
+    options: { maxAgeMs?: number } = {},
+  ): Promise<Contact[]> {
     if (location.length !== LOCATION_LENGTH) throw new RangeError('location: 32 bytes');
+    const key = toHex(location);
+    const maxAgeMs = options.maxAgeMs ?? 0;
+    const cached = this.holderCache.get(key);
+    if (cached && maxAgeMs > 0 && this.clock.now() - cached.at <= maxAgeMs) return cached.holders;
     const result = await this.router.lookup(location, signal ? { signal } : {});
     const others = result.closest.filter((c) => c.peer !== this.peer);
-    return (this.holds ? [this.self, ...others] : others)
+    const holders = (this.holds ? [this.self, ...others] : others)
       .sort((a, b) => compareDistance(location, a.id, b.id))
       .slice(0, this.replicas);
+    this.holderCache.delete(key);
+    this.holderCache.set(key, { at: this.clock.now(), holders });
+    if (this.holderCache.size > HOLDER_CACHE_ENTRIES)
+      this.holderCache.delete(this.holderCache.keys().next().value!);
+    return holders;
+  }
+
+  /** The holders of `location` for an operation: those of a recent lookup, else a lookup. */
+  private recentHolders(location: Uint8Array): Promise<Contact[]> {
+    return this.holders(location, undefined, { maxAgeMs: this.holderCacheMs });
+  }
+
+  /** Forgets the holders found for `location` when one of them did not answer. */
+  private checkHolders(location: Uint8Array, outcome: ReplicaOutcome): void {
+    if (outcome.failed > 0) this.holderCache.delete(toHex(location));
   }
 
   /**
@@ -295,6 +332,7 @@ export class DhtNode {
    * answer (throws to count it refused).
    */
   private async each<T>(
+    location: Uint8Array,
     holders: readonly Contact[],
     local: () => Promise<T>,
     message: DhtMessage,
@@ -316,7 +354,9 @@ export class DhtNode {
         refused[result.reason.code] = (refused[result.reason.code] ?? 0) + 1;
       else failed++;
     }
-    return { outcome: { holders, accepted: values.length, refused, failed }, values };
+    const outcome = { holders, accepted: values.length, refused, failed };
+    this.checkHolders(location, outcome);
+    return { outcome, values };
   }
 
   /**
@@ -327,9 +367,10 @@ export class DhtNode {
    */
   async publish(descriptor: Descriptor, options: { cas?: bigint } = {}): Promise<ReplicaOutcome> {
     const location = descriptorLocation(descriptor);
-    const holders = await this.holders(location);
+    const holders = await this.recentHolders(location);
     const cas = options.cas === undefined ? {} : { cas: options.cas };
     const { outcome } = await this.each(
+      location,
       holders,
       () => this.holder.put(descriptor, cas),
       storeDescriptorMessage(descriptor, options.cas),
@@ -354,8 +395,9 @@ export class DhtNode {
     envelope: Envelope | Uint8Array,
     options: { holders?: readonly Contact[] } = {},
   ): Promise<ReplicaOutcome> {
-    const holders = options.holders ?? (await this.holders(location));
+    const holders = options.holders ?? (await this.recentHolders(location));
     const { outcome } = await this.each(
+      location,
       holders,
       async () => {
         await this.holder.deposit(location, envelope, { peer: this.peer });
@@ -395,10 +437,11 @@ export class DhtNode {
       { op: 'fetch', location, timestamp: this.clock.now(), nonce: requestNonce(), query: full },
       secretKey,
     );
-    const holders = await this.holders(location);
+    const holders = await this.recentHolders(location);
     const minPow = await this.minPowAt(location, inboxKeyFromSecret(secretKey).publicKey, holders);
     const servable = servableTest(full, minPow, Math.floor(this.clock.now() / 1000));
     const { outcome, values } = await this.each(
+      location,
       holders,
       () => this.holder.fetch(request),
       signedRequestMessage(request),
@@ -436,8 +479,9 @@ export class DhtNode {
         return false;
       }
     };
-    const holders = options.holders ?? (await this.holders(location));
+    const holders = options.holders ?? (await this.recentHolders(location));
     const { values } = await this.each(
+      location,
       holders,
       () => this.holder.descriptor(location),
       getDescriptorMessage(location),
@@ -534,9 +578,10 @@ export class DhtNode {
       { op, location, timestamp: this.clock.now(), nonce: requestNonce(), ids },
       secretKey,
     );
-    const holders = options.holders ?? (await this.holders(location));
+    const holders = options.holders ?? (await this.recentHolders(location));
     const answer = op === 'delete' ? 0x19 : 0x1b;
     return this.each<Uint8Array[] | number>(
+      location,
       holders,
       () => (op === 'delete' ? this.holder.deleteItems(request) : this.holder.restore(request)),
       signedRequestMessage(request),

@@ -34,6 +34,7 @@ export {
   DhtNode,
   type DhtNodeOptions,
   type FetchOutcome,
+  HOLDER_CACHE_MS,
   mergePages,
   REPLICAS,
   type ReplicaOutcome,
