@@ -438,23 +438,36 @@ export class DhtNode {
       secretKey,
     );
     const holders = await this.recentHolders(location);
-    const minPow = await this.minPowAt(location, inboxKeyFromSecret(secretKey).publicKey, holders);
+    // The descriptor's minimum PoW is asked for beside the FETCH, not before it.
+    const [minPow, fetched] = await Promise.all([
+      this.minPowAt(location, inboxKeyFromSecret(secretKey).publicKey, holders),
+      this.each(
+        location,
+        holders,
+        () => this.holder.fetch(request),
+        signedRequestMessage(request),
+        (answer) => {
+          const body = decodeInboxBody(answer);
+          if (body.type !== 0x18) throw new DhtError('malformed', 'not PAGE');
+          return body.page;
+        },
+      ),
+    ]);
+    // A page with an item no honest holder could serve is the holder's refusal, so that one
+    // holder's junk cannot fill the merged page and its cursor (§6.7).
     const servable = servableTest(full, minPow, Math.floor(this.clock.now() / 1000));
-    const { outcome, values } = await this.each(
-      location,
-      holders,
-      () => this.holder.fetch(request),
-      signedRequestMessage(request),
-      (answer) => {
-        const body = decodeInboxBody(answer);
-        if (body.type !== 0x18) throw new DhtError('malformed', 'not PAGE');
-        // A page with an item no honest holder could serve is the holder's refusal, so that
-        // one holder's junk cannot fill the merged page and its cursor (§6.7).
-        if (!body.page.items.every(servable))
-          throw new DhtError('malformed', 'a page with items no holder could have served');
-        return body.page;
-      },
-    );
+    const values = fetched.values.filter((page) => page.items.every(servable));
+    const junk = fetched.values.length - values.length;
+    const outcome: ReplicaOutcome = junk
+      ? {
+          ...fetched.outcome,
+          accepted: values.length,
+          refused: {
+            ...fetched.outcome.refused,
+            malformed: (fetched.outcome.refused.malformed ?? 0) + junk,
+          },
+        }
+      : fetched.outcome;
     return { ...outcome, page: mergePages(values, full.limit) };
   }
 

@@ -1,8 +1,9 @@
 /**
  * Iterative lookups (SPEC §2.3) in the manner of S/Kademlia: the seeds (the table's k closest
  * to the target) are dealt round-robin over d disjoint paths; each path keeps its own
- * candidates, closest first, and keeps α requests in flight to the closest it has not asked,
- * until its k closest live candidates have all answered. The paths share one seen-set: a node
+ * candidates, closest first, and keeps α requests in flight to the closest it has not asked
+ * (all of its k closest once an answer brings nothing closer: converged), until its k closest
+ * live candidates have all answered. The paths share one seen-set: a node
  * that one path heard of first is never asked by another, so a path through honest nodes
  * cannot be captured by what an adversary tells another path. The result is the k closest
  * nodes that answered, over every path.
@@ -117,6 +118,11 @@ interface Path {
   readonly candidates: Candidate[];
   inFlight: number;
   done: boolean;
+  /**
+   * An answer brought nothing closer than the path's closest live candidate: as Kademlia's
+   * paper says, the path then asks all of its k closest not yet asked at once, not α.
+   */
+  converged: boolean;
 }
 
 /**
@@ -146,6 +152,7 @@ export function lookup(options: LookupOptions): Promise<LookupResult> {
     candidates: [],
     inFlight: 0,
     done: false,
+    converged: false,
   }));
   const add = (path: Path, contact: Contact, depth: number): void => {
     if (self && idEquals(contact.id, self)) return;
@@ -233,8 +240,13 @@ export function lookup(options: LookupOptions): Promise<LookupResult> {
       responded++;
       options.onResponse?.(candidate.contact);
       if (path.done) return;
+      const before = closestLive(path);
       for (const contact of contacts) add(path, contact, candidate.depth + 1);
+      if (closestLive(path) === before) path.converged = true;
     };
+
+    const closestLive = (path: Path): Candidate | undefined =>
+      path.candidates.find((c) => c.state !== 'failed' && c.state !== 'penalised');
 
     const penalty = (candidate: Candidate, reason: PenaltyReason): void => {
       candidate.state = 'penalised';
@@ -296,7 +308,7 @@ export function lookup(options: LookupOptions): Promise<LookupResult> {
         if (candidate.state === 'failed' || candidate.state === 'penalised') continue;
         if (live++ === k) break;
         if (candidate.state === 'new') {
-          if (path.inFlight >= alpha || queried >= maxQueries) {
+          if (path.inFlight >= (path.converged ? k : alpha) || queried >= maxQueries) {
             waiting = true;
             continue;
           }
