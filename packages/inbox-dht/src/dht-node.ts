@@ -21,7 +21,12 @@ import {
   systemClock,
   type TimerHandle,
 } from '@hush/interface';
-import { type Descriptor, descriptorLocation, verifyDescriptor } from './descriptor.js';
+import {
+  type Descriptor,
+  descriptorLocation,
+  encodeDescriptor,
+  verifyDescriptor,
+} from './descriptor.js';
 import { DhtError, type DhtErrorCode } from './errors.js';
 import { FUTURE_ALLOWANCE_S, type Holder } from './holder.js';
 import {
@@ -504,9 +509,19 @@ export class DhtNode {
         return body.descriptor;
       },
     );
-    let best: Descriptor | undefined;
-    for (const d of values) if (valid(d) && (!best || d.seq > best.seq)) best = d;
-    return best;
+    // Highest seq first, each distinct descriptor (by its encoding) verified once: the
+    // holders mostly answer the same one, and an ed25519 verification is the cost here.
+    const tried = new Set<string>();
+    const bySeq = values
+      .filter((d): d is Descriptor => d !== undefined)
+      .sort((a, b) => (a.seq < b.seq ? 1 : a.seq > b.seq ? -1 : 0));
+    for (const d of bySeq) {
+      const encoded = toHex(encodeDescriptor(d));
+      if (tried.has(encoded)) continue;
+      tried.add(encoded);
+      if (valid(d)) return d;
+    }
+    return undefined;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { DhtError } from './errors.js';
 
 /** Bytes of an ed25519 public key, secret key (seed) and signature. */
@@ -131,14 +132,10 @@ export function inboxLocationsAround(inboxPublicKey: Uint8Array, ms: number): In
 
 /** Lower-case hex of bytes. */
 export function toHex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
+  return bytesToHex(bytes);
 }
 
 /** Bytes of lower-case hex (the caller checks the length). */
 export function fromHex(text: string): Uint8Array {
-  const out = new Uint8Array(text.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(text.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return hexToBytes(text);
 }

@@ -13,6 +13,7 @@ import type { PeerId } from '@hush/interface';
 import { peerIdFromPublicKey } from '@hush/interface';
 import { encodeBytes, encodeList, encodeUint, RlpStream } from '@hush/rlp';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { hexToBytes } from '@noble/hashes/utils.js';
 import { DhtError, type DhtErrorCode } from './errors.js';
 import { type Contact, checkEndpoints, ENDPOINT_LIMITS } from './routing/contact.js';
 import { nodeIdOfPublicKey, publicKeyBody } from './routing/id.js';
@@ -125,9 +126,7 @@ export function encodeMessage(message: DhtMessage): Uint8Array {
 }
 
 function publicKeyOfContact(contact: Contact): Uint8Array {
-  const key = new Uint8Array(64);
-  for (let i = 0; i < 64; i++) key[i] = Number.parseInt(contact.peer.slice(i * 2, i * 2 + 2), 16);
-  return publicKeyBody(key);
+  return publicKeyBody(hexToBytes(contact.peer));
 }
 
 const utf8Encoder = new TextEncoder();

@@ -9,6 +9,8 @@ import { HushError } from './errors.js';
 export type PeerId = string & { readonly __brand: 'PeerId' };
 
 const HEX = /^[0-9a-f]{128}$/;
+/** The two hex digits of each byte value (peer ids are made often: every contact heard of). */
+const HEX_BYTES = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
  * The peer id of a 65-byte uncompressed (0x04 ‖ X ‖ Y) or 64-byte secp256k1 public key.
@@ -24,7 +26,7 @@ export function peerIdFromPublicKey(publicKey: Uint8Array): PeerId {
         : undefined;
   if (!body) throw new RangeError('publicKey: must be a 65-byte uncompressed or 64-byte key');
   let hex = '';
-  for (const byte of body) hex += byte.toString(16).padStart(2, '0');
+  for (const byte of body) hex += HEX_BYTES[byte];
   return hex as PeerId;
 }
 
