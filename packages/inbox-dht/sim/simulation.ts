@@ -126,7 +126,7 @@ const DEFAULTS = {
   hours: 24,
   lookups: 200,
   deposits: 1000,
-  inboxes: 50,
+  inboxes: 10,
   fetches: 200,
   honestDeposits: 100,
   referencePow: 0.2,
