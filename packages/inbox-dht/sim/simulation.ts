@@ -275,6 +275,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       hops.push(result.hops);
     }
     hops.sort((a, b) => a - b);
+    lookupMs.sort((a, b) => a - b);
+    lookupQueried.sort((a, b) => a - b);
+    notes.push(
+      `static lookups: virtual time p50 ${percentile(lookupMs, 50)} ms, p90 ${percentile(lookupMs, 90)} ms; nodes asked p50 ${percentile(lookupQueried, 50)}, p90 ${percentile(lookupQueried, 90)}`,
+    );
     figures.push(
       fig(
         'lookup_hops_p50',
