@@ -16,14 +16,13 @@ import {
   compareDistance,
   DhtNode,
   type DhtNodeOptions,
-  type DhtServer,
   Holder,
   MessageType,
   type NodeId,
 } from '../src/index.js';
 import type { EventClock } from './clock.js';
 import { SimLinks } from './links.js';
-import { below, bytes, fork, type Random } from './random.js';
+import { below, bytes, fork, prng, type Random } from './random.js';
 
 /** How an adversary behaves. */
 export type Adversary = 'drop' | 'misroute';
@@ -155,6 +154,11 @@ export class World {
     member.client = options.holds === false;
     const holder = await Holder.open(member.store, { clock });
     const routerRandom = fork(this.random);
+    // The nonces of its signed requests: seeded from its key, so that no other stream moves.
+    const key = member.publicKey;
+    const nonceRandom = prng(
+      new DataView(key.buffer, key.byteOffset + key.length - 4, 4).getUint32(0),
+    );
     const nodeOptions: DhtNodeOptions = {
       ...(options.holds === false ? { holds: false } : {}),
       publicKey: member.publicKey,
@@ -169,10 +173,11 @@ export class World {
         bucketRefreshMs: this.options.bucketRefreshMs,
       },
       repairIntervalMs: this.options.repairIntervalMs,
+      randomBytes: (n) => bytes(nonceRandom, n),
     };
     const node = new DhtNode(nodeOptions);
     // The node's own server (router and holder), read once: adversaries wrap it.
-    const honest = (node.rpc as unknown as { server: DhtServer }).server;
+    const honest = node.rpc.serving!;
     node.rpc.setServer((from, message) => {
       const mode = member.adversary;
       if (!mode || message.type === MessageType.Ping) return honest(from, message);

@@ -111,6 +111,11 @@ export interface DhtNodeOptions {
    * one lookup, not one each (§5.2). Forgotten at once when one of them does not answer.
    */
   readonly holderCacheMs?: number;
+  /**
+   * Random bytes for the nonces of signed requests and the router's refresh targets
+   * (default `crypto.getRandomValues`; a simulation passes a seeded source).
+   */
+  readonly randomBytes?: (length: number) => Uint8Array;
 }
 
 /** What the holders of one operation did. */
@@ -167,6 +172,7 @@ export class DhtNode {
   private readonly joined = new Map<PeerId, Contact>();
   private readonly holderCache = new Map<string, { at: number; holders: Contact[] }>();
   private readonly holderCacheMs: number;
+  private readonly random: ((length: number) => Uint8Array) | undefined;
   private started = false;
   private stopped = false;
 
@@ -177,6 +183,7 @@ export class DhtNode {
     this.holds = options.holds ?? true;
     this.repairIntervalMs = options.repairIntervalMs ?? REPAIR_INTERVAL_MS;
     this.holderCacheMs = options.holderCacheMs ?? HOLDER_CACHE_MS;
+    this.random = options.randomBytes;
     if (!(this.repairIntervalMs >= 0)) throw new RangeError('repairIntervalMs: 0 or more');
     const shared = {
       ...(options.clock ? { clock: options.clock } : {}),
@@ -190,6 +197,7 @@ export class DhtNode {
       localPeer: peerIdFromPublicKey(options.publicKey),
     });
     this.router = new DhtRouter({
+      ...(options.randomBytes ? { randomBytes: options.randomBytes } : {}),
       ...options.router,
       ...shared,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -439,7 +447,13 @@ export class DhtNode {
       ...query,
     };
     const request = signRequest(
-      { op: 'fetch', location, timestamp: this.clock.now(), nonce: requestNonce(), query: full },
+      {
+        op: 'fetch',
+        location,
+        timestamp: this.clock.now(),
+        nonce: requestNonce(this.random),
+        query: full,
+      },
       secretKey,
     );
     const holders = await this.recentHolders(location);
@@ -603,7 +617,7 @@ export class DhtNode {
     )
       throw new DhtError('malformed', `ids: 1 to ${MAX_REQUEST_IDS} of ${ITEM_ID_LENGTH} bytes`);
     const request: SignedRequest = signRequest(
-      { op, location, timestamp: this.clock.now(), nonce: requestNonce(), ids },
+      { op, location, timestamp: this.clock.now(), nonce: requestNonce(this.random), ids },
       secretKey,
     );
     const holders = options.holders ?? (await this.recentHolders(location));

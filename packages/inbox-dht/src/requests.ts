@@ -154,9 +154,16 @@ export function signRequest(request: UnsignedRequest, secretKey: Uint8Array): Si
   return { ...request, signature };
 }
 
-/** A fresh request nonce. */
-export function requestNonce(): Uint8Array {
-  return randomBytes(NONCE_LENGTH);
+/**
+ * A fresh 16-byte request nonce from `random` (default: the platform's CSPRNG).
+ *
+ * @throws RangeError when `random` gives anything but 16 bytes
+ */
+export function requestNonce(random: (length: number) => Uint8Array = randomBytes): Uint8Array {
+  const nonce = random(NONCE_LENGTH);
+  if (!(nonce instanceof Uint8Array) || nonce.length !== NONCE_LENGTH)
+    throw new RangeError(`random: must give ${NONCE_LENGTH} bytes`);
+  return nonce;
 }
 
 /**

@@ -366,6 +366,11 @@ export class ConnectionRpc implements DhtRpc {
     this.server = serve;
   }
 
+  /** What answers incoming requests now (to wrap it, as a test or a simulation does). */
+  get serving(): DhtServer | undefined {
+    return this.server;
+  }
+
   /** Connections open now. */
   get size(): number {
     return this.connections.size;
