@@ -154,6 +154,8 @@ switch (task) {
     process.exit(tsx('packages/conformance/src/cli.ts', rest));
     break;
   default:
-    console.error('usage: node scripts/hush.mjs start|demo|test|bench|conformance|sim|testnet [args]');
+    console.error(
+      'usage: node scripts/hush.mjs start|demo|test|bench|conformance|sim|testnet [args]',
+    );
     process.exit(2);
 }
