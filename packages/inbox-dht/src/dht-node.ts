@@ -222,6 +222,7 @@ export class DhtNode {
       peer: this.peer,
       holders: (location) => this.holders(location),
       request: (contact, message) => this.rpc.request(contact, message),
+      replicas: this.replicas,
       clock: this.clock,
       ...shared,
       ...(options.logger ? { logger: options.logger } : {}),
@@ -474,8 +475,20 @@ export class DhtNode {
     ]);
     // A page with an item no honest holder could serve is the holder's refusal, so that one
     // holder's junk cannot fill the merged page and its cursor (§6.7).
-    const servable = servableTest(full, minPow, Math.floor(this.clock.now() / 1000));
-    const values = fetched.values.filter((page) => page.items.every(servable));
+    const inQuery = queryTest(full, Math.floor(this.clock.now() / 1000));
+    const values: InboxPage<Envelope>[] = [];
+    for (const page of fetched.values) {
+      // A cursor must move on from the query's; an item outside the query is a holder's lie.
+      const stalls =
+        page.cursor.length > 0 &&
+        full.cursor.length > 0 &&
+        compareBytes(page.cursor, full.cursor) <= 0;
+      if (stalls || !page.items.every(inQuery)) continue;
+      // Items under the descriptor's minimum PoW are dropped one by one: junk that cost its
+      // holder nothing, or deposits made before the owner raised the minimum.
+      const items = page.items.filter((item) => envelopePow(item.envelope) >= minPow);
+      values.push(items.length === page.items.length ? page : { items, cursor: page.cursor });
+    }
     const junk = fetched.values.length - values.length;
     const outcome: ReplicaOutcome = junk
       ? {
@@ -644,13 +657,9 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * What an honest holder may put in a page of `query` (§6.3, §6.7): created within [from,
  * to], after the cursor, unexpired (with a minute's allowance for the holder's clock),
- * matching the topics or bloom, and with the PoW the descriptor asks.
+ * matching the topics or bloom.
  */
-function servableTest(
-  query: FetchQuery,
-  minPow: number,
-  nowS: number,
-): (item: InboxItem<Envelope>) => boolean {
+function queryTest(query: FetchQuery, nowS: number): (item: InboxItem<Envelope>) => boolean {
   const topics = new Set(query.topics.map(toHex));
   return (item) => {
     const e = item.envelope;
@@ -658,14 +667,8 @@ function servableTest(
     if (sent < query.from || sent > query.to) return false;
     if (query.cursor.length && compareBytes(item.id, query.cursor) <= 0) return false;
     if (e.expiry + FUTURE_ALLOWANCE_S < nowS) return false;
-    if (topics.size > 0 && !topics.has(toHex(e.topic))) return false;
-    if (
-      topics.size === 0 &&
-      query.bloom.length > 0 &&
-      !bloomFilterMatch(query.bloom, topicToBloom(e.topic))
-    )
-      return false;
-    return envelopePow(e) >= minPow;
+    if (topics.size > 0) return topics.has(toHex(e.topic));
+    return query.bloom.length === 0 || bloomFilterMatch(query.bloom, topicToBloom(e.topic));
   };
 }
 

@@ -55,10 +55,19 @@ export interface RepairContext {
   /** The r closest nodes to a location now, this node among them when it is one. */
   holders(location: Uint8Array): Promise<Contact[]>;
   request(contact: Contact, message: DhtMessage): Promise<DhtMessage>;
+  /** Holders per location (r): a handover needs at least half of them holding an item. */
+  readonly replicas: number;
   readonly clock: Clock;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
 }
+
+/**
+ * How a location is repaired: `pass` (this node is among the r closest: it gives up only what
+ * most holders say was deleted), `handing` (it is not: it also gives up what at least half of
+ * them hold), `handover` (to nodes that just joined: it gives up nothing).
+ */
+type RepairMode = 'pass' | 'handing' | 'handover';
 
 interface Tally {
   offers: number;
@@ -134,7 +143,7 @@ export class Repair {
         const near = closest(location).filter((c) => peers.has(c.peer));
         if (near.length === 0) continue;
         locations++;
-        await this.location(location, near, false, tally);
+        await this.location(location, near, 'handover', tally);
       }
       after = page[page.length - 1];
     }
@@ -155,13 +164,16 @@ export class Repair {
           holders = await this.context.holders(location);
         } catch (error) {
           if (error instanceof DhtError && error.code === 'closed') return { locations, ...tally };
-          tally.failed++;
+          this.fail(tally);
           continue;
         }
         locations++;
         const peers = holders.filter((c) => c.peer !== this.context.peer);
         const isHolder = peers.length < holders.length;
-        await this.location(location, peers, !isHolder, tally);
+        // Handing over only after a lookup that found r nodes: a poor lookup (a partition,
+        // failures) must not make this node give up copies.
+        const mode = isHolder || holders.length < this.context.replicas ? 'pass' : 'handing';
+        await this.location(location, peers, mode, tally);
       }
       after = page[page.length - 1];
     }
@@ -171,12 +183,12 @@ export class Repair {
 
   /**
    * Repairs one location at `peers`: descriptor, offers, deposits; gives up copies as the
-   * answers say (`handing`: this node is not among the r closest).
+   * answers say (`mode`, {@link RepairMode}).
    */
   private async location(
     location: Uint8Array,
     peers: readonly Contact[],
-    handing: boolean,
+    mode: RepairMode,
     tally: Tally,
   ): Promise<void> {
     const { holder } = this.context;
@@ -188,7 +200,7 @@ export class Repair {
     for (;;) {
       const items = await holder.heldItems(location, after, MAX_OFFER_IDS);
       if (items.length === 0) return;
-      await this.offer(location, items, live, handing, tally);
+      await this.offer(location, items, live, mode, tally);
       after = items[items.length - 1]!.id;
       if (items.length < MAX_OFFER_IDS) return;
     }
@@ -223,7 +235,7 @@ export class Repair {
     location: Uint8Array,
     items: readonly InboxItem<Envelope>[],
     peers: readonly Contact[],
-    handing: boolean,
+    mode: RepairMode,
     tally: Tally,
   ): Promise<void> {
     const ids = items.map((item) => item.id);
@@ -246,16 +258,16 @@ export class Repair {
         return;
       }
       answered++;
-      for (const id of result.value.wanted) {
-        const key = toHex(id);
-        if (!offered.has(key)) continue;
+      // Each peer counts once per id, whatever its answer repeats; deleted wins over wanted.
+      const deleted = new Set(result.value.deleted.map(toHex).filter((key) => offered.has(key)));
+      const wanted = new Set(
+        result.value.wanted.map(toHex).filter((key) => offered.has(key) && !deleted.has(key)),
+      );
+      for (const key of deleted) deletedBy.set(key, (deletedBy.get(key) ?? 0) + 1);
+      for (const key of wanted) {
         const list = wantedBy.get(key) ?? [];
         list.push(peers[i]!);
         wantedBy.set(key, list);
-      }
-      for (const id of result.value.deleted) {
-        const key = toHex(id);
-        if (offered.has(key)) deletedBy.set(key, (deletedBy.get(key) ?? 0) + 1);
       }
     });
     if (answered === 0) return;
@@ -266,7 +278,14 @@ export class Repair {
     for (const item of items) {
       const key = toHex(item.id);
       const deleted = deletedBy.get(key) ?? 0;
-      if (deleted * 2 > answered) {
+      // More than half of the live holders, not of those that answered (when the others are
+      // silent, one liar is no majority), and at least half of r. A handover gives nothing
+      // up (§8.4).
+      if (
+        mode !== 'handover' &&
+        deleted * 2 > peers.length &&
+        deleted >= Math.ceil(this.context.replicas / 2)
+      ) {
         gone.push(item.id);
         continue;
       }
@@ -293,7 +312,12 @@ export class Repair {
           this.metric.copied.inc();
         } else this.fail(tally);
       }
-      if (handing && holding * 2 >= peers.length) handed.push(item.id);
+      if (
+        mode === 'handing' &&
+        holding * 2 >= peers.length &&
+        holding >= Math.ceil(this.context.replicas / 2)
+      )
+        handed.push(item.id);
     }
     if (gone.length)
       tally.deleted += await this.context.holder.relinquish(location, gone, { tombstone: true });

@@ -22,11 +22,14 @@ import {
   generateInboxKey,
   HANDOVER_DELAY_MS,
   Holder,
+  InboxAnswer,
+  inboxAnswer,
   inboxLocation,
   MAX_OFFER_IDS,
   nodeIdOfPublicKey,
   offeredMessage,
   offerMessage,
+  Repair,
   requestNonce,
   signDescriptor,
   signRequest,
@@ -299,5 +302,74 @@ describe('repair under churn (§8)', () => {
     } finally {
       for (const { node } of w.live.values()) node.stop();
     }
+  });
+});
+
+describe('repair against hostile holders (§8.3)', () => {
+  /** A holder with one item, and a Repair whose peers answer as `answer` says. */
+  async function setup(answer: (peer: string, ids: readonly Uint8Array[]) => Uint8Array[][]) {
+    const clock = new ManualClock(T0);
+    const holder = await Holder.open(new MemoryStore(), { clock });
+    const key = generateInboxKey();
+    const location = inboxLocation(key.publicKey, EPOCH);
+    await holder.put(
+      signDescriptor(
+        { epoch: EPOCH, seq: 1n, minPow: MIN_POW, maxSize: 1024, maxTtl: 86_400, encryptionKey },
+        key.secretKey,
+      ),
+    );
+    const e = await envelopeAt(T0);
+    await holder.deposit(location, e, { peer: 'p' });
+    const self = party();
+    const peers = Array.from({ length: 3 }, party);
+    const contactOf = (p: Party) => ({
+      peer: p.peer,
+      id: nodeIdOfPublicKey(p.identity.publicKey),
+      endpoints: [],
+    });
+    const repair = new Repair({
+      holder,
+      peer: self.peer,
+      replicas: 4,
+      clock,
+      holders: async () => [contactOf(self), ...peers.map(contactOf)],
+      request: async (contact, message) => {
+        const body = decodeInboxBody(message);
+        if (body.type === 0x10) return inboxAnswer(InboxAnswer.Stored);
+        if (body.type === 0x1c) {
+          const [wanted, deleted] = answer(contact.peer, body.ids);
+          return offeredMessage(wanted!, deleted!);
+        }
+        return inboxAnswer(InboxAnswer.Deposited, true);
+      },
+    });
+    return { repair, holder, location, id: envelopeItemId(e), peers };
+  }
+
+  it('one peer repeating an id as deleted is one vote, not a majority', async () => {
+    const { repair, holder, location, id, peers } = await setup((peer, ids) =>
+      peer === peers[0]!.peer ? [[], Array(MAX_OFFER_IDS).fill(ids[0])] : [[], []],
+    );
+    expect((await repair.pass()).deleted).toBe(0);
+    expect(await holder.tombstoned(location, id)).toBe(false);
+    expect(holder.stats.items).toBe(1);
+  });
+
+  it('a handover to a joiner that says deleted gives nothing up', async () => {
+    const { repair, holder, peers } = await setup((_peer, ids) => [[], [ids[0]!]]);
+    const joined = [peers[0]!].map((p) => ({
+      peer: p.peer,
+      id: nodeIdOfPublicKey(p.identity.publicKey),
+      endpoints: [],
+    }));
+    const outcome = await repair.handover(joined, () => joined);
+    expect(outcome).toMatchObject({ locations: 1, deleted: 0, handedOver: 0 });
+    expect(holder.stats.items).toBe(1);
+  });
+
+  it('most holders saying deleted do take the copy away, with a tombstone', async () => {
+    const { repair, holder, location, id } = await setup((_peer, ids) => [[], [ids[0]!]]);
+    expect((await repair.pass()).deleted).toBe(1);
+    expect(await holder.tombstoned(location, id)).toBe(true);
   });
 });
