@@ -16,6 +16,7 @@ import {
   noMetrics,
   type PeerId,
   systemClock,
+  type TimerHandle,
 } from '@hush/interface';
 import { DhtError } from './errors.js';
 import type { Contact } from './routing/contact.js';
@@ -118,6 +119,9 @@ export class RpcConnection {
   private serving = 0;
   private closedFlag = false;
   private retiring = false;
+  private retireTimer: TimerHandle | undefined;
+  /** When the connection was made, on the clock (a crossed dial is told from a stale link). */
+  readonly openedAt: number;
 
   /**
    * @param serve - answers the other side's requests (default: none answered)
@@ -136,6 +140,7 @@ export class RpcConnection {
     this.maxInFlight = options.maxInFlight ?? 64;
     this.maxServing = options.maxServing ?? 32;
     this.metric = sharedMetrics ?? rpcMetrics(options.metrics ?? noMetrics);
+    this.openedAt = this.clock.now();
     connection.onFrame((frame) => this.receive(frame, serve));
     connection.onClose(() => this.closed());
   }
@@ -167,7 +172,8 @@ export class RpcConnection {
     message: DhtMessage,
     options: { readonly signal?: AbortSignal } = {},
   ): Promise<DhtMessage> {
-    if (this.closedFlag) return Promise.reject(new DhtError('closed', 'the connection is closed'));
+    if (this.closedFlag || this.retiring)
+      return Promise.reject(new DhtError('closed', 'the connection is closed'));
     if (options.signal?.aborted) return Promise.reject(new DhtError('closed', 'aborted'));
     if (this.pending.size >= this.maxInFlight) {
       this.metric.busy.inc();
@@ -183,7 +189,7 @@ export class RpcConnection {
         this.pending.delete(requestId);
         this.clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        if (this.retiring && this.pending.size === 0) queueMicrotask(() => this.close());
+        this.closeIfIdle();
       };
       const onAbort = () => {
         finish();
@@ -216,12 +222,24 @@ export class RpcConnection {
   }
 
   /**
-   * Ends the connection gently: closed now if no request of this side is in flight, else
-   * once the last is answered or times out. Requests of the other side are served meanwhile.
+   * Ends the connection gently: no new requests of this side go over it; it closes once no
+   * request of either side is in flight on it (those of the other side are served), and
+   * after one request timeout at the latest.
    */
   retire(): void {
+    if (this.retiring || this.closedFlag) return;
     this.retiring = true;
-    if (this.pending.size === 0) this.close();
+    // Whatever the other side still has in flight on it is answered or has timed out by then.
+    this.retireTimer = this.clock.setTimeout(() => this.close(), this.timeoutMs);
+    this.closeIfIdle();
+  }
+
+  /** When retiring: closes once neither side has a request of its own in flight here. */
+  private closeIfIdle(): void {
+    if (this.retiring && this.pending.size === 0 && this.serving === 0)
+      queueMicrotask(() => {
+        if (this.pending.size === 0 && this.serving === 0) this.close();
+      });
   }
 
   /** Closes the connection; requests in flight fail as 'closed'. */
@@ -233,6 +251,7 @@ export class RpcConnection {
   private closed(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    if (this.retireTimer) this.clock.clearTimeout(this.retireTimer);
     for (const pending of [...this.pending.values()])
       pending.reject(new DhtError('closed', 'the connection closed'));
     for (const handler of this.closeHandlers.splice(0)) handler();
@@ -300,6 +319,7 @@ export class RpcConnection {
       )
       .finally(() => {
         this.serving--;
+        this.closeIfIdle();
       });
   }
 }
@@ -326,6 +346,9 @@ export type Dialer = (
   contact: Contact,
   options: { readonly signal?: AbortSignal },
 ) => Promise<Connection>;
+
+/** How close in time two connections each way must be to count as one crossed dial. */
+const CROSSED_DIAL_MS = 10_000;
 
 /** Settings of a node's connections. */
 export interface ConnectionRpcOptions extends RpcConnectionOptions {
@@ -398,7 +421,12 @@ export class ConnectionRpc implements DhtRpc {
       // sides keep the one the lower peer id dialed; otherwise the newer one stays. The
       // other is retired: no new requests, closed once its requests in flight are answered.
       const local = this.options.localPeer;
-      const crossed = local !== undefined && previous.connection.outbound !== connection.outbound;
+      // Crossed: one connection each way, the older one made moments ago. An older link is
+      // stale (the peer restarted, or the link is half-open): the new one stays.
+      const crossed =
+        local !== undefined &&
+        previous.connection.outbound !== connection.outbound &&
+        rpc.openedAt - previous.openedAt < CROSSED_DIAL_MS;
       const keepNew = !crossed || connection.outbound === local < peer;
       if (!keepNew) {
         rpc.retire();
