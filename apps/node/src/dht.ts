@@ -528,16 +528,11 @@ export class NodeDht {
   }
 
   /**
-   * The descriptor of an inbox for `epoch` as its r closest holders hold it: the highest seq
-   * of those that verify, are signed by `inboxKey` and are for that epoch.
+   * The descriptor of an inbox for `epoch` as its r closest holders hold it (the highest seq
+   * that verifies, signed by `inboxKey`, for that epoch), and those holders.
    *
    * @throws RangeError if the inbox key is not 32 bytes; DhtError 'closed' when stopped
    */
-  async descriptor(inboxKey: Uint8Array, epoch: number): Promise<Descriptor | undefined> {
-    return (await this.find(inboxKey, epoch))?.descriptor;
-  }
-
-  /** The descriptor of an inbox for `epoch` and the holders that answered for it. */
   private async find(
     inboxKey: Uint8Array,
     epoch: number,

@@ -42,6 +42,7 @@ import { rawChannelPair } from '@hush/interface-compliance';
 import { keccak256, keccakReady } from '@hush/keccak';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { percentile as percentileOfSorted, prng } from '../sim/random.js';
 import {
   type DescriptorFields,
   DhtNode,
@@ -69,25 +70,19 @@ const TOPIC = Uint8Array.of(0x68, 0x75, 0x73, 0x68);
 const encoder = new TextEncoder();
 
 /** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
+/** The p-th percentile (nearest rank) of unsorted values. */
 function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return values.length
+    ? percentileOfSorted(
+        [...values].sort((a, b) => a - b),
+        p,
+      )
+    : 0;
 }
 
 function cpuMs(): number {

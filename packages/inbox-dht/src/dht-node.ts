@@ -38,7 +38,7 @@ import {
   signedRequestMessage,
   storeDescriptorMessage,
 } from './inbox-wire.js';
-import { inboxKeyFromSecret, LOCATION_LENGTH, toHex } from './location.js';
+import { equalBytes, inboxKeyFromSecret, LOCATION_LENGTH, toHex } from './location.js';
 import { HANDOVER_DELAY_MS, REPAIR_INTERVAL_MS, Repair, type RepairOutcome } from './repair.js';
 import {
   type FetchQuery,
@@ -648,10 +648,6 @@ export class DhtNode {
       },
     );
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**

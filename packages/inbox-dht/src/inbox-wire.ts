@@ -17,7 +17,7 @@ import {
 } from './descriptor.js';
 import { DhtError } from './errors.js';
 import type { Holder } from './holder.js';
-import { LOCATION_LENGTH } from './location.js';
+import { equalBytes, LOCATION_LENGTH } from './location.js';
 import {
   decodeRequest,
   encodeRequest,
@@ -306,7 +306,7 @@ export function decodeInboxBody(message: DhtMessage): InboxBody {
           const envelope = decodeEnvelope(bounded(s, MAX_WIRE_ENVELOPE, 'an envelope'));
           if (!s.atListEnd()) throw new Error('items after an item');
           s.leave();
-          if (!equal(id, envelopeItemId(envelope))) throw new Error('an id not its envelope');
+          if (!equalBytes(id, envelopeItemId(envelope))) throw new Error('an id not its envelope');
           items.push({ id, envelope });
         }
         s.leave();
@@ -350,10 +350,6 @@ export function decodeInboxBody(message: DhtMessage): InboxBody {
       cause: error,
     });
   }
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** How a holder serves the network. */

@@ -2,6 +2,7 @@
 import { ManualClock, type PeerId, peerIdFromPublicKey } from '@hush/interface';
 import { keccak256 } from '@hush/keccak';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { prng } from '../sim/random.js';
 import {
   type Contact,
   compareDistance,
@@ -14,17 +15,7 @@ import {
   runOnClock,
 } from '../src/index.js';
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** Random bytes from a PRNG. */
 export function bytesFrom(random: () => number, length: number): Uint8Array {
