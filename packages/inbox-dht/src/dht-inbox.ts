@@ -18,14 +18,9 @@ import {
 } from '@hush/interface';
 import type { DhtNode, ReplicaOutcome } from './dht-node.js';
 import type { DhtErrorCode } from './errors.js';
-import { INBOX_CODES, itemIdOf, toInboxError } from './inbox-errors.js';
+import { fetchQueryOf, INBOX_CODES, itemIdOf, toInboxError } from './inbox-errors.js';
 import { type InboxKeyPair, LOCATION_LENGTH, toHex } from './location.js';
-import {
-  ITEM_ID_LENGTH,
-  MAX_FETCH_LIMIT,
-  MAX_REQUEST_IDS,
-  MAX_REQUEST_TOPICS,
-} from './requests.js';
+import { ITEM_ID_LENGTH, MAX_REQUEST_IDS } from './requests.js';
 
 /** Options of a `DhtInbox`. */
 export interface DhtInboxOptions {
@@ -107,25 +102,9 @@ export class DhtInbox implements Inbox<Envelope> {
    */
   async fetch(query: InboxQuery, options: AbortOptions = {}): Promise<InboxPage<Envelope>> {
     throwIfAborted(options);
-    if (!Number.isInteger(query.limit) || query.limit < 1)
-      throw new RangeError(`limit must be a positive integer, not ${query.limit}`);
-    if (query.bloom && query.bloom.length !== 64) throw new RangeError('bloom must be 64 bytes');
-    const cursor = query.cursor ?? new Uint8Array(0);
-    if (cursor.length !== 0 && cursor.length !== ITEM_ID_LENGTH)
-      throw new InboxError('bad-cursor', `cursor must be empty or ${ITEM_ID_LENGTH} bytes`);
-    const topics = query.topics ?? [];
-    if (topics.length > MAX_REQUEST_TOPICS)
-      throw new RangeError(`at most ${MAX_REQUEST_TOPICS} topics`);
-    const clamp = (n: number) => Math.min(0xffffffff, Math.max(0, Math.floor(n)));
+    const fetchQuery = fetchQueryOf(query);
     try {
-      const outcome = await this.node.fetch(this.key.secretKey, this.location, {
-        from: clamp(query.from ?? 0),
-        to: clamp(query.to ?? 0xffffffff),
-        topics,
-        bloom: topics.length ? new Uint8Array(0) : (query.bloom ?? new Uint8Array(0)),
-        limit: Math.min(query.limit, MAX_FETCH_LIMIT),
-        cursor,
-      });
+      const outcome = await this.node.fetch(this.key.secretKey, this.location, fetchQuery);
       if (outcome.accepted === 0) throw outcomeError('fetch', outcome);
       return outcome.page;
     } catch (error) {

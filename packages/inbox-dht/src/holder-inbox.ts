@@ -10,20 +10,17 @@ import {
   type AbortOptions,
   type Clock,
   type Inbox,
-  InboxError,
   type InboxPage,
   type InboxQuery,
   throwIfAborted,
 } from '@hush/interface';
 import { DhtError } from './errors.js';
 import type { Holder } from './holder.js';
-import { itemIdOf, toInboxError } from './inbox-errors.js';
+import { fetchQueryOf, itemIdOf, toInboxError } from './inbox-errors.js';
 import { type InboxKeyPair, LOCATION_LENGTH } from './location.js';
 import {
   ITEM_ID_LENGTH,
-  MAX_FETCH_LIMIT,
   MAX_REQUEST_IDS,
-  MAX_REQUEST_TOPICS,
   requestNonce,
   signRequest,
   type UnsignedRequest,
@@ -101,26 +98,9 @@ export class HolderInbox implements Inbox<Envelope> {
    */
   async fetch(query: InboxQuery, options: AbortOptions = {}): Promise<InboxPage<Envelope>> {
     throwIfAborted(options);
-    if (!Number.isInteger(query.limit) || query.limit < 1)
-      throw new RangeError(`limit must be a positive integer, not ${query.limit}`);
-    if (query.bloom && query.bloom.length !== 64) throw new RangeError('bloom must be 64 bytes');
-    const cursor = query.cursor ?? new Uint8Array(0);
-    if (cursor.length !== 0 && cursor.length !== ITEM_ID_LENGTH)
-      throw new InboxError('bad-cursor', `cursor must be empty or ${ITEM_ID_LENGTH} bytes`);
-    const topics = query.topics ?? [];
-    if (topics.length > MAX_REQUEST_TOPICS)
-      throw new RangeError(`at most ${MAX_REQUEST_TOPICS} topics`);
-    const clamp = (n: number) => Math.min(0xffffffff, Math.max(0, Math.floor(n)));
     const request = this.sign({
       op: 'fetch',
-      query: {
-        from: clamp(query.from ?? 0),
-        to: clamp(query.to ?? 0xffffffff),
-        topics,
-        bloom: topics.length ? new Uint8Array(0) : (query.bloom ?? new Uint8Array(0)),
-        limit: Math.min(query.limit, MAX_FETCH_LIMIT),
-        cursor,
-      },
+      query: fetchQueryOf(query),
     });
     try {
       return await this.holder.fetch(request);
