@@ -17,7 +17,7 @@
  * holder's refusals of inbox-dht-holder.test.ts are called directly there, here they come
  * through the wire with their counters.
  */
-import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
+import { randomBytes } from '@hush/crypto';
 import {
   createEnvelope,
   type Envelope,
@@ -25,14 +25,8 @@ import {
   envelopePow,
   sealEnvelope,
 } from '@hush/envelope';
-import {
-  type Connection,
-  ManualClock,
-  MemoryMetrics,
-  MemoryStore,
-  type PeerId,
-} from '@hush/interface';
-import { rawChannelPair, waitFor } from '@hush/interface-compliance';
+import { type Connection, ManualClock, MemoryMetrics, MemoryStore } from '@hush/interface';
+import { waitFor } from '@hush/interface-compliance';
 import { encodeBytes, encodeList, encodeUint } from '@hush/rlp';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
@@ -49,7 +43,6 @@ import {
   decodeMessage,
   decodeRequest,
   depositMessage,
-  dhtLinkEncrypter,
   EPOCH_MS,
   encodeDescriptor,
   encodeMessage,
@@ -71,26 +64,8 @@ import {
   signRequest,
   storeDescriptorMessage,
 } from '../src/index.js';
+import { link, type Party, party } from './inbox-dht-link-support.js';
 import { buildNetwork, bytesFrom } from './inbox-dht-routing-support.js';
-
-const verifier = secp256k1Verifier();
-
-/** A node's identity and its `hush-dht/1` encrypter. */
-function party() {
-  const identity = secp256k1Identity(randomBytes(32));
-  const encrypter = dhtLinkEncrypter({ identity, verifier, staticKey: randomBytes(32) });
-  return { identity, encrypter, peer: identity.peerId as PeerId };
-}
-type Party = ReturnType<typeof party>;
-
-/** An authenticated connection pair over an in-memory channel pair: [a's end, b's end]. */
-async function link(a: Party, b: Party): Promise<[Connection, Connection]> {
-  const [ra, rb] = rawChannelPair();
-  return Promise.all([
-    a.encrypter.secureOutbound(ra, { remotePeer: b.peer }),
-    b.encrypter.secureInbound(rb),
-  ]);
-}
 
 const code = (c: string) => expect.objectContaining({ name: 'DhtError', code: c });
 const codeOf = (error: unknown) => (error instanceof DhtError ? error.code : String(error));

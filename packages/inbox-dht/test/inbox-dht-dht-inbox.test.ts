@@ -4,28 +4,21 @@
  * in-memory channel pairs: the descriptor published in setup, envelopes sealed with small
  * real PoW, each deposit, fetch and delete going to the location's holders.
  */
-import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
 import { createEnvelope, type Envelope, envelopePow } from '@hush/envelope';
-import {
-  type Clock,
-  type Connection,
-  MemoryStore,
-  type PeerId,
-  systemClock,
-} from '@hush/interface';
-import { inboxCompliance, rawChannelPair } from '@hush/interface-compliance';
+import { type Clock, MemoryStore, type PeerId, systemClock } from '@hush/interface';
+import { inboxCompliance } from '@hush/interface-compliance';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import {
   DhtInbox,
   DhtNode,
-  dhtLinkEncrypter,
   envelopeItemId,
   generateInboxKey,
   Holder,
   inboxLocation,
   signDescriptor,
 } from '../src/index.js';
+import { link, type Party, party } from './inbox-dht-link-support.js';
 
 /** The compliance envelopes are created at 0 … ~2,000 s: every clock starts at 2,000 s. */
 const START_MS = 2_000_000;
@@ -33,27 +26,11 @@ const TTL = 86_400;
 const MIN_POW = 1e-6;
 const NODES = 8;
 const encryptionKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
-const verifier = secp256k1Verifier();
 
 /** Real timers, the time moved back to START_MS when made. */
 function offsetClock(): Clock {
   const t0 = Date.now();
   return { ...systemClock, now: () => START_MS + (Date.now() - t0) };
-}
-
-function party() {
-  const identity = secp256k1Identity(randomBytes(32));
-  const encrypter = dhtLinkEncrypter({ identity, verifier, staticKey: randomBytes(32) });
-  return { identity, encrypter, peer: identity.peerId as PeerId };
-}
-type Party = ReturnType<typeof party>;
-
-async function link(a: Party, b: Party): Promise<[Connection, Connection]> {
-  const [ra, rb] = rawChannelPair();
-  return Promise.all([
-    a.encrypter.secureOutbound(ra, { remotePeer: b.peer }),
-    b.encrypter.secureInbound(rb),
-  ]);
 }
 
 /** `count` DhtNodes that know each other, and what stops them. */

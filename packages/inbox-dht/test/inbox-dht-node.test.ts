@@ -39,7 +39,6 @@ import {
   decodeInboxBody,
   decodeMessage as decodeMessageOf,
   depositMessage,
-  dhtLinkEncrypter,
   EPOCH_MS,
   encodeMessage,
   encodeRequest as encodeRequestOf,
@@ -64,29 +63,9 @@ import {
   signRequest,
   storeDescriptorMessage,
 } from '../src/index.js';
+import { link, type Party, party } from './inbox-dht-link-support.js';
 
 const verifier = secp256k1Verifier();
-
-/** A node's identity and its `hush-dht/1` encrypter. */
-function party() {
-  const identity = secp256k1Identity(randomBytes(32));
-  const encrypter = dhtLinkEncrypter({
-    identity,
-    verifier,
-    staticKey: randomBytes(32),
-  });
-  return { identity, encrypter, peer: identity.peerId as PeerId };
-}
-type Party = ReturnType<typeof party>;
-
-/** An authenticated connection pair between two parties over an in-memory channel pair. */
-async function link(a: Party, b: Party): Promise<[Connection, Connection]> {
-  const [ra, rb] = rawChannelPair();
-  return Promise.all([
-    a.encrypter.secureOutbound(ra, { remotePeer: b.peer }),
-    b.encrypter.secureInbound(rb),
-  ]);
-}
 
 const code = (c: string) => expect.objectContaining({ name: 'DhtError', code: c });
 

@@ -6,7 +6,7 @@
  * joins is handed the items, and a holder no longer among the r closest lets go of them.
  * Also the OFFER / OFFERED codec (§8.2) and the holder's side of an offer.
  */
-import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
+import { randomBytes } from '@hush/crypto';
 import { createEnvelope, type Envelope, sealEnvelope } from '@hush/envelope';
 import { ManualClock, MemoryMetrics, MemoryStore, type PeerId } from '@hush/interface';
 import { rawChannelPair } from '@hush/interface-compliance';
@@ -16,7 +16,6 @@ import {
   compareDistance,
   DhtNode,
   decodeInboxBody,
-  dhtLinkEncrypter,
   EPOCH_MS,
   envelopeItemId,
   generateInboxKey,
@@ -34,21 +33,14 @@ import {
   signDescriptor,
   signRequest,
 } from '../src/index.js';
+import { type Party, party } from './inbox-dht-link-support.js';
 
-const verifier = secp256k1Verifier();
 const EPOCH = 20_000;
 const T0 = EPOCH * EPOCH_MS + EPOCH_MS / 2;
 const R = 4;
 const MIN_POW = 0.01;
 const encryptionKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
 let made = 0;
-
-function party() {
-  const identity = secp256k1Identity(randomBytes(32));
-  const encrypter = dhtLinkEncrypter({ identity, verifier, staticKey: randomBytes(32) });
-  return { identity, encrypter, peer: identity.peerId as PeerId };
-}
-type Party = ReturnType<typeof party>;
 
 function envelopeAt(nowMs: number): Promise<Envelope> {
   const data = new Uint8Array(16);
