@@ -58,13 +58,12 @@ import {
   type RateLimitOptions,
   RpcConnection,
   requestNonce,
-  type SignedRequest,
   signDescriptor,
   signedRequestMessage,
   signRequest,
   storeDescriptorMessage,
 } from '../src/index.js';
-import { link, type Party, party } from './inbox-dht-link-support.js';
+import { fetchRequest, link, type Party, party } from './inbox-dht-link-support.js';
 import { buildNetwork, bytesFrom } from './inbox-dht-routing-support.js';
 
 const code = (c: string) => expect.objectContaining({ name: 'DhtError', code: c });
@@ -98,30 +97,6 @@ function underPow(e: Envelope): Envelope {
     const candidate = { ...e, nonce };
     if (envelopePow(candidate) < MIN_POW) return candidate;
   }
-}
-
-function fetchRequest(
-  secretKey: Uint8Array,
-  location: Uint8Array,
-  timestamp: number,
-): SignedRequest {
-  return signRequest(
-    {
-      op: 'fetch',
-      location,
-      timestamp,
-      nonce: requestNonce(),
-      query: {
-        from: 0,
-        to: 0xffffffff,
-        topics: [],
-        bloom: new Uint8Array(0),
-        limit: 100,
-        cursor: new Uint8Array(0),
-      },
-    },
-    secretKey,
-  );
 }
 
 /** A DhtNode serving over real links; it dials nobody (its peers connect to it). */

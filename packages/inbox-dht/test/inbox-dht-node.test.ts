@@ -57,13 +57,12 @@ import {
   RpcConnection,
   requestNonce,
   routerServer,
-  type SignedRequest,
   signDescriptor,
   signedRequestMessage,
   signRequest,
   storeDescriptorMessage,
 } from '../src/index.js';
-import { link, type Party, party } from './inbox-dht-link-support.js';
+import { fetchRequest, link, type Party, party } from './inbox-dht-link-support.js';
 
 const verifier = secp256k1Verifier();
 
@@ -228,30 +227,6 @@ function underPow(e: Envelope): Envelope {
 
 function fieldsOf(epoch: number): DescriptorFields {
   return { epoch, seq: 1n, minPow: MIN_POW, maxSize: 1024, maxTtl: 86_400, encryptionKey };
-}
-
-function fetchRequest(
-  secretKey: Uint8Array,
-  location: Uint8Array,
-  timestamp: number,
-): SignedRequest {
-  return signRequest(
-    {
-      op: 'fetch',
-      location,
-      timestamp,
-      nonce: requestNonce(),
-      query: {
-        from: 0,
-        to: 0xffffffff,
-        topics: [],
-        bloom: new Uint8Array(0),
-        limit: 100,
-        cursor: new Uint8Array(0),
-      },
-    },
-    secretKey,
-  );
 }
 
 describe('inbox messages (§3.4)', () => {
