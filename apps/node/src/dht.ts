@@ -50,6 +50,7 @@ import {
 } from '@hush/interface';
 import type { NodeConfig } from './config.js';
 import { formatDhtAddress, parseDhtAddress } from './dht-address.js';
+import { loadStaticKey } from './store/static-key.js';
 
 /** Where the node keeps the X25519 static key of its DHT links. */
 const DHT_KEY = 'node/dht-key';
@@ -132,22 +133,6 @@ export function holderLimitsFor(quota: number, maxMessageSize: number): HolderLi
     maxTtl: 14 * 86_400,
     maxReplayEntries: 100_000,
   };
-}
-
-/**
- * The static key of the node's DHT links, kept in the store, created on first use.
- *
- * @throws Error if the stored key is not 32 bytes
- */
-export async function loadDhtKey(store: Store): Promise<Uint8Array> {
-  const stored = await store.get(DHT_KEY);
-  if (stored) {
-    if (stored.length !== 32) throw new Error('the stored DHT-link key is not 32 bytes');
-    return stored;
-  }
-  const key = randomBytes(32);
-  await store.put(DHT_KEY, key);
-  return key;
 }
 
 /** A refused inbox operation of the node (mapped to JSON-RPC -32000 by its methods). */
@@ -259,7 +244,7 @@ export class NodeDht {
     const { config, store } = options;
     const backend = options.backend ?? defaultBackend;
     const logger = options.logger ?? silentLogger;
-    const staticKey = await loadDhtKey(store);
+    const staticKey = await loadStaticKey(store, DHT_KEY, 'DHT-link');
     const identity = secp256k1Identity(options.nodeKey, backend);
     const limits = { maxFrameBytes: Math.max(config.maxMessageSize, 1024 * 1024) + 4096 };
     const encrypter = dhtLinkEncrypter({

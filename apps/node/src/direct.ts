@@ -15,7 +15,6 @@ import type { HushClient } from '@hush/client';
 import {
   type CryptoBackend,
   defaultBackend,
-  randomBytes,
   secp256k1Identity,
   secp256k1Verifier,
 } from '@hush/crypto';
@@ -56,6 +55,7 @@ import {
 import type { GossipNode } from '@hush/transport-gossip';
 import type { NodeConfig } from './config.js';
 import type { NodeContacts } from './contacts.js';
+import { loadStaticKey } from './store/static-key.js';
 
 /** Where the node keeps the X25519 static key of its direct links. */
 const DIRECT_KEY = 'node/direct-key';
@@ -67,22 +67,6 @@ const ANSWER_INTERVAL_MS = INTRODUCTION_MAX_SKEW * 1000;
 const ANSWER_TIMEOUT_MS = 15_000;
 /** Most messages a new filter is given from the inbox. */
 const BACKLOG_LIMIT = 1000;
-
-/**
- * The static key of the node's direct links, kept in the store, created on first use.
- *
- * @throws if the stored key is not 32 bytes
- */
-export async function loadDirectKey(store: Store): Promise<Uint8Array> {
-  const stored = await store.get(DIRECT_KEY);
-  if (stored) {
-    if (stored.length !== 32) throw new Error('the stored direct-link key is not 32 bytes');
-    return stored;
-  }
-  const key = randomBytes(32);
-  await store.put(DIRECT_KEY, key);
-  return key;
-}
 
 /** A contact's channel as `hush_channels` and `hush_openChannel` answer it. */
 export interface ChannelJson {
@@ -198,7 +182,7 @@ export class NodeDirect {
     const backend = options.backend ?? defaultBackend;
     const logger = options.logger ?? silentLogger;
     const book = contacts.book;
-    const staticKey = await loadDirectKey(store);
+    const staticKey = await loadStaticKey(store, DIRECT_KEY, 'direct-link');
     const identity = secp256k1Identity(options.nodeKey, backend);
     const limits = { maxFrameBytes: config.maxMessageSize + 1024 };
     const encrypter = directLinkEncrypter({
