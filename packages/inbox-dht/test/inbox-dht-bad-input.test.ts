@@ -18,13 +18,7 @@
  * through the wire with their counters.
  */
 import { randomBytes } from '@hush/crypto';
-import {
-  createEnvelope,
-  type Envelope,
-  encodeEnvelope,
-  envelopePow,
-  sealEnvelope,
-} from '@hush/envelope';
+import { createEnvelope, type Envelope, encodeEnvelope, envelopePow } from '@hush/envelope';
 import { type Connection, ManualClock, MemoryMetrics, MemoryStore } from '@hush/interface';
 import { waitFor } from '@hush/interface-compliance';
 import { encodeBytes, encodeList, encodeUint } from '@hush/rlp';
@@ -43,7 +37,6 @@ import {
   decodeMessage,
   decodeRequest,
   depositMessage,
-  EPOCH_MS,
   encodeDescriptor,
   encodeMessage,
   encodeRequest,
@@ -63,40 +56,27 @@ import {
   signRequest,
   storeDescriptorMessage,
 } from '../src/index.js';
-import { fetchRequest, link, type Party, party } from './inbox-dht-link-support.js';
+import {
+  EPOCH,
+  envelopeAt,
+  fetchRequest,
+  link,
+  MIN_POW,
+  type Party,
+  party,
+  T0,
+  TOPIC,
+  underPow,
+} from './inbox-dht-link-support.js';
 import { buildNetwork, bytesFrom } from './inbox-dht-routing-support.js';
 
 const code = (c: string) => expect.objectContaining({ name: 'DhtError', code: c });
 const codeOf = (error: unknown) => (error instanceof DhtError ? error.code : String(error));
 
-const EPOCH = 20_000;
-const T0 = EPOCH * EPOCH_MS + EPOCH_MS / 2;
-const TOPIC = Uint8Array.of(1, 2, 3, 4);
-const MIN_POW = 0.01;
 const encryptionKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
 
 function fieldsOf(seq: bigint, epoch = EPOCH): DescriptorFields {
   return { epoch, seq, minPow: MIN_POW, maxSize: 1024, maxTtl: 86_400, encryptionKey };
-}
-
-let made = 0;
-/** A fresh envelope created at `nowMs`, sealed to `pow`. */
-function envelopeAt(nowMs: number, pow = MIN_POW): Promise<Envelope> {
-  const data = new Uint8Array(16);
-  new DataView(data.buffer).setUint32(0, ++made);
-  const sent = Math.floor(nowMs / 1000);
-  return sealEnvelope(createEnvelope({ expiry: sent + 3600, ttl: 3600, topic: TOPIC, data }), {
-    pow,
-    workTime: 10,
-  });
-}
-
-/** The envelope with a nonce whose PoW is below the minimum. */
-function underPow(e: Envelope): Envelope {
-  for (let nonce = 0n; ; nonce++) {
-    const candidate = { ...e, nonce };
-    if (envelopePow(candidate) < MIN_POW) return candidate;
-  }
 }
 
 /** A DhtNode serving over real links; it dials nobody (its peers connect to it). */

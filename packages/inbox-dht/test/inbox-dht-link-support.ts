@@ -1,12 +1,20 @@
 /**
  * Helpers of the tests that run real `hush-dht/1` links (SPEC §3.1): a party (a node's
  * identity and its Noise encrypter), an authenticated connection pair between two parties
- * over an in-memory channel pair, and a signed fetch of a whole inbox (SPEC §6.1).
+ * over an in-memory channel pair, a signed fetch of a whole inbox (SPEC §6.1), and envelopes
+ * sealed to a small minimum PoW (or just under it) in one epoch of the tests.
  */
 import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
+import { createEnvelope, type Envelope, envelopePow, sealEnvelope } from '@hush/envelope';
 import type { Connection, PeerId } from '@hush/interface';
 import { rawChannelPair } from '@hush/interface-compliance';
-import { dhtLinkEncrypter, requestNonce, type SignedRequest, signRequest } from '../src/index.js';
+import {
+  dhtLinkEncrypter,
+  EPOCH_MS,
+  requestNonce,
+  type SignedRequest,
+  signRequest,
+} from '../src/index.js';
 
 const verifier = secp256k1Verifier();
 
@@ -50,4 +58,30 @@ export function fetchRequest(
     },
     secretKey,
   );
+}
+
+/** The epoch of the tests, the middle of it, their topic and their descriptors' minimum PoW. */
+export const EPOCH = 20_000;
+export const T0 = EPOCH * EPOCH_MS + EPOCH_MS / 2;
+export const TOPIC = Uint8Array.of(1, 2, 3, 4);
+export const MIN_POW = 0.01;
+
+let made = 0;
+/** A fresh envelope created at `nowMs`, sealed to `pow`. */
+export function envelopeAt(nowMs: number, pow = MIN_POW): Promise<Envelope> {
+  const data = new Uint8Array(16);
+  new DataView(data.buffer).setUint32(0, ++made);
+  const sent = Math.floor(nowMs / 1000);
+  return sealEnvelope(createEnvelope({ expiry: sent + 3600, ttl: 3600, topic: TOPIC, data }), {
+    pow,
+    workTime: 10,
+  });
+}
+
+/** The envelope with a nonce whose PoW is below the minimum. */
+export function underPow(e: Envelope): Envelope {
+  for (let nonce = 0n; ; nonce++) {
+    const candidate = { ...e, nonce };
+    if (envelopePow(candidate) < MIN_POW) return candidate;
+  }
 }

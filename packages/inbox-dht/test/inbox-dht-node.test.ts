@@ -5,13 +5,7 @@
  * connection, all counted).
  */
 import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
-import {
-  createEnvelope,
-  type Envelope,
-  encodeEnvelope as encodeEnvelopeOf,
-  envelopePow,
-  sealEnvelope,
-} from '@hush/envelope';
+import { encodeEnvelope as encodeEnvelopeOf } from '@hush/envelope';
 import {
   type Connection,
   ManualClock,
@@ -39,7 +33,6 @@ import {
   decodeInboxBody,
   decodeMessage as decodeMessageOf,
   depositMessage,
-  EPOCH_MS,
   encodeMessage,
   encodeRequest as encodeRequestOf,
   envelopeItemId,
@@ -62,7 +55,17 @@ import {
   signRequest,
   storeDescriptorMessage,
 } from '../src/index.js';
-import { fetchRequest, link, type Party, party } from './inbox-dht-link-support.js';
+import {
+  EPOCH,
+  envelopeAt,
+  fetchRequest,
+  link,
+  MIN_POW,
+  type Party,
+  party,
+  T0,
+  underPow,
+} from './inbox-dht-link-support.js';
 
 const verifier = secp256k1Verifier();
 
@@ -200,30 +203,7 @@ describe('ConnectionRpc (§3.1)', () => {
   });
 });
 
-const EPOCH = 20_000;
-const T0 = EPOCH * EPOCH_MS + EPOCH_MS / 2;
-const TOPIC = Uint8Array.of(1, 2, 3, 4);
-const MIN_POW = 0.01;
 const encryptionKey = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
-let made = 0;
-
-/** A fresh envelope created at `nowMs`, sealed to `pow`. */
-function envelopeAt(nowMs: number, pow = MIN_POW): Promise<Envelope> {
-  const data = new Uint8Array(16);
-  new DataView(data.buffer).setUint32(0, ++made);
-  const sent = Math.floor(nowMs / 1000);
-  return sealEnvelope(createEnvelope({ expiry: sent + 3600, ttl: 3600, topic: TOPIC, data }), {
-    pow,
-    workTime: 10,
-  });
-}
-
-function underPow(e: Envelope): Envelope {
-  for (let nonce = 0n; ; nonce++) {
-    const candidate = { ...e, nonce };
-    if (envelopePow(candidate) < MIN_POW) return candidate;
-  }
-}
 
 function fieldsOf(epoch: number): DescriptorFields {
   return { epoch, seq: 1n, minPow: MIN_POW, maxSize: 1024, maxTtl: 86_400, encryptionKey };
