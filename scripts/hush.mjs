@@ -6,7 +6,7 @@
  * the task from TypeScript sources through the `@hush/source` export condition.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,48 @@ function install() {
   // all its stdout says.
   const status = pnpm(args, {}, ['inherit', 2, 'inherit']);
   if (status !== 0) process.exit(status);
+}
+
+/** The newest modification time of `path` or of any file under it, 0 when there is none. */
+function newestChange(path) {
+  let info;
+  try {
+    info = statSync(path);
+  } catch {
+    return 0;
+  }
+  if (!info.isDirectory()) return info.mtimeMs;
+  let newest = 0;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestChange(join(path, entry)));
+  return newest;
+}
+
+/** Commands of the CLI that run no node, and so need no browser app. */
+const NO_NODE_COMMANDS = new Set(['keygen', 'status', 'config', 'contacts', '-h', '--help']);
+
+/**
+ * Builds the browser app (`@hush/web`) into apps/node/web/, which `hush start` serves on
+ * --web-port, when it was never built or its sources (src/, index.html, vite.config.ts)
+ * changed since. The build reports on stderr, as the install does. A failed build does not
+ * stop the node: it starts without the app, whose page then says how to build it.
+ */
+function buildWeb(args) {
+  if (args.some((arg) => NO_NODE_COMMANDS.has(arg))) return;
+  const web = join(root, 'apps/web');
+  // Without its Vite configuration the app would be built into its own dist/, not for the node.
+  if (!existsSync(join(web, 'vite.config.ts'))) return;
+  const built = newestChange(join(root, 'apps/node/web/index.html'));
+  const sources = Math.max(
+    ...['src', 'index.html', 'vite.config.ts'].map((path) => newestChange(join(web, path))),
+  );
+  if (built > 0 && built >= sources) return;
+  console.error(
+    built > 0 ? 'the browser app changed: building it…' : 'building the browser app (once)…',
+  );
+  if (pnpm(['--filter', '@hush/web', 'build'], {}, ['inherit', 2, 'inherit']) !== 0)
+    console.error(
+      'note: the browser app did not build; the node starts without it (pnpm --filter @hush/web build to retry)',
+    );
 }
 
 /**
@@ -115,6 +157,7 @@ const rest = given[0] === '--' ? given.slice(1) : given;
 switch (task) {
   case 'start':
     install();
+    buildWeb(rest);
     // `start` is the CLI's default command: `npm start -- --data-dir X` runs a node, and so
     // does `npm start -- keygen` run that command.
     node('apps/node/src/main.ts', rest);

@@ -33,6 +33,7 @@ import {
 import { createLogger } from './logger.js';
 import { loadNodeKey, openStore, startNode } from './node.js';
 import { RpcError } from './rpc/jsonrpc.js';
+import { WEB_BUILD_COMMAND } from './web.js';
 
 export const USAGE = `usage: hush [command] [options]
 
@@ -366,8 +367,11 @@ export async function main(argv: string[]): Promise<number> {
       const dht = node.dht
         ? `  dht      ${node.dht.address} (Noise, hush-dht/1${node.dht.holding ? ', holding inboxes' : ''})\n`
         : '';
+      const web = node.web
+        ? `  web      ${node.web.url} (the browser app${node.web.built ? '' : `: not built, run ${WEB_BUILD_COMMAND}`})\n`
+        : '';
       process.stdout.write(
-        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n${direct}${dht}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n`,
+        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n${direct}${dht}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n${web}`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

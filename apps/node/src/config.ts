@@ -29,6 +29,11 @@ export interface NodeConfig {
   wsPort: number;
   /** Prometheus metrics and health endpoints (0 picks a free port; -1 disables). */
   metricsPort: number;
+  /**
+   * The browser app (`@hush/web`) and its `/hush-web.json` over HTTP, on the rpcHost
+   * (0 picks a free port; -1 disables).
+   */
+  webPort: number;
   /** Bearer token required on RPC (mandatory when rpcHost is not a loopback address). */
   rpcToken: string | undefined;
   /** Browser origins allowed on RPC (WebSocket and CORS); requests with no Origin pass. */
@@ -106,6 +111,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   rpcPort: 8545,
   wsPort: 8546,
   metricsPort: 6060,
+  webPort: 8547,
   rpcToken: undefined,
   rpcOrigins: [],
   rpcVhosts: ['localhost', '127.0.0.1', '::1'],
@@ -189,6 +195,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'metrics-port',
     kind: 'number',
     help: 'Prometheus /metrics and /health port (-1: off)',
+  },
+  {
+    key: 'webPort',
+    flag: 'web-port',
+    kind: 'number',
+    help: 'browser app and its /hush-web.json over HTTP, on the --rpc-host (0: any, -1: off)',
   },
   {
     key: 'rpcToken',
@@ -449,6 +461,10 @@ function validate(config: NodeConfig): NodeConfig {
   check(
     Number.isInteger(config.metricsPort) && config.metricsPort >= -1 && config.metricsPort < 65536,
     'metrics-port must be in [0, 65535], or -1 for off',
+  );
+  check(
+    Number.isInteger(config.webPort) && config.webPort >= -1 && config.webPort < 65536,
+    'web-port must be in [0, 65535], or -1 for off',
   );
   const listenPort = Number(/:(\d+)$/.exec(config.listen)?.[1]);
   check(listenPort >= 0 && listenPort < 65536, 'listen port must be in [0, 65535]');

@@ -54,3 +54,16 @@ export {
   type StoreErrorCode,
   type StoreOperation,
 } from './store/store.js';
+export {
+  DEFAULT_WEB_ROOT,
+  startWebServer,
+  WEB_BUILD_COMMAND,
+  WEB_CONNECT_PATH,
+  WEB_CONTENT_SECURITY_POLICY,
+  type WebConnectInfo,
+  type WebServer,
+  WebServerError,
+  type WebServerErrorCode,
+  type WebServerOptions,
+  webConnectInfo,
+} from './web.js';

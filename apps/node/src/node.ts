@@ -31,6 +31,7 @@ import { shhextMethods } from './rpc/shhext.js';
 import { PersistentKeyStore } from './store/key-store.js';
 import { isPostgresUrl, PostgresStore, redactUrl } from './store/postgres-store.js';
 import { LevelStore, type Store } from './store/store.js';
+import { startWebServer, type WebServer, webConnectInfo } from './web.js';
 
 /**
  * Opens the node's LevelDB store in `dataDir/db`.
@@ -150,6 +151,10 @@ export interface HushNode {
   readonly dht: NodeDht | undefined;
   /** The metrics and health server's URL, when enabled. */
   readonly metricsUrl: string | undefined;
+  /** The browser app's address (`http://host:port/`), unless --web-port is -1. */
+  readonly webUrl: string | undefined;
+  /** The browser app's server, unless --web-port is -1 (`web.built`: whether the app is built). */
+  readonly web: WebServer | undefined;
   /** This node's id (65-byte public key, hex). */
   readonly id: string;
   stop(): Promise<void>;
@@ -405,8 +410,9 @@ async function assemble(
   );
   let ready = false;
   await gossip.start();
-  let rpc: RpcServers;
+  let rpc: RpcServers | undefined;
   let metricsServer: { url: string; close(): Promise<void> } | undefined;
+  let web: WebServer | undefined;
   // One set of rules for every HTTP listener: RPC over HTTP and WebSocket, metrics and health.
   const security = { vhosts: config.rpcVhosts, origins: config.rpcOrigins, token: config.rpcToken };
   try {
@@ -425,7 +431,24 @@ async function assemble(
         security,
       });
     }
+    // The browser app's page speaks to the node's listeners itself, never to the RPC.
+    if (config.webPort >= 0) {
+      web = await startWebServer({
+        host: config.rpcHost,
+        port: config.webPort,
+        vhosts: config.rpcVhosts,
+        connect: webConnectInfo({
+          gossip,
+          config,
+          dhtAddress: dht?.address,
+          servedRelay: direct?.relayUrl,
+        }),
+        logger,
+      });
+    }
   } catch (error) {
+    await metricsServer?.close();
+    await rpc?.close();
     await dht?.close();
     await direct?.close();
     await gossip.stop();
@@ -445,6 +468,7 @@ async function assemble(
       ...(direct ? { direct: direct.endpoints } : {}),
       ...(direct?.relayUrl ? { relay: direct.relayUrl } : {}),
       ...(dht ? { dht: dht.address } : {}),
+      ...(web ? { web: web.url } : {}),
     },
     'hush node started',
   );
@@ -458,12 +482,15 @@ async function assemble(
     direct,
     dht,
     metricsUrl: metricsServer?.url,
+    webUrl: web?.url,
+    web,
     id: gossip.id,
     async stop() {
       ready = false;
       client.close();
       clearInterval(prune);
       await Promise.allSettled(archiving.values());
+      await web?.close();
       await metricsServer?.close();
       await rpc.close();
       await dht?.close();

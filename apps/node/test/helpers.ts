@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONFIG, type HushNode, type NodeConfig, startNode } from '../src/index.js';
 
-/** A configuration on `dataDir` with every listener on a free loopback port, metrics off. */
+/**
+ * A configuration on `dataDir` with every listener on a free loopback port, metrics and the
+ * browser app off.
+ */
 export function localConfig(dataDir: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
   return {
     ...DEFAULT_CONFIG,
@@ -16,6 +19,7 @@ export function localConfig(dataDir: string, overrides: Partial<NodeConfig> = {}
     rpcPort: 0,
     wsPort: 0,
     metricsPort: -1,
+    webPort: -1,
     ...overrides,
   };
 }
@@ -92,7 +96,16 @@ export function rawPost(
 }
 
 /** Flags that put every listener of a `hush` process on a free loopback port. */
-export const LOCAL_LISTENERS = ['--listen', '127.0.0.1:0', '--rpc-port', '0', '--ws-port', '0'];
+export const LOCAL_LISTENERS = [
+  '--listen',
+  '127.0.0.1:0',
+  '--rpc-port',
+  '0',
+  '--ws-port',
+  '0',
+  '--web-port',
+  '0',
+];
 
 /** Runs `hush <args>` from source as a child process, its output piped. */
 export function spawnHush(

@@ -118,6 +118,8 @@ function startNode(
       '0',
       '--metrics-port',
       '-1',
+      '--web-port',
+      '-1',
       '--dht-port',
       '0',
       '--inbox',

@@ -1,0 +1,317 @@
+/**
+ * The browser app's HTTP server (`--web-port`): the built `@hush/web` files, which Vite writes
+ * into `apps/node/web/`, and `/hush-web.json`, the document that tells the page where to
+ * connect (the node's gossip, DHT, mailserver and relay addresses; no key of the node). The
+ * page runs its own light Whisper peer and makes no JSON-RPC call, so this server reaches
+ * nothing of the node's state; it keeps the RPC's Host rule (DNS rebinding) and sends a strict
+ * Content-Security-Policy and isolation headers on every answer.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HushError, type Logger, silentLogger } from '@hush/interface';
+import type { GossipNode } from '@hush/transport-gossip';
+import type { NodeConfig } from './config.js';
+import { hostAllowed, type RpcSecurity } from './rpc/guards.js';
+
+/**
+ * Where the built app lives: `apps/node/web/`, the same relative path from `src/` (run from
+ * source) and `dist/` (the published package, whose `files` include `web/`).
+ */
+export const DEFAULT_WEB_ROOT: string = fileURLToPath(new URL('../web/', import.meta.url));
+
+/** The path the page fetches to learn where to connect. */
+export const WEB_CONNECT_PATH = '/hush-web.json';
+
+/** What to run when the app is not built (the 503 of `/` and the start-up warning say it). */
+export const WEB_BUILD_COMMAND = 'pnpm --filter @hush/web build';
+
+/**
+ * The page may run only its own scripts and WebAssembly (the PoW kernel: 'wasm-unsafe-eval'),
+ * start workers from itself or blobs, open WebSockets (the node's listeners are on other
+ * ports) and be framed by nobody.
+ */
+export const WEB_CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self' ws: wss:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/** Headers every answer carries, errors included. */
+const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ['content-security-policy', WEB_CONTENT_SECURITY_POLICY],
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+  ['cross-origin-opener-policy', 'same-origin'],
+];
+
+/** Content types by extension; anything else is served as bytes (nosniff keeps it so). */
+const MIME_TYPES: ReadonlyMap<string, string> = new Map([
+  ['.html', 'text/html; charset=utf-8'],
+  ['.js', 'text/javascript; charset=utf-8'],
+  ['.mjs', 'text/javascript; charset=utf-8'],
+  ['.css', 'text/css; charset=utf-8'],
+  ['.json', 'application/json; charset=utf-8'],
+  ['.map', 'application/json; charset=utf-8'],
+  ['.webmanifest', 'application/manifest+json; charset=utf-8'],
+  ['.txt', 'text/plain; charset=utf-8'],
+  ['.wasm', 'application/wasm'],
+  ['.svg', 'image/svg+xml'],
+  ['.png', 'image/png'],
+  ['.jpg', 'image/jpeg'],
+  ['.jpeg', 'image/jpeg'],
+  ['.gif', 'image/gif'],
+  ['.webp', 'image/webp'],
+  ['.ico', 'image/x-icon'],
+  ['.woff', 'font/woff'],
+  ['.woff2', 'font/woff2'],
+]);
+
+/** Vite names what it writes under assets/ by content hash: such a URL never changes content. */
+const ASSET_CACHE = 'public, max-age=31536000, immutable';
+/** Everything else (index.html above all) is checked again on every load, to pick up a rebuild. */
+const REVALIDATE = 'no-cache';
+
+/** The document at `/hush-web.json`: where the page connects. Nothing in it is a key. */
+export interface WebConnectInfo {
+  readonly version: 1;
+  /** The gossip listener with its Noise static key: `ws://host:port#<64 hex>`. */
+  readonly gossip: string;
+  /** The node's gossip (secp256k1) public key, `0x04` and 128 hex digits. */
+  readonly gossipPublicKey: string;
+  /** The PoW the node requires of envelopes. */
+  readonly minPow: number;
+  /** The largest envelope the node accepts, bytes. */
+  readonly maxMessageSize: number;
+  /** The node's DHT address, `<128 hex>@ws://host:port`, or null with --no-dht. */
+  readonly dht: string | null;
+  /** The node as a mailserver (peer key and request password), or null without --mailserver. */
+  readonly mailserver: { readonly peer: string; readonly password: string } | null;
+  /** A relay for direct channels (`ws://…/hush-relay/1`): the node's own, or --relay; or null. */
+  readonly relay: string | null;
+  /** STUN servers for WebRTC (--stun). */
+  readonly stun: readonly string[];
+}
+
+/** Why the web server could not start or describe the node. */
+export type WebServerErrorCode = 'listen' | 'no-gossip-address';
+
+/** A failure of the web server; `code` says which, `cause` holds a bind error. */
+export class WebServerError extends HushError<WebServerErrorCode> {
+  override readonly name = 'WebServerError';
+}
+
+/**
+ * The connect document of a running node. The mailserver password is there on purpose: it
+ * is no key of the node but what a client must know to ask the mailserver (Status's default
+ * is public), and the page cannot ask the node for it without RPC.
+ *
+ * @throws WebServerError 'no-gossip-address' when the gossip node listens nowhere
+ */
+export function webConnectInfo(parts: {
+  readonly gossip: Pick<GossipNode, 'id' | 'linkAddresses'>;
+  readonly config: Pick<
+    NodeConfig,
+    'minPow' | 'maxMessageSize' | 'mailserver' | 'mailserverPassword' | 'relay' | 'stun'
+  >;
+  /** The node's DHT address, when it runs the DHT. */
+  readonly dhtAddress: string | undefined;
+  /** The relay the node serves (--relay-port), if any. */
+  readonly servedRelay: string | undefined;
+}): WebConnectInfo {
+  const { gossip, config } = parts;
+  const address = gossip.linkAddresses[0];
+  if (address === undefined)
+    throw new WebServerError('no-gossip-address', 'the gossip node has no listening address');
+  const publicKey = `0x${gossip.id}`;
+  return {
+    version: 1,
+    gossip: address,
+    gossipPublicKey: publicKey,
+    minPow: config.minPow,
+    maxMessageSize: config.maxMessageSize,
+    dht: parts.dhtAddress ?? null,
+    mailserver: config.mailserver ? { peer: publicKey, password: config.mailserverPassword } : null,
+    relay: parts.servedRelay ?? config.relay ?? null,
+    stun: [...config.stun],
+  };
+}
+
+/** Options of `startWebServer`. */
+export interface WebServerOptions {
+  /** The interface to bind: the RPC's (--rpc-host). */
+  readonly host: string;
+  /** The port (0: any free port). */
+  readonly port: number;
+  /** What `/hush-web.json` answers. */
+  readonly connect: WebConnectInfo;
+  /** Host header values accepted (--rpc-vhosts), as on every listener of the node. */
+  readonly vhosts: readonly string[];
+  /** The directory of the built app; `DEFAULT_WEB_ROOT` unless a test gives its own. */
+  readonly webRoot?: string;
+  readonly logger?: Logger;
+}
+
+/** A running web server. */
+export interface WebServer {
+  /** The page's address, `http://host:port/`. */
+  readonly url: string;
+  /** The directory it serves. */
+  readonly root: string;
+  /** Whether the built app is there now (its index.html). */
+  readonly built: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The absolute path a request target names, decoded, or undefined when it must be refused:
+ * not origin-form, badly encoded, or reaching out of the directory (a `.` or `..` segment,
+ * encoded or not, a backslash, a NUL).
+ */
+function requestPath(target: string | undefined): string | undefined {
+  if (target === undefined || !target.startsWith('/')) return undefined;
+  const raw = target.replace(/[?#].*$/s, '');
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  if (path.includes('\\') || path.includes('\0')) return undefined;
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) return undefined;
+  return path;
+}
+
+function plain(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+  response.end(text);
+}
+
+/**
+ * Starts the web server. A missing build does not stop it: it logs a warning, and `/` answers
+ * 503 saying how to build until the files are there (each request looks, so a build made
+ * while the node runs is served without a restart).
+ *
+ * @throws WebServerError 'listen' when the port cannot be bound (the bind error in `cause`)
+ */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const root = resolve(options.webRoot ?? DEFAULT_WEB_ROOT);
+  const logger = options.logger ?? silentLogger;
+  const security: RpcSecurity = { vhosts: options.vhosts, origins: [], token: undefined };
+  const connectBody = `${JSON.stringify(options.connect)}\n`;
+  const index = join(root, 'index.html');
+  const notBuilt = `The Hush browser app is not built: ${index} is missing.\nBuild it with \`${WEB_BUILD_COMMAND}\` in the repository (\`npm start\` does it by itself), then reload.\n`;
+
+  /** Serves one file of the build, or answers 404; `path` is already checked. */
+  const serveFile = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    path: string,
+  ): Promise<void> => {
+    const relative = path === '/' ? 'index.html' : path.slice(1);
+    const isIndex = relative === 'index.html';
+    // Dotfiles (an editor's leftovers, .DS_Store) are never part of the app.
+    if (relative.split('/').some((segment) => segment.startsWith('.')))
+      return plain(response, 404, 'not found\n');
+    const file = resolve(root, relative);
+    if (!file.startsWith(root + sep)) return plain(response, 404, 'not found\n');
+    let info: Awaited<ReturnType<typeof stat>>;
+    let real: string;
+    try {
+      info = await stat(file);
+      // A symbolic link out of the build is not served.
+      real = await realpath(file);
+      const realRoot = await realpath(root);
+      if (!real.startsWith(realRoot + sep)) return plain(response, 404, 'not found\n');
+    } catch {
+      if (isIndex) return plain(response, 503, notBuilt);
+      return plain(response, 404, 'not found\n');
+    }
+    if (!info.isFile()) return plain(response, 404, 'not found\n');
+    const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+    const headers = {
+      'content-type': MIME_TYPES.get(extname(file).toLowerCase()) ?? 'application/octet-stream',
+      'cache-control': relative.startsWith('assets/') ? ASSET_CACHE : REVALIDATE,
+      etag,
+    };
+    if (request.headers['if-none-match'] === etag)
+      return void response.writeHead(304, headers).end();
+    response.writeHead(200, { ...headers, 'content-length': info.size });
+    if (request.method === 'HEAD') return void response.end();
+    await new Promise<void>((done) => {
+      const stream = createReadStream(real);
+      stream.once('error', () => {
+        response.destroy();
+        done();
+      });
+      stream.once('end', done);
+      stream.pipe(response);
+    });
+  };
+
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    for (const [name, value] of SECURITY_HEADERS) response.setHeader(name, value);
+    if (!hostAllowed(request.headers, security))
+      return plain(response, 403, 'invalid host specified\n');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD');
+      return plain(response, 405, 'only GET and HEAD\n');
+    }
+    const path = requestPath(request.url);
+    if (path === undefined) return plain(response, 400, 'bad request target\n');
+    if (path === WEB_CONNECT_PATH) {
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-length': Buffer.byteLength(connectBody),
+      });
+      return void response.end(request.method === 'HEAD' ? undefined : connectBody);
+    }
+    return serveFile(request, response, path);
+  };
+
+  const server: Server = createServer((request, response) => {
+    serve(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  // A malformed request line is answered by Node's parser with a 400 and closed.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  try {
+    await new Promise<void>((done, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, done);
+    });
+  } catch (error) {
+    throw new WebServerError(
+      'listen',
+      `web-port ${options.port} on ${options.host}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (!existsSync(index))
+    logger.warn(
+      { webRoot: root, build: WEB_BUILD_COMMAND },
+      'the browser app is not built: its page answers 503 until it is',
+    );
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/`,
+    root,
+    get built() {
+      return existsSync(index);
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        // A page left open holds keep-alive connections; they must not hold the node's stop.
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,694 @@
+/**
+ * The app's state and what the user can do (specs/web/SPEC.md §2–§6), without the DOM: the
+ * vault's three states (no identity, locked, unlocked), conversations, sending with PoW and a
+ * delivery state per message, and receiving from every path into one history. The UI renders
+ * `state` on every `change` event; tests drive the page through the UI, not this class.
+ */
+
+import { defaultBackend } from '@hush/crypto';
+import { envelopeHash } from '@hush/envelope';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import type { IDBPDatabase } from 'idb';
+import {
+  CONTACT_CARD_TOPIC,
+  canonicalChannelName,
+  ONE_TO_ONE_TOPIC,
+  type PublicChannel,
+  publicChannel,
+} from './channels.js';
+import type { WebConfig } from './config.js';
+import { WebError } from './errors.js';
+import {
+  type Conversation,
+  type DeliveryState,
+  History,
+  newMessageId,
+  type Path,
+  type StoredMessage,
+} from './history.js';
+import type { PageMetrics } from './page-metrics.js';
+import { type OpenedMessage, PagePeer, type Recipient } from './peer.js';
+import { Vault } from './vault.js';
+
+/** Which screen the page shows. */
+export type Screen = 'loading' | 'welcome' | 'locked' | 'unlocked';
+
+/** Progress of one message's PoW. */
+export interface Sealing {
+  readonly fraction: number;
+  readonly elapsedMs: number;
+  readonly cancel: () => void;
+}
+
+/** Progress of fetching missed messages. */
+export interface OfflineProgress {
+  readonly source: 'inbox' | 'mailserver';
+  readonly phase: 'running' | 'done' | 'failed' | 'unavailable';
+  readonly received: number;
+  readonly detail?: string;
+}
+
+/** Everything the UI shows. */
+export interface AppState {
+  screen: Screen;
+  /** Our public key, 0x04…, shown even when locked. */
+  publicKey?: string;
+  conversations: Conversation[];
+  messages: Map<string, StoredMessage[]>;
+  active?: string;
+  connection: 'connecting' | 'connected' | 'disconnected';
+  sealing: Map<string, Sealing>;
+  offline: Map<'inbox' | 'mailserver', OfflineProgress>;
+  /** Direct channel state per contact id. */
+  direct: Map<string, string>;
+  notice?: { readonly kind: 'error' | 'info'; readonly text: string };
+  powTimes: { at: number; ms: number }[];
+}
+
+/** What a conversation's contact part of the page needs from a direct-channel module. */
+export interface DirectChannels {
+  addContact(publicKey: Uint8Array): void;
+  open(publicKey: Uint8Array): Promise<void>;
+  send(
+    publicKey: Uint8Array,
+    envelope: import('@hush/envelope').Envelope,
+  ): Promise<{ delivered: boolean }>;
+  stop(): Promise<void>;
+}
+
+/** The conversation id of a channel or contact. */
+export const channelId = (name: string) => `channel:${name}`;
+export const contactId = (publicKeyHex: string) => `contact:${publicKeyHex}`;
+
+const RANK: Record<DeliveryState, number> = {
+  sealing: 0,
+  failed: 0,
+  cancelled: 0,
+  queued: 1,
+  sent: 2,
+  stored: 3,
+  delivered: 4,
+  received: 0,
+};
+
+/** Parses a pasted public key: 0x04 + 128 hex digits (or without 0x). */
+export function parsePublicKey(text: string): Uint8Array {
+  const hex = text.trim().replace(/^0x/i, '').toLowerCase();
+  if (!/^04[0-9a-f]{128}$/.test(hex))
+    throw new WebError('bad-public-key', 'a public key is 0x04 followed by 128 hex digits');
+  const key = hexToBytes(hex);
+  if (!defaultBackend.isValidPublicKey(key))
+    throw new WebError('bad-public-key', 'that key is not a point of secp256k1');
+  return key;
+}
+
+/** The app. */
+export class HushApp extends EventTarget {
+  readonly state: AppState = {
+    screen: 'loading',
+    conversations: [],
+    messages: new Map(),
+    connection: 'disconnected',
+    sealing: new Map(),
+    offline: new Map(),
+    direct: new Map(),
+    powTimes: [],
+  };
+  private readonly vault: Vault;
+  private history: History | undefined;
+  private peer: PagePeer | undefined;
+  private identityKey: Uint8Array | undefined;
+  private inboxSecret: Uint8Array | undefined;
+  private readonly channels = new Map<string, PublicChannel>();
+  private readonly seen = new Set<string>();
+  private readonly timers = new Set<ReturnType<typeof setInterval>>();
+  /** Optional modules, set up on unlock when the node offers them. */
+  direct: DirectChannels | undefined;
+  private hooks: UnlockHooks | undefined;
+
+  private readonly db: IDBPDatabase;
+  readonly config: WebConfig;
+  /** What the gossip engine counts, for the live panel. */
+  readonly metrics: PageMetrics | undefined;
+
+  constructor(db: IDBPDatabase, config: WebConfig, metrics?: PageMetrics) {
+    super();
+    this.db = db;
+    this.config = config;
+    this.metrics = metrics;
+    this.vault = new Vault(db);
+  }
+
+  /** Registers what runs after each unlock (direct channels, the inbox, history). */
+  onUnlock(hooks: UnlockHooks): void {
+    this.hooks = hooks;
+  }
+
+  private changed(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+
+  /** Shows a notice (errors are shown, never thrown at the user). */
+  notify(kind: 'error' | 'info', text: string): void {
+    this.state.notice = { kind, text };
+    this.changed();
+  }
+
+  /** Reads the vault and picks the first screen. */
+  async init(): Promise<void> {
+    const record = await this.vault.record().catch(() => undefined);
+    this.state.screen = record ? 'locked' : 'welcome';
+    if (record) this.state.publicKey = `0x${record.publicKey}`;
+    this.changed();
+  }
+
+  /**
+   * Makes a new identity and unlocks it.
+   *
+   * @throws RangeError for a short passphrase; WebError 'identity-exists'
+   */
+  async create(passphrase: string): Promise<void> {
+    const secrets = await this.vault.create(passphrase);
+    await this.opened(secrets);
+  }
+
+  /**
+   * Unlocks the stored identity.
+   *
+   * @throws WebError 'wrong-passphrase', 'no-identity'
+   */
+  async unlock(passphrase: string): Promise<void> {
+    const secrets = await this.vault.unlock(passphrase);
+    await this.opened(secrets);
+  }
+
+  /** The identity file's text (ciphertext only). */
+  exportIdentity(): Promise<string> {
+    return this.vault.exportFile();
+  }
+
+  /**
+   * Replaces the identity by an exported one and unlocks it.
+   *
+   * @throws WebError 'bad-identity-file', 'wrong-passphrase'
+   */
+  async importIdentity(text: string, passphrase: string): Promise<void> {
+    if (this.state.screen === 'unlocked') await this.lock();
+    const secrets = await this.vault.importFile(text, passphrase);
+    await this.opened(secrets);
+  }
+
+  private async opened(secrets: import('./vault.js').Secrets): Promise<void> {
+    this.identityKey = secrets.identityKey;
+    this.inboxSecret = secrets.inboxSecret;
+    const publicKey = bytesToHex(secrets.publicKey);
+    this.state.publicKey = `0x${publicKey}`;
+    this.history = new History(this.db, publicKey, secrets.dataKey);
+    const loaded = await this.history.load();
+    this.state.conversations = loaded.conversations;
+    this.state.messages = new Map();
+    for (const message of loaded.messages) {
+      this.list(message.conversation).push(message);
+      if (message.envelopeHash) this.seen.add(message.envelopeHash);
+    }
+    if (loaded.corrupt > 0)
+      this.notify(
+        'error',
+        `${loaded.corrupt} history records could not be opened and are not shown`,
+      );
+    this.state.active ??= loaded.conversations[0]?.id;
+    this.state.screen = 'unlocked';
+    this.changed();
+    await this.connect();
+  }
+
+  private list(conversation: string): StoredMessage[] {
+    let list = this.state.messages.get(conversation);
+    if (!list) {
+      list = [];
+      this.state.messages.set(conversation, list);
+    }
+    return list;
+  }
+
+  private async connect(): Promise<void> {
+    const peer = await PagePeer.start({
+      config: this.config,
+      identityKey: this.identityKey!,
+      ...(this.metrics ? { metrics: this.metrics } : {}),
+    });
+    this.peer = peer;
+    this.state.connection = 'connecting';
+    const update = () => {
+      const connected = peer.peerCount() > 0;
+      const next = connected
+        ? 'connected'
+        : this.state.connection === 'connected'
+          ? 'disconnected'
+          : this.state.connection;
+      if (next !== this.state.connection) {
+        this.state.connection = next;
+        if (connected) this.promoteQueued();
+        this.changed();
+      }
+    };
+    peer.gossip.engine.on('peer:ready', update);
+    peer.gossip.engine.on('peer:closed', () => {
+      this.state.connection = peer.peerCount() > 0 ? 'connected' : 'disconnected';
+      this.changed();
+    });
+    this.timers.add(setInterval(update, 1000));
+    await peer.watch(
+      'contacts',
+      { identity: true },
+      [ONE_TO_ONE_TOPIC, CONTACT_CARD_TOPIC],
+      (m) => void this.received(m),
+    );
+    for (const conversation of this.state.conversations) {
+      if (conversation.kind === 'channel') await this.watchChannel(conversation.name);
+    }
+    await this.hooks?.unlocked({
+      app: this,
+      peer,
+      identityKey: this.identityKey!,
+      inboxSecret: this.inboxSecret!,
+      contacts: this.contacts(),
+      topics: this.topics(),
+    });
+  }
+
+  /** The contacts' public keys. */
+  contacts(): Uint8Array[] {
+    return this.state.conversations
+      .filter((c) => c.kind === 'contact' && c.publicKey)
+      .map((c) => hexToBytes(c.publicKey!));
+  }
+
+  /** Every topic the page listens on (for history requests). */
+  topics(): Uint8Array[] {
+    return [
+      ONE_TO_ONE_TOPIC,
+      CONTACT_CARD_TOPIC,
+      ...[...this.channels.values()].map((c) => c.topic),
+    ];
+  }
+
+  /** Locks: stops the peer and forgets every key and message in memory. */
+  async lock(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers.clear();
+    for (const sealing of this.state.sealing.values()) sealing.cancel();
+    await this.hooks?.locked?.();
+    await this.direct?.stop().catch(() => {});
+    this.direct = undefined;
+    await this.peer?.stop().catch(() => {});
+    this.peer = undefined;
+    this.identityKey?.fill(0);
+    this.inboxSecret?.fill(0);
+    this.identityKey = undefined;
+    this.inboxSecret = undefined;
+    this.history = undefined;
+    this.channels.clear();
+    this.seen.clear();
+    Object.assign(this.state, {
+      screen: 'locked' as const,
+      conversations: [],
+      messages: new Map(),
+      connection: 'disconnected' as const,
+      sealing: new Map(),
+      offline: new Map(),
+      direct: new Map(),
+    });
+    delete this.state.active;
+    delete this.state.notice;
+    this.changed();
+  }
+
+  private async watchChannel(name: string): Promise<void> {
+    const channel = await publicChannel(name);
+    this.channels.set(channel.name, channel);
+    await this.peer!.watch(
+      channelId(channel.name),
+      { symKey: channel.symKey },
+      [channel.topic],
+      (m) => void this.received(m),
+    );
+  }
+
+  /**
+   * Joins a public channel (Status' derivation of topic and key from the name).
+   *
+   * @throws RangeError for an empty or long name
+   */
+  async joinChannel(name: string): Promise<void> {
+    const canonical = canonicalChannelName(name);
+    const id = channelId(canonical);
+    if (!this.state.conversations.some((c) => c.id === id)) {
+      const conversation: Conversation = {
+        id,
+        kind: 'channel',
+        name: canonical,
+        createdAt: Date.now(),
+      };
+      this.state.conversations.push(conversation);
+      await this.history!.putConversation(conversation);
+      await this.watchChannel(canonical);
+      await this.hooks?.joined?.(this.channels.get(canonical)!.topic);
+    }
+    this.state.active = id;
+    this.changed();
+  }
+
+  /**
+   * Adds a contact by its public key and sends it our contact card.
+   *
+   * @throws WebError 'bad-public-key'
+   */
+  async addContact(text: string): Promise<void> {
+    const key = parsePublicKey(text);
+    const hex = bytesToHex(key);
+    if (`0x${hex}` === this.state.publicKey)
+      throw new WebError('bad-public-key', 'that is your own public key');
+    const id = contactId(hex);
+    let conversation = this.state.conversations.find((c) => c.id === id);
+    if (!conversation) {
+      conversation = {
+        id,
+        kind: 'contact',
+        name: `0x${hex.slice(2, 10)}…${hex.slice(-6)}`,
+        publicKey: hex,
+        createdAt: Date.now(),
+      };
+      this.state.conversations.push(conversation);
+      await this.history!.putConversation(conversation);
+    }
+    this.state.active = id;
+    this.changed();
+    this.direct?.addContact(key);
+    await this.sendCard(conversation);
+  }
+
+  /** Makes a conversation the one shown. */
+  select(id: string): void {
+    if (this.state.conversations.some((c) => c.id === id)) {
+      this.state.active = id;
+      this.changed();
+    }
+  }
+
+  private async sendCard(conversation: Conversation): Promise<void> {
+    const card = await this.hooks?.card?.();
+    if (!card || !this.peer) return;
+    const payload = new TextEncoder().encode(JSON.stringify({ v: 1, ...card }));
+    try {
+      const envelope = await this.peer.seal(
+        {
+          kind: 'contact',
+          topic: CONTACT_CARD_TOPIC,
+          publicKey: hexToBytes(conversation.publicKey!),
+        },
+        payload,
+      );
+      this.peer.post(envelope);
+      await this.putConversation({ ...conversation, cardSent: true });
+    } catch (error) {
+      this.notify('error', `could not send the contact card: ${(error as Error).message}`);
+    }
+  }
+
+  private async putConversation(conversation: Conversation): Promise<void> {
+    const index = this.state.conversations.findIndex((c) => c.id === conversation.id);
+    if (index >= 0) this.state.conversations[index] = conversation;
+    else this.state.conversations.push(conversation);
+    await this.history?.putConversation(conversation);
+    this.changed();
+  }
+
+  private async putMessage(message: StoredMessage): Promise<void> {
+    const list = this.list(message.conversation);
+    const index = list.findIndex((m) => m.id === message.id);
+    if (index >= 0) list[index] = message;
+    else list.push(message);
+    this.changed();
+    await this.history?.putMessage(message);
+  }
+
+  /** Moves a message to a later delivery state (never back). */
+  async advance(
+    id: string,
+    conversation: string,
+    state: DeliveryState,
+    detail?: string,
+  ): Promise<void> {
+    const message = this.list(conversation).find((m) => m.id === id);
+    if (!message || RANK[state] <= RANK[message.state]) return;
+    await this.putMessage({ ...message, state, ...(detail ? { detail } : {}) });
+  }
+
+  private promoteQueued(): void {
+    for (const [conversation, list] of this.state.messages)
+      for (const m of list) if (m.state === 'queued') void this.advance(m.id, conversation, 'sent');
+  }
+
+  /**
+   * Sends a message in the active conversation: PoW in the workers (progress, cancellable),
+   * then gossip; to a contact also over the direct channel and to its DHT inbox.
+   *
+   * @throws WebError 'locked'; RangeError for an empty message
+   */
+  async send(text: string, options: { pow?: number } = {}): Promise<void> {
+    const conversation = this.state.conversations.find((c) => c.id === this.state.active);
+    if (!this.peer || !this.history) throw new WebError('locked', 'unlock first');
+    if (!conversation) throw new RangeError('join a channel or add a contact first');
+    if (text.trim().length === 0) throw new RangeError('text must not be empty');
+    const id = newMessageId();
+    const base: StoredMessage = {
+      id,
+      conversation: conversation.id,
+      direction: 'out',
+      text,
+      at: Date.now(),
+      signature: 'own',
+      state: 'sealing',
+      path: 'local',
+    };
+    await this.putMessage(base);
+    const recipient: Recipient =
+      conversation.kind === 'channel'
+        ? { kind: 'channel', ...pick(this.channels.get(conversation.name)!) }
+        : {
+            kind: 'contact',
+            topic: ONE_TO_ONE_TOPIC,
+            publicKey: hexToBytes(conversation.publicKey!),
+          };
+    const abort = new AbortController();
+    const started = performance.now();
+    this.state.sealing.set(id, { fraction: 0, elapsedMs: 0, cancel: () => abort.abort() });
+    this.changed();
+    let envelope: import('@hush/envelope').Envelope;
+    try {
+      envelope = await this.peer.seal(recipient, new TextEncoder().encode(text), {
+        signal: abort.signal,
+        // Never below the node's minimum: the node would drop it.
+        pow: Math.max(options.pow ?? 0, this.config.minPow),
+        onProgress: (p) => {
+          this.state.sealing.set(id, {
+            fraction: p.fraction,
+            elapsedMs: p.elapsedMs,
+            cancel: () => abort.abort(),
+          });
+          this.changed();
+        },
+      });
+    } catch (error) {
+      this.state.sealing.delete(id);
+      const cancelled = abort.signal.aborted;
+      await this.putMessage({
+        ...base,
+        state: cancelled ? 'cancelled' : 'failed',
+        ...(cancelled ? {} : { detail: (error as Error).message }),
+      });
+      return;
+    }
+    const powMs = Math.round(performance.now() - started);
+    this.state.sealing.delete(id);
+    this.state.powTimes.push({ at: Date.now(), ms: powMs });
+    this.metrics?.recordPow(powMs);
+    if (this.state.powTimes.length > 500) this.state.powTimes.shift();
+    const hash = bytesToHex(envelopeHash(envelope));
+    this.seen.add(hash);
+    try {
+      this.peer.post(envelope);
+    } catch (error) {
+      await this.putMessage({
+        ...base,
+        state: 'failed',
+        detail: (error as Error).message,
+        powMs,
+        envelopeHash: hash,
+      });
+      return;
+    }
+    await this.putMessage({
+      ...base,
+      state: this.peer.peerCount() > 0 ? 'sent' : 'queued',
+      powMs,
+      envelopeHash: hash,
+    });
+    if (conversation.kind === 'contact') {
+      const key = hexToBytes(conversation.publicKey!);
+      this.direct
+        ?.send(key, envelope)
+        .then((r) => (r.delivered ? this.advance(id, conversation.id, 'delivered') : undefined))
+        .catch(() => {});
+      if (conversation.inboxKey)
+        this.hooks
+          ?.deposit?.(hexToBytes(conversation.inboxKey), envelope)
+          .then((stored) => (stored > 0 ? this.advance(id, conversation.id, 'stored') : undefined))
+          .catch(() => {});
+    }
+  }
+
+  /** Hands an envelope from another path (direct, inbox, mailserver) to the filters. */
+  deliver(
+    envelope: import('@hush/envelope').Envelope,
+    source: 'direct' | 'inbox' | 'history',
+  ): void {
+    this.peer?.deliver(envelope, envelopeHash(envelope), source);
+  }
+
+  /** Records a progress report of missed-message retrieval. */
+  offlineProgress(progress: OfflineProgress): void {
+    this.state.offline.set(progress.source, progress);
+    this.changed();
+  }
+
+  /** Records a direct channel's state. */
+  directState(publicKeyHex: string, state: string): void {
+    this.state.direct.set(contactId(publicKeyHex), state);
+    this.changed();
+  }
+
+  private async received(opened: OpenedMessage): Promise<void> {
+    const { message } = opened;
+    const hash = bytesToHex(message.envelopeHash);
+    if (this.seen.has(hash) || !this.history) return;
+    this.seen.add(hash);
+    const signer = message.signer ? bytesToHex(message.signer) : undefined;
+    const path: Path =
+      opened.source === 'direct'
+        ? 'direct'
+        : opened.source === 'inbox'
+          ? 'inbox'
+          : opened.source === 'p2p' || opened.source === 'history'
+            ? 'mailserver'
+            : 'gossip';
+    const topic = bytesToHex(message.topic);
+    if (topic === bytesToHex(CONTACT_CARD_TOPIC)) {
+      await this.receivedCard(signer, message.payload);
+      return;
+    }
+    let conversation: Conversation | undefined;
+    let signature: StoredMessage['signature'];
+    if (opened.filter === 'contacts') {
+      if (!signer) {
+        conversation = await this.ensureContact('unsigned', 'Unsigned messages');
+        signature = 'unsigned';
+      } else {
+        const known = this.state.conversations.find((c) => c.id === contactId(signer));
+        conversation = known ?? (await this.ensureContact(signer));
+        signature = known ? 'verified' : 'signed';
+      }
+    } else {
+      conversation = this.state.conversations.find((c) => c.id === opened.filter);
+      if (!conversation) return;
+      if (signer && `0x${signer}` === this.state.publicKey) return; // our own, from history
+      signature = !signer
+        ? 'unsigned'
+        : this.state.conversations.some((c) => c.id === contactId(signer))
+          ? 'verified'
+          : 'signed';
+    }
+    await this.putMessage({
+      id: newMessageId(),
+      conversation: conversation.id,
+      direction: 'in',
+      text: new TextDecoder('utf-8', { fatal: false }).decode(message.payload),
+      at: message.sent * 1000,
+      ...(signer ? { signer } : {}),
+      signature,
+      state: 'received',
+      envelopeHash: hash,
+      path,
+    });
+  }
+
+  private async ensureContact(hex: string, name?: string): Promise<Conversation> {
+    const id = contactId(hex);
+    const existing = this.state.conversations.find((c) => c.id === id);
+    if (existing) return existing;
+    const conversation: Conversation =
+      hex === 'unsigned'
+        ? { id, kind: 'contact', name: name ?? hex, createdAt: Date.now() }
+        : {
+            id,
+            kind: 'contact',
+            name: `0x${hex.slice(2, 10)}…${hex.slice(-6)} (new)`,
+            publicKey: hex,
+            createdAt: Date.now(),
+          };
+    await this.putConversation(conversation);
+    return conversation;
+  }
+
+  private async receivedCard(signer: string | undefined, payload: Uint8Array): Promise<void> {
+    if (!signer) return;
+    const conversation = this.state.conversations.find((c) => c.id === contactId(signer));
+    if (!conversation) return; // a card from a stranger: not a contact until the user adds it
+    let card: { v?: unknown; inbox?: unknown };
+    try {
+      card = JSON.parse(new TextDecoder().decode(payload)) as typeof card;
+    } catch {
+      return;
+    }
+    if (card.v !== 1 || typeof card.inbox !== 'string' || !/^[0-9a-f]{64}$/.test(card.inbox))
+      return;
+    if (conversation.inboxKey !== card.inbox)
+      await this.putConversation({ ...conversation, inboxKey: card.inbox });
+    // Answer once, so a contact who added us first learns our inbox too.
+    if (!conversation.cardSent)
+      await this.sendCard(this.state.conversations.find((c) => c.id === conversation.id)!);
+  }
+
+  /** Cancels a message's PoW. */
+  cancel(id: string): void {
+    this.state.sealing.get(id)?.cancel();
+  }
+
+  /** The running peer (while unlocked). */
+  get currentPeer(): PagePeer | undefined {
+    return this.peer;
+  }
+}
+
+function pick(channel: PublicChannel): { topic: Uint8Array; symKey: Uint8Array } {
+  return { topic: channel.topic, symKey: channel.symKey };
+}
+
+/** What the optional modules do around unlocking. */
+export interface UnlockHooks {
+  unlocked(context: {
+    app: HushApp;
+    peer: PagePeer;
+    identityKey: Uint8Array;
+    inboxSecret: Uint8Array;
+    contacts: Uint8Array[];
+    topics: Uint8Array[];
+  }): Promise<void>;
+  locked?(): Promise<void>;
+  joined?(topic: Uint8Array): Promise<void>;
+  /** Our contact card's fields (the inbox key), when there is an inbox. */
+  card?(): Promise<{ inbox: string } | undefined>;
+  /** Deposits an envelope to a contact's DHT inbox; resolves to the holders that stored it. */
+  deposit?(inboxKey: Uint8Array, envelope: import('@hush/envelope').Envelope): Promise<number>;
+}

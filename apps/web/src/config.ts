@@ -1,0 +1,89 @@
+/**
+ * Where the page connects (specs/web/SPEC.md §1): the node that serves the page publishes
+ * `/hush-web.json` with its gossip address, its limits and its services. It holds no secret,
+ * and the page sends the node nothing but Noise frames.
+ */
+import { WebError } from './errors.js';
+
+/** The node's `/hush-web.json`. */
+export interface WebConfig {
+  readonly version: 1;
+  /** `ws://host:port#<64 hex>`: the node's gossip address with its Noise static key. */
+  readonly gossip: string;
+  /** The node's gossip secp256k1 public key, 0x04… */
+  readonly gossipPublicKey: string;
+  readonly minPow: number;
+  readonly maxMessageSize: number;
+  /** `<128 hex>@ws://host:port`, or null without a DHT. */
+  readonly dht: string | null;
+  /** The node's mailserver, or null when it archives nothing. */
+  readonly mailserver: { readonly peer: string; readonly password: string } | null;
+  readonly relay: string | null;
+  readonly stun: readonly string[];
+}
+
+const PUBLIC_KEY = /^0x04[0-9a-fA-F]{128}$/;
+
+/**
+ * Checks a parsed `/hush-web.json`.
+ *
+ * @throws WebError 'bad-config' naming the first bad field
+ */
+export function parseWebConfig(value: unknown): WebConfig {
+  const c = value as Partial<Record<keyof WebConfig, unknown>> | null;
+  const bad = (field: string): never => {
+    throw new WebError('bad-config', `the node's /hush-web.json has a bad ${field}`);
+  };
+  if (c === null || typeof c !== 'object' || c.version !== 1) bad('version');
+  if (typeof c!.gossip !== 'string' || !/^wss?:\/\/[^#\s]+#[0-9a-fA-F]{64}$/.test(c!.gossip))
+    bad('gossip');
+  if (typeof c!.gossipPublicKey !== 'string' || !PUBLIC_KEY.test(c!.gossipPublicKey))
+    bad('gossipPublicKey');
+  if (typeof c!.minPow !== 'number' || !(c!.minPow >= 0) || !Number.isFinite(c!.minPow))
+    bad('minPow');
+  if (
+    typeof c!.maxMessageSize !== 'number' ||
+    !Number.isInteger(c!.maxMessageSize) ||
+    c!.maxMessageSize < 1024
+  )
+    bad('maxMessageSize');
+  if (
+    c!.dht !== null &&
+    (typeof c!.dht !== 'string' || !/^[0-9a-fA-F]{128}@wss?:\/\/\S+$/.test(c!.dht))
+  )
+    bad('dht');
+  const m = c!.mailserver as { peer?: unknown; password?: unknown } | null | undefined;
+  if (
+    m !== null &&
+    (typeof m !== 'object' ||
+      typeof m?.peer !== 'string' ||
+      !PUBLIC_KEY.test(m.peer) ||
+      typeof m.password !== 'string')
+  )
+    bad('mailserver');
+  if (c!.relay !== null && typeof c!.relay !== 'string') bad('relay');
+  if (!Array.isArray(c!.stun) || !c!.stun.every((s) => typeof s === 'string')) bad('stun');
+  return c as WebConfig;
+}
+
+/**
+ * Fetches the serving node's configuration.
+ *
+ * @throws WebError 'bad-config' when it is missing, not JSON or malformed
+ */
+export async function fetchWebConfig(url = '/hush-web.json'): Promise<WebConfig> {
+  let response: Response;
+  try {
+    response = await fetch(url, { cache: 'no-store' });
+  } catch (cause) {
+    throw new WebError('bad-config', `cannot fetch ${url}`, { cause });
+  }
+  if (!response.ok) throw new WebError('bad-config', `${url} answered ${response.status}`);
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch (cause) {
+    throw new WebError('bad-config', `${url} is not JSON`, { cause });
+  }
+  return parseWebConfig(json);
+}

@@ -1,0 +1,34 @@
+/**
+ * The web app's one error type: a `HushError` whose `code` says what failed, so the UI shows
+ * each case its own way and tests match on the code.
+ */
+import { HushError, type HushErrorOptions } from '@hush/interface';
+
+/** Why a web app operation failed. */
+export type WebErrorCode =
+  /** The passphrase does not open the vault (AES-GCM authentication failed). */
+  | 'wrong-passphrase'
+  /** There is no identity yet, or one already exists where a new one was asked for. */
+  | 'no-identity'
+  | 'identity-exists'
+  /** An imported file is not a Hush identity file this version can read. */
+  | 'bad-identity-file'
+  /** A pasted contact key is not an uncompressed secp256k1 public key. */
+  | 'bad-public-key'
+  /** The vault is locked: no key is in memory. */
+  | 'locked'
+  /** The node's /hush-web.json is missing or malformed. */
+  | 'bad-config'
+  /** A message is too large for the node's limit. */
+  | 'too-large'
+  /** A stored record failed authentication (corrupted or written under another key). */
+  | 'corrupt-record';
+
+/** An error of the web app. */
+export class WebError extends HushError<WebErrorCode> {
+  override readonly name = 'WebError';
+
+  constructor(code: WebErrorCode, message: string, options: HushErrorOptions = {}) {
+    super(code, message, options);
+  }
+}

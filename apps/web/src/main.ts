@@ -1,0 +1,102 @@
+/**
+ * The page's entry (specs/web/SPEC.md): reads where to connect from the serving node, opens
+ * the page's database, and renders the screen the vault's state calls for. Errors become a
+ * notice on the page; a failed action never leaves a half-built screen.
+ */
+import './style.css';
+import { isHushError } from '@hush/interface';
+import { HushApp } from './app.js';
+import { fetchWebConfig } from './config.js';
+import { openPageDb } from './db.js';
+import { PageMetrics } from './page-metrics.js';
+import { offlineServices } from './services.js';
+import { el, replaceChildren } from './ui/dom.js';
+import { lockedScreen, welcomeScreen } from './ui/gate.js';
+import { type Shell, shellScreen } from './ui/shell.js';
+
+const root = document.getElementById('app')!;
+
+function describe(error: unknown): string {
+  if (isHushError(error)) return error.message;
+  if (error instanceof RangeError || error instanceof TypeError) return error.message;
+  return `something went wrong: ${(error as Error)?.message ?? String(error)}`;
+}
+
+async function boot(): Promise<void> {
+  let app: HushApp;
+  try {
+    const [config, db] = await Promise.all([fetchWebConfig(), openPageDb()]);
+    app = new HushApp(db, config, new PageMetrics());
+    app.onUnlock(offlineServices(config));
+  } catch (error) {
+    replaceChildren(
+      root,
+      el(
+        'main',
+        { class: 'gate' },
+        el('h1', {}, 'Hush cannot start'),
+        el('p', { role: 'alert' }, describe(error)),
+      ),
+    );
+    return;
+  }
+  let screen: string | undefined;
+  let shell: Shell | undefined;
+  let gateAlert: HTMLElement | undefined;
+  let working = false;
+
+  /** Runs a user action: one at a time, its error shown, never thrown. */
+  const busy = async (task: () => Promise<void>): Promise<void> => {
+    if (working) return;
+    working = true;
+    root.setAttribute('aria-busy', 'true');
+    try {
+      await task();
+    } catch (error) {
+      if (gateAlert && app.state.screen !== 'unlocked') {
+        gateAlert.textContent = describe(error);
+        gateAlert.hidden = false;
+      } else app.notify('error', describe(error));
+    } finally {
+      working = false;
+      root.removeAttribute('aria-busy');
+    }
+  };
+
+  const render = () => {
+    const state = app.state;
+    if (state.screen !== screen) {
+      screen = state.screen;
+      shell = undefined;
+      gateAlert = el('p', { role: 'alert', class: 'notice error', hidden: true });
+      if (state.screen === 'welcome') {
+        const view = welcomeScreen(app, busy);
+        view.insertBefore(gateAlert, view.children[1] ?? null);
+        replaceChildren(root, view);
+      } else if (state.screen === 'locked') {
+        const view = lockedScreen(app, busy);
+        view.insertBefore(gateAlert, view.children[1] ?? null);
+        replaceChildren(root, view);
+      } else if (state.screen === 'unlocked') {
+        shell = shellScreen(app, busy, (container) => {
+          void import('./live.js').then((live) => live.mountLivePanel(container, app));
+        });
+        replaceChildren(root, shell.element);
+      }
+      root.querySelector<HTMLElement>('input:not([type=file]), button')?.focus();
+      document.title =
+        state.screen === 'unlocked'
+          ? 'Hush'
+          : state.screen === 'locked'
+            ? 'Hush (locked)'
+            : 'Hush: create identity';
+    }
+    shell?.update(state);
+  };
+  app.addEventListener('change', render);
+  await app.init();
+  render();
+  Object.assign(globalThis, { hushReady: true });
+}
+
+void boot();
