@@ -65,14 +65,12 @@ export interface AppState {
   powTimes: { at: number; ms: number }[];
 }
 
-/** What a conversation's contact part of the page needs from a direct-channel module. */
+/** What the page needs from its direct channels (`direct-service.ts`). */
 export interface DirectChannels {
-  addContact(publicKey: Uint8Array): void;
-  open(publicKey: Uint8Array): Promise<void>;
-  send(
-    publicKey: Uint8Array,
-    envelope: import('@hush/envelope').Envelope,
-  ): Promise<{ delivered: boolean }>;
+  /** Keeps a channel with a contact (made now, redialled when it drops). */
+  addContact(publicKey: Uint8Array): Promise<void>;
+  /** Queues an envelope for a contact; resolves to true once the contact acknowledged it. */
+  send(publicKey: Uint8Array, envelope: import('@hush/envelope').Envelope): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -124,7 +122,7 @@ export class HushApp extends EventTarget {
   private readonly timers = new Set<ReturnType<typeof setInterval>>();
   /** Optional modules, set up on unlock when the node offers them. */
   direct: DirectChannels | undefined;
-  private hooks: UnlockHooks | undefined;
+  private readonly hooks: UnlockHooks[] = [];
 
   private readonly db: IDBPDatabase;
   readonly config: WebConfig;
@@ -141,7 +139,11 @@ export class HushApp extends EventTarget {
 
   /** Registers what runs after each unlock (direct channels, the inbox, history). */
   onUnlock(hooks: UnlockHooks): void {
-    this.hooks = hooks;
+    this.hooks.push(hooks);
+  }
+
+  private hook<K extends 'card' | 'deposit'>(name: K): NonNullable<UnlockHooks[K]> | undefined {
+    return this.hooks.find((h) => h[name])?.[name] as NonNullable<UnlockHooks[K]> | undefined;
   }
 
   private changed(): void {
@@ -267,14 +269,15 @@ export class HushApp extends EventTarget {
     for (const conversation of this.state.conversations) {
       if (conversation.kind === 'channel') await this.watchChannel(conversation.name);
     }
-    await this.hooks?.unlocked({
-      app: this,
-      peer,
-      identityKey: this.identityKey!,
-      inboxSecret: this.inboxSecret!,
-      contacts: this.contacts(),
-      topics: this.topics(),
-    });
+    for (const hooks of this.hooks)
+      await hooks.unlocked({
+        app: this,
+        peer,
+        identityKey: this.identityKey!,
+        inboxSecret: this.inboxSecret!,
+        contacts: this.contacts(),
+        topics: this.topics(),
+      });
   }
 
   /** The contacts' public keys. */
@@ -298,7 +301,7 @@ export class HushApp extends EventTarget {
     for (const timer of this.timers) clearInterval(timer);
     this.timers.clear();
     for (const sealing of this.state.sealing.values()) sealing.cancel();
-    await this.hooks?.locked?.();
+    for (const hooks of this.hooks) await hooks.locked?.();
     await this.direct?.stop().catch(() => {});
     this.direct = undefined;
     await this.peer?.stop().catch(() => {});
@@ -353,7 +356,7 @@ export class HushApp extends EventTarget {
       this.state.conversations.push(conversation);
       await this.history!.putConversation(conversation);
       await this.watchChannel(canonical);
-      await this.hooks?.joined?.(this.channels.get(canonical)!.topic);
+      for (const hooks of this.hooks) await hooks.joined?.(this.channels.get(canonical)!.topic);
     }
     this.state.active = id;
     this.changed();
@@ -384,8 +387,12 @@ export class HushApp extends EventTarget {
     }
     this.state.active = id;
     this.changed();
-    this.direct?.addContact(key);
     await this.sendCard(conversation);
+    await this.direct
+      ?.addContact(key)
+      .catch((error: unknown) =>
+        this.notify('error', `direct channel: ${(error as Error).message}`),
+      );
   }
 
   /** Makes a conversation the one shown. */
@@ -397,7 +404,7 @@ export class HushApp extends EventTarget {
   }
 
   private async sendCard(conversation: Conversation): Promise<void> {
-    const card = await this.hooks?.card?.();
+    const card = await this.hook('card')?.();
     if (!card || !this.peer) return;
     const payload = new TextEncoder().encode(JSON.stringify({ v: 1, ...card }));
     try {
@@ -539,11 +546,12 @@ export class HushApp extends EventTarget {
       const key = hexToBytes(conversation.publicKey!);
       this.direct
         ?.send(key, envelope)
-        .then((r) => (r.delivered ? this.advance(id, conversation.id, 'delivered') : undefined))
+        .then((acknowledged) =>
+          acknowledged ? this.advance(id, conversation.id, 'delivered') : undefined,
+        )
         .catch(() => {});
       if (conversation.inboxKey)
-        this.hooks
-          ?.deposit?.(hexToBytes(conversation.inboxKey), envelope)
+        this.hook('deposit')?.(hexToBytes(conversation.inboxKey), envelope)
           .then((stored) => (stored > 0 ? this.advance(id, conversation.id, 'stored') : undefined))
           .catch(() => {});
     }
@@ -580,7 +588,7 @@ export class HushApp extends EventTarget {
         ? 'direct'
         : opened.source === 'inbox'
           ? 'inbox'
-          : opened.source === 'p2p' || opened.source === 'history'
+          : opened.source === 'history'
             ? 'mailserver'
             : 'gossip';
     const topic = bytesToHex(message.topic);

@@ -7,8 +7,10 @@
  *
  * Where the envelopes go: each page's envelopes come as p2pMessages (code 127) from the
  * mailserver, which the gossip engine accepts only from a trusted peer and hands, never
- * pooled or relayed, to its `envelope` listeners with `p2p: true` — `GossipNode.onEnvelope`
- * reports them as source `'p2p'`, and `subscribe({ p2p: true })` subscriptions get them.
+ * pooled or relayed, to its `envelope` listeners with `p2p: true` and `p2pMessage: true` —
+ * `GossipNode.onEnvelope` reports them as source `'p2p'`, and `subscribe({ p2p: true })`
+ * subscriptions get them. A light client's live gossip is `p2p` too (geth's isP2P), so only
+ * `p2pMessage` marks history.
  * A `HushClient` fed by `onEnvelope` (`client.attach(gossip)`, or `client.deliver(received)`
  * from the page's own listener) opens them only for filters made with `allowP2P: true`
  * (W§5.7 F3; `isP2PSource` of `@hush/client`), and each filter skips an envelope it already
@@ -192,7 +194,8 @@ export async function requestHistory(options: HistoryOptions): Promise<HistoryRe
   // batches of a page precede the page's completion on the connection and are handled in
   // order (§6.3), so a page's envelopes are all counted when its completion arrives.
   const stopCounting = engine.on('envelope', (accepted) => {
-    if (!accepted.p2p || accepted.from !== peer) return;
+    // p2pMessage, not p2p: to a light client the node's live gossip is p2p too.
+    if (!accepted.p2pMessage || accepted.from !== peer) return;
     envelopes++;
     pageEnvelopes++;
     options.onEnvelope?.(accepted);

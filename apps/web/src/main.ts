@@ -8,8 +8,9 @@ import { isHushError } from '@hush/interface';
 import { HushApp } from './app.js';
 import { fetchWebConfig } from './config.js';
 import { openPageDb } from './db.js';
+import { directServices } from './direct-service.js';
+import { offlineServices } from './offline-service.js';
 import { PageMetrics } from './page-metrics.js';
-import { offlineServices } from './services.js';
 import { el, replaceChildren } from './ui/dom.js';
 import { lockedScreen, welcomeScreen } from './ui/gate.js';
 import { type Shell, shellScreen } from './ui/shell.js';
@@ -28,6 +29,7 @@ async function boot(): Promise<void> {
     const [config, db] = await Promise.all([fetchWebConfig(), openPageDb()]);
     app = new HushApp(db, config, new PageMetrics());
     app.onUnlock(offlineServices(config));
+    app.onUnlock(directServices(config));
   } catch (error) {
     replaceChildren(
       root,

@@ -86,8 +86,15 @@ export class PagePeer {
     this.gossip = gossip;
     this.pool = pool;
     this.client = new HushClient();
-    this.detach = gossip.onEnvelope((received) =>
-      this.deliver(received.envelope, received.hash, received.source),
+    // The engine's own event, not GossipNode.onEnvelope: to a light client all gossip is p2p
+    // (geth's isP2P), and only the engine says which envelopes came in a p2p message (the
+    // mailserver's history) and which in gossip.
+    this.detach = gossip.engine.on('envelope', (accepted) =>
+      this.deliver(
+        accepted.envelope,
+        accepted.hash,
+        accepted.from === undefined ? 'local' : accepted.p2pMessage ? 'history' : 'gossip',
+      ),
     );
   }
 
@@ -125,6 +132,22 @@ export class PagePeer {
 
   private updateBloom(): void {
     this.gossip.setBloomFilter(topicsToBloom(this.topics.values()));
+  }
+
+  /**
+   * Adds topics to the bloom filter without a filter of the client's (a module that reads
+   * gossip itself, as direct channels read introductions).
+   */
+  listen(id: string, topics: readonly Uint8Array[]): void {
+    topics.forEach((topic, i) => {
+      this.topics.set(`${id}/${i}`, topic);
+    });
+    this.updateBloom();
+  }
+
+  /** The PoW workers, for modules that seal envelopes of their own. */
+  get powPool(): PowScanPool {
+    return this.pool;
   }
 
   /**

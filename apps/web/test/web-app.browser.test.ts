@@ -229,6 +229,17 @@ describe('apps/web in Chromium against a hush node', () => {
     await screenshot(b.page, '5-one-to-one');
   });
 
+  it('opens a direct channel between the two contacts by WebRTC and delivers over it', async () => {
+    await a.page.getByText(/Direct channel: open \(webrtc\)/).waitFor({ timeout: 90_000 });
+    await b.page.getByText(/Direct channel: open \(webrtc\)/).waitFor({ timeout: 90_000 });
+    const text = `over the direct channel ${Date.now()}`;
+    plaintexts.push(text);
+    await sendMessage(a.page, text);
+    await expect.poll(() => sentState(a.page, text), { timeout: 60_000 }).toBe('delivered');
+    await item(b.page, text).waitFor();
+    await screenshot(a.page, '8-direct-channel');
+  });
+
   it('refuses a bad contact key with a message, not a crash', async () => {
     await a.page.getByRole('textbox', { name: 'Contact public key' }).fill('0x04deadbeef');
     await a.page.getByRole('button', { name: 'Add contact' }).click();

@@ -481,6 +481,7 @@ export class GossipEngine extends Emitter<EngineEvents> {
         hash: facts.hash,
         pow: facts.pow,
         p2p: true,
+        p2pMessage: true,
         from: session.info.id,
       });
     }

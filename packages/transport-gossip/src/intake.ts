@@ -125,7 +125,14 @@ export class EnvelopeIntake {
         if (session.ready && session !== from && session.wants(entry)) session.pending.add(entry);
     }
     if (this.subscriptions.size > 0 || this.context.listening())
-      this.deliver({ envelope, hash: facts.hash, pow: verdict.pow, p2p, from: from?.info.id });
+      this.deliver({
+        envelope,
+        hash: facts.hash,
+        pow: verdict.pow,
+        p2p,
+        p2pMessage: false,
+        from: from?.info.id,
+      });
     return { hash: facts.hash, cached: true, fresh: true };
   }
 

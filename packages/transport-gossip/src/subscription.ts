@@ -12,6 +12,11 @@ export interface AcceptedEnvelope {
   readonly pow: number;
   /** Arrived as a p2p message (code 127), or to a light client (geth's isP2P). */
   readonly p2p: boolean;
+  /**
+   * Arrived in a p2p message (code 127: a mailserver's history, a peer's direct post), not in
+   * gossip. A light client's gossip is `p2p` too, as in geth; this tells the two apart.
+   */
+  readonly p2pMessage: boolean;
   /** The peer it came from; undefined for local posts. */
   readonly from: string | undefined;
 }
