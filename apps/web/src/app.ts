@@ -142,8 +142,23 @@ export class HushApp extends EventTarget {
     this.hooks.push(hooks);
   }
 
-  private hook<K extends 'card' | 'deposit'>(name: K): NonNullable<UnlockHooks[K]> | undefined {
-    return this.hooks.find((h) => h[name])?.[name] as NonNullable<UnlockHooks[K]> | undefined;
+  /** Our contact card: the first hooks that have one. */
+  private async card(): Promise<{ inbox: string } | undefined> {
+    for (const hooks of this.hooks) {
+      const card = await hooks.card?.();
+      if (card) return card;
+    }
+    return undefined;
+  }
+
+  /** Deposits to a contact's inbox through every hooks that can; the holders that took it. */
+  private async deposit(
+    inboxKey: Uint8Array,
+    envelope: import('@hush/envelope').Envelope,
+  ): Promise<number> {
+    let stored = 0;
+    for (const hooks of this.hooks) stored += (await hooks.deposit?.(inboxKey, envelope)) ?? 0;
+    return stored;
   }
 
   private changed(): void {
@@ -404,7 +419,7 @@ export class HushApp extends EventTarget {
   }
 
   private async sendCard(conversation: Conversation): Promise<void> {
-    const card = await this.hook('card')?.();
+    const card = await this.card();
     if (!card || !this.peer) return;
     const payload = new TextEncoder().encode(JSON.stringify({ v: 1, ...card }));
     try {
@@ -551,7 +566,7 @@ export class HushApp extends EventTarget {
         )
         .catch(() => {});
       if (conversation.inboxKey)
-        this.hook('deposit')?.(hexToBytes(conversation.inboxKey), envelope)
+        this.deposit(hexToBytes(conversation.inboxKey), envelope)
           .then((stored) => (stored > 0 ? this.advance(id, conversation.id, 'stored') : undefined))
           .catch(() => {});
     }

@@ -5,11 +5,9 @@
  */
 import './style.css';
 import { isHushError } from '@hush/interface';
-import { HushApp } from './app.js';
+import { HushApp, type UnlockHooks } from './app.js';
 import { fetchWebConfig } from './config.js';
 import { openPageDb } from './db.js';
-import { directServices } from './direct-service.js';
-import { offlineServices } from './offline-service.js';
 import { PageMetrics } from './page-metrics.js';
 import { el, replaceChildren } from './ui/dom.js';
 import { lockedScreen, welcomeScreen } from './ui/gate.js';
@@ -23,13 +21,34 @@ function describe(error: unknown): string {
   return `something went wrong: ${(error as Error)?.message ?? String(error)}`;
 }
 
+/** Unlock hooks whose module is imported when they are first needed. */
+function lazyHooks(load: () => Promise<UnlockHooks>): UnlockHooks {
+  let loaded: Promise<UnlockHooks> | undefined;
+  const hooks = () => (loaded ??= load());
+  return {
+    unlocked: async (context) => (await hooks()).unlocked(context),
+    locked: async () => (await hooks()).locked?.(),
+    joined: async (topic) => (await hooks()).joined?.(topic),
+    card: async () => (await hooks()).card?.(),
+    deposit: async (inboxKey, envelope) => {
+      const deposit = (await hooks()).deposit;
+      return deposit ? deposit(inboxKey, envelope) : 0;
+    },
+  };
+}
+
 async function boot(): Promise<void> {
   let app: HushApp;
   try {
     const [config, db] = await Promise.all([fetchWebConfig(), openPageDb()]);
     app = new HushApp(db, config, new PageMetrics());
-    app.onUnlock(offlineServices(config));
-    app.onUnlock(directServices(config));
+    // Loaded on first unlock: the welcome and locked screens need neither.
+    app.onUnlock(
+      lazyHooks(() => import('./offline-service.js').then((m) => m.offlineServices(config))),
+    );
+    app.onUnlock(
+      lazyHooks(() => import('./direct-service.js').then((m) => m.directServices(config))),
+    );
   } catch (error) {
     replaceChildren(
       root,
