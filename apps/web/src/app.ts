@@ -117,6 +117,9 @@ export class HushApp extends EventTarget {
   private peer: PagePeer | undefined;
   private identityKey: Uint8Array | undefined;
   private inboxSecret: Uint8Array | undefined;
+  private dataKey: CryptoKey | undefined;
+  /** One per unlock: aborted on lock, so async work of a past session stops. */
+  private session: AbortController | undefined;
   private readonly channels = new Map<string, PublicChannel>();
   private readonly seen = new Set<string>();
   private readonly timers = new Set<ReturnType<typeof setInterval>>();
@@ -220,6 +223,8 @@ export class HushApp extends EventTarget {
     this.inboxSecret = secrets.inboxSecret;
     const publicKey = bytesToHex(secrets.publicKey);
     this.state.publicKey = `0x${publicKey}`;
+    this.dataKey = secrets.dataKey;
+    this.session = new AbortController();
     this.history = new History(this.db, publicKey, secrets.dataKey);
     const loaded = await this.history.load();
     this.state.conversations = loaded.conversations;
@@ -290,6 +295,8 @@ export class HushApp extends EventTarget {
         peer,
         identityKey: this.identityKey!,
         inboxSecret: this.inboxSecret!,
+        dataKey: this.dataKey!,
+        signal: this.session!.signal,
         contacts: this.contacts(),
         topics: this.topics(),
       });
@@ -698,16 +705,23 @@ function pick(channel: PublicChannel): { topic: Uint8Array; symKey: Uint8Array }
   return { topic: channel.topic, symKey: channel.symKey };
 }
 
+/** What a module gets on unlock. */
+export interface UnlockContext {
+  readonly app: HushApp;
+  readonly peer: PagePeer;
+  readonly identityKey: Uint8Array;
+  readonly inboxSecret: Uint8Array;
+  /** The history's AES-256-GCM key: modules that keep data seal it with this. */
+  readonly dataKey: CryptoKey;
+  /** Aborted when the page locks: work of this session stops and reports nothing. */
+  readonly signal: AbortSignal;
+  readonly contacts: Uint8Array[];
+  readonly topics: Uint8Array[];
+}
+
 /** What the optional modules do around unlocking. */
 export interface UnlockHooks {
-  unlocked(context: {
-    app: HushApp;
-    peer: PagePeer;
-    identityKey: Uint8Array;
-    inboxSecret: Uint8Array;
-    contacts: Uint8Array[];
-    topics: Uint8Array[];
-  }): Promise<void>;
+  unlocked(context: UnlockContext): Promise<void>;
   locked?(): Promise<void>;
   joined?(topic: Uint8Array): Promise<void>;
   /** Our contact card's fields (the inbox key), when there is an inbox. */

@@ -32,3 +32,9 @@ export class WebError extends HushError<WebErrorCode> {
     super(code, message, options);
   }
 }
+
+/** What to tell the user about an error: its own message, or a plain fallback. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  return `something went wrong: ${String(error)}`;
+}
