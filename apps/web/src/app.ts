@@ -120,6 +120,8 @@ export class HushApp extends EventTarget {
   private dataKey: CryptoKey | undefined;
   /** One per unlock: aborted on lock, so async work of a past session stops. */
   private session: AbortController | undefined;
+  /** Releases this tab's Web Lock on the identity. */
+  private releaseTab: (() => void) | undefined;
   private readonly channels = new Map<string, PublicChannel>();
   private readonly seen = new Set<string>();
   private readonly timers = new Set<ReturnType<typeof setInterval>>();
@@ -213,15 +215,19 @@ export class HushApp extends EventTarget {
    * @throws WebError 'bad-identity-file', 'wrong-passphrase'
    */
   async importIdentity(text: string, passphrase: string): Promise<void> {
+    // Opened before anything changes: a wrong passphrase leaves the page as it was.
+    const { record, secrets } = await this.vault.openFile(text, passphrase);
     if (this.state.screen === 'unlocked') await this.lock();
-    const secrets = await this.vault.importFile(text, passphrase);
+    await this.vault.replace(record);
     await this.opened(secrets);
   }
 
   private async opened(secrets: import('./vault.js').Secrets): Promise<void> {
+    const publicKeyHex = bytesToHex(secrets.publicKey);
+    await this.holdTab(publicKeyHex);
     this.identityKey = secrets.identityKey;
     this.inboxSecret = secrets.inboxSecret;
-    const publicKey = bytesToHex(secrets.publicKey);
+    const publicKey = publicKeyHex;
     this.state.publicKey = `0x${publicKey}`;
     this.dataKey = secrets.dataKey;
     this.session = new AbortController();
@@ -229,7 +235,9 @@ export class HushApp extends EventTarget {
     const loaded = await this.history.load();
     this.state.conversations = loaded.conversations;
     this.state.messages = new Map();
-    for (const message of loaded.messages) {
+    for (const stored of loaded.messages) {
+      const message = interrupted(stored);
+      if (message !== stored) void this.history.putMessage(message);
       this.list(message.conversation).push(message);
       if (message.envelopeHash) this.seen.add(message.envelopeHash);
     }
@@ -239,9 +247,38 @@ export class HushApp extends EventTarget {
         `${loaded.corrupt} history records could not be opened and are not shown`,
       );
     this.state.active ??= loaded.conversations[0]?.id;
-    this.state.screen = 'unlocked';
-    this.changed();
-    await this.connect();
+    try {
+      await this.connect();
+    } catch (error) {
+      await this.lock();
+      throw error;
+    }
+  }
+
+  /**
+   * One unlocked page per identity: two tabs would both drain the inbox (each seeing half),
+   * run the same direct channels and overwrite each other's records. A Web Lock held while
+   * unlocked says another tab has it.
+   *
+   * @throws WebError 'in-use' when another tab has this identity unlocked
+   */
+  private async holdTab(publicKeyHex: string): Promise<void> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks) return; // no Web Locks (an old browser): nothing to coordinate with
+    const held = await new Promise<boolean>((resolve) => {
+      void locks.request(`hush-unlocked-${publicKeyHex}`, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(false);
+          return undefined;
+        }
+        resolve(true);
+        return new Promise<void>((release) => {
+          this.releaseTab = release;
+        });
+      });
+    });
+    if (!held)
+      throw new WebError('in-use', 'this identity is unlocked in another tab: lock it there first');
   }
 
   private list(conversation: string): StoredMessage[] {
@@ -289,6 +326,8 @@ export class HushApp extends EventTarget {
     for (const conversation of this.state.conversations) {
       if (conversation.kind === 'channel') await this.watchChannel(conversation.name);
     }
+    this.state.screen = 'unlocked';
+    this.changed();
     for (const hooks of this.hooks)
       await hooks.unlocked({
         app: this,
@@ -305,7 +344,7 @@ export class HushApp extends EventTarget {
   /** The contacts' public keys. */
   contacts(): Uint8Array[] {
     return this.state.conversations
-      .filter((c) => c.kind === 'contact' && c.publicKey)
+      .filter((c) => c.kind === 'contact' && c.added && c.publicKey)
       .map((c) => hexToBytes(c.publicKey!));
   }
 
@@ -320,19 +359,19 @@ export class HushApp extends EventTarget {
 
   /** Locks: stops the peer and forgets every key and message in memory. */
   async lock(): Promise<void> {
+    // First what the user sees and what runs: the session ends, the screen locks, decrypted
+    // messages and keys leave memory; the modules' cleanup (closing stores) comes after.
+    this.session?.abort();
+    this.session = undefined;
     for (const timer of this.timers) clearInterval(timer);
     this.timers.clear();
     for (const sealing of this.state.sealing.values()) sealing.cancel();
-    for (const hooks of this.hooks) await hooks.locked?.();
-    await this.direct?.stop().catch(() => {});
-    this.direct = undefined;
-    await this.peer?.stop().catch(() => {});
+    const peer = this.peer;
+    const direct = this.direct;
     this.peer = undefined;
-    this.identityKey?.fill(0);
-    this.inboxSecret?.fill(0);
-    this.identityKey = undefined;
-    this.inboxSecret = undefined;
+    this.direct = undefined;
     this.history = undefined;
+    this.dataKey = undefined;
     this.channels.clear();
     this.seen.clear();
     Object.assign(this.state, {
@@ -347,6 +386,15 @@ export class HushApp extends EventTarget {
     delete this.state.active;
     delete this.state.notice;
     this.changed();
+    await peer?.stop().catch(() => {});
+    this.identityKey?.fill(0);
+    this.inboxSecret?.fill(0);
+    this.identityKey = undefined;
+    this.inboxSecret = undefined;
+    await direct?.stop().catch(() => {});
+    for (const hooks of this.hooks) await hooks.locked?.().catch(() => {});
+    this.releaseTab?.();
+    this.releaseTab = undefined;
   }
 
   private async watchChannel(name: string): Promise<void> {
@@ -368,16 +416,11 @@ export class HushApp extends EventTarget {
   async joinChannel(name: string): Promise<void> {
     const canonical = canonicalChannelName(name);
     const id = channelId(canonical);
+    if (!this.peer || !this.history) throw new WebError('locked', 'unlock first');
     if (!this.state.conversations.some((c) => c.id === id)) {
-      const conversation: Conversation = {
-        id,
-        kind: 'channel',
-        name: canonical,
-        createdAt: Date.now(),
-      };
-      this.state.conversations.push(conversation);
-      await this.history!.putConversation(conversation);
+      // Key and filter first: the conversation appears when it can be written in.
       await this.watchChannel(canonical);
+      await this.putConversation({ id, kind: 'channel', name: canonical, createdAt: Date.now() });
       for (const hooks of this.hooks) await hooks.joined?.(this.channels.get(canonical)!.topic);
     }
     this.state.active = id;
@@ -394,22 +437,19 @@ export class HushApp extends EventTarget {
     const hex = bytesToHex(key);
     if (`0x${hex}` === this.state.publicKey)
       throw new WebError('bad-public-key', 'that is your own public key');
+    if (!this.peer || !this.history) throw new WebError('locked', 'unlock first');
     const id = contactId(hex);
-    let conversation = this.state.conversations.find((c) => c.id === id);
-    if (!conversation) {
-      conversation = {
-        id,
-        kind: 'contact',
-        name: `0x${hex.slice(2, 10)}…${hex.slice(-6)}`,
-        publicKey: hex,
-        createdAt: Date.now(),
-      };
-      this.state.conversations.push(conversation);
-      await this.history!.putConversation(conversation);
-    }
+    const existing = this.state.conversations.find((c) => c.id === id);
+    // A stranger's conversation becomes a contact's: from now on its signatures verify.
+    const conversation: Conversation = {
+      ...(existing ?? { id, kind: 'contact' as const, publicKey: hex, createdAt: Date.now() }),
+      name: contactLabel(hex),
+      added: true,
+    };
+    await this.putConversation(conversation);
     this.state.active = id;
     this.changed();
-    await this.sendCard(conversation);
+    await this.sendCard(conversation, true);
     await this.direct
       ?.addContact(key)
       .catch((error: unknown) =>
@@ -425,10 +465,14 @@ export class HushApp extends EventTarget {
     }
   }
 
-  private async sendCard(conversation: Conversation): Promise<void> {
+  /**
+   * Sends our contact card; `ask` asks the contact to answer with its own (sent when we add
+   * a contact, who may have added us first and then seen our card as a stranger's).
+   */
+  private async sendCard(conversation: Conversation, ask: boolean): Promise<void> {
     const card = await this.card();
-    if (!card || !this.peer) return;
-    const payload = new TextEncoder().encode(JSON.stringify({ v: 1, ...card }));
+    if (!card || !this.peer || !conversation.publicKey) return;
+    const payload = new TextEncoder().encode(JSON.stringify({ v: 1, ...card, ask }));
     try {
       const envelope = await this.peer.seal(
         {
@@ -438,8 +482,7 @@ export class HushApp extends EventTarget {
         },
         payload,
       );
-      this.peer.post(envelope);
-      await this.putConversation({ ...conversation, cardSent: true });
+      this.peer?.post(envelope);
     } catch (error) {
       this.notify('error', `could not send the contact card: ${(error as Error).message}`);
     }
@@ -474,9 +517,15 @@ export class HushApp extends EventTarget {
     await this.putMessage({ ...message, state, ...(detail ? { detail } : {}) });
   }
 
+  /** On connecting: queued envelopes still in the pool go out now; expired ones never will. */
   private promoteQueued(): void {
+    const now = Math.floor(Date.now() / 1000);
     for (const [conversation, list] of this.state.messages)
-      for (const m of list) if (m.state === 'queued') void this.advance(m.id, conversation, 'sent');
+      for (const m of list) {
+        if (m.state !== 'queued') continue;
+        if (m.expiry !== undefined && m.expiry > now) void this.advance(m.id, conversation, 'sent');
+        else void this.advance(m.id, conversation, 'failed', 'expired before a node was reached');
+      }
   }
 
   /**
@@ -501,15 +550,20 @@ export class HushApp extends EventTarget {
       state: 'sealing',
       path: 'local',
     };
-    await this.putMessage(base);
-    const recipient: Recipient =
-      conversation.kind === 'channel'
-        ? { kind: 'channel', ...pick(this.channels.get(conversation.name)!) }
-        : {
+    const channel =
+      conversation.kind === 'channel' ? this.channels.get(conversation.name) : undefined;
+    const recipient: Recipient | undefined = channel
+      ? { kind: 'channel', topic: channel.topic, symKey: channel.symKey }
+      : conversation.kind === 'contact' && conversation.publicKey
+        ? {
             kind: 'contact',
             topic: ONE_TO_ONE_TOPIC,
-            publicKey: hexToBytes(conversation.publicKey!),
-          };
+            publicKey: hexToBytes(conversation.publicKey),
+          }
+        : undefined;
+    if (!recipient) throw new RangeError('this conversation has no key to write with');
+    const session = this.session;
+    await this.putMessage(base);
     const abort = new AbortController();
     const started = performance.now();
     this.state.sealing.set(id, { fraction: 0, elapsedMs: 0, cancel: () => abort.abort() });
@@ -539,6 +593,7 @@ export class HushApp extends EventTarget {
       });
       return;
     }
+    if (session !== this.session || !this.peer) return; // locked while sealing
     const powMs = Math.round(performance.now() - started);
     this.state.sealing.delete(id);
     this.state.powTimes.push({ at: Date.now(), ms: powMs });
@@ -563,6 +618,7 @@ export class HushApp extends EventTarget {
       state: this.peer.peerCount() > 0 ? 'sent' : 'queued',
       powMs,
       envelopeHash: hash,
+      expiry: envelope.expiry,
     });
     if (conversation.kind === 'contact') {
       const key = hexToBytes(conversation.publicKey!);
@@ -601,8 +657,9 @@ export class HushApp extends EventTarget {
 
   private async received(opened: OpenedMessage): Promise<void> {
     const { message } = opened;
+    const session = this.session;
     const hash = bytesToHex(message.envelopeHash);
-    if (this.seen.has(hash) || !this.history) return;
+    if (!session || this.seen.has(hash) || !this.history) return;
     this.seen.add(hash);
     const signer = message.signer ? bytesToHex(message.signer) : undefined;
     const path: Path =
@@ -613,32 +670,31 @@ export class HushApp extends EventTarget {
           : opened.source === 'history'
             ? 'mailserver'
             : 'gossip';
-    const topic = bytesToHex(message.topic);
-    if (topic === bytesToHex(CONTACT_CARD_TOPIC)) {
-      await this.receivedCard(signer, message.payload);
+    if (bytesToHex(message.topic) === bytesToHex(CONTACT_CARD_TOPIC)) {
+      await this.receivedCard(signer, message.payload, message.sent);
       return;
     }
+    const isContact = (hex: string) =>
+      this.state.conversations.some((c) => c.id === contactId(hex) && c.added);
     let conversation: Conversation | undefined;
     let signature: StoredMessage['signature'];
     if (opened.filter === 'contacts') {
       if (!signer) {
-        conversation = await this.ensureContact('unsigned', 'Unsigned messages');
+        conversation = await this.ensureConversation('unsigned');
         signature = 'unsigned';
       } else {
-        const known = this.state.conversations.find((c) => c.id === contactId(signer));
-        conversation = known ?? (await this.ensureContact(signer));
-        signature = known ? 'verified' : 'signed';
+        // A stranger's message opens a conversation of its own, not a contact: its signature
+        // is a key's, not a contact's, until the user adds it.
+        signature = isContact(signer) ? 'verified' : 'signed';
+        conversation = await this.ensureConversation(signer);
       }
     } else {
       conversation = this.state.conversations.find((c) => c.id === opened.filter);
       if (!conversation) return;
       if (signer && `0x${signer}` === this.state.publicKey) return; // our own, from history
-      signature = !signer
-        ? 'unsigned'
-        : this.state.conversations.some((c) => c.id === contactId(signer))
-          ? 'verified'
-          : 'signed';
+      signature = !signer ? 'unsigned' : isContact(signer) ? 'verified' : 'signed';
     }
+    if (session !== this.session) return; // locked meanwhile: nothing of it is kept
     await this.putMessage({
       id: newMessageId(),
       conversation: conversation.id,
@@ -653,17 +709,18 @@ export class HushApp extends EventTarget {
     });
   }
 
-  private async ensureContact(hex: string, name?: string): Promise<Conversation> {
+  /** The conversation of a signer (or of unsigned 1:1 messages), made when there is none. */
+  private async ensureConversation(hex: string): Promise<Conversation> {
     const id = contactId(hex);
     const existing = this.state.conversations.find((c) => c.id === id);
     if (existing) return existing;
     const conversation: Conversation =
       hex === 'unsigned'
-        ? { id, kind: 'contact', name: name ?? hex, createdAt: Date.now() }
+        ? { id, kind: 'contact', name: 'Unsigned messages', createdAt: Date.now() }
         : {
             id,
             kind: 'contact',
-            name: `0x${hex.slice(2, 10)}…${hex.slice(-6)} (new)`,
+            name: `${contactLabel(hex)} (not a contact)`,
             publicKey: hex,
             createdAt: Date.now(),
           };
@@ -671,23 +728,30 @@ export class HushApp extends EventTarget {
     return conversation;
   }
 
-  private async receivedCard(signer: string | undefined, payload: Uint8Array): Promise<void> {
+  private async receivedCard(
+    signer: string | undefined,
+    payload: Uint8Array,
+    sent: number,
+  ): Promise<void> {
     if (!signer) return;
     const conversation = this.state.conversations.find((c) => c.id === contactId(signer));
-    if (!conversation) return; // a card from a stranger: not a contact until the user adds it
-    let card: { v?: unknown; inbox?: unknown };
+    // A stranger's card is not kept: our inbox key goes only to those we added, and when we
+    // add them our card asks for theirs.
+    if (!conversation?.added) return;
+    let card: unknown;
     try {
-      card = JSON.parse(new TextDecoder().decode(payload)) as typeof card;
+      card = JSON.parse(new TextDecoder().decode(payload));
     } catch {
       return;
     }
-    if (card.v !== 1 || typeof card.inbox !== 'string' || !/^[0-9a-f]{64}$/.test(card.inbox))
-      return;
-    if (conversation.inboxKey !== card.inbox)
-      await this.putConversation({ ...conversation, inboxKey: card.inbox });
-    // Answer once, so a contact who added us first learns our inbox too.
-    if (!conversation.cardSent)
-      await this.sendCard(this.state.conversations.find((c) => c.id === conversation.id)!);
+    if (typeof card !== 'object' || card === null) return;
+    const { v, inbox, ask } = card as { v?: unknown; inbox?: unknown; ask?: unknown };
+    if (v !== 1 || typeof inbox !== 'string' || !/^[0-9a-f]{64}$/.test(inbox)) return;
+    if (conversation.inboxKey !== inbox)
+      await this.putConversation({ ...conversation, inboxKey: inbox });
+    // Answer a fresh ask once (a card replayed from history days later asks nothing).
+    if (ask === true && Date.now() / 1000 - sent < CARD_ANSWER_WINDOW_S)
+      await this.sendCard(conversation, false);
   }
 
   /** Cancels a message's PoW. */
@@ -701,8 +765,28 @@ export class HushApp extends EventTarget {
   }
 }
 
-function pick(channel: PublicChannel): { topic: Uint8Array; symKey: Uint8Array } {
-  return { topic: channel.topic, symKey: channel.symKey };
+/** A contact's short label: the first and last hex digits of its key. */
+export function contactLabel(publicKeyHex: string): string {
+  return `0x${publicKeyHex.slice(2, 10)}…${publicKeyHex.slice(-6)}`;
+}
+
+/** How old a contact card that asks for an answer may be: older ones are replays. */
+const CARD_ANSWER_WINDOW_S = 600;
+
+/**
+ * A message as it is after the page was closed: one still sealing was interrupted, and one
+ * queued never reached a node (the gossip pool went with the page).
+ */
+function interrupted(message: StoredMessage): StoredMessage {
+  if (message.state === 'sealing')
+    return { ...message, state: 'failed', detail: 'interrupted: the page closed while sealing' };
+  if (message.state === 'queued')
+    return {
+      ...message,
+      state: 'failed',
+      detail: 'not sent: the page closed before a node was reached',
+    };
+  return message;
 }
 
 /** What a module gets on unlock. */

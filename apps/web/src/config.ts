@@ -23,6 +23,9 @@ export interface WebConfig {
 }
 
 const PUBLIC_KEY = /^0x04[0-9a-fA-F]{128}$/;
+/** Bounds that keep a hostile node from making the page grind or allocate without end. */
+const MAX_MIN_POW = 1000;
+const MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 
 /**
  * Checks a parsed `/hush-web.json`.
@@ -61,8 +64,16 @@ export function parseWebConfig(value: unknown): WebConfig {
       typeof m.password !== 'string')
   )
     bad('mailserver');
-  if (c!.relay !== null && typeof c!.relay !== 'string') bad('relay');
-  if (!Array.isArray(c!.stun) || !c!.stun.every((s) => typeof s === 'string')) bad('stun');
+  if ((c!.minPow as number) > MAX_MIN_POW) bad('minPow');
+  if ((c!.maxMessageSize as number) > MAX_MESSAGE_SIZE) bad('maxMessageSize');
+  if (c!.relay !== null && (typeof c!.relay !== 'string' || !/^wss?:\/\/\S+$/.test(c!.relay)))
+    bad('relay');
+  if (
+    !Array.isArray(c!.stun) ||
+    c!.stun.length > 16 ||
+    !c!.stun.every((s) => typeof s === 'string' && /^(stun|turn)s?:\S+$/.test(s))
+  )
+    bad('stun');
   return c as WebConfig;
 }
 

@@ -17,6 +17,10 @@ export type WebErrorCode =
   | 'bad-public-key'
   /** The vault is locked: no key is in memory. */
   | 'locked'
+  /** Another tab has this identity unlocked. */
+  | 'in-use'
+  /** The page is not a secure context (plain http to a host that is not this machine). */
+  | 'insecure-context'
   /** The node's /hush-web.json is missing or malformed. */
   | 'bad-config'
   /** A message is too large for the node's limit. */

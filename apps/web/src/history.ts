@@ -33,8 +33,6 @@ export type DeliveryState =
 export type SignatureState =
   /** Signed by the conversation's contact (1:1) or by a known key. */
   | 'verified'
-  /** Signed, by a key that is not the contact's. */
-  | 'mismatch'
   /** Signed, on a channel, by someone who is not a contact (shown by key). */
   | 'signed'
   | 'unsigned'
@@ -59,6 +57,8 @@ export interface StoredMessage {
   /** The envelope's hash, hex, once sealed. */
   readonly envelopeHash?: string;
   readonly path: Path;
+  /** Outgoing: the envelope's expiry, unix seconds. */
+  readonly expiry?: number;
   /** PoW time in ms for outgoing messages. */
   readonly powMs?: number;
   readonly detail?: string;
@@ -75,8 +75,11 @@ export interface Conversation {
   readonly publicKey?: string;
   /** The contact's DHT inbox key, hex, once its contact card arrived. */
   readonly inboxKey?: string;
-  /** Whether our own contact card was sent to this contact. */
-  readonly cardSent?: boolean;
+  /**
+   * Whether the user added this contact; a conversation opened by a stranger's message is
+   * not a contact: its signatures do not verify and it gets no card or channel.
+   */
+  readonly added?: boolean;
   readonly createdAt: number;
 }
 
@@ -96,6 +99,13 @@ export class History {
   /** The identity's public key, hex. */
   private readonly owner: string;
   private readonly dataKey: CryptoKey;
+  /**
+   * The random record key of each conversation: its id names the channel or the contact, so
+   * it is kept inside the ciphertext, never as the IndexedDB key.
+   */
+  private readonly conversationKeys = new Map<string, string>();
+  /** Writes per record, in order: a later state must not be overtaken by an earlier one. */
+  private readonly writes = new Map<string, Promise<void>>();
 
   constructor(db: IDBPDatabase, owner: string, dataKey: CryptoKey) {
     this.db = db;
@@ -103,7 +113,20 @@ export class History {
     this.dataKey = dataKey;
   }
 
-  private async seal(id: string, kind: Kind, value: unknown): Promise<void> {
+  private seal(id: string, kind: Kind, value: unknown): Promise<void> {
+    const write = (this.writes.get(id) ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => this.sealNow(id, kind, value));
+    this.writes.set(id, write);
+    void write
+      .finally(() => {
+        if (this.writes.get(id) === write) this.writes.delete(id);
+      })
+      .catch(() => {});
+    return write;
+  }
+
+  private async sealNow(id: string, kind: Kind, value: unknown): Promise<void> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const data = await crypto.subtle.encrypt(
       {
@@ -161,9 +184,11 @@ export class History {
     let corrupt = 0;
     for (const record of records) {
       try {
-        if (record.kind === 'conversation')
-          conversations.push(await this.open<Conversation>(record));
-        else messages.push(await this.open<StoredMessage>(record));
+        if (record.kind === 'conversation') {
+          const conversation = await this.open<Conversation>(record);
+          this.conversationKeys.set(conversation.id, record.id.slice(this.owner.length + 1));
+          conversations.push(conversation);
+        } else messages.push(await this.open<StoredMessage>(record));
       } catch {
         corrupt++;
       }
@@ -180,17 +205,12 @@ export class History {
 
   /** Keeps (or replaces) a conversation. */
   putConversation(conversation: Conversation): Promise<void> {
-    return this.seal(`c/${conversation.id}`, 'conversation', conversation);
-  }
-
-  /** Forgets a conversation and its messages. */
-  async removeConversation(id: string, messageIds: readonly string[]): Promise<void> {
-    const tx = this.db.transaction(RECORD_STORE, 'readwrite');
-    await Promise.all([
-      tx.store.delete(`${this.owner}/c/${id}`),
-      ...messageIds.map((m) => tx.store.delete(`${this.owner}/m/${m}`)),
-      tx.done,
-    ]);
+    let key = this.conversationKeys.get(conversation.id);
+    if (!key) {
+      key = `c/${newMessageId()}`;
+      this.conversationKeys.set(conversation.id, key);
+    }
+    return this.seal(key, 'conversation', conversation);
   }
 }
 

@@ -4,22 +4,16 @@
  * notice on the page; a failed action never leaves a half-built screen.
  */
 import './style.css';
-import { isHushError } from '@hush/interface';
 import { HushApp, type UnlockHooks } from './app.js';
 import { fetchWebConfig } from './config.js';
 import { openPageDb } from './db.js';
+import { errorText, WebError } from './errors.js';
 import { PageMetrics } from './page-metrics.js';
 import { el, replaceChildren } from './ui/dom.js';
 import { lockedScreen, welcomeScreen } from './ui/gate.js';
 import { type Shell, shellScreen } from './ui/shell.js';
 
 const root = document.getElementById('app')!;
-
-function describe(error: unknown): string {
-  if (isHushError(error)) return error.message;
-  if (error instanceof RangeError || error instanceof TypeError) return error.message;
-  return `something went wrong: ${(error as Error)?.message ?? String(error)}`;
-}
 
 /** Unlock hooks whose module is imported when they are first needed. */
 function lazyHooks(load: () => Promise<UnlockHooks>): UnlockHooks {
@@ -40,6 +34,12 @@ function lazyHooks(load: () => Promise<UnlockHooks>): UnlockHooks {
 async function boot(): Promise<void> {
   let app: HushApp;
   try {
+    // WebCrypto (the vault, the history) exists only in secure contexts: https, or this machine.
+    if (!globalThis.isSecureContext)
+      throw new WebError(
+        'insecure-context',
+        'this page needs https (or http://localhost): open it through TLS or on the node’s own machine',
+      );
     const [config, db] = await Promise.all([fetchWebConfig(), openPageDb()]);
     app = new HushApp(db, config, new PageMetrics());
     // Loaded on first unlock: the welcome and locked screens need neither.
@@ -56,7 +56,7 @@ async function boot(): Promise<void> {
         'main',
         { class: 'gate' },
         el('h1', {}, 'Hush cannot start'),
-        el('p', { role: 'alert' }, describe(error)),
+        el('p', { role: 'alert' }, errorText(error)),
       ),
     );
     return;
@@ -75,9 +75,9 @@ async function boot(): Promise<void> {
       await task();
     } catch (error) {
       if (gateAlert && app.state.screen !== 'unlocked') {
-        gateAlert.textContent = describe(error);
+        gateAlert.textContent = errorText(error);
         gateAlert.hidden = false;
-      } else app.notify('error', describe(error));
+      } else app.notify('error', errorText(error));
     } finally {
       working = false;
       root.removeAttribute('aria-busy');

@@ -8,13 +8,11 @@
  */
 import { topicsToBloom } from '@hush/bloom';
 import { HushClient } from '@hush/client';
-import { randomBytes } from '@hush/crypto';
 import type { Envelope } from '@hush/envelope';
 import type { EnvelopeSource, Metrics } from '@hush/interface';
 import { generatePrivateKey, type ReceivedMessage, wrapMessage } from '@hush/message';
 import { createPowWorkerPool, type PowScanPool, type SealProgress, targetBits } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
-import { hexToBytes } from '@noble/hashes/utils.js';
 import type { WebConfig } from './config.js';
 
 /** The longest a message's PoW may take before sealing gives up, seconds. */
@@ -256,19 +254,15 @@ export class PagePeer {
   /** Stops the gossip node, the PoW workers and the filters. */
   async stop(): Promise<void> {
     for (const id of [...this.watches.keys()]) this.unwatch(id);
+    // The key store holds copies of the identity and channel keys: zero and drop them.
+    for (const kind of ['keyPair', 'symKey'] as const)
+      for (const id of await this.client.keys.ids(kind)) {
+        (await this.client.keys.get(kind, id))?.fill(0);
+        await this.client.keys.delete(kind, id);
+      }
     this.detach();
     this.client.close();
     await this.gossip.stop();
     await this.pool.close?.();
   }
-}
-
-/** A 0x-prefixed hex public key as bytes. */
-export function publicKeyBytes(hex: string): Uint8Array {
-  return hexToBytes(hex.replace(/^0x/, ''));
-}
-
-/** A random id for things that need one. */
-export function randomId(): string {
-  return Array.from(randomBytes(8), (b) => b.toString(16).padStart(2, '0')).join('');
 }

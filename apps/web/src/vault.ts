@@ -227,13 +227,14 @@ export class Vault {
   }
 
   /**
-   * Replaces the stored identity by an exported file's, after checking that the passphrase
-   * opens it (so a mistyped passphrase never leaves a page with an identity it cannot open).
+   * Reads an exported file and opens it with its passphrase, changing nothing.
    *
-   * @returns the opened secrets
    * @throws WebError 'bad-identity-file' for a file that is not one, 'wrong-passphrase'
    */
-  async importFile(text: string, passphrase: string): Promise<Secrets> {
+  async openFile(
+    text: string,
+    passphrase: string,
+  ): Promise<{ record: VaultRecord; secrets: Secrets }> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -241,8 +242,24 @@ export class Vault {
       throw new WebError('bad-identity-file', 'the file is not JSON', { cause });
     }
     const record = asRecord(parsed);
-    const secrets = await open(record, passphrase);
+    return { record, secrets: await open(record, passphrase) };
+  }
+
+  /** Replaces the stored identity by a record `openFile` opened. */
+  async replace(record: VaultRecord): Promise<void> {
     await this.db.put(VAULT_STORE, record, RECORD_KEY);
+  }
+
+  /**
+   * Replaces the stored identity by an exported file's, after checking that the passphrase
+   * opens it (so a mistyped passphrase never leaves a page with an identity it cannot open).
+   *
+   * @returns the opened secrets
+   * @throws WebError 'bad-identity-file' for a file that is not one, 'wrong-passphrase'
+   */
+  async importFile(text: string, passphrase: string): Promise<Secrets> {
+    const { record, secrets } = await this.openFile(text, passphrase);
+    await this.replace(record);
     return secrets;
   }
 }

@@ -229,6 +229,30 @@ describe('apps/web in Chromium against a hush node', () => {
     await screenshot(b.page, '5-one-to-one');
   });
 
+  it('shows a 1:1 message from a key that is not a contact as not verified (sent by shh_post)', async () => {
+    const stranger = (await rpc(node.rpc, 'shh_newKeyPair')) as string;
+    const text = `from a stranger ${Date.now()}`;
+    await rpc(node.rpc, 'shh_post', [
+      {
+        pubKey: keyB,
+        sig: stranger,
+        topic: '0xf8946aac',
+        payload: `0x${Buffer.from(text).toString('hex')}`,
+        powTarget: 0.2,
+        powTime: 5,
+        ttl: 60,
+      },
+    ]);
+    const { page } = b;
+    await page.getByRole('button', { name: /not a contact/ }).click();
+    await item(page, text).waitFor({ timeout: 30_000 });
+    const shown = await item(page, text).textContent();
+    expect(shown).toContain('signed by an unknown key');
+    expect(shown).not.toContain('signature verified');
+    // Back to the contact's conversation for what follows.
+    await page.getByRole('button', { name: /^0x.*…[0-9a-f]{6}$/ }).click();
+  });
+
   it('opens a direct channel between the two contacts by WebRTC and delivers over it', async () => {
     await a.page.getByText(/Direct channel: open \(webrtc\)/).waitFor({ timeout: 90_000 });
     await b.page.getByText(/Direct channel: open \(webrtc\)/).waitFor({ timeout: 90_000 });

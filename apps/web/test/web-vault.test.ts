@@ -64,6 +64,20 @@ describe('§2 vault', () => {
     });
   });
 
+  it('opens a file without changing anything until it is replaced', async () => {
+    const source = new Vault(await freshDb(), FAST);
+    await source.create('correct horse battery');
+    const target = new Vault(await freshDb(), FAST);
+    const mine = await target.create('another passphrase');
+    const { record } = await target.openFile(await source.exportFile(), 'correct horse battery');
+    expect(bytesToHex(mine.publicKey)).not.toBe(record.publicKey);
+    expect((await target.unlock('another passphrase')).identityKey).toEqual(mine.identityKey);
+    await target.replace(record);
+    await expect(target.unlock('another passphrase')).rejects.toMatchObject({
+      code: 'wrong-passphrase',
+    });
+  });
+
   it('exports a file that imports elsewhere only with its passphrase', async () => {
     const first = new Vault(await freshDb(), FAST);
     const made = await first.create('correct horse battery');
@@ -125,6 +139,9 @@ describe('§5 sealed history', () => {
       v instanceof Uint8Array ? bytesToHex(v) : v,
     );
     expect(raw).not.toContain('a secret line');
+    // Not even the record keys name the channel (or, for a contact, its public key).
+    expect(raw).not.toContain('status');
+    expect(raw).not.toContain(bytesToHex(new TextEncoder().encode('status')));
     expect(raw).not.toContain(bytesToHex(new TextEncoder().encode('a secret line')));
     const loaded = await history.load();
     expect(loaded.messages.map((m) => m.text)).toEqual(['a secret line']);

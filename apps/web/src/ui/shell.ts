@@ -5,6 +5,7 @@
  * unlock; `update` changes only what changed, so focus and typed text survive every event.
  */
 import type { AppState, HushApp } from '../app.js';
+import { errorText } from '../errors.js';
 import type { StoredMessage } from '../history.js';
 import { el, replaceChildren } from './dom.js';
 import { exportIdentity } from './identity-file.js';
@@ -22,7 +23,6 @@ const STATE_TEXT: Record<StoredMessage['state'], string> = {
 
 const SIGNATURE_TEXT: Record<StoredMessage['signature'], string> = {
   verified: 'signature verified',
-  mismatch: 'signature NOT from this contact',
   signed: 'signed by an unknown key',
   unsigned: 'unsigned',
   own: '',
@@ -121,8 +121,12 @@ export function shellScreen(
     el('summary', {}, 'Live panel: envelopes, drops, PoW, peers'),
     panelHost,
   );
+  let panelOpened = false;
   live.addEventListener('toggle', () => {
-    if (live.open && panelHost.childElementCount === 0) openPanel(panelHost);
+    if (live.open && !panelOpened) {
+      panelOpened = true;
+      openPanel(panelHost);
+    }
   });
 
   const element = el(
@@ -148,7 +152,15 @@ export function shellScreen(
         { type: 'button', onclick: () => void busy(() => exportIdentity(app)) },
         'Export identity',
       ),
-      el('button', { type: 'button', onclick: () => void busy(() => app.lock()) }, 'Lock'),
+      // Not behind `busy`: locking must work while a message is still sealing.
+      el(
+        'button',
+        {
+          type: 'button',
+          onclick: () => void app.lock().catch((e) => app.notify('error', errorText(e))),
+        },
+        'Lock',
+      ),
     ),
     el(
       'aside',
@@ -207,7 +219,12 @@ export function shellScreen(
             if (value.trim().length === 0) return;
             text.value = '';
             const target = Number(pow.value);
-            void busy(() => app.send(value, Number.isFinite(target) ? { pow: target } : {}));
+            // Sends run side by side (each with its own PoW and Cancel), never dropped while
+            // another seals; a refused one gives its text back.
+            void app.send(value, Number.isFinite(target) ? { pow: target } : {}).catch((error) => {
+              if (text.value === '') text.value = value;
+              app.notify('error', errorText(error));
+            });
           },
         },
         el('label', { for: 'message', class: 'visually-hidden' }, 'Message'),
@@ -266,8 +283,11 @@ export function shellScreen(
         ? `#${active.name}`
         : `Chat with ${active.name}`
       : 'No conversation yet';
-    send.disabled = !active;
-    text.disabled = !active;
+    // A conversation without a key (unsigned messages from nobody) cannot be written in.
+    const writable =
+      active !== undefined && (active.kind === 'channel' || active.publicKey !== undefined);
+    send.disabled = !writable;
+    text.disabled = !writable;
     const directState = active ? state.direct.get(active.id) : undefined;
     directLine.textContent =
       active?.kind === 'contact' && active.publicKey
