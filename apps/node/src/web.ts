@@ -9,7 +9,9 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { BlockList, isIP } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { HushError, type Logger, silentLogger } from '@hush/interface';
 import type { GossipNode } from '@hush/transport-gossip';
@@ -42,6 +44,8 @@ const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['x-content-type-options', 'nosniff'],
   ['referrer-policy', 'no-referrer'],
   ['cross-origin-opener-policy', 'same-origin'],
+  // No other site may embed the app's files (scripts, WebAssembly, /hush-web.json) cross-origin.
+  ['cross-origin-resource-policy', 'same-origin'],
 ];
 
 /** Content types by extension; anything else is served as bytes (nosniff keeps it so). */
@@ -136,6 +140,94 @@ export function webConnectInfo(parts: {
   };
 }
 
+/** Loopback addresses: the page is a secure context there over plain http (WebCrypto works). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether a bind host is loopback only (`localhost`, `*.localhost`, 127.0.0.0/8, `::1`): the
+ * only hosts where a browser treats a plain-http page as a secure context. A wildcard
+ * (0.0.0.0, ::) or any other interface is reached from elsewhere, where it is not.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const name = (host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host)
+    .toLowerCase()
+    .replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  const family = isIP(name);
+  if (family === 4) return LOOPBACK.check(name, 'ipv4');
+  if (family === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(name)?.[1];
+    return mapped ? LOOPBACK.check(mapped, 'ipv4') : LOOPBACK.check(name, 'ipv6');
+  }
+  return false;
+}
+
+/** `ws://host…` split at its host, or undefined when `address` does not start so. */
+const WS_AUTHORITY = /^(wss?:\/\/)(\[[^\]/]*\]|[^/:#?[\]]*)(.*)$/s;
+
+/** Whether a URL host is a wildcard address (0.0.0.0, ::, in any spelling). */
+function isWildcard(host: string): boolean {
+  try {
+    const { hostname } = new URL(`ws://${host}`);
+    return hostname === '0.0.0.0' || hostname === '[::]';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `address` (`ws://host:port…`) with a wildcard host replaced by `host`; anything else as it
+ * is. A node listening on 0.0.0.0 or :: writes that in its addresses, which a browser
+ * elsewhere cannot dial; the name it reached the web server by can.
+ */
+export function dialableAddress(address: string, host: string): string {
+  const parts = WS_AUTHORITY.exec(address);
+  if (!parts || !isWildcard(parts[2]!)) return address;
+  return `${parts[1]}${host}${parts[3]}`;
+}
+
+/** The DHT address `<128 hex>@ws://…` with its ws:// part as `dialableAddress` makes it. */
+function dialableDhtAddress(address: string, host: string): string {
+  const at = address.indexOf('@');
+  if (at < 0) return address;
+  return `${address.slice(0, at + 1)}${dialableAddress(address.slice(at + 1), host)}`;
+}
+
+/**
+ * The host name of a Host header as it may go into a ws:// URL (an IPv6 address in its
+ * brackets), or undefined when there is none or it is no plain host name or IP address.
+ */
+function requestHostname(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const bracketed = /^(\[[0-9a-f:.]+\])(?::\d*)?$/i.exec(header)?.[1];
+  if (bracketed) return isIP(bracketed.slice(1, -1)) === 6 ? bracketed.toLowerCase() : undefined;
+  const name = /^([a-z0-9_.-]+)(?::\d*)?$/i.exec(header)?.[1];
+  // Neither empty nor only dots, nor itself a wildcard.
+  if (!name || !/[a-z0-9]/i.test(name) || isWildcard(name)) return undefined;
+  return name.toLowerCase();
+}
+
+/**
+ * The connect document for one request: a wildcard host in the gossip, DHT and served relay
+ * addresses becomes the host name the request was sent to (its Host header, which the Host
+ * rule has let through), so that a browser on another machine can dial them.
+ */
+export function connectInfoForHost(
+  info: WebConnectInfo,
+  hostHeader: string | undefined,
+): WebConnectInfo {
+  const host = requestHostname(hostHeader);
+  if (host === undefined) return info;
+  return {
+    ...info,
+    gossip: dialableAddress(info.gossip, host),
+    dht: info.dht === null ? null : dialableDhtAddress(info.dht, host),
+    relay: info.relay === null ? null : dialableAddress(info.relay, host),
+  };
+}
+
 /** Options of `startWebServer`. */
 export interface WebServerOptions {
   /** The interface to bind: the RPC's (--rpc-host). */
@@ -200,7 +292,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const root = resolve(options.webRoot ?? DEFAULT_WEB_ROOT);
   const logger = options.logger ?? silentLogger;
   const security: RpcSecurity = { vhosts: options.vhosts, origins: [], token: undefined };
-  const connectBody = `${JSON.stringify(options.connect)}\n`;
+  const connectBody = (hostHeader: string | undefined): string =>
+    `${JSON.stringify(connectInfoForHost(options.connect, hostHeader))}\n`;
   const index = join(root, 'index.html');
   const notBuilt = `The Hush browser app is not built: ${index} is missing.\nBuild it with \`${WEB_BUILD_COMMAND}\` in the repository (\`npm start\` does it by itself), then reload.\n`;
 
@@ -240,15 +333,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return void response.writeHead(304, headers).end();
     response.writeHead(200, { ...headers, 'content-length': info.size });
     if (request.method === 'HEAD') return void response.end();
-    await new Promise<void>((done) => {
-      const stream = createReadStream(real);
-      stream.once('error', () => {
-        response.destroy();
-        done();
-      });
-      stream.once('end', done);
-      stream.pipe(response);
-    });
+    // pipeline closes the file when the client goes away mid-answer (and ends the answer when
+    // the file cannot be read): either way the promise settles and no descriptor is left open.
+    try {
+      await pipeline(createReadStream(real), response);
+    } catch {
+      response.destroy();
+    }
   };
 
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -262,12 +353,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const path = requestPath(request.url);
     if (path === undefined) return plain(response, 400, 'bad request target\n');
     if (path === WEB_CONNECT_PATH) {
+      const body = connectBody(request.headers.host);
       response.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
         'cache-control': 'no-store',
-        'content-length': Buffer.byteLength(connectBody),
+        'content-length': Buffer.byteLength(body),
       });
-      return void response.end(request.method === 'HEAD' ? undefined : connectBody);
+      return void response.end(request.method === 'HEAD' ? undefined : body);
     }
     return serveFile(request, response, path);
   };
@@ -301,6 +393,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       'the browser app is not built: its page answers 503 until it is',
     );
   const port = (server.address() as { port: number }).port;
+  // WebCrypto, which the page needs, exists only in a secure context: over plain http that is
+  // localhost alone, so a page reached at any other address of this host does not work.
+  if (!isLoopbackHost(options.host))
+    logger.warn(
+      { host: options.host, port },
+      'the web server listens beyond loopback: browsers give WebCrypto, which the page needs, only to https or localhost pages, so elsewhere the page works only behind TLS (https) or when opened on localhost',
+    );
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/`,
     root,

@@ -1,10 +1,22 @@
 /**
  * The browser app's server (`--web-port`): the built files with their types, caching and
- * security headers, traversal refused, `/hush-web.json` (where the page connects, no key of
- * the node), a missing build answered with 503, and the port turned off with -1.
+ * security headers, traversal refused, an aborted download closing its file, `/hush-web.json`
+ * (where the page connects, no key of the node, wildcard hosts made dialable), the warning
+ * for a non-loopback bind, a missing build answered with 503, and the port turned off with -1.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gossipStaticKey } from '@hush/transport-gossip';
@@ -18,6 +30,7 @@ import {
   type WebServer,
   WebServerError,
 } from '../src/index.js';
+import { connectInfoForHost, dialableAddress, isLoopbackHost } from '../src/web.js';
 import { LOCAL_LISTENERS, spawnHush, testNode } from './helpers.js';
 
 interface Answer {
@@ -63,6 +76,54 @@ function expectSecurityHeaders(answer: Answer) {
   expect(answer.headers['x-content-type-options']).toBe('nosniff');
   expect(answer.headers['referrer-policy']).toBe('no-referrer');
   expect(answer.headers['cross-origin-opener-policy']).toBe('same-origin');
+  expect(answer.headers['cross-origin-resource-policy']).toBe('same-origin');
+}
+
+/** A logger that keeps the messages of its warnings. */
+function warningLogger() {
+  const warnings: string[] = [];
+  return {
+    warnings,
+    logger: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_fields: object, message: string) => void warnings.push(message),
+      error: () => undefined,
+    },
+  };
+}
+
+/** How many descriptors this process holds open on `file` (undefined without /proc). */
+function openDescriptors(file: string): number | undefined {
+  if (!existsSync('/proc/self/fd')) return undefined;
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === file) count++;
+    } catch {
+      // Closed while we looked.
+    }
+  }
+  return count;
+}
+
+/** GETs `target` and goes away after the first chunk of the body; resolves with its size. */
+function abortAfterFirstChunk(base: string, target: string): Promise<number> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { host: url.hostname, port: url.port, path: target },
+      (response) => {
+        response.once('data', (chunk: Buffer) => {
+          request.destroy();
+          resolve(chunk.length);
+        });
+        response.once('end', () => reject(new Error('the whole body came before the abort')));
+      },
+    );
+    request.on('error', () => undefined);
+    request.end();
+  });
 }
 
 const CONNECT: WebConnectInfo = {
@@ -76,6 +137,17 @@ const CONNECT: WebConnectInfo = {
   relay: null,
   stun: [],
 };
+
+/** A node listening on every interface: what its addresses say before the page's host is known. */
+const WILDCARD_CONNECT: WebConnectInfo = {
+  ...CONNECT,
+  gossip: `ws://0.0.0.0:30303#${'ab'.repeat(32)}`,
+  dht: `${'ef'.repeat(64)}@ws://[::]:30304`,
+  relay: 'ws://0.0.0.0:30305/hush-relay/1',
+};
+
+/** A fake asset big enough that no socket buffer holds it: a download of it is cut mid-way. */
+const BIG_SIZE = 24 * 1024 * 1024;
 
 const INDEX =
   '<!doctype html><title>Hush</title><script type="module" src="/assets/index-abc123.js"></script>';
@@ -98,6 +170,7 @@ describe('the web server over a build', () => {
     writeFileSync(join(root, 'assets', 'keccak-abc123.wasm'), new Uint8Array([0, 97, 115, 109]));
     writeFileSync(join(root, 'assets', 'logo-abc123.png'), new Uint8Array([137, 80, 78, 71]));
     writeFileSync(join(root, 'assets', 'data-abc123.bin'), new Uint8Array([1, 2, 3]));
+    writeFileSync(join(root, 'assets', 'big-abc123.bin'), Buffer.alloc(BIG_SIZE, 7));
     server = await startWebServer({
       host: '127.0.0.1',
       port: 0,
@@ -225,6 +298,42 @@ describe('the web server over a build', () => {
     expect(answer.headers['cache-control']).toBe('no-store');
     expect(JSON.parse(answer.body)).toEqual(CONNECT);
     expectSecurityHeaders(answer);
+    // Addresses that name an interface are left as they are, whatever the Host.
+    const named = await raw(server.url, '/hush-web.json', { headers: { host: 'localhost:1' } });
+    expect(JSON.parse(named.body)).toEqual(CONNECT);
+  });
+
+  it('closes the file of a download the client aborts, and goes on serving', async () => {
+    const big = join(dir, 'web', 'assets', 'big-abc123.bin');
+    const escaped: unknown[] = [];
+    const keep = (error: unknown) => void escaped.push(error);
+    process.on('uncaughtException', keep);
+    process.on('unhandledRejection', keep);
+    try {
+      const before = openDescriptors(big);
+      const firsts = await Promise.all(
+        [1, 2, 3].map(() => abortAfterFirstChunk(server.url, '/assets/big-abc123.bin')),
+      );
+      for (const size of firsts) expect(size).toBeLessThan(BIG_SIZE);
+      if (before !== undefined) {
+        // The old `stream.pipe(response)` kept each aborted download's file open for good.
+        const deadline = Date.now() + 5000;
+        while ((openDescriptors(big) ?? 0) > before && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(openDescriptors(big)).toBe(before);
+      }
+      const page = await raw(server.url, '/');
+      expect(page.status).toBe(200);
+      expect(page.body).toBe(INDEX);
+      // And the whole file still comes to a client that stays.
+      const whole = await fetch(new URL('/assets/big-abc123.bin', server.url));
+      expect((await whole.arrayBuffer()).byteLength).toBe(BIG_SIZE);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(escaped).toEqual([]);
+    } finally {
+      process.off('uncaughtException', keep);
+      process.off('unhandledRejection', keep);
+    }
   });
 
   it('serves a build made while it runs, and a changed index.html under a new ETag', async () => {
@@ -239,16 +348,144 @@ describe('the web server over a build', () => {
   });
 });
 
+describe('/hush-web.json of a node listening on every interface', () => {
+  let server: WebServer;
+  beforeAll(async () => {
+    server = await startWebServer({
+      host: '127.0.0.1',
+      port: 0,
+      connect: WILDCARD_CONNECT,
+      vhosts: ['localhost', '127.0.0.1', 'hush.example', '::1'],
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const connectInfo = async (headers: Record<string, string>) => {
+    const answer = await raw(server.url, '/hush-web.json', { headers });
+    expect(answer.status).toBe(200);
+    return JSON.parse(answer.body) as WebConnectInfo;
+  };
+
+  it('names the host the page was loaded from in the gossip, DHT and relay addresses', async () => {
+    expect(await connectInfo({ host: 'hush.example:8547' })).toEqual({
+      ...WILDCARD_CONNECT,
+      gossip: `ws://hush.example:30303#${'ab'.repeat(32)}`,
+      dht: `${'ef'.repeat(64)}@ws://hush.example:30304`,
+      relay: 'ws://hush.example:30305/hush-relay/1',
+    });
+    expect(await connectInfo({ host: 'HUSH.example' })).toMatchObject({
+      gossip: `ws://hush.example:30303#${'ab'.repeat(32)}`,
+    });
+    expect(await connectInfo({ host: '[::1]:8547' })).toMatchObject({
+      gossip: `ws://[::1]:30303#${'ab'.repeat(32)}`,
+      dht: `${'ef'.repeat(64)}@ws://[::1]:30304`,
+    });
+    const head = await raw(server.url, '/hush-web.json', {
+      method: 'HEAD',
+      headers: { host: 'hush.example:8547' },
+    });
+    const get = await raw(server.url, '/hush-web.json', { headers: { host: 'hush.example:8547' } });
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.body)));
+  });
+
+  it('keeps the Host rule, and the wildcard when there is no usable Host', async () => {
+    expect(
+      (await raw(server.url, '/hush-web.json', { headers: { host: 'evil.example' } })).status,
+    ).toBe(403);
+    // HTTP/1.0 without Host: nothing to name.
+    const port = Number(new URL(server.url).port);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port }, () =>
+        socket.write('GET /hush-web.json HTTP/1.0\r\n\r\n'),
+      );
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk) => {
+        text += chunk;
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual(WILDCARD_CONNECT);
+  });
+
+  it('puts only a plain host name or IP address into the addresses', () => {
+    for (const host of ['a/b', 'x@y', 'evil.example#', '[zz]', '...', '0.0.0.0', ' '])
+      expect(connectInfoForHost(WILDCARD_CONNECT, host), host).toEqual(WILDCARD_CONNECT);
+    expect(connectInfoForHost(WILDCARD_CONNECT, undefined)).toEqual(WILDCARD_CONNECT);
+    expect(connectInfoForHost(WILDCARD_CONNECT, '192.168.1.5:8547').gossip).toBe(
+      `ws://192.168.1.5:30303#${'ab'.repeat(32)}`,
+    );
+    expect(dialableAddress('ws://[0:0:0:0:0:0:0:0]:1', 'h')).toBe('ws://h:1');
+    expect(dialableAddress('wss://0.0.0.0:443/x', 'h')).toBe('wss://h:443/x');
+    for (const address of [
+      'ws://127.0.0.1:1#k',
+      'ws://[::1]:1',
+      'ws://node.example:1',
+      'tcp://0.0.0.0:1',
+    ])
+      expect(dialableAddress(address, 'h')).toBe(address);
+    expect(connectInfoForHost({ ...WILDCARD_CONNECT, dht: null, relay: null }, 'h')).toMatchObject({
+      dht: null,
+      relay: null,
+    });
+  });
+});
+
+describe('a web server beyond loopback', () => {
+  it('warns at start that the page needs https or localhost there', async () => {
+    const { warnings, logger } = warningLogger();
+    const server = await startWebServer({
+      host: '0.0.0.0',
+      port: 0,
+      connect: CONNECT,
+      vhosts: ['127.0.0.1'],
+      logger,
+    });
+    try {
+      const warning = warnings.find((message) => /TLS/.test(message));
+      expect(warning, warnings.join('\n')).toBeDefined();
+      expect(warning).toMatch(/https/);
+      expect(warning).toMatch(/localhost/);
+      const port = new URL(server.url).port;
+      expect((await raw(`http://127.0.0.1:${port}/`, '/hush-web.json')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('tells loopback hosts from the others', () => {
+    for (const host of [
+      '127.0.0.1',
+      '127.1.2.3',
+      '::1',
+      '[::1]',
+      'localhost',
+      'LocalHost',
+      'app.localhost',
+      '::ffff:127.0.0.1',
+    ])
+      expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of [
+      '0.0.0.0',
+      '::',
+      '192.168.1.5',
+      '10.0.0.1',
+      'hush.example',
+      '::ffff:10.0.0.1',
+      'localhost.example',
+    ])
+      expect(isLoopbackHost(host), host).toBe(false);
+  });
+});
+
 describe('the web server without a build', () => {
   it('starts, warns, answers 503 at / saying how to build, and still serves /hush-web.json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hush-web-missing-'));
-    const warnings: string[] = [];
-    const logger = {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (_fields: object, message: string) => void warnings.push(message),
-      error: () => undefined,
-    };
+    const { warnings, logger } = warningLogger();
     const server = await startWebServer({
       host: '127.0.0.1',
       port: 0,
@@ -260,6 +497,8 @@ describe('the web server without a build', () => {
     try {
       expect(server.built).toBe(false);
       expect(warnings.join()).toMatch(/not built/);
+      // On loopback the page is a secure context: no word of TLS.
+      expect(warnings.join()).not.toMatch(/TLS/);
       for (const path of ['/', '/index.html']) {
         const answer = await raw(server.url, path);
         expect(answer.status, path).toBe(503);
