@@ -67,6 +67,8 @@ export interface AppState {
 
 /** What the page needs from its direct channels (`direct-service.ts`). */
 export interface DirectChannels {
+  /** Whether the contact acknowledged the envelope of this hash (this visit or an earlier one). */
+  acknowledged(publicKey: Uint8Array, hash: Uint8Array): Promise<boolean>;
   /** Keeps a channel with a contact (made now, redialled when it drops). */
   addContact(publicKey: Uint8Array): Promise<void>;
   /** Queues an envelope for a contact; resolves to true once the contact acknowledged it. */
@@ -633,6 +635,32 @@ export class HushApp extends EventTarget {
           .then((stored) => (stored > 0 ? this.advance(id, conversation.id, 'stored') : undefined))
           .catch(() => {});
     }
+  }
+
+  /**
+   * Marks delivered what contacts acknowledged while the page was away: messages still short
+   * of `delivered` whose envelope the direct channels know as acknowledged.
+   */
+  async directReady(direct: DirectChannels): Promise<void> {
+    this.direct = direct;
+    for (const conversation of this.state.conversations) {
+      if (conversation.kind !== 'contact' || !conversation.publicKey) continue;
+      const key = hexToBytes(conversation.publicKey);
+      for (const m of this.state.messages.get(conversation.id) ?? []) {
+        if (m.direction !== 'out' || !m.envelopeHash || m.state === 'delivered') continue;
+        if (m.state !== 'sent' && m.state !== 'stored') continue;
+        if (await direct.acknowledged(key, hexToBytes(m.envelopeHash)).catch(() => false))
+          await this.advance(m.id, conversation.id, 'delivered');
+      }
+    }
+  }
+
+  /** A contact acknowledged the envelope of this hash (hex): its message is delivered. */
+  async acknowledged(envelopeHashHex: string): Promise<void> {
+    for (const [conversation, list] of this.state.messages)
+      for (const m of list)
+        if (m.direction === 'out' && m.envelopeHash === envelopeHashHex)
+          await this.advance(m.id, conversation, 'delivered');
   }
 
   /** Hands an envelope from another path (direct, inbox, mailserver) to the filters. */

@@ -13,6 +13,16 @@
  * minutes per contact), and the contact's answer is what makes it dial; a contact that comes
  * back introduces itself at its start, which makes it dial too while messages wait for it.
  * The outbox and inbox are in the store, so what is queued survives a reload (§7.1).
+ *
+ * **Acknowledgements, one by one.** `DirectNode` tells only a contact's pending count
+ * (`onState`), not which message was acknowledged. The outbox, though, records each
+ * acknowledgement in the store, in the batch that drops the pending message: a put of
+ * `direct/done/<peer>/<id hex>` (transport-direct `outbox.ts`, its key layout), kept for the
+ * outbox's retention (30 days). The page reads that store, so it sees each message's
+ * acknowledgement as it is written (`onAcknowledged`), messages queued before a reload among
+ * them, and can ask about one later (`acknowledged`). This leans on that key layout, which is
+ * transport-direct's module documentation, not its API: an `onAcknowledged` of DirectNode
+ * would be the proper home.
  */
 import { webSocketCarrier } from '@hush/carrier-websocket';
 import {
@@ -31,10 +41,12 @@ import {
   type PeerId,
   peerIdFromPublicKey,
   publicKeyOfPeerId,
+  type RangeOptions,
   type RawChannel,
   type ReceivedEnvelope,
   type Store,
   StoreError,
+  type StoreOperation,
   silentLogger,
 } from '@hush/interface';
 import type { PowScanPool } from '@hush/pow';
@@ -53,10 +65,13 @@ import {
   type WebRtcOptions,
 } from '@hush/transport-direct';
 import type { GossipNode } from '@hush/transport-gossip';
+import { hexToBytes as fromHex, bytesToHex as toHex } from '@noble/hashes/utils.js';
 import { ANSWER_INTERVAL_MS, GossipIntroductions } from './direct-signalling.js';
 
 /** Where the page keeps the X25519 static key of its direct links. */
 const STATIC_KEY = 'direct/static-key';
+/** Where the outbox marks a message acknowledged: `<prefix><peer>/<id hex>`. */
+const DONE = 'direct/done/';
 /** A contact whose last introduction came longer ago than this is not dialed, ms. */
 const FRESH_MS = ANSWER_INTERVAL_MS;
 /** Longest wait for a contact's answer to a WebRTC offer (the node's). */
@@ -110,6 +125,11 @@ export interface PageDirectOptions {
   readonly relay?: string | undefined;
   /** Every envelope a contact delivered over a channel, once, after the inbox kept it. */
   readonly onMessage?: ((fromPublicKey: Uint8Array, envelope: Envelope) => void) | undefined;
+  /**
+   * Every message a contact acknowledged (its 65-byte key, the message's envelope hash), as the
+   * acknowledgement is kept: messages queued before a reload too.
+   */
+  readonly onAcknowledged?: ((publicKey: Uint8Array, hash: Uint8Array) => void) | undefined;
   /** Every contact's channel, whenever one changes. */
   readonly onChannels?: ((states: PageChannelState[]) => void) | undefined;
   /** WebRTC timings (tests shorten them); the STUN servers come from `stun`. */
@@ -137,6 +157,54 @@ function pathOf(remoteAddress: string | undefined): ConnectPath | undefined {
   if (remoteAddress.startsWith('relay:')) return 'relay';
   if (/^wss?:\/\//.test(remoteAddress)) return 'websocket';
   return 'webrtc';
+}
+
+/**
+ * The page's store as the direct node sees it: what it writes goes through unchanged, and each
+ * acknowledgement mark the outbox has written (`direct/done/<peer>/<id>`) is told afterwards.
+ */
+class AckWatch implements Store {
+  private readonly inner: Store;
+  private readonly acked: (peer: PeerId, id: string) => void;
+
+  constructor(inner: Store, acked: (peer: PeerId, id: string) => void) {
+    this.inner = inner;
+    this.acked = acked;
+  }
+
+  private tell(keys: readonly string[]): void {
+    for (const key of keys) {
+      if (!key.startsWith(DONE)) continue;
+      const [peer, id] = key.slice(DONE.length).split('/');
+      if (peer && id && /^[0-9a-f]{64}$/.test(id)) this.acked(peer as PeerId, id);
+    }
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.inner.get(key);
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    await this.inner.put(key, value);
+    this.tell([key]);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+
+  async batch(operations: readonly StoreOperation[]): Promise<void> {
+    await this.inner.batch(operations);
+    this.tell(operations.filter((op) => op.type === 'put').map((op) => op.key));
+  }
+
+  range(options: RangeOptions): AsyncIterable<[string, Uint8Array]> {
+    return this.inner.range(options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 /**
@@ -169,6 +237,9 @@ export class PageDirect implements EnvelopeReceiver<Envelope> {
   private stopped = false;
   private reportDue = false;
   private readonly receivers = new Set<(received: ReceivedEnvelope<Envelope>) => void>();
+  private readonly ackHandlers = new Set<(publicKey: Uint8Array, hash: Uint8Array) => void>();
+  /** The store, watched for acknowledgements. */
+  private readonly store: Store;
 
   /**
    * @throws PageDirectError 'invalid-key' when `identityKey` is not a secp256k1 private key
@@ -185,6 +256,15 @@ export class PageDirect implements EnvelopeReceiver<Envelope> {
       throw new PageDirectError('invalid-key', 'identityKey: not a secp256k1 private key');
     this.ownPublicKey = this.backend.publicKeyCreate(options.identityKey);
     this.ownPeer = peerIdFromPublicKey(this.ownPublicKey);
+    this.store = new AckWatch(options.store, (peer, id) => this.acked(peer, id));
+  }
+
+  private acked(peer: PeerId, id: string): void {
+    if (this.stopped) return;
+    const publicKey = publicKeyOfPeerId(peer);
+    const hash = fromHex(id);
+    this.options.onAcknowledged?.(publicKey.slice(), hash.slice());
+    for (const handler of this.ackHandlers) handler(publicKey.slice(), hash.slice());
   }
 
   /** The user's public key, as contacts name the page (65 bytes). */
@@ -208,7 +288,8 @@ export class PageDirect implements EnvelopeReceiver<Envelope> {
   }
 
   private async boot(): Promise<void> {
-    const { store, gossip } = this.options;
+    const { gossip } = this.options;
+    const store = this.store;
     const staticKey = await loadStaticKey(store);
     const book = new ContactBook(store);
     await book.load();
@@ -462,6 +543,32 @@ export class PageDirect implements EnvelopeReceiver<Envelope> {
     const peer = this.peerOf(publicKey);
     await this.writes;
     return node.send(peer, envelope);
+  }
+
+  /**
+   * Adds a handler of every acknowledgement from now on, as `onAcknowledged` gets them.
+   * Returns its removal.
+   */
+  onAcknowledged(handler: (publicKey: Uint8Array, hash: Uint8Array) => void): () => void {
+    this.ackHandlers.add(handler);
+    return () => {
+      this.ackHandlers.delete(handler);
+    };
+  }
+
+  /**
+   * Whether a contact acknowledged the message of envelope hash `hash` (sent this visit or
+   * before a reload), as the outbox remembers it: for 30 days after the acknowledgement.
+   *
+   * @throws PageDirectError 'invalid-key', 'not-started', 'stopped'
+   * @throws RangeError when `hash` is not 32 bytes; StoreError
+   */
+  async acknowledged(publicKey: Uint8Array, hash: Uint8Array): Promise<boolean> {
+    void this.parts;
+    const peer = this.peerOf(publicKey);
+    if (!(hash instanceof Uint8Array) || hash.length !== 32)
+      throw new RangeError('hash: not a 32-byte envelope hash');
+    return (await this.store.get(`${DONE}${peer}/${toHex(hash)}`)) !== undefined;
   }
 
   /**

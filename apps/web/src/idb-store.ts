@@ -9,6 +9,9 @@
  * range is a key range and a cursor, no sorting. A transaction ends by itself once no request
  * is pending, so a range cannot hold one open while its reader awaits: it reads pages, each in
  * a transaction of its own, and the next page starts after the last key read.
+ *
+ * It keeps values as they are given: what must not be kept in clear goes through a
+ * `SealedStore` (`sealed-store.ts`) over it.
  */
 import { type RangeOptions, type Store, StoreError, type StoreOperation } from '@hush/interface';
 import { type IDBPDatabase, openDB } from 'idb';

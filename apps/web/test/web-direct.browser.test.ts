@@ -6,7 +6,9 @@
  * channel, the offer and answer travel in introductions, and the channel is WebRTC (host
  * candidates only, no STUN, no relay); a message goes each way. Then store-and-forward: with
  * B's page closed, A sends; B comes back (a new page in the same context, the same IndexedDB
- * and identity key) and gets it, and A's outbox lets it go once acknowledged. A stranger's
+ * and identity key) and gets it, and A's outbox lets it go once acknowledged, each message
+ * reported acknowledged on its own (by envelope hash); what either page keeps in IndexedDB is
+ * sealed (no text, a 61-byte sealed static key). A stranger's
  * introduction is never answered. Last, two pages whose WebRTC fails reach each other through
  * a relay (a Node.js `hush-relay/1` server) both are told of, the last path of §5.4.
  *
@@ -146,7 +148,8 @@ describe('@hush/web direct channels between two Chromium pages', () => {
     expect(atB!.states[0]).toMatchObject({ publicKey: publicA, state: 'open', path: 'webrtc' });
     expect(atA!.reports).toBeGreaterThan(0);
 
-    expect(await call(pageA, 'send', publicB, 'hello from A')).toMatchObject({ accepted: true });
+    const hello = await call(pageA, 'send', publicB, 'hello from A');
+    expect(hello).toMatchObject({ accepted: true });
     expect(await call(pageB, 'send', publicA, 'hello from B')).toMatchObject({ accepted: true });
     await waitFor(
       () => call(pageB, 'received'),
@@ -167,6 +170,15 @@ describe('@hush/web direct channels between two Chromium pages', () => {
       ([a, b]) => a!.states[0]?.pending === 0 && b!.states[0]?.pending === 0,
       'the acknowledgements',
     );
+    // A's message, acknowledged on its own, by its envelope hash.
+    await waitFor(
+      () => call(pageA, 'acks'),
+      (acks) => acks.some((ack) => ack.hash === hello.hash),
+      "B's acknowledgement of A's message",
+    );
+    expect(await call(pageA, 'acks')).toEqual([{ publicKey: publicB, hash: hello.hash }]);
+    expect(await call(pageA, 'acknowledged', publicB, hello.hash)).toBe(true);
+    expect(await call(pageA, 'acknowledged', publicB, '00'.repeat(32))).toBe(false);
   });
 
   it('refuses bad keys and strangers, and never answers a stranger’s introduction', async () => {
@@ -214,9 +226,9 @@ describe('@hush/web direct channels between two Chromium pages', () => {
       (c) => c.states[0]?.state !== 'open',
       'the channel to close at A',
     );
-    expect(await call(pageA, 'send', publicB, 'while you were away')).toMatchObject({
-      accepted: true,
-    });
+    const away = await call(pageA, 'send', publicB, 'while you were away');
+    expect(away).toMatchObject({ accepted: true });
+    expect(await call(pageA, 'acknowledged', publicB, away.hash)).toBe(false);
     expect((await call(pageA, 'channels')).states[0]?.pending).toBe(1);
 
     // B comes back: the same context (its IndexedDB), the same identity.
@@ -240,6 +252,23 @@ describe('@hush/web direct channels between two Chromium pages', () => {
       "B's acknowledgement at A",
     );
     expect((await call(pageA, 'channels')).states[0]).toMatchObject({ path: 'webrtc' });
+    await waitFor(
+      () => call(pageA, 'acknowledged', publicB, away.hash),
+      (acknowledged) => acknowledged,
+      'the stored message acknowledged, by its hash',
+    );
+    expect((await call(pageA, 'acks')).map((ack) => ack.hash)).toContain(away.hash);
+    // Neither page keeps a text, or its static key, in clear: only sealed values.
+    const texts = ['hello from A', 'hello from B', 'while you were away'];
+    for (const [page, database] of [
+      [pageA, 'hush-a'],
+      [pageB, 'hush-b'],
+    ] as const) {
+      const raw = await call(page, 'raw', database, texts);
+      expect(raw.clear).toEqual([]);
+      expect(raw.staticKeyBytes).toBe(32 + 29);
+      expect(raw.entries).toBeGreaterThan(2);
+    }
     await call(pageA, 'stop');
     await call(pageB, 'stop');
   }, 150_000);

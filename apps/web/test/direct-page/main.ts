@@ -2,8 +2,10 @@
  * The page the direct-channel browser test drives (issue 15; specs/transport-direct §5.4,
  * §7): a gossip node in the page, a light client of the test's Node.js node, with a bloom
  * filter of its own topic only (as the app core sets one for its filters: PageDirect must add
- * the introduction topic); the IndexedDB store; and a PageDirect over them, WebRTC with host
- * candidates only. It exposes `hushDirect` for the test to call through playwright.
+ * the introduction topic); the IndexedDB store, sealed under a data key (as the app seals it,
+ * `SealedStore`; here derived from the identity key, so that a page of the same context and
+ * identity opens it again); and a PageDirect over them, WebRTC with host candidates only. It
+ * exposes `hushDirect` for the test to call through playwright.
  */
 import { topicToBloom } from '@hush/bloom';
 import { defaultBackend, randomBytes } from '@hush/crypto';
@@ -11,6 +13,7 @@ import { createEnvelope } from '@hush/envelope';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { type PageChannelState, PageDirect } from '../../src/direct.js';
 import { IdbStore } from '../../src/idb-store.js';
+import { SealedStore } from '../../src/sealed-store.js';
 
 /** The topic the page's own (test) messages use, and the one its gossip bloom holds. */
 const TOPIC = Uint8Array.of(0xd1, 0x4e, 0xc7, 0x15);
@@ -46,7 +49,9 @@ const json = (state: PageChannelState): ChannelJson => ({
 });
 
 let gossip: GossipNode | undefined;
-let store: IdbStore | undefined;
+let store: SealedStore | undefined;
+/** What `onAcknowledged` was told: contact and envelope hash, in hex. */
+const acks: { publicKey: string; hash: string }[] = [];
 let direct: PageDirect | undefined;
 const received: { from: string; data: string }[] = [];
 let reports = 0;
@@ -94,7 +99,16 @@ const api = {
     await node.start();
     node.connect(gossipAddress);
     await connected;
-    store = await IdbStore.open(database);
+    // The test's data key: SHA-256 of a label and the identity key, non-extractable.
+    const seed = await crypto.subtle.digest(
+      'SHA-256',
+      new Uint8Array([...new TextEncoder().encode('test data key'), ...fromHex(identityKeyHex)]),
+    );
+    const dataKey = await crypto.subtle.importKey('raw', seed, 'AES-GCM', false, [
+      'encrypt',
+      'decrypt',
+    ]);
+    store = new SealedStore(await IdbStore.open(database), dataKey);
     direct = new PageDirect({
       gossip: node,
       identityKey: fromHex(identityKeyHex),
@@ -110,6 +124,8 @@ const api = {
       onChannels: () => {
         reports++;
       },
+      onAcknowledged: (publicKey, hash) =>
+        acks.push({ publicKey: toHex(publicKey), hash: toHex(hash) }),
       logger,
     });
     // As a HushClient attaches it: the same envelopes, with their source.
@@ -166,6 +182,36 @@ const api = {
 
   received() {
     return received;
+  },
+
+  /** Every acknowledgement `onAcknowledged` was told of. */
+  acks() {
+    return acks;
+  },
+
+  /** Whether the contact acknowledged the message of that envelope hash (the store's record). */
+  acknowledged(publicKeyHex: string, hashHex: string) {
+    return direct!.acknowledged(fromHex(publicKeyHex), fromHex(hashHex));
+  },
+
+  /**
+   * What the database itself holds, read past the sealing: the keys whose values contain any
+   * of `texts` as UTF-8, and the size of the kept static key.
+   */
+  async raw(database: string, texts: string[]) {
+    const inner = await IdbStore.open(database);
+    const needles = texts.map((text) => toHex(new TextEncoder().encode(text)));
+    const clear: string[] = [];
+    let staticKeyBytes: number | undefined;
+    let entries = 0;
+    for await (const [key, value] of inner.range({})) {
+      entries++;
+      if (key === 'direct/static-key') staticKeyBytes = value.length;
+      const hex = toHex(value);
+      if (needles.some((needle) => hex.includes(needle))) clear.push(key);
+    }
+    await inner.close();
+    return { clear, staticKeyBytes, entries };
   },
 
   sources() {
