@@ -28,9 +28,17 @@ import {
   MAX_REQUEST_TOPICS,
   type RequestCompletion,
 } from '@hush/mailserver';
-import { generatePrivateKey, symKeyFromPassword } from '@hush/message';
+import { generatePrivateKey } from '@hush/message';
 import type { AcceptedEnvelope, GossipEngine, GossipNode } from '@hush/transport-gossip';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { passwordKey } from './channels.js';
+
+/**
+ * Pages of history the page asks for at most in one request: 50 pages of up to 1,000
+ * envelopes. A mailserver with more than that for the page's topics in the window is cut
+ * short (HistoryError 'too-many-pages'), not paged without end.
+ */
+export const DEFAULT_MAX_PAGES = 50;
 
 /** Why a history request failed. */
 export type HistoryErrorCode =
@@ -42,7 +50,10 @@ export type HistoryErrorCode =
   | 'timeout'
   /** The mailserver answered a page with its failure form (§5.2), e.g. `busy`. */
   | 'mailserver-error'
-  /** The history took more pages than `maxPages`. */
+  /**
+   * The history took more pages than `maxPages`: what those pages brought was delivered,
+   * the rest was not asked for (the message says how many envelopes came).
+   */
   | 'too-many-pages';
 
 /** A history request that failed; `code` says why. */
@@ -79,9 +90,15 @@ export interface HistoryOptions extends AbortOptions {
    * of peers it does not trust.
    */
   readonly mailserverPeer: string;
-  /** The mailserver's password (`mailserver.password`); or give `symKey`. */
+  /**
+   * The mailserver's password (`mailserver.password`); or give `symKey`. Its key is derived
+   * by WebCrypto's PBKDF2 ({@link passwordKey}, 65,356 iterations) on every call.
+   */
   readonly password?: string;
-  /** The key of the password (`symKeyFromPassword`), to spare its PBKDF2 on every call. */
+  /**
+   * The key of the password ({@link passwordKey}, the same bytes as `symKeyFromPassword` of
+   * `@hush/message`): derive it once per session and pass it, to spare the PBKDF2 per call.
+   */
   readonly symKey?: Uint8Array;
   /**
    * The key that signs the requests (the mailserver takes any signer, §2.2). Default: a
@@ -97,7 +114,13 @@ export interface HistoryOptions extends AbortOptions {
   readonly to?: number;
   /** Envelopes per page (default 1,000, the mailserver's maximum). */
   readonly pageSize?: number;
-  /** Pages at most (default 1,000). */
+  /**
+   * Pages at most (default {@link DEFAULT_MAX_PAGES}, 50). When the mailserver still gives a
+   * cursor after the last of them, the request stops there and rejects with HistoryError
+   * 'too-many-pages': the envelopes of those pages have reached the listeners (and were
+   * counted in `onProgress`), the older rest was not asked for. The page shows the
+   * mailserver's progress as `failed` with that count received.
+   */
   readonly maxPages?: number;
   /** How long to wait for the connection and for each page, ms (default 10 s). */
   readonly timeoutMs?: number;
@@ -137,15 +160,18 @@ export function mailserverPeerId(peer: string): string {
  * listeners, not this function's caller (see the module header).
  *
  * @throws HistoryError 'bad-peer', 'not-connected', 'timeout' (the connection or a page),
- *   'mailserver-error' (the mailserver's reason in the message), 'too-many-pages'
+ *   'mailserver-error' (the mailserver's reason in the message), 'too-many-pages' (more than
+ *   `maxPages`, default 50: what came so far was delivered)
  * @throws RangeError for more than 1,000 topics, a topic not 4 bytes, a bad range or page
  *   size, or neither `password` nor `symKey`; the signal's reason when aborted
  * @example
  * ```ts
+ * const symKey = await passwordKey(config.mailserver.password); // once per session
  * await requestHistory({
  *   gossip: peer.gossip,
  *   mailserverPeer: config.mailserver.peer,
- *   password: config.mailserver.password,
+ *   symKey,
+ *   signal,
  *   topics,
  *   onProgress: ({ pages, envelopes }) => show(`${envelopes} messages, ${pages} pages`),
  * });
@@ -160,7 +186,7 @@ export async function requestHistory(options: HistoryOptions): Promise<HistoryRe
   const to = options.to ?? 0;
   const from = options.from ?? Math.max(0, (to || now) - 86_400);
   const limit = options.pageSize ?? 1000;
-  const maxPages = options.maxPages ?? 1000;
+  const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
   const timeoutMs = options.timeoutMs ?? 10_000;
   for (const [name, value] of [
     ['from', from],
@@ -172,13 +198,9 @@ export async function requestHistory(options: HistoryOptions): Promise<HistoryRe
   if (!Number.isInteger(maxPages) || maxPages < 1)
     throw new RangeError(`maxPages must be a positive integer, not ${maxPages}`);
   const backend = options.backend ?? defaultBackend;
-  const symKey =
-    options.symKey ??
-    (options.password !== undefined
-      ? symKeyFromPassword(options.password, backend)
-      : (() => {
-          throw new RangeError('requestHistory needs the mailserver password or its symKey');
-        })());
+  if (options.symKey === undefined && options.password === undefined)
+    throw new RangeError('requestHistory needs the mailserver password or its symKey');
+  const symKey = options.symKey ?? (await passwordKey(options.password!));
   const signingKey = options.identityKey ?? generatePrivateKey(backend);
   // The bloom is sent with the topics too (§2.1: their OR); without topics it is full.
   const bloom = topics.length > 0 ? topicsToBloom(topics) : new Uint8Array(64).fill(0xff);
@@ -268,7 +290,10 @@ export async function requestHistory(options: HistoryOptions): Promise<HistoryRe
       options.onProgress?.({ pages, envelopes, pageEnvelopes, cursor, done });
       if (done) return { pages, envelopes, requestIds };
       if (pages >= maxPages)
-        throw new HistoryError('too-many-pages', `the history took more than ${maxPages} pages`);
+        throw new HistoryError(
+          'too-many-pages',
+          `the history took more than ${maxPages} pages: ${envelopes} messages came, older ones were not asked for`,
+        );
     }
   } finally {
     stopCounting();

@@ -35,6 +35,7 @@ import {
   type Contact,
   contactOf,
   type Descriptor,
+  DhtError,
   DhtInbox,
   DhtNode,
   descriptorLocation,
@@ -47,8 +48,10 @@ import {
   INBOX_PUBLIC_KEY_LENGTH,
   INBOX_SECRET_KEY_LENGTH,
   type InboxKeyPair,
+  ITEM_ID_LENGTH,
   inboxKeyFromSecret,
   inboxLocation,
+  MAX_REQUEST_IDS,
   type ReplicaOutcome,
   signDescriptor,
 } from '@hush/inbox-dht';
@@ -56,6 +59,7 @@ import {
   type AbortOptions,
   HushError,
   type Inbox,
+  InboxError,
   type InboxPage,
   type InboxQuery,
   type Logger,
@@ -82,7 +86,13 @@ export type PageInboxErrorCode =
   /** No holder keeps a descriptor of the contact's inbox for today: it never published. */
   | 'no-descriptor'
   /** No holder took the descriptor or the deposit (the serving node runs without --inbox?). */
-  | 'not-held';
+  | 'not-held'
+  /**
+   * The contact's descriptor asks for more PoW than the page will spend on a deposit
+   * (`maxPow` of {@link sealForInbox}): a descriptor's minPow is the publisher's to choose,
+   * and an absurd one would grind the page's CPU for nothing.
+   */
+  | 'too-costly';
 
 /** An offline-inbox operation refused; `code` says why. */
 export class PageInboxError extends HushError<PageInboxErrorCode> {
@@ -190,13 +200,18 @@ export function parseDhtBootstrap(address: string): Contact {
 /**
  * Seals a message for a contact's inbox by its descriptor's rules, as `hush_deposit` does:
  * asymmetric to the descriptor's encryption key, PoW at least its minimum, TTL (default one
- * day) within its maximum, size within its maximum (checked before any PoW is spent).
+ * day) within its maximum, size within its maximum (checked before any PoW is spent). In a
+ * page, give `pool` (the page's PoW workers, `PagePeer.powPool`) so the PoW does not run on
+ * the main thread, the session's `signal`, and `maxPow`: the descriptor's minPow is chosen by
+ * whoever published it, and nothing is ground when it is over `maxPow`.
  *
+ * @throws PageInboxError 'too-costly' when the descriptor's minPow is over `maxPow` (before
+ *   any PoW is spent)
  * @throws RangeError if `ttl` is over the descriptor's maxTtl
  * @throws MessageError of `@hush/message` ('too-large', a bad key), PowError 'pow-unreachable'
  *   when the PoW is not reached within `workTime`, the signal's reason when aborted
  */
-export function sealForInbox(
+export async function sealForInbox(
   descriptor: Descriptor,
   message: Pick<WrapParams, 'topic' | 'payload' | 'signingKey' | 'padding'> &
     Pick<WrapParams, 'pool' | 'signal' | 'onProgress' | 'backend'> & {
@@ -204,12 +219,20 @@ export function sealForInbox(
       readonly ttl?: number;
       /** Seconds the PoW may take (default 20). */
       readonly workTime?: number;
+      /** The most PoW the caller will spend (default: no limit). */
+      readonly maxPow?: number;
     },
 ): Promise<Envelope> {
-  const ttl = message.ttl ?? Math.min(descriptor.maxTtl, 86_400);
+  const { ttl: givenTtl, workTime, maxPow, ...rest } = message;
+  if (maxPow !== undefined && !(descriptor.minPow <= maxPow))
+    throw new PageInboxError(
+      'too-costly',
+      `the contact's inbox asks for PoW ${descriptor.minPow}, over the ${maxPow} this page spends on a deposit`,
+    );
+  const ttl = givenTtl ?? Math.min(descriptor.maxTtl, 86_400);
   if (ttl > descriptor.maxTtl)
     throw new RangeError(`ttl ${ttl} is over the inbox's maximum of ${descriptor.maxTtl} seconds`);
-  const { ttl: _ttl, workTime, ...rest } = message;
+  throwIfAborted(message);
   return wrapMessage({
     ...rest,
     publicKey: descriptor.encryptionKey,
@@ -275,12 +298,16 @@ export interface DrainProgress {
   readonly deleted: number;
 }
 
-/** How a drain runs. */
+/**
+ * How a drain runs. Its `signal` (and `stop`) end it at once: nothing fetched after the abort
+ * is delivered and nothing more is deleted at the holders, so what was not yet delivered (or
+ * delivered, its page not yet deleted) waits there for the next drain.
+ */
 export interface DrainOptions extends AbortOptions {
   /**
    * Takes each envelope fetched (source `inbox`): pass `(r) => client.deliver(r)` of a
    * `HushClient`, whose filters with `allowP2P` open it. It is deleted at the holders once
-   * its page was delivered.
+   * its page was delivered; when it throws, the drain fails and that page stays held.
    */
   readonly deliver: InboxDeliveryTarget['deliver'];
   readonly onProgress?: (progress: DrainProgress) => void;
@@ -344,6 +371,8 @@ export class PageInbox {
   private publishing: Promise<unknown> = Promise.resolve();
   private joined = false;
   private stopped = false;
+  /** Aborted by `stop`: every operation in flight ends, and the links close. */
+  private readonly stopping = new AbortController();
 
   /**
    * @throws PageInboxError 'bad-address' for a bad bootstrap address
@@ -383,19 +412,26 @@ export class PageInbox {
    * the nodes it knows) in the page's table. Called again after a failure, it tries again.
    *
    * @throws PageInboxError 'unreachable' when the serving node did not answer; 'not-started'
-   *   after `stop`
+   *   after `stop`, or when `stop` was called while joining
    */
   async start(): Promise<void> {
     if (this.stopped) throw new PageInboxError('not-started', 'the inbox was stopped');
     if (this.joined) return;
     const node = await this.dhtNode();
+    const stopped = () => new PageInboxError('not-started', 'the inbox was stopped');
+    if (this.stopped) {
+      node.stop(); // made after `stop` looked for it
+      throw stopped();
+    }
     try {
       await node.start([this.bootstrap]);
     } catch (error) {
+      if (this.stopped) throw stopped();
       throw new PageInboxError('unreachable', `joining the DHT failed: ${String(error)}`, {
         cause: error,
       });
     }
+    if (this.stopped) throw stopped();
     if (node.router.table.size === 0)
       throw new PageInboxError(
         'unreachable',
@@ -467,6 +503,13 @@ export class PageInbox {
     return this.node;
   }
 
+  /** The caller's signal and `stop`'s, as one. */
+  private signalOf(options: AbortOptions): AbortSignal {
+    return options.signal
+      ? AbortSignal.any([options.signal, this.stopping.signal])
+      : this.stopping.signal;
+  }
+
   /** The parameters published: the options', with the defaults. */
   get parameters(): InboxParameters {
     return {
@@ -484,31 +527,36 @@ export class PageInbox {
    * seq from an earlier session gets that + 1). From then on, while the page stays open, a
    * new day gets its descriptors too.
    *
-   * @throws PageInboxError 'not-started' before `start`; 'not-held' when no holder took
-   *   today's descriptor (the serving node holds nothing without --inbox)
+   * @throws PageInboxError 'not-started' before `start` or when `stop` ended it; 'not-held'
+   *   when no holder took today's descriptor (the serving node holds nothing without --inbox)
+   * @throws the signal's reason when aborted (what was sent before stays published)
    */
-  publish(): Promise<PublishedEpoch[]> {
-    const run = this.publishing.then(() => this.publishNow());
+  publish(options: AbortOptions = {}): Promise<PublishedEpoch[]> {
+    const run = this.publishing.then(() => this.publishNow(this.signalOf(options)));
     this.publishing = run.catch(() => undefined);
     return run;
   }
 
-  private async publishNow(): Promise<PublishedEpoch[]> {
+  private async publishNow(signal: AbortSignal): Promise<PublishedEpoch[]> {
+    throwIfAborted({ signal });
     const node = this.joinedNode();
     const today = epochOf(Date.now());
     const results: PublishedEpoch[] = [];
     for (const epoch of [today, today + 1]) {
       let seq = this.nextSeq();
       let outcome = await node.publish(this.descriptor(epoch, seq));
+      throwIfAborted({ signal });
       if (outcome.accepted === 0 && (outcome.refused.stale ?? 0) > 0) {
         // A holder keeps a higher seq (an earlier session's, or a clock that went back): go
         // above what it holds.
         const location = inboxLocation(this.inboxPublicKey, epoch);
         const held = await node.descriptor(location, { inboxKey: this.inboxPublicKey });
+        throwIfAborted({ signal });
         if (held && held.seq >= seq) {
           this.lastSeq = held.seq;
           seq = this.nextSeq();
           outcome = await node.publish(this.descriptor(epoch, seq));
+          throwIfAborted({ signal });
         }
       }
       if (epoch === today && outcome.accepted === 0)
@@ -552,27 +600,33 @@ export class PageInbox {
    * that answered the lookup.
    *
    * @throws RangeError if the inbox key is not 32 bytes
-   * @throws PageInboxError 'not-started' before `start`; 'no-descriptor' when the contact
-   *   published no inbox for today; 'not-held' when no holder took the envelope
-   * @throws what `seal` throws
+   * @throws PageInboxError 'not-started' before `start` or when `stop` ended it;
+   *   'no-descriptor' when the contact published no inbox for today; 'not-held' when no
+   *   holder took the envelope
+   * @throws what `seal` throws (it is given the signal); the signal's reason when aborted
+   *   (nothing is deposited after the abort)
    */
   async deposit(
     contactInboxKey: Uint8Array,
-    seal: (descriptor: Descriptor) => Promise<Envelope>,
+    seal: (descriptor: Descriptor, options: { readonly signal: AbortSignal }) => Promise<Envelope>,
+    options: AbortOptions = {},
   ): Promise<InboxDeposit> {
     const node = this.joinedNode();
     if (contactInboxKey.length !== INBOX_PUBLIC_KEY_LENGTH)
       throw new RangeError(`an inbox key is ${INBOX_PUBLIC_KEY_LENGTH} bytes`);
+    const signal = this.signalOf(options);
+    throwIfAborted({ signal });
     const now = Date.now();
     const today = epochOf(now);
     const find = async (epoch: number) => {
       const location = inboxLocation(contactInboxKey, epoch);
       // A burst of deposits to one inbox shares one lookup (§5.2).
-      const holders = await node.holders(location, undefined, { maxAgeMs: HOLDER_CACHE_MS });
+      const holders = await node.holders(location, signal, { maxAgeMs: HOLDER_CACHE_MS });
       const descriptor = await node.descriptor(location, {
         holders,
         inboxKey: contactInboxKey,
       });
+      throwIfAborted({ signal });
       return descriptor && descriptor.epoch === epoch ? { descriptor, holders } : undefined;
     };
     let found = await find(today);
@@ -582,7 +636,8 @@ export class PageInbox {
         'no-descriptor',
         `no descriptor of inbox ${bytesToHex(contactInboxKey)} is held for day ${today}: the contact has not published it`,
       );
-    const envelope = await seal(found.descriptor);
+    const envelope = await seal(found.descriptor, { signal });
+    throwIfAborted({ signal });
     const outcome = await node.deposit(descriptorLocation(found.descriptor), envelope, {
       holders: found.holders,
     });
@@ -610,17 +665,21 @@ export class PageInbox {
    *   found no holder at all
    * @throws InboxError of `@hush/interface` when the holders refused a fetch or delete: what
    *   was delivered stays delivered, what was not deleted stays for the next drain
-   * @throws RangeError for a bad `pageSize`; the signal's reason when aborted
+   * @throws what `deliver` throws (that page stays held)
+   * @throws RangeError for a bad `pageSize`; the signal's reason when aborted, PageInboxError
+   *   'not-started' when `stop` ended it: in both cases nothing more is delivered or deleted
    */
   async drain(options: DrainOptions): Promise<DrainResult> {
     const node = this.joinedNode();
+    const signal = this.signalOf(options);
+    const aborted = { signal };
     const today = epochOf(Date.now());
     const totals = { pages: 0, fetched: 0, deleted: 0 };
     const epochs: EpochDrain[] = [];
     for (const epoch of [today - 1, today, today + 1]) {
-      throwIfAborted(options);
+      throwIfAborted(aborted);
       const location = inboxLocation(this.inboxPublicKey, epoch);
-      const holders = await node.holders(location, options.signal);
+      const holders = await node.holders(location, signal);
       if (holders.length === 0)
         throw new PageInboxError('unreachable', `no DHT node answered the lookup of day ${epoch}`);
       // Nothing is held where no descriptor is (§5.1 rule 2): a day never published is
@@ -629,14 +688,18 @@ export class PageInbox {
         holders,
         inboxKey: this.inboxPublicKey,
       });
+      throwIfAborted(aborted);
       if (!descriptor) {
         epochs.push({ epoch, published: false, fetched: 0, deleted: 0, pages: 0 });
         continue;
       }
       const before = { ...totals };
-      const report = () => options.onProgress?.({ epoch, ...totals });
-      const inbox = progressInbox(
+      const report = () => {
+        if (!signal.aborted) options.onProgress?.({ epoch, ...totals });
+      };
+      const inbox = guardedInbox(
         new DhtInbox({ node, key: this.inboxKey, location }),
+        { node, key: this.inboxKey, location, holders, signal },
         totals,
         report,
       );
@@ -644,6 +707,9 @@ export class PageInbox {
         inbox,
         {
           deliver: (received) => {
+            // Aborted while this page was being handed out: the rest of it is not delivered
+            // (and the page is not deleted, see guardedInbox).
+            if (signal.aborted) return;
             options.deliver(received);
             totals.fetched++;
             report();
@@ -652,9 +718,10 @@ export class PageInbox {
         {
           ...(options.topics ? { topics: options.topics } : {}),
           ...(options.pageSize ? { pageSize: options.pageSize } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
+          signal,
         },
       );
+      throwIfAborted(aborted);
       report();
       epochs.push({
         epoch,
@@ -667,37 +734,83 @@ export class PageInbox {
     return { ...totals, epochs };
   }
 
-  /** Stops republishing, closes every link. Idempotent. @throws nothing */
+  /**
+   * Stops republishing and ends what is in flight (a drain, a publish, a deposit: each
+   * rejects with PageInboxError 'not-started', and a drain deletes nothing more), then
+   * closes every link. Does not wait for a publish to finish. Idempotent. @throws nothing
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.republisher) clearInterval(this.republisher);
-    await this.publishing;
+    this.stopping.abort(new PageInboxError('not-started', 'the inbox was stopped'));
     this.node?.stop();
-    await this.carrier.close();
+    await this.carrier.close().catch(() => undefined);
   }
 }
 
+/** What a drain's deletes need: the day's inbox, the holders its lookup found, the signal. */
+interface DeleteTarget {
+  readonly node: DhtNode;
+  readonly key: InboxKeyPair;
+  readonly location: Uint8Array;
+  readonly holders: readonly Contact[];
+  readonly signal: AbortSignal;
+}
+
 /**
- * An inbox that counts what passes through it: pages fetched, and items deleted, reported
- * after each delete (the envelopes delivered are counted, and reported, by the drain's
- * delivery target; the end of each day is reported by the drain).
+ * The day's inbox as a drain reads it: fetches through `DhtInbox`, each page dropped unread
+ * when the signal was aborted meanwhile; deletes sent by the page itself to the holders the
+ * drain's lookup found, the signal checked right before each signed delete goes out (a
+ * `DhtInbox` delete looks the holders up first, and would send it after an abort during that
+ * lookup). It counts pages fetched and items deleted, reported after each delete (the
+ * envelopes delivered are counted, and reported, by the drain's delivery target; the end of
+ * each day is reported by the drain).
  */
-function progressInbox(
+function guardedInbox(
   inbox: Inbox<Envelope>,
+  target: DeleteTarget,
   totals: { pages: number; deleted: number },
   report: () => void,
 ): Inbox<Envelope> {
+  const aborted = { signal: target.signal };
   return {
     deposit: (envelope, options) => inbox.deposit(envelope, options),
     async fetch(query: InboxQuery, options?: AbortOptions): Promise<InboxPage<Envelope>> {
       const page = await inbox.fetch(query, options);
+      throwIfAborted(aborted);
       totals.pages++;
       return page;
     },
-    async delete(ids, options) {
-      const deleted = await inbox.delete(ids, options);
-      totals.deleted += deleted;
+    async delete(ids) {
+      const all = ids.filter((id) => id instanceof Uint8Array && id.length === ITEM_ID_LENGTH);
+      let deleted = 0;
+      for (let at = 0; at < all.length; at += MAX_REQUEST_IDS) {
+        throwIfAborted(aborted);
+        let outcome: Awaited<ReturnType<DhtNode['delete']>>;
+        try {
+          outcome = await target.node.delete(
+            target.key.secretKey,
+            target.location,
+            all.slice(at, at + MAX_REQUEST_IDS),
+            { holders: target.holders },
+          );
+        } catch (error) {
+          throw error instanceof DhtError
+            ? new InboxError(error.code === 'closed' ? 'closed' : 'refused', error.message, {
+                cause: error,
+              })
+            : error;
+        }
+        if (outcome.accepted === 0)
+          throw new InboxError(
+            Object.keys(outcome.refused).length > 0 ? 'refused' : 'closed',
+            `delete: no holder of ${outcome.holders.length} accepted (refused ${JSON.stringify(outcome.refused)}, failed ${outcome.failed})`,
+          );
+        // Distinct ids across holders (an item held by several counts once).
+        deleted += outcome.removed.length;
+        totals.deleted += outcome.removed.length;
+      }
       report();
       return deleted;
     },

@@ -4,7 +4,7 @@
  * in-process hush node started with `mailserver: true`: envelopes archived before the page's
  * gossip node connects come back page by page with progress, into the client's filters that
  * allow p2p (and not into one that does not); the refusals: a bad peer, a peer not
- * connected, the mailserver's failure form, no password.
+ * connected, the mailserver's failure form, no password, more pages than `maxPages`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,9 @@ import {
 import { DEFAULT_CONFIG, type HushNode, startNode } from '@hush/node';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { passwordKey } from '../src/channels.js';
 import {
+  DEFAULT_MAX_PAGES,
   type HistoryProgress,
   mailserverPeerId,
   requestHistory,
@@ -142,17 +144,42 @@ describe('history from the mailserver of one hush node', () => {
     );
     expect(notP2P).toHaveLength(0);
 
-    // Again, with every topic and the password's key given: the same five, plus the two
-    // elsewhere; the filter already delivered the five and shows none twice.
+    // Again, with every topic and the password's key given (WebCrypto's, as the page derives
+    // it once per session: the same bytes as geth's): the same five, plus the two elsewhere;
+    // the filter already delivered the five and shows none twice.
+    const mailserverKey = await passwordKey(PASSWORD);
+    expect(mailserverKey).toEqual(symKeyFromPassword(PASSWORD));
     const all = await requestHistory({
       gossip: page,
       mailserverPeer: `enode://${node.id.slice(2)}@127.0.0.1:1`,
-      symKey: symKeyFromPassword(PASSWORD),
+      symKey: mailserverKey,
       identityKey: generatePrivateKey(),
     });
     expect(all).toMatchObject({ pages: 1, envelopes: 7 });
     expect(history).toHaveLength(5);
     client.close();
+  });
+
+  it('stops at maxPages (default 50) with too-many-pages, what came so far delivered', async () => {
+    expect(DEFAULT_MAX_PAGES).toBe(50);
+    const progress: HistoryProgress[] = [];
+    await expect(
+      requestHistory({
+        gossip: page,
+        mailserverPeer: node.id,
+        symKey: await passwordKey(PASSWORD),
+        topics: [topic],
+        from: Math.floor(Date.now() / 1000) - 3600,
+        pageSize: 2,
+        maxPages: 2,
+        onProgress: (p) => progress.push(p),
+      }),
+    ).rejects.toMatchObject({
+      name: 'HistoryError',
+      code: 'too-many-pages',
+      message: expect.stringContaining('more than 2 pages: 4 messages came'),
+    });
+    expect(progress.map((p) => p.envelopes)).toEqual([2, 4]);
   });
 
   it('refuses a bad peer, a peer not connected, the failure form and a missing password', async () => {

@@ -5,18 +5,26 @@
  * publishes today's and tomorrow's descriptors, goes away; a contact deposits; the page comes
  * back with the same inbox secret and drains into a client's filter with progress, the
  * holders deleting what was read. Then the refusals: an inbox never published, a node that
- * holds nothing (no --inbox), a DHT address that answers nothing, use before start.
+ * holds nothing (no --inbox), a DHT address that answers nothing, use before start; a drain
+ * aborted half-way, and `stop` during a publish. Then the page's offline services
+ * (offline-service.ts) with the app and the peer faked: a lock during the drain deletes
+ * nothing more and reports nothing more, a failed drain is still followed by the publication,
+ * a contact's descriptor asking for absurd PoW is refused as too-costly.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HushClient } from '@hush/client';
 import { defaultBackend } from '@hush/crypto';
-import { epochOf, signDescriptor } from '@hush/inbox-dht';
+import { type Envelope, encodeEnvelope } from '@hush/envelope';
+import { epochOf, inboxLocation, signDescriptor } from '@hush/inbox-dht';
 import type { ReceivedMessage } from '@hush/message';
-import { generatePrivateKey } from '@hush/message';
+import { generatePrivateKey, generateSymKey, wrapMessage } from '@hush/message';
 import { DEFAULT_CONFIG, type HushNode, startNode } from '@hush/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OfflineProgress, UnlockContext, UnlockHooks } from '../src/app.js';
+import { INBOX_WRAP_TOPIC } from '../src/channels.js';
+import type { WebConfig } from '../src/config.js';
 import {
   type DrainProgress,
   generateInboxSecret,
@@ -26,6 +34,7 @@ import {
   parseDhtBootstrap,
   sealForInbox,
 } from '../src/offline-inbox.js';
+import { maxDepositPow, offlineServices } from '../src/offline-service.js';
 
 const topic = Uint8Array.of(0x0f, 0xf1, 0x1e, 0x00);
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -242,6 +251,102 @@ describe('the page inbox against one hush node', () => {
     await expect(contact.start()).rejects.toMatchObject({ code: 'not-started' });
   });
 
+  it('stops a drain aborted half-way: nothing more is delivered or deleted', async () => {
+    const secret = generateInboxSecret();
+    const page = open({ inboxSecret: secret });
+    await page.start();
+    await page.publish();
+    const contact = open();
+    await contact.start();
+    for (const n of [1, 2, 3])
+      await contact.deposit(page.inboxPublicKey, (descriptor) =>
+        sealForInbox(descriptor, { topic, payload: bytes(`page ${n}`), ttl: 600 }),
+      );
+    const held = node.dht!.holder.stats.items;
+    const abort = new AbortController();
+    const delivered: string[] = [];
+    const progress: DrainProgress[] = [];
+    // One envelope a page: the first page is delivered and deleted; the lock comes while the
+    // second is handed out.
+    await expect(
+      page.drain({
+        pageSize: 1,
+        signal: abort.signal,
+        onProgress: (p) => progress.push(p),
+        deliver: (r) => {
+          delivered.push(Buffer.from(r.hash).toString('hex'));
+          if (delivered.length === 2) abort.abort(new Error('locked'));
+        },
+      }),
+    ).rejects.toThrow('locked');
+    expect(delivered).toHaveLength(2);
+    expect(node.dht!.holder.stats.items).toBe(held - 1);
+    expect(progress.at(-1)).toMatchObject({ fetched: 1, deleted: 1 });
+    // What was not deleted is there for the next drain (the second envelope again).
+    const again: string[] = [];
+    const next = await page.drain({
+      deliver: (r) => again.push(Buffer.from(r.hash).toString('hex')),
+    });
+    expect(next).toMatchObject({ fetched: 2, deleted: 2 });
+    expect(again).toContain(delivered[1]);
+    expect(again).not.toContain(delivered[0]);
+    expect(node.dht!.holder.stats.items).toBe(held - 3);
+  });
+
+  it('stop ends a publish in flight instead of waiting for it', async () => {
+    const page = open();
+    await page.start();
+    // The holder takes the descriptor only when told to: the publish hangs there.
+    const holder = node.dht!.holder;
+    const put = holder.put;
+    let reached!: () => void;
+    const atHolder = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    holder.put = async (...args: Parameters<typeof put>) => {
+      reached();
+      await gate;
+      return put.apply(holder, args);
+    };
+    try {
+      const publishing = page.publish();
+      publishing.catch(() => undefined);
+      await atHolder;
+      const stopped = await Promise.race([
+        page.stop().then(() => 'stopped'),
+        new Promise((resolve) => setTimeout(resolve, 3000, 'still waiting')),
+      ]);
+      expect(stopped).toBe('stopped');
+      await expect(publishing).rejects.toMatchObject({
+        name: 'PageInboxError',
+        code: 'not-started',
+      });
+    } finally {
+      holder.put = put;
+      release();
+    }
+    await expect(page.publish()).rejects.toMatchObject({ code: 'not-started' });
+  });
+
+  it('seals no deposit for a descriptor over maxPow (too-costly), before any PoW', async () => {
+    const contact = open({ minPow: 1000 });
+    await contact.start();
+    await contact.publish();
+    const sender = open();
+    await sender.start();
+    const started = Date.now();
+    await expect(
+      sender.deposit(contact.inboxPublicKey, (descriptor, { signal }) =>
+        sealForInbox(descriptor, { topic, payload: bytes('x'), maxPow: 4, signal }),
+      ),
+    ).rejects.toMatchObject({ name: 'PageInboxError', code: 'too-costly' });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('says unreachable when the DHT address answers nothing', async () => {
     const peer = address.slice(0, address.indexOf('@'));
     const page = open({ bootstrap: `${peer}@ws://127.0.0.1:1` });
@@ -272,5 +377,193 @@ describe('the page inbox against a hush node that holds nothing (no --inbox)', (
       await page.stop();
       await hush.stop();
     }
+  });
+});
+
+describe('the offline services of a session against one hush node', () => {
+  let hush: Awaited<ReturnType<typeof hushNode>>;
+  let node: HushNode;
+  let config: WebConfig;
+  const opened: PageInbox[] = [];
+
+  beforeAll(async () => {
+    hush = await hushNode({ inbox: true });
+    node = hush.node;
+    config = {
+      version: 1,
+      gossip: 'ws://127.0.0.1:1#00',
+      gossipPublicKey: '0x04',
+      minPow: MIN_POW,
+      maxMessageSize: 1024 * 1024,
+      dht: node.dht!.address,
+      mailserver: null,
+      relay: null,
+      stun: [],
+    };
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((inbox) => inbox.stop()));
+    await hush?.stop();
+  });
+
+  /** An inbox published (today's and tomorrow's descriptors) and left, as an earlier session. */
+  async function published(minPow = MIN_POW) {
+    const secret = generateInboxSecret();
+    const page = new PageInbox({ bootstrap: config.dht!, inboxSecret: secret, minPow });
+    opened.push(page);
+    await page.start();
+    const [today] = await page.publish();
+    await page.stop();
+    return { secret, inboxKey: page.inboxPublicKey, seq: today!.seq };
+  }
+
+  /** A contact deposits 1:1 envelopes (wrapped as the page does) into `inboxKey`. */
+  async function deposit(inboxKey: Uint8Array, texts: string[]): Promise<Envelope[]> {
+    const contact = new PageInbox({
+      bootstrap: config.dht!,
+      inboxSecret: generateInboxSecret(),
+      minPow: MIN_POW,
+    });
+    opened.push(contact);
+    await contact.start();
+    const inners: Envelope[] = [];
+    for (const t of texts) {
+      const inner = await wrapMessage({
+        topic,
+        payload: bytes(t),
+        symKey: generateSymKey(),
+        ttl: 600,
+        pow: 0,
+        workTime: 0,
+      });
+      inners.push(inner);
+      await contact.deposit(inboxKey, (descriptor) =>
+        sealForInbox(descriptor, { topic: INBOX_WRAP_TOPIC, payload: encodeEnvelope(inner) }),
+      );
+    }
+    await contact.stop();
+    return inners;
+  }
+
+  /** A session of the hooks with the app and the peer faked. */
+  function session(secret: Uint8Array, deliver: (envelope: Envelope) => void) {
+    const lock = new AbortController();
+    const reports: OfflineProgress[] = [];
+    const hooks: UnlockHooks = offlineServices(config);
+    const context = {
+      app: { offlineProgress: (p: OfflineProgress) => reports.push(p) },
+      peer: { deliver, powPool: undefined },
+      identityKey: generatePrivateKey(),
+      inboxSecret: secret,
+      signal: lock.signal,
+      contacts: [],
+      topics: [],
+    } as unknown as UnlockContext;
+    return { hooks, context, lock, reports };
+  }
+
+  const inboxReports = (reports: OfflineProgress[]) => reports.filter((r) => r.source === 'inbox');
+
+  async function eventually(condition: () => boolean | Promise<boolean>, what: string) {
+    const deadline = Date.now() + 30_000;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('a lock during the drain deletes nothing more and reports nothing more', async () => {
+    const { secret, inboxKey } = await published();
+    await deposit(inboxKey, ['one', 'two', 'three']);
+    const held = node.dht!.holder.stats.items;
+    let locked!: () => void;
+    const lockedNow = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const delivered: Envelope[] = [];
+    const s = session(secret, (envelope) => {
+      delivered.push(envelope);
+      // The user locks while the first deposit is being shown: the rest of the page is
+      // neither shown nor deleted.
+      s.lock.abort();
+      locked();
+    });
+    await s.hooks.unlocked(s.context);
+    await lockedNow;
+    const reported = s.reports.length;
+    await s.hooks.locked!();
+    expect(delivered).toHaveLength(1);
+    expect(node.dht!.holder.stats.items).toBe(held);
+    expect(s.reports).toHaveLength(reported);
+    expect(s.reports.some((r) => r.phase === 'done' || r.phase === 'failed')).toBe(false);
+    expect(await s.hooks.card!()).toBeUndefined();
+    expect(await s.hooks.deposit!(inboxKey, delivered[0]!)).toBe(0);
+
+    // The next session finds all three, shows them, deletes them, says done.
+    const shown: Envelope[] = [];
+    const next = session(secret, (envelope) => shown.push(envelope));
+    await next.hooks.unlocked(next.context);
+    await eventually(
+      () => inboxReports(next.reports).some((r) => r.phase === 'done'),
+      'the drain to finish',
+    );
+    expect(shown).toHaveLength(3);
+    expect(inboxReports(next.reports).at(-1)).toMatchObject({
+      phase: 'done',
+      received: 3,
+      detail: '3 deleted from holders',
+    });
+    expect(node.dht!.holder.stats.items).toBe(held - 3);
+    expect(await next.hooks.card!()).toEqual({ inbox: Buffer.from(inboxKey).toString('hex') });
+    next.lock.abort();
+    await next.hooks.locked!();
+  });
+
+  it('publishes the descriptor even when the drain failed', async () => {
+    const { secret, inboxKey, seq } = await published();
+    await deposit(inboxKey, ['kept']);
+    const held = node.dht!.holder.stats.items;
+    const s = session(secret, () => {
+      throw new Error('the filters are closed');
+    });
+    await s.hooks.unlocked(s.context);
+    const location = inboxLocation(inboxKey, epochOf(Date.now()));
+    await eventually(
+      async () => ((await node.dht!.holder.descriptor(location))?.seq ?? 0n) > seq,
+      'the descriptor published again',
+    );
+    expect(inboxReports(s.reports).find((r) => r.phase === 'failed')).toMatchObject({
+      received: 0,
+      detail: 'the filters are closed',
+    });
+    // Not shown, so not deleted.
+    expect(node.dht!.holder.stats.items).toBe(held);
+    s.lock.abort();
+    await s.hooks.locked!();
+  });
+
+  it('refuses to deposit to a descriptor whose minPow is absurd (too-costly)', async () => {
+    expect(maxDepositPow(MIN_POW)).toBe(4);
+    expect(maxDepositPow(2)).toBe(20);
+    const costly = await published(50);
+    const mine = await published();
+    const s = session(mine.secret, () => undefined);
+    await s.hooks.unlocked(s.context);
+    const envelope = await wrapMessage({
+      topic,
+      payload: bytes('hello'),
+      symKey: generateSymKey(),
+      ttl: 60,
+      pow: 0,
+      workTime: 0,
+    });
+    const started = Date.now();
+    await expect(s.hooks.deposit!(costly.inboxKey, envelope)).rejects.toMatchObject({
+      name: 'PageInboxError',
+      code: 'too-costly',
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    s.lock.abort();
+    await s.hooks.locked!();
   });
 });

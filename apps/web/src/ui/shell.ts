@@ -149,7 +149,11 @@ export function shellScreen(
       status,
       el(
         'button',
-        { type: 'button', onclick: () => void busy(() => exportIdentity(app)) },
+        // Reads only the stored ciphertext: it need not wait for other actions.
+        {
+          type: 'button',
+          onclick: () => void exportIdentity(app).catch((e) => app.notify('error', errorText(e))),
+        },
         'Export identity',
       ),
       // Not behind `busy`: locking must work while a message is still sealing.

@@ -3,12 +3,14 @@
  * of apps/web in the browser's build (the native WebSocket carrier, no Node built-ins). It
  * publishes its inbox and goes away (the test reloads it); back, it joins the DHT, drains
  * its inbox into a client's filters and asks the node's mailserver for its topic's history
- * over a light gossip node, reporting every progress event and every message opened.
+ * over a light gossip node (the mailserver's key derived once by WebCrypto, as the app does),
+ * reporting every progress event and every message opened.
  */
 import { topicsToBloom } from '@hush/bloom';
 import { HushClient } from '@hush/client';
 import { generatePrivateKey } from '@hush/message';
 import { createGossipNode, webSocketTransport } from '@hush/transport-gossip';
+import { passwordKey } from '../../src/channels.js';
 import { type HistoryProgress, requestHistory } from '../../src/mailserver-history.js';
 import { type DrainProgress, PageInbox } from '../../src/offline-inbox.js';
 
@@ -81,16 +83,20 @@ const api = {
     await gossip.start();
     const inboxProgress: DrainProgress[] = [];
     const historyProgress: Omit<HistoryProgress, 'cursor'>[] = [];
+    const session = new AbortController();
     try {
+      const symKey = await passwordKey(config.mailserver.password);
       await inbox.start();
       const drained = await inbox.drain({
+        signal: session.signal,
         deliver: (received) => client.deliver(received),
         onProgress: (p) => inboxProgress.push(p),
       });
       const history = await requestHistory({
         gossip,
         mailserverPeer: config.mailserver.peer,
-        password: config.mailserver.password,
+        symKey,
+        signal: session.signal,
         topics: [topic],
         from: Math.floor(Date.now() / 1000) - 3600,
         pageSize: 2,
@@ -104,6 +110,7 @@ const api = {
         messages,
       };
     } finally {
+      session.abort();
       await inbox.stop();
       await gossip.stop();
       client.close();
