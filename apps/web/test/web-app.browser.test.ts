@@ -340,9 +340,11 @@ describe('apps/web in Chromium against a hush node', () => {
     await expect(item(page, direct).textContent()).resolves.toMatch(
       /from the (DHT inbox|mailserver)/,
     );
-  });
+  }, 240_000);
 
-  it('no frame or request a page sent carries a key or a plaintext, and no JSON-RPC call', async () => {
+  it('no frame or request a page sent carries a key or a plaintext, and no JSON-RPC call', {
+    timeout: 120_000,
+  }, async () => {
     const secretsA = await exportedSecrets(a.page, PASS_A);
     const secretsB = await exportedSecrets(b.page, PASS_B);
     const channelKey = await passwordKey(CHANNEL);
