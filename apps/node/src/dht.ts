@@ -48,9 +48,9 @@ import {
   silentLogger,
   systemClock,
 } from '@hush/interface';
+import { loadStaticKey } from '@hush/noise';
 import type { NodeConfig } from './config.js';
 import { formatDhtAddress, parseDhtAddress } from './dht-address.js';
-import { loadStaticKey } from './store/static-key.js';
 
 /** Where the node keeps the X25519 static key of its DHT links. */
 const DHT_KEY = 'node/dht-key';

@@ -35,6 +35,7 @@ import {
   type MessageFilter,
   type ReceivedMessage as OpenedMessage,
 } from '@hush/message';
+import { loadStaticKey } from '@hush/noise';
 import type { PowScanPool } from '@hush/pow';
 import {
   type ChannelState,
@@ -55,7 +56,6 @@ import {
 import type { GossipNode } from '@hush/transport-gossip';
 import type { NodeConfig } from './config.js';
 import type { NodeContacts } from './contacts.js';
-import { loadStaticKey } from './store/static-key.js';
 
 /** Where the node keeps the X25519 static key of its direct links. */
 const DIRECT_KEY = 'node/direct-key';

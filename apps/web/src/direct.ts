@@ -28,7 +28,6 @@ import { webSocketCarrier } from '@hush/carrier-websocket';
 import {
   type CryptoBackend,
   defaultBackend,
-  randomBytes,
   secp256k1Identity,
   secp256k1Verifier,
 } from '@hush/crypto';
@@ -45,10 +44,10 @@ import {
   type RawChannel,
   type ReceivedEnvelope,
   type Store,
-  StoreError,
   type StoreOperation,
   silentLogger,
 } from '@hush/interface';
+import { loadStaticKey } from '@hush/noise';
 import type { PowScanPool } from '@hush/pow';
 import {
   type ChannelState,
@@ -290,7 +289,7 @@ export class PageDirect implements EnvelopeReceiver<Envelope> {
   private async boot(): Promise<void> {
     const { gossip } = this.options;
     const store = this.store;
-    const staticKey = await loadStaticKey(store);
+    const staticKey = await loadStaticKey(store, STATIC_KEY, 'direct-link');
     const book = new ContactBook(store);
     await book.load();
     for (const contact of await book.list()) {
@@ -643,21 +642,4 @@ export class PageDirect implements EnvelopeReceiver<Envelope> {
     running.connector.close();
     await running.node.close();
   }
-}
-
-/**
- * The page's static key, made and kept on first use.
- *
- * @throws StoreError, 'failed' among them when the stored key is not 32 bytes
- */
-async function loadStaticKey(store: Store): Promise<Uint8Array> {
-  const stored = await store.get(STATIC_KEY);
-  if (stored) {
-    if (stored.length !== 32)
-      throw new StoreError('failed', `${STATIC_KEY}: the stored key is not 32 bytes`);
-    return stored;
-  }
-  const key = randomBytes(32);
-  await store.put(STATIC_KEY, key);
-  return key;
 }

@@ -34,6 +34,7 @@ export {
   noiseLinkEncrypter,
 } from './link/encrypter.js';
 export { CHUNK_PLAINTEXT, openFrame, sealedLength, sealFrame } from './link/framing.js';
+export { loadStaticKey } from './link/static-key.js';
 export { type HandshakePattern, handshakePattern, PATTERN_NAMES, type Token } from './patterns.js';
 export {
   CIPHERS,
