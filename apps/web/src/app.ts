@@ -319,11 +319,8 @@ export class HushApp extends EventTarget {
       this.changed();
     });
     this.timers.add(setInterval(update, 1000));
-    await peer.watch(
-      'contacts',
-      { identity: true },
-      [ONE_TO_ONE_TOPIC, CONTACT_CARD_TOPIC],
-      (m) => void this.received(m),
+    await peer.watch('contacts', { identity: true }, [ONE_TO_ONE_TOPIC, CONTACT_CARD_TOPIC], (m) =>
+      this.received(m),
     );
     for (const conversation of this.state.conversations) {
       if (conversation.kind === 'channel') await this.watchChannel(conversation.name);
@@ -406,7 +403,7 @@ export class HushApp extends EventTarget {
       channelId(channel.name),
       { symKey: channel.symKey },
       [channel.topic],
-      (m) => void this.received(m),
+      (m) => this.received(m),
     );
   }
 
@@ -663,12 +660,18 @@ export class HushApp extends EventTarget {
           await this.advance(m.id, conversation, 'delivered');
   }
 
-  /** Hands an envelope from another path (direct, inbox, mailserver) to the filters. */
+  /**
+   * Hands an envelope from another path (direct, inbox, mailserver) to the filters; resolves
+   * once it is kept.
+   *
+   * @throws WebError 'locked' when the page is (or becomes) locked
+   */
   deliver(
     envelope: import('@hush/envelope').Envelope,
     source: 'direct' | 'inbox' | 'history',
-  ): void {
-    this.peer?.deliver(envelope, envelopeHash(envelope), source);
+  ): Promise<void> {
+    if (!this.peer) return Promise.reject(new WebError('locked', 'the page is locked'));
+    return this.peer.deliver(envelope, envelopeHash(envelope), source);
   }
 
   /** Records a progress report of missed-message retrieval. */
@@ -687,7 +690,8 @@ export class HushApp extends EventTarget {
     const { message } = opened;
     const session = this.session;
     const hash = bytesToHex(message.envelopeHash);
-    if (!session || this.seen.has(hash) || !this.history) return;
+    if (!session || !this.history) throw new WebError('locked', 'the page locked: nothing is kept');
+    if (this.seen.has(hash)) return;
     this.seen.add(hash);
     const signer = message.signer ? bytesToHex(message.signer) : undefined;
     const path: Path =
@@ -722,7 +726,8 @@ export class HushApp extends EventTarget {
       if (signer && `0x${signer}` === this.state.publicKey) return; // our own, from history
       signature = !signer ? 'unsigned' : isContact(signer) ? 'verified' : 'signed';
     }
-    if (session !== this.session) return; // locked meanwhile: nothing of it is kept
+    // Locked meanwhile: nothing of it is kept, and whoever handed it in is told so.
+    if (session !== this.session) throw new WebError('locked', 'the page locked: nothing is kept');
     await this.putMessage({
       id: newMessageId(),
       conversation: conversation.id,

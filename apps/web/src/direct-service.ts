@@ -150,7 +150,8 @@ export function directServices(config: WebConfig): UnlockHooks {
       stun: config.stun,
       relay: config.relay ?? undefined,
       onMessage: (_from, envelope) => {
-        if (!context.signal.aborted) app.deliver(envelope, 'direct');
+        // The direct inbox keeps it already (store-and-forward): a failure here loses nothing.
+        if (!context.signal.aborted) void app.deliver(envelope, 'direct').catch(() => {});
       },
       onAcknowledged: (publicKey, hash) => {
         const id = key(publicKey, hash);

@@ -706,11 +706,11 @@ export class PageInbox {
       await drainInbox(
         inbox,
         {
-          deliver: (received) => {
+          deliver: async (received) => {
             // Aborted while this page was being handed out: the rest of it is not delivered
             // (and the page is not deleted, see guardedInbox).
             if (signal.aborted) return;
-            options.deliver(received);
+            await options.deliver(received);
             totals.fetched++;
             report();
           },

@@ -173,7 +173,11 @@ function openSession(config: WebConfig, context: UnlockContext): Session {
   }
 
   /** Opens a drained deposit and hands the 1:1 envelope inside to the filters. */
-  function unwrap(pageInbox: PageInbox, outer: Envelope): boolean {
+  /**
+   * Opens a deposit and hands the 1:1 envelope inside to the page; resolves once the page has
+   * kept it (its history written), so the drain deletes only what is kept.
+   */
+  async function unwrap(pageInbox: PageInbox, outer: Envelope): Promise<boolean> {
     if (signal.aborted) return false;
     let inner: Envelope;
     try {
@@ -183,7 +187,7 @@ function openSession(config: WebConfig, context: UnlockContext): Session {
       return false; // not sealed to our inbox, or not an envelope: dropped (and deleted)
     }
     // Not caught: when the page cannot take it, the drain fails and the page stays held.
-    peer.deliver(inner, envelopeHash(inner), 'inbox');
+    await peer.deliver(inner, envelopeHash(inner), 'inbox');
     return true;
   }
 
@@ -201,8 +205,8 @@ function openSession(config: WebConfig, context: UnlockContext): Session {
     try {
       const drained = await pageInbox.drain({
         signal,
-        deliver: (r) => {
-          if (unwrap(pageInbox, r.envelope)) received++;
+        deliver: async (r) => {
+          if (await unwrap(pageInbox, r.envelope)) received++;
         },
         onProgress: (p) =>
           report({ source: 'inbox', phase: 'running', received, detail: `${p.pages} pages` }),

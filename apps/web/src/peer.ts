@@ -76,6 +76,8 @@ export class PagePeer {
    * inside `HushClient.deliver`, so this names where each opened message came from.
    */
   private delivering: EnvelopeSource = 'local';
+  /** What the listeners of the envelope being delivered are still doing (keeping it). */
+  private keeping: Promise<void>[] | undefined;
   private readonly detach: () => void;
 
   private constructor(options: PagePeerOptions, gossip: GossipNode, pool: PowScanPool) {
@@ -87,13 +89,14 @@ export class PagePeer {
     // The engine's own event, not GossipNode.onEnvelope: to a light client all gossip is p2p
     // (geth's isP2P), and only the engine says which envelopes came in a p2p message (the
     // mailserver's history) and which in gossip.
-    this.detach = gossip.engine.on('envelope', (accepted) =>
-      this.deliver(
+    this.detach = gossip.engine.on('envelope', (accepted) => {
+      // Gossip cannot be asked again: what the page fails to keep is reported, not retried.
+      void this.deliver(
         accepted.envelope,
         accepted.hash,
         accepted.from === undefined ? 'local' : accepted.p2pMessage ? 'history' : 'gossip',
-      ),
-    );
+      ).catch(() => {});
+    });
   }
 
   /**
@@ -158,7 +161,7 @@ export class PagePeer {
     id: string,
     key: { readonly symKey: Uint8Array } | { readonly identity: true },
     topics: readonly Uint8Array[],
-    onMessage: (opened: OpenedMessage) => void,
+    onMessage: (opened: OpenedMessage) => void | Promise<void>,
   ): Promise<void> {
     this.unwatch(id);
     let criteria: { symKeyId: string } | { privateKeyId: string };
@@ -170,7 +173,10 @@ export class PagePeer {
     }
     const subscription = await this.client.subscribe(
       { ...criteria, topics, allowP2P: true },
-      (message) => onMessage({ message, source: this.delivering, filter: id }),
+      (message) => {
+        const kept = onMessage({ message, source: this.delivering, filter: id });
+        if (kept) this.keeping?.push(kept);
+      },
     );
     this.watches.set(id, subscription);
     topics.forEach((topic, i) => {
@@ -188,15 +194,25 @@ export class PagePeer {
     this.updateBloom();
   }
 
-  /** Hands an envelope that came another way (a direct channel, the inbox, history) to the filters. */
-  deliver(envelope: Envelope, hash: Uint8Array, source: EnvelopeSource): void {
+  /**
+   * Hands an envelope to the filters (one that came another way: a direct channel, the
+   * inbox, history). Resolves when every conversation it opened in has kept it.
+   *
+   * @throws what a conversation's listener throws while keeping it (the page locked)
+   */
+  async deliver(envelope: Envelope, hash: Uint8Array, source: EnvelopeSource): Promise<void> {
     const previous = this.delivering;
+    const outer = this.keeping;
+    const keeping: Promise<void>[] = [];
     this.delivering = source;
+    this.keeping = keeping;
     try {
       this.client.deliver({ envelope, hash, source });
     } finally {
       this.delivering = previous;
+      this.keeping = outer;
     }
+    await Promise.all(keeping);
   }
 
   /**

@@ -285,7 +285,9 @@ describe('the page inbox against one hush node', () => {
     // What was not deleted is there for the next drain (the second envelope again).
     const again: string[] = [];
     const next = await page.drain({
-      deliver: (r) => again.push(Buffer.from(r.hash).toString('hex')),
+      deliver: (r) => {
+        again.push(Buffer.from(r.hash).toString('hex'));
+      },
     });
     expect(next).toMatchObject({ fetched: 2, deleted: 2 });
     expect(again).toContain(delivered[1]);

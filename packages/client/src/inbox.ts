@@ -10,13 +10,17 @@ import { type Envelope, envelopeHash } from '@hush/envelope';
 import { type AbortOptions, type Inbox, type InboxQuery, throwIfAborted } from '@hush/interface';
 import { toHex } from './hex.js';
 
-/** What the drain delivers into: a `HushClient`, or anything that delivers as it does. */
+/**
+ * What the drain delivers into: a `HushClient`, or anything that delivers as it does. A
+ * target that keeps what it is given (an app writing its history) returns a promise: the
+ * drain waits for it before deleting the page, and when it rejects the page stays held.
+ */
 export interface InboxDeliveryTarget {
   deliver(received: {
     readonly envelope: Envelope;
     readonly hash: Uint8Array;
     readonly source: 'inbox';
-  }): void;
+  }): void | Promise<void>;
 }
 
 /** How an inbox is drained. */
@@ -88,7 +92,7 @@ export async function drainInbox(
       const key = toHex(hash);
       if (seen.has(key)) continue;
       seen.add(key);
-      client.deliver({ envelope: item.envelope, hash, source: 'inbox' });
+      await client.deliver({ envelope: item.envelope, hash, source: 'inbox' });
       fetched++;
     }
     if (options.delete !== false && page.items.length > 0)

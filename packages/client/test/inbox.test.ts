@@ -51,6 +51,33 @@ describe('drainInbox', () => {
     client.close();
   });
 
+  it('waits for a target that keeps what it is given, and deletes nothing it failed to keep', async () => {
+    const inbox = new Archive(new MemoryStore());
+    for (let i = 0; i < 4; i++)
+      await inbox.deposit(await sealedTo(publicKeyOf(generatePrivateKey()), i));
+    const kept: number[] = [];
+    let refuse = false;
+    const target = {
+      async deliver(received: { envelope: Envelope }) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        if (refuse) throw new Error('locked');
+        kept.push(received.envelope.data.length);
+      },
+    };
+    // The first page (2 envelopes) is kept, then deleted; the second fails and stays.
+    let pages = 0;
+    const counted = {
+      fetch: (...args: Parameters<Archive['fetch']>) => {
+        refuse = pages++ >= 1;
+        return inbox.fetch(...args);
+      },
+      delete: (...args: Parameters<Archive['delete']>) => inbox.delete(...args),
+    } as unknown as Archive;
+    await expect(drainInbox(counted, target, { pageSize: 2 })).rejects.toThrow('locked');
+    expect(kept).toHaveLength(2);
+    expect((await inbox.fetch({ limit: 10 })).items).toHaveLength(2);
+  });
+
   it('keeps what it fetched when asked not to delete, and checks its options', async () => {
     const client = new HushClient();
     const inbox = new Archive(new MemoryStore());
