@@ -66,71 +66,6 @@ function newestChange(path) {
   return newest;
 }
 
-/** Commands of the CLI that run no node, and so need no browser app. */
-const NO_NODE_COMMANDS = new Set(['keygen', 'status', 'config', 'contacts']);
-
-/** The words the CLI reads as the value of a boolean option (`--light false`). */
-const TRUE_WORDS = new Set(['true', 'yes', '1']);
-const BOOLEAN_WORDS = new Set([...TRUE_WORDS, 'false', 'no', '0']);
-
-/**
- * The CLI's boolean options (`help` and every boolean setting), read from the settings table
- * in apps/node/src/config.ts: this script runs before any TypeScript can be loaded. Any other
- * `--flag` takes the next argument as its value.
- */
-function booleanFlags() {
-  const flags = new Set(['help']);
-  let source = '';
-  try {
-    source = readFileSync(join(root, 'apps/node/src/config.ts'), 'utf8');
-  } catch {
-    return flags;
-  }
-  // Each setting is one object literal: `{ key: …, flag: 'x', kind: 'boolean', … }`.
-  for (const [setting] of source.matchAll(/\{[^{}]*\}/g)) {
-    const flag = /\bflag:\s*'([^']+)'/.exec(setting)?.[1];
-    if (flag && /\bkind:\s*'boolean'/.test(setting)) flags.add(flag);
-  }
-  return flags;
-}
-
-/**
- * What the CLI will do with `args`: its command (the first positional argument, undefined for
- * none, i.e. `start`) and whether it asks for help. Option values (`--data-dir status`) are
- * neither, as the CLI's parser reads them: a non-boolean `--flag` takes the next argument, a
- * boolean one takes it only when it is true or false (`--light no`).
- */
-function cliCommand(args) {
-  const booleans = booleanFlags();
-  let help = false;
-  let command;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    // After `--` every argument is positional.
-    if (arg === '--') return { command: command ?? args[i + 1], help };
-    if (arg === '-h' || arg === '--help') {
-      // `--help false` is no request for help, as the CLI reads it.
-      if (BOOLEAN_WORDS.has(args[i + 1])) help ||= TRUE_WORDS.has(args[++i]);
-      else help = true;
-      continue;
-    }
-    const name = /^--([^=]+)$/.exec(arg)?.[1];
-    if (name !== undefined) {
-      if (name.startsWith('no-')) continue;
-      if (!booleans.has(name)) i++;
-      else if (BOOLEAN_WORDS.has(args[i + 1])) i++;
-      continue;
-    }
-    if (arg.startsWith('-') && arg !== '-') {
-      const value = /^--help=(.*)$/s.exec(arg)?.[1];
-      if (value !== undefined && TRUE_WORDS.has(value)) help = true;
-      continue;
-    }
-    command ??= arg;
-  }
-  return { command, help };
-}
-
 /**
  * The newest change among the sources the browser app's bundle is made of: its own (src/,
  * index.html, vite.config.ts), every workspace package's src/ (Vite bundles them from
@@ -153,15 +88,12 @@ function newestWebSource(web) {
 /**
  * Builds the browser app (`@hush/web`) into apps/node/web/, which `hush start` serves on
  * --web-port, when it was never built or a source of its bundle (see newestWebSource)
- * changed since. Skipped for the CLI's commands that run no node and for --help: only the
- * command itself counts, not an option's value (`--data-dir status` runs a node). The build
- * reports on stderr, as the install does, so a command's stdout stays its own. A failed
- * build does not stop the node: it starts without the app, whose page then says how to
- * build it.
+ * changed since; whatever the command (a second's build once, where telling the CLI's
+ * commands apart here would mean parsing its arguments twice). The build reports on stderr,
+ * as the install does, so a command's stdout stays its own. A failed build does not stop the
+ * node: it starts without the app, whose page then says how to build it.
  */
-function buildWeb(args) {
-  const { command, help } = cliCommand(args);
-  if (help || (command !== undefined && NO_NODE_COMMANDS.has(command))) return;
+function buildWeb() {
   const web = join(root, 'apps/web');
   // Without its Vite configuration the app would be built into its own dist/, not for the node.
   if (!existsSync(join(web, 'vite.config.ts'))) return;
@@ -240,7 +172,7 @@ const rest = given[0] === '--' ? given.slice(1) : given;
 switch (task) {
   case 'start':
     install();
-    buildWeb(rest);
+    buildWeb();
     // `start` is the CLI's default command: `npm start -- --data-dir X` runs a node, and so
     // does `npm start -- keygen` run that command.
     node('apps/node/src/main.ts', rest);

@@ -5,9 +5,8 @@
  * messages and contact cards go on fixed topics, ECIES-encrypted to the contact.
  */
 import { keccak256 } from '@hush/keccak';
-
-/** PBKDF2 iterations of geth's `shh_generateSymKeyFromPassword` (whisperv6 `keyIterations`). */
-export const PASSWORD_KEY_ITERATIONS = 65_356;
+// geth's `keyIterations` (65,356): the same key as `symKeyFromPassword`, computed by WebCrypto.
+import { PASSWORD_KEY_ITERATIONS } from '@hush/message';
 
 /** A public channel: its name and what is derived from it. */
 export interface PublicChannel {

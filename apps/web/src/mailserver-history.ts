@@ -18,14 +18,15 @@
  * This module counts them and reports progress; it does not deliver them itself, so that
  * nothing reaches a filter twice.
  */
-import { topicsToBloom } from '@hush/bloom';
 import { type CryptoBackend, defaultBackend } from '@hush/crypto';
 import { envelopeHash } from '@hush/envelope';
 import { type AbortOptions, HushError, throwIfAborted } from '@hush/interface';
 import {
   createHistoryRequest,
   decodeRequestComplete,
+  historyBloom,
   MAX_REQUEST_TOPICS,
+  mailserverPeerId,
   type RequestCompletion,
 } from '@hush/mailserver';
 import { generatePrivateKey } from '@hush/message';
@@ -143,10 +144,9 @@ export interface HistoryResult {
  *
  * @throws HistoryError 'bad-peer'
  */
-export function mailserverPeerId(peer: string): string {
-  const enode = /^enode:\/\/([0-9a-fA-F]{128})@/.exec(peer);
-  const id = enode ? `04${enode[1]!.toLowerCase()}` : peer.replace(/^0x/, '').toLowerCase();
-  if (!/^04[0-9a-f]{128}$/.test(id))
+export function mailserverPeer(peer: string): string {
+  const id = mailserverPeerId(peer);
+  if (!id)
     throw new HistoryError('bad-peer', `"${peer}" is not a mailserver peer (0x04… or enode://)`);
   return id;
 }
@@ -178,7 +178,7 @@ export function mailserverPeerId(peer: string): string {
  * ```
  */
 export async function requestHistory(options: HistoryOptions): Promise<HistoryResult> {
-  const peer = mailserverPeerId(options.mailserverPeer);
+  const peer = mailserverPeer(options.mailserverPeer);
   const topics = options.topics ?? [];
   if (topics.length > MAX_REQUEST_TOPICS)
     throw new RangeError(`at most ${MAX_REQUEST_TOPICS} topics, not ${topics.length}`);
@@ -203,7 +203,7 @@ export async function requestHistory(options: HistoryOptions): Promise<HistoryRe
   const symKey = options.symKey ?? (await passwordKey(options.password!));
   const signingKey = options.identityKey ?? generatePrivateKey(backend);
   // The bloom is sent with the topics too (§2.1: their OR); without topics it is full.
-  const bloom = topics.length > 0 ? topicsToBloom(topics) : new Uint8Array(64).fill(0xff);
+  const bloom = historyBloom(topics);
   const { engine } = options.gossip;
   // Trusted before anything is sent (§6.1): the first p2p message may come at once.
   options.gossip.markTrusted(peer);

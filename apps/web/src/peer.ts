@@ -71,6 +71,8 @@ export class PagePeer {
   private readonly topics = new Map<string, Uint8Array>();
   private readonly watches = new Map<string, { close(): boolean }>();
   private identityKeyId: string | undefined;
+  /** The bloom filter last sent to the node. */
+  private bloom: Uint8Array | undefined;
   /**
    * The source of the envelope being delivered: filters call their listeners synchronously
    * inside `HushClient.deliver`, so this names where each opened message came from.
@@ -132,7 +134,11 @@ export class PagePeer {
   }
 
   private updateBloom(): void {
-    this.gossip.setBloomFilter(topicsToBloom(this.topics.values()));
+    const bloom = topicsToBloom(this.topics.values());
+    // Each change is a message to the node: send only real ones.
+    if (this.bloom?.every((byte, i) => byte === bloom[i])) return;
+    this.bloom = bloom;
+    this.gossip.setBloomFilter(bloom);
   }
 
   /**
@@ -269,7 +275,10 @@ export class PagePeer {
 
   /** Stops the gossip node, the PoW workers and the filters. */
   async stop(): Promise<void> {
-    for (const id of [...this.watches.keys()]) this.unwatch(id);
+    // Closed directly: unwatching would tell the node a new bloom for each, on the way out.
+    for (const subscription of this.watches.values()) subscription.close();
+    this.watches.clear();
+    this.topics.clear();
     // The key store holds copies of the identity and channel keys: zero and drop them.
     for (const kind of ['keyPair', 'symKey'] as const)
       for (const id of await this.client.keys.ids(kind)) {

@@ -27,7 +27,7 @@ import { passwordKey } from '../src/channels.js';
 import {
   DEFAULT_MAX_PAGES,
   type HistoryProgress,
-  mailserverPeerId,
+  mailserverPeer,
   requestHistory,
 } from '../src/mailserver-history.js';
 
@@ -59,6 +59,8 @@ describe('history from the mailserver of one hush node', () => {
       rpcPort: 0,
       wsPort: 0,
       metricsPort: -1,
+      // No web server: 8547 is taken by other tests' nodes and a developer's own.
+      webPort: -1,
       direct: false,
       dht: false,
       mailserver: true,
@@ -183,7 +185,7 @@ describe('history from the mailserver of one hush node', () => {
   });
 
   it('refuses a bad peer, a peer not connected, the failure form and a missing password', async () => {
-    expect(() => mailserverPeerId('0x1234')).toThrow(
+    expect(() => mailserverPeer('0x1234')).toThrow(
       expect.objectContaining({ name: 'HistoryError', code: 'bad-peer' }),
     );
     await expect(

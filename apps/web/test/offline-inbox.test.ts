@@ -52,6 +52,8 @@ async function hushNode(overrides: Partial<typeof DEFAULT_CONFIG> = {}) {
     rpcPort: 0,
     wsPort: 0,
     metricsPort: -1,
+    // No web server: 8547 is taken by other tests' nodes and a developer's own.
+    webPort: -1,
     direct: false,
     ...overrides,
   });

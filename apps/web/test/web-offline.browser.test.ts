@@ -50,6 +50,8 @@ describe('offline history in Chromium', () => {
       rpcPort: 0,
       wsPort: 0,
       metricsPort: -1,
+      // No web server: 8547 is taken by other tests' nodes and a developer's own.
+      webPort: -1,
       direct: false,
       inbox: true,
       mailserver: true,

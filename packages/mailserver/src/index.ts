@@ -29,6 +29,7 @@ export {
   type MailserverRequestHandler,
   mailserverHandler,
 } from './handler.js';
+export { historyBloom, mailserverPeerId } from './peer.js';
 export {
   type CreateHistoryRequestOptions,
   CURSOR_LENGTH,

@@ -13,6 +13,17 @@ import { build, defaultClientConditions } from 'vite';
 /** Where Debian's chromium package puts the browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
+/** How the tests launch it: headless in a container, no network of its own. */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
   '.js': 'text/javascript',
@@ -100,16 +111,7 @@ export async function openBuiltSite(
     const url = `http://127.0.0.1:${(serving.address() as AddressInfo).port}/`;
     const launched = await chromium.launch({
       executablePath: CHROMIUM_PATH,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        ...(options.args ?? []),
-      ],
+      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
     });
     browser = launched;
     return {

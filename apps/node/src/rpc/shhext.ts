@@ -6,13 +6,14 @@
  * `shhext_requestMessagesSync` sends the same request and waits for the mailserver's
  * p2pRequestComplete, answering with the cursor of the next page (specs/mailserver §6).
  */
-import { topicsToBloom } from '@hush/bloom';
 import type { CryptoBackend } from '@hush/crypto';
 import { envelopeHash } from '@hush/envelope';
 import {
   CURSOR_LENGTH,
   createHistoryRequest,
   decodeRequestComplete,
+  historyBloom,
+  mailserverPeerId,
   type RequestCompletion,
 } from '@hush/mailserver';
 import type { KeyStore } from '@hush/message';
@@ -33,10 +34,8 @@ export function shhextMethods(services: {
   const send = async (params: unknown[]): Promise<Uint8Array> => {
     const r = object(arg(params, 0), 0);
     const peer = string(r.mailServerPeer, 0, 'mailServerPeer');
-    const match = /^enode:\/\/([0-9a-fA-F]{128})@/.exec(peer);
-    const peerId = match ? `04${match[1]!.toLowerCase()}` : peer.replace(/^0x/, '').toLowerCase();
-    if (!/^04[0-9a-f]{128}$/.test(peerId))
-      throw new RpcError(-32602, 'invalid argument 0: mailServerPeer');
+    const peerId = mailserverPeerId(peer);
+    if (!peerId) throw new RpcError(-32602, 'invalid argument 0: mailServerPeer');
     const symKey = await services.keys.get('symKey', string(r.symKeyID, 0, 'symKeyID'));
     if (!symKey) throw refused('non-existent key ID');
     const now = Math.floor(Date.now() / 1000);
@@ -48,7 +47,7 @@ export function shhextMethods(services: {
     const topics = ((r.topics as unknown[] | undefined) ?? []).map((t, i) =>
       topic(t, 0, `topics[${i}]`),
     );
-    const bloom = topics.length > 0 ? topicsToBloom(topics) : new Uint8Array(64).fill(0xff);
+    const bloom = historyBloom(topics);
     const cursor =
       r.cursor === undefined || r.cursor === '' || r.cursor === null
         ? new Uint8Array(0)

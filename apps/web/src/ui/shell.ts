@@ -252,6 +252,9 @@ export function shellScreen(
     { element: HTMLElement; progress: HTMLProgressElement; elapsed: HTMLElement }
   >();
   let shownConversation: string | undefined;
+  let shownConversations: string | undefined;
+  let shownOffline: string | undefined;
+  let shownCount = 0;
 
   function update(state: AppState): void {
     status.className = `status ${state.connection}`;
@@ -262,24 +265,32 @@ export function shellScreen(
           ? 'connecting…'
           : 'disconnected';
 
-    replaceChildren(
-      conversations,
-      ...state.conversations.map((c) =>
-        el(
-          'li',
-          {},
+    // Rebuilt only when they changed: a button that keeps focus must not be replaced under it.
+    const conversationsKey = JSON.stringify([
+      state.active,
+      state.conversations.map((c) => [c.id, c.name]),
+    ]);
+    if (conversationsKey !== shownConversations) {
+      shownConversations = conversationsKey;
+      replaceChildren(
+        conversations,
+        ...state.conversations.map((c) =>
           el(
-            'button',
-            {
-              type: 'button',
-              'aria-current': c.id === state.active ? 'true' : 'false',
-              onclick: () => app.select(c.id),
-            },
-            c.kind === 'channel' ? `#${c.name}` : c.name,
+            'li',
+            {},
+            el(
+              'button',
+              {
+                type: 'button',
+                'aria-current': c.id === state.active ? 'true' : 'false',
+                onclick: () => app.select(c.id),
+              },
+              c.kind === 'channel' ? `#${c.name}` : c.name,
+            ),
           ),
         ),
-      ),
-    );
+      );
+    }
 
     const active = state.conversations.find((c) => c.id === state.active);
     title.textContent = active
@@ -304,6 +315,7 @@ export function shellScreen(
       rendered.clear();
       replaceChildren(messages);
       shownConversation = state.active;
+      shownCount = 0;
     }
     const list = (state.active ? state.messages.get(state.active) : undefined) ?? [];
     let previous: Element | null = null;
@@ -322,7 +334,9 @@ export function shellScreen(
       if (expected !== entry.li) messages.insertBefore(entry.li, expected);
       previous = entry.li;
     }
-    if (list.length > 0) messages.lastElementChild?.scrollIntoView?.({ block: 'nearest' });
+    // Scrolled to the newest only when one came: a reader scrolled up is left where they are.
+    if (list.length > shownCount) messages.lastElementChild?.scrollIntoView?.({ block: 'nearest' });
+    shownCount = list.length;
 
     // Progress rows are kept, not rebuilt, so the Cancel button stays put under the pointer.
     for (const [id, row] of sealingRows) {
@@ -355,22 +369,26 @@ export function shellScreen(
       row.elapsed.textContent = `${(s.elapsedMs / 1000).toFixed(1)} s`;
     }
 
-    replaceChildren(
-      offline,
-      state.offline.size > 0 ? el('h2', {}, 'Missed messages') : null,
-      ...[...state.offline.values()].map((p) =>
-        el(
-          'div',
-          {},
+    const offlineKey = JSON.stringify([...state.offline.values()]);
+    if (offlineKey !== shownOffline) {
+      shownOffline = offlineKey;
+      replaceChildren(
+        offline,
+        state.offline.size > 0 ? el('h2', {}, 'Missed messages') : null,
+        ...[...state.offline.values()].map((p) =>
           el(
-            'span',
+            'div',
             {},
-            `${p.source === 'inbox' ? 'DHT inbox' : 'Mailserver'}: ${p.phase === 'running' ? 'fetching' : p.phase}, ${p.received} received${p.detail ? ` (${p.detail})` : ''}`,
+            el(
+              'span',
+              {},
+              `${p.source === 'inbox' ? 'DHT inbox' : 'Mailserver'}: ${p.phase === 'running' ? 'fetching' : p.phase}, ${p.received} received${p.detail ? ` (${p.detail})` : ''}`,
+            ),
+            p.phase === 'running' ? el('progress', { 'aria-label': `${p.source} progress` }) : null,
           ),
-          p.phase === 'running' ? el('progress', { 'aria-label': `${p.source} progress` }) : null,
         ),
-      ),
-    );
+      );
+    }
 
     if (state.notice) {
       notice.hidden = false;
