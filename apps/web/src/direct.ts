@@ -14,15 +14,9 @@
  * back introduces itself at its start, which makes it dial too while messages wait for it.
  * The outbox and inbox are in the store, so what is queued survives a reload (§7.1).
  *
- * **Acknowledgements, one by one.** `DirectNode` tells only a contact's pending count
- * (`onState`), not which message was acknowledged. The outbox, though, records each
- * acknowledgement in the store, in the batch that drops the pending message: a put of
- * `direct/done/<peer>/<id hex>` (transport-direct `outbox.ts`, its key layout), kept for the
- * outbox's retention (30 days). The page reads that store, so it sees each message's
- * acknowledgement as it is written (`onAcknowledged`), messages queued before a reload among
- * them, and can ask about one later (`acknowledged`). This leans on that key layout, which is
- * transport-direct's module documentation, not its API: an `onAcknowledged` of DirectNode
- * would be the proper home.
+ * **Acknowledgements, one by one.** `DirectNode` tells each message a contact acknowledged (its
+ * `acknowledged` event, by envelope hash) and remembers them for the outbox's retention (30
+ * days), so a message acknowledged after a reload is found too (`acknowledged`).
  */
 import { webSocketCarrier } from '@hush/carrier-websocket';
 import {
@@ -40,11 +34,9 @@ import {
   type PeerId,
   peerIdFromPublicKey,
   publicKeyOfPeerId,
-  type RangeOptions,
   type RawChannel,
   type ReceivedEnvelope,
   type Store,
-  type StoreOperation,
   silentLogger,
 } from '@hush/interface';
 import { loadStaticKey } from '@hush/noise';
@@ -64,13 +56,10 @@ import {
   type WebRtcOptions,
 } from '@hush/transport-direct';
 import type { GossipNode } from '@hush/transport-gossip';
-import { hexToBytes as fromHex, bytesToHex as toHex } from '@noble/hashes/utils.js';
 import { ANSWER_INTERVAL_MS, GossipIntroductions } from './direct-signalling.js';
 
 /** Where the page keeps the X25519 static key of its direct links. */
 const STATIC_KEY = 'direct/static-key';
-/** Where the outbox marks a message acknowledged: `<prefix><peer>/<id hex>`. */
-const DONE = 'direct/done/';
 /** A contact whose last introduction came longer ago than this is not dialed, ms. */
 const FRESH_MS = ANSWER_INTERVAL_MS;
 /** Longest wait for a contact's answer to a WebRTC offer (the node's). */
@@ -159,54 +148,6 @@ function pathOf(remoteAddress: string | undefined): ConnectPath | undefined {
 }
 
 /**
- * The page's store as the direct node sees it: what it writes goes through unchanged, and each
- * acknowledgement mark the outbox has written (`direct/done/<peer>/<id>`) is told afterwards.
- */
-class AckWatch implements Store {
-  private readonly inner: Store;
-  private readonly acked: (peer: PeerId, id: string) => void;
-
-  constructor(inner: Store, acked: (peer: PeerId, id: string) => void) {
-    this.inner = inner;
-    this.acked = acked;
-  }
-
-  private tell(keys: readonly string[]): void {
-    for (const key of keys) {
-      if (!key.startsWith(DONE)) continue;
-      const [peer, id] = key.slice(DONE.length).split('/');
-      if (peer && id && /^[0-9a-f]{64}$/.test(id)) this.acked(peer as PeerId, id);
-    }
-  }
-
-  get(key: string): Promise<Uint8Array | undefined> {
-    return this.inner.get(key);
-  }
-
-  async put(key: string, value: Uint8Array): Promise<void> {
-    await this.inner.put(key, value);
-    this.tell([key]);
-  }
-
-  delete(key: string): Promise<void> {
-    return this.inner.delete(key);
-  }
-
-  async batch(operations: readonly StoreOperation[]): Promise<void> {
-    await this.inner.batch(operations);
-    this.tell(operations.filter((op) => op.type === 'put').map((op) => op.key));
-  }
-
-  range(options: RangeOptions): AsyncIterable<[string, Uint8Array]> {
-    return this.inner.range(options);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
-/**
  * The direct channels of a page: contacts, channels by WebRTC (or the relay), and
  * store-and-forward of envelopes to them.
  *
@@ -255,13 +196,12 @@ export class PageDirect implements EnvelopeReceiver<Envelope> {
       throw new PageDirectError('invalid-key', 'identityKey: not a secp256k1 private key');
     this.ownPublicKey = this.backend.publicKeyCreate(options.identityKey);
     this.ownPeer = peerIdFromPublicKey(this.ownPublicKey);
-    this.store = new AckWatch(options.store, (peer, id) => this.acked(peer, id));
+    this.store = options.store;
   }
 
-  private acked(peer: PeerId, id: string): void {
+  private acked(peer: PeerId, hash: Uint8Array): void {
     if (this.stopped) return;
     const publicKey = publicKeyOfPeerId(peer);
-    const hash = fromHex(id);
     this.options.onAcknowledged?.(publicKey.slice(), hash.slice());
     for (const handler of this.ackHandlers) handler(publicKey.slice(), hash.slice());
   }
@@ -372,6 +312,9 @@ export class PageDirect implements EnvelopeReceiver<Envelope> {
       for (const handler of this.receivers) handler(received);
     });
     node.onState(() => this.report());
+    node.on('acknowledged', ({ peer, hashes }) => {
+      for (const hash of hashes) this.acked(peer, hash);
+    });
     if (this.stopped) {
       connector.close();
       await node.close();
@@ -563,11 +506,10 @@ export class PageDirect implements EnvelopeReceiver<Envelope> {
    * @throws RangeError when `hash` is not 32 bytes; StoreError
    */
   async acknowledged(publicKey: Uint8Array, hash: Uint8Array): Promise<boolean> {
-    void this.parts;
     const peer = this.peerOf(publicKey);
     if (!(hash instanceof Uint8Array) || hash.length !== 32)
       throw new RangeError('hash: not a 32-byte envelope hash');
-    return (await this.store.get(`${DONE}${peer}/${toHex(hash)}`)) !== undefined;
+    return this.parts.node.acknowledged(peer, hash);
   }
 
   /**

@@ -31,6 +31,7 @@ import {
 } from '@hush/interface';
 import type { Contact, ContactBook } from './contacts.js';
 import { DirectError } from './errors.js';
+import { fromHex } from './hex.js';
 import { DirectInbox, type DirectInboxLimits, type ReceivedMessage } from './inbox.js';
 import { type DirectMetrics, directMetrics } from './metrics.js';
 import { Outbox, type OutboxLimits, type RetransmitPolicy } from './outbox.js';
@@ -117,7 +118,12 @@ const DEFAULT_RECONNECT: ReconnectPolicy = { baseMs: 500, maxMs: 30_000, jitter:
  * ```
  */
 export class DirectNode
-  extends Emitter<{ envelope: ReceivedEnvelope<Envelope>; state: ChannelState }>
+  extends Emitter<{
+    envelope: ReceivedEnvelope<Envelope>;
+    state: ChannelState;
+    /** A contact acknowledged these messages (their envelope hashes): they left the outbox. */
+    acknowledged: { readonly peer: PeerId; readonly hashes: readonly Uint8Array[] };
+  }>
   implements EnvelopeReceiver<Envelope>
 {
   /** The messages contacts delivered, until the application deletes them. */
@@ -297,9 +303,11 @@ export class DirectNode
       metrics: this.metrics,
       maxInFlight: this.maxInFlight,
       onMessages: (from, messages) => this.delivered(from, messages),
-      onAcknowledged: (_from, count) => {
-        this.pendingTotal -= count;
+      onAcknowledged: (_from, ids) => {
+        this.pendingTotal -= ids.length;
         this.metrics.pending.set(this.pendingTotal);
+        if (this.listening('acknowledged'))
+          this.emit('acknowledged', { peer, hashes: ids.map((id) => fromHex(id)) });
         this.changed(peer);
       },
       onClosed: (ended, reason, detail) => this.ended(ended, reason, detail),
@@ -388,6 +396,18 @@ export class DirectNode
   /** Messages accepted for `peer` and not yet acknowledged. */
   pending(peer: PeerId): number {
     return this.outbox.pendingCount(peer);
+  }
+
+  /**
+   * Whether `peer` acknowledged the message of envelope hash `hash`, now or in an earlier run
+   * (for the outbox's retention of acknowledged ids, 30 days by default).
+   *
+   * @throws RangeError when `hash` is not 32 bytes
+   */
+  acknowledged(peer: PeerId, hash: Uint8Array): boolean {
+    if (!(hash instanceof Uint8Array) || hash.length !== 32)
+      throw new RangeError('hash must be a 32-byte envelope hash');
+    return this.outbox.isAcknowledged(peer, hash);
   }
 
   /** Closes every channel and stops dialing; waits for the writes under way. */

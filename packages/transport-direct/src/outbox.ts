@@ -298,13 +298,13 @@ export class Outbox {
    * Records acknowledgements from `peer`: each pending message they name leaves the outbox
    * (its id is remembered as sent). Ids of nothing pending are ignored.
    *
-   * @returns how many pending messages were acknowledged
+   * @returns the ids (hex) of the pending messages this acknowledged, each once
    * @throws what the store throws
    */
-  acknowledge(peer: PeerId, ids: readonly Uint8Array[], now: number): Promise<number> {
+  acknowledge(peer: PeerId, ids: readonly Uint8Array[], now: number): Promise<string[]> {
     return this.serial(`ack/${peer}`, async () => {
       const contact = this.contacts.get(peer);
-      if (!contact) return 0;
+      if (!contact) return [];
       const operations: StoreOperation[] = [];
       const done = new Set<string>();
       const time = encodeUint(now);
@@ -316,14 +316,22 @@ export class Outbox {
         operations.push({ type: 'del', key: seqKey(peer, pending.seq) });
         operations.push({ type: 'put', key: `${DONE}${peer}/${key}`, value: time });
       }
-      if (done.size === 0) return 0;
+      if (done.size === 0) return [];
       await this.store.batch(operations);
       for (const key of done) {
         contact.pending.delete(key);
         this.done.add(`${peer}/${key}`);
       }
-      return done.size;
+      return [...done];
     });
+  }
+
+  /**
+   * Whether `peer` acknowledged the message `id` (its envelope hash) within the retention:
+   * this run or one before, as the store's done marks remember it.
+   */
+  isAcknowledged(peer: PeerId, id: Uint8Array): boolean {
+    return this.done.has(`${peer}/${hex(id)}`);
   }
 
   /** How many messages are pending for `peer`. */

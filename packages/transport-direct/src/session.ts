@@ -35,8 +35,8 @@ export interface SessionContext {
   readonly maxInFlight: number;
   /** New messages, kept; handed on to subscribers. */
   onMessages(peer: PeerId, messages: readonly ReceivedMessage[]): void;
-  /** Acknowledged messages: the outbox has let them go. */
-  onAcknowledged(peer: PeerId, count: number): void;
+  /** Acknowledged messages (their ids, hex): the outbox has let them go. */
+  onAcknowledged(peer: PeerId, ids: readonly string[]): void;
   onClosed(session: ChannelSession, reason: CloseReason, detail?: string): void;
 }
 
@@ -179,11 +179,11 @@ export class ChannelSession {
     const { outbox, inbox, clock, metrics } = this.context;
     try {
       if (acks.length) {
-        const count = await outbox.acknowledge(this.peer, acks, clock.now());
-        if (count) {
+        const acknowledged = await outbox.acknowledge(this.peer, acks, clock.now());
+        if (acknowledged.length) {
           this.lastProgress = clock.now();
-          metrics.acknowledged.inc(count);
-          this.context.onAcknowledged(this.peer, count);
+          metrics.acknowledged.inc(acknowledged.length);
+          this.context.onAcknowledged(this.peer, acknowledged);
           this.schedule(0);
         }
       }

@@ -56,6 +56,7 @@ envelopeExchangeCompliance('direct channel, two contacts', async () => {
 });
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const fromHexBytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 
 /** A store whose batches take 30 ms: a receiver slower than its contact. */
 class SlowStore extends MemoryStore {
@@ -150,6 +151,29 @@ describe('store-and-forward between contacts', () => {
     const kept = await inboxHashes(bob);
     expect(kept.length).toBe(sent.size);
     expect(new Set(kept)).toEqual(sent);
+  });
+
+  it('tells each acknowledgement by envelope hash, and remembers it after a restart', async () => {
+    const { alice, bob } = await pair();
+    world.offline(bob);
+    const sent = new Set<string>();
+    for (let i = 0; i < 3; i++)
+      sent.add(hex((await alice.node.send(peerOf(bob), makeEnvelope())).hash));
+    const told = new Set<string>();
+    alice.node.on('acknowledged', ({ peer, hashes }) => {
+      expect(peer).toBe(peerOf(bob));
+      for (const hash of hashes) told.add(hex(hash));
+    });
+    for (const hash of sent)
+      expect(alice.node.acknowledged(peerOf(bob), fromHexBytes(hash))).toBe(false);
+    world.onlineAgain(bob);
+    await waitFor(() => alice.node.pending(peerOf(bob)) === 0, 'the acknowledgements');
+    expect(told).toEqual(sent);
+    await world.restart(alice);
+    for (const hash of sent)
+      expect(alice.node.acknowledged(peerOf(bob), fromHexBytes(hash))).toBe(true);
+    expect(alice.node.acknowledged(peerOf(bob), new Uint8Array(32))).toBe(false);
+    expect(() => alice.node.acknowledged(peerOf(bob), new Uint8Array(31))).toThrow(RangeError);
   });
 
   it('a message sent again is not accepted again, pending or delivered', async () => {
