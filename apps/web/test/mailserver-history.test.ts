@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { HushClient } from '@hush/client';
 import { defaultBackend } from '@hush/crypto';
 import type { Envelope } from '@hush/envelope';
+import { waitFor } from '@hush/interface-compliance';
 import { Archive } from '@hush/mailserver';
 import {
   generatePrivateKey,
@@ -35,14 +36,6 @@ const topic = Uint8Array.of(0x4a, 0x11, 0x5e, 0x77);
 const other = Uint8Array.of(0x4a, 0x11, 0x5e, 0x78);
 const PASSWORD = 'status-offline-inbox';
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-
-async function eventually(condition: () => boolean | Promise<boolean>, what: string) {
-  const deadline = Date.now() + 30_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('history from the mailserver of one hush node', () => {
   let dataDir: string;
@@ -81,7 +74,7 @@ describe('history from the mailserver of one hush node', () => {
     for (let i = 0; i < 5; i++) node.gossip.post(await wrap(`archived ${i}`, topic));
     for (let i = 0; i < 2; i++) node.gossip.post(await wrap(`elsewhere ${i}`, other));
     const archive = new Archive(node.archiveStore!);
-    await eventually(
+    await waitFor(
       async () => (await archive.fetch({ limit: 100 })).items.length === 7,
       'the archive writes',
     );

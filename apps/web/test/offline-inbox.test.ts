@@ -18,6 +18,7 @@ import { HushClient } from '@hush/client';
 import { defaultBackend } from '@hush/crypto';
 import { type Envelope, encodeEnvelope } from '@hush/envelope';
 import { epochOf, inboxLocation, signDescriptor } from '@hush/inbox-dht';
+import { waitFor } from '@hush/interface-compliance';
 import type { ReceivedMessage } from '@hush/message';
 import { generatePrivateKey, generateSymKey, wrapMessage } from '@hush/message';
 import { DEFAULT_CONFIG, type HushNode, startNode } from '@hush/node';
@@ -468,14 +469,6 @@ describe('the offline services of a session against one hush node', () => {
 
   const inboxReports = (reports: OfflineProgress[]) => reports.filter((r) => r.source === 'inbox');
 
-  async function eventually(condition: () => boolean | Promise<boolean>, what: string) {
-    const deadline = Date.now() + 30_000;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
   it('a lock during the drain deletes nothing more and reports nothing more', async () => {
     const { secret, inboxKey } = await published();
     await deposit(inboxKey, ['one', 'two', 'three']);
@@ -507,7 +500,7 @@ describe('the offline services of a session against one hush node', () => {
     const shown: Envelope[] = [];
     const next = session(secret, (envelope) => shown.push(envelope));
     await next.hooks.unlocked(next.context);
-    await eventually(
+    await waitFor(
       () => inboxReports(next.reports).some((r) => r.phase === 'done'),
       'the drain to finish',
     );
@@ -532,7 +525,7 @@ describe('the offline services of a session against one hush node', () => {
     });
     await s.hooks.unlocked(s.context);
     const location = inboxLocation(inboxKey, epochOf(Date.now()));
-    await eventually(
+    await waitFor(
       async () => ((await node.dht!.holder.descriptor(location))?.seq ?? 0n) > seq,
       'the descriptor published again',
     );

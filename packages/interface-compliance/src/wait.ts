@@ -5,9 +5,13 @@
  *
  * @throws Error naming `what` if it still does not hold after `ms` (a hung implementation)
  */
-export async function waitFor(test: () => boolean, what: string, ms = 20_000): Promise<void> {
+export async function waitFor(
+  test: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 20_000,
+): Promise<void> {
   const start = Date.now();
-  while (!test()) {
+  while (!(await test())) {
     if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
