@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { isDhtEndpoint, parseDhtAddress } from './dht-address.js';
+import { isDhtEndpoint, parseDhtAddress } from '@hush/inbox-dht';
 import { RPC_MODULES } from './rpc/node-api.js';
 import { redactUrl } from './store/postgres-store.js';
 

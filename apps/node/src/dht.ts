@@ -29,6 +29,7 @@ import {
   dhtLinkEncrypter,
   EPOCH_MS,
   epochOf,
+  formatDhtAddress,
   HOLDER_CACHE_MS,
   Holder,
   type HolderLimits,
@@ -36,6 +37,7 @@ import {
   type InboxKeyPair,
   inboxKeyFromSecret,
   inboxLocation,
+  parseDhtAddress,
   type ReplicaOutcome,
   signDescriptor,
 } from '@hush/inbox-dht';
@@ -50,7 +52,6 @@ import {
 } from '@hush/interface';
 import { loadStaticKey } from '@hush/noise';
 import type { NodeConfig } from './config.js';
-import { formatDhtAddress, parseDhtAddress } from './dht-address.js';
 
 /** Where the node keeps the X25519 static key of its DHT links. */
 const DHT_KEY = 'node/dht-key';

@@ -27,12 +27,6 @@ export {
   NodeDht,
   NodeInboxError,
 } from './dht.js';
-export {
-  type DhtAddress,
-  DhtAddressError,
-  formatDhtAddress,
-  parseDhtAddress,
-} from './dht-address.js';
 export { type HushNode, loadNodeKey, openArchiveStore, openStore, startNode } from './node.js';
 export { type KnownPeer, PeerBook, type PeerBookLimits } from './peers.js';
 export { type HushServices, hushMethods } from './rpc/hush.js';

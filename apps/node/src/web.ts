@@ -13,6 +13,7 @@ import { BlockList, isIP } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { formatDhtAddress, parseDhtAddress } from '@hush/inbox-dht';
 import { HushError, type Logger, silentLogger } from '@hush/interface';
 import type { GossipNode } from '@hush/transport-gossip';
 import type { NodeConfig } from './config.js';
@@ -190,9 +191,8 @@ export function dialableAddress(address: string, host: string): string {
 
 /** The DHT address `<128 hex>@ws://…` with its ws:// part as `dialableAddress` makes it. */
 function dialableDhtAddress(address: string, host: string): string {
-  const at = address.indexOf('@');
-  if (at < 0) return address;
-  return `${address.slice(0, at + 1)}${dialableAddress(address.slice(at + 1), host)}`;
+  const { peer, endpoint } = parseDhtAddress(address);
+  return formatDhtAddress(peer, dialableAddress(endpoint, host));
 }
 
 /**

@@ -3,7 +3,18 @@
  * `/hush-web.json` with its gossip address, its limits and its services. It holds no secret,
  * and the page sends the node nothing but Noise frames.
  */
+import { parseDhtAddress } from '@hush/inbox-dht';
 import { WebError } from './errors.js';
+
+/** Whether `text` is a DHT address as the node prints it (`<128 hex>@ws://host:port`). */
+function isDhtAddress(text: string): boolean {
+  try {
+    parseDhtAddress(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The node's `/hush-web.json`. */
 export interface WebConfig {
@@ -50,11 +61,7 @@ export function parseWebConfig(value: unknown): WebConfig {
     c!.maxMessageSize < 1024
   )
     bad('maxMessageSize');
-  if (
-    c!.dht !== null &&
-    (typeof c!.dht !== 'string' || !/^[0-9a-fA-F]{128}@wss?:\/\/\S+$/.test(c!.dht))
-  )
-    bad('dht');
+  if (c!.dht !== null && (typeof c!.dht !== 'string' || !isDhtAddress(c!.dht))) bad('dht');
   const m = c!.mailserver as { peer?: unknown; password?: unknown } | null | undefined;
   if (
     m !== null &&

@@ -52,6 +52,7 @@ import {
   inboxKeyFromSecret,
   inboxLocation,
   MAX_REQUEST_IDS,
+  parseDhtAddress,
   type ReplicaOutcome,
   signDescriptor,
 } from '@hush/inbox-dht';
@@ -182,14 +183,9 @@ export function inboxEncryptionKey(
  * @throws PageInboxError 'bad-address' naming what is wrong
  */
 export function parseDhtBootstrap(address: string): Contact {
-  const match = /^(?:0x)?(?:04)?([0-9a-fA-F]{128})@(wss?:\/\/\S+)$/.exec(address);
-  if (!match)
-    throw new PageInboxError(
-      'bad-address',
-      `"${address}" is not a DHT address (<128 hex digits of the public key>@ws://host:port)`,
-    );
   try {
-    return contactOf(match[1]!.toLowerCase() as PeerId, [match[2]!]);
+    const { peer, endpoint } = parseDhtAddress(address);
+    return contactOf(peer, [endpoint]);
   } catch (error) {
     throw new PageInboxError('bad-address', `"${address}": ${(error as Error).message}`, {
       cause: error,

@@ -16,7 +16,9 @@ export type DhtErrorCode =
   /** Past a per-location or per-peer quota or rate. */
   | 'quota'
   /** The operation was given up: closed, aborted or timed out. */
-  | 'closed';
+  | 'closed'
+  /** Not a DHT address (`<128 hex digits>@ws://host:port`) or endpoint. */
+  | 'bad-address';
 
 /** A DHT-inbox failure. */
 export class DhtError extends HushError<DhtErrorCode> {

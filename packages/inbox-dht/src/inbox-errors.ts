@@ -22,6 +22,7 @@ export const INBOX_CODES: Readonly<Record<DhtErrorCode, InboxErrorCode>> = {
   malformed: 'refused',
   stale: 'refused',
   'bad-signature': 'refused',
+  'bad-address': 'refused',
   closed: 'closed',
 };
 

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 
+export { type DhtAddress, formatDhtAddress, isDhtEndpoint, parseDhtAddress } from './address.js';
 export {
   assertDescriptorFields,
   DESCRIPTOR_DOMAIN,

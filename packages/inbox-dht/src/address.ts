@@ -2,9 +2,11 @@
  * The address of a node on the DHT inbox (specs/inbox-dht/SPEC.md §2.1, §3.1): the peer id
  * its `hush-dht/1` links prove (the 64-byte secp256k1 public key, 128 hex digits) and the
  * ws:// or wss:// endpoint it listens on, as `<peer id>@ws://host:port` — what `--dht-bootstrap`
- * takes and what the node prints at start-up.
+ * takes, what the node prints at start-up and what a page is given to join through.
  */
 import type { PeerId } from '@hush/interface';
+import { DhtError } from './errors.js';
+import { ENDPOINT_LIMITS } from './routing/contact.js';
 
 /** A parsed DHT address. */
 export interface DhtAddress {
@@ -14,33 +16,28 @@ export interface DhtAddress {
   readonly endpoint: string;
 }
 
-/** A DHT address that cannot be read; the message says what is wrong. */
-export class DhtAddressError extends Error {
-  override readonly name = 'DhtAddressError';
-}
+/** Longest endpoint a contact may carry. */
+const MAX_ENDPOINT_BYTES = ENDPOINT_LIMITS.bytes;
 
-/** Longest endpoint a contact may carry (the DHT's ENDPOINT_LIMITS.bytes). */
-const MAX_ENDPOINT_BYTES = 256;
+const bad = (message: string) => new DhtError('bad-address', message);
 
 /**
  * Reads `<public key>@ws://host:port`: the public key as 128 hex digits (64 bytes, optionally
  * with the 04 prefix of the uncompressed form or a 0x prefix), the endpoint a ws:// or wss://
  * URL with a host, at most 256 bytes.
  *
- * @throws DhtAddressError naming what is wrong
+ * @throws DhtError 'bad-address' naming what is wrong
  */
 export function parseDhtAddress(text: string): DhtAddress {
-  if (typeof text !== 'string') throw new DhtAddressError('a DHT address is a string');
+  if (typeof text !== 'string') throw bad('a DHT address is a string');
   const at = text.indexOf('@');
   if (at < 0)
-    throw new DhtAddressError(
-      `"${text}" is not a DHT address (<128 hex digits of the public key>@ws://host:port)`,
-    );
+    throw bad(`"${text}" is not a DHT address (<128 hex digits of the public key>@ws://host:port)`);
   let key = text.slice(0, at).toLowerCase();
   if (key.startsWith('0x')) key = key.slice(2);
   if (key.length === 130 && key.startsWith('04')) key = key.slice(2);
   if (!/^[0-9a-f]{128}$/.test(key))
-    throw new DhtAddressError(
+    throw bad(
       `"${text}": the public key before @ must be 128 hex digits (64 bytes, 04 prefix optional)`,
     );
   const endpoint = text.slice(at + 1);
@@ -48,19 +45,19 @@ export function parseDhtAddress(text: string): DhtAddress {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new DhtAddressError(`"${text}": "${endpoint}" is not a URL`);
+    throw bad(`"${text}": "${endpoint}" is not a URL`);
   }
   if ((url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '')
-    throw new DhtAddressError(`"${text}": the endpoint must be a ws:// or wss:// URL with a host`);
+    throw bad(`"${text}": the endpoint must be a ws:// or wss:// URL with a host`);
   if (new TextEncoder().encode(endpoint).length > MAX_ENDPOINT_BYTES)
-    throw new DhtAddressError(`"${text}": the endpoint is over ${MAX_ENDPOINT_BYTES} bytes`);
+    throw bad(`"${text}": the endpoint is over ${MAX_ENDPOINT_BYTES} bytes`);
   return { peer: key as PeerId, endpoint };
 }
 
 /**
  * The address of a node: `<peer id>@<endpoint>`.
  *
- * @throws DhtAddressError if the result would not parse (a peer id not 128 hex digits, an
+ * @throws DhtError 'bad-address' if the result would not parse (a peer id not 128 hex digits, an
  *   endpoint not ws://)
  */
 export function formatDhtAddress(peer: PeerId, endpoint: string): string {
