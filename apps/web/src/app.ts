@@ -17,6 +17,7 @@ import {
   publicChannel,
 } from './channels.js';
 import type { WebConfig } from './config.js';
+import { openHistoryStore } from './db.js';
 import { WebError } from './errors.js';
 import {
   type Conversation,
@@ -28,6 +29,7 @@ import {
 } from './history.js';
 import type { PageMetrics } from './page-metrics.js';
 import { type OpenedMessage, PagePeer, type Recipient } from './peer.js';
+import type { SealedStore } from './sealed-store.js';
 import { Vault } from './vault.js';
 
 /** Which screen the page shows. */
@@ -116,6 +118,7 @@ export class HushApp extends EventTarget {
   };
   private readonly vault: Vault;
   private history: History | undefined;
+  private historyStore: SealedStore | undefined;
   private peer: PagePeer | undefined;
   private identityKey: Uint8Array | undefined;
   private inboxSecret: Uint8Array | undefined;
@@ -131,14 +134,12 @@ export class HushApp extends EventTarget {
   direct: DirectChannels | undefined;
   private readonly hooks: UnlockHooks[] = [];
 
-  private readonly db: IDBPDatabase;
   readonly config: WebConfig;
   /** What the gossip engine counts, for the live panel. */
   readonly metrics: PageMetrics | undefined;
 
   constructor(db: IDBPDatabase, config: WebConfig, metrics?: PageMetrics) {
     super();
-    this.db = db;
     this.config = config;
     this.metrics = metrics;
     this.vault = new Vault(db);
@@ -233,7 +234,8 @@ export class HushApp extends EventTarget {
     this.state.publicKey = `0x${publicKey}`;
     this.dataKey = secrets.dataKey;
     this.session = new AbortController();
-    this.history = new History(this.db, publicKey, secrets.dataKey);
+    this.historyStore = await openHistoryStore(secrets.dataKey);
+    this.history = new History(this.historyStore, publicKey);
     const loaded = await this.history.load();
     this.state.conversations = loaded.conversations;
     this.state.messages = new Map();
@@ -370,6 +372,8 @@ export class HushApp extends EventTarget {
     this.peer = undefined;
     this.direct = undefined;
     this.history = undefined;
+    const historyStore = this.historyStore;
+    this.historyStore = undefined;
     this.dataKey = undefined;
     this.channels.clear();
     this.seen.clear();
@@ -392,6 +396,7 @@ export class HushApp extends EventTarget {
     this.inboxSecret = undefined;
     await direct?.stop().catch(() => {});
     for (const hooks of this.hooks) await hooks.locked?.().catch(() => {});
+    await historyStore?.close().catch(() => {});
     this.releaseTab?.();
     this.releaseTab = undefined;
   }

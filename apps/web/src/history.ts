@@ -1,14 +1,12 @@
 /**
  * The message history (specs/web/SPEC.md §5): conversations, contacts and messages kept in
- * IndexedDB, each record sealed with AES-256-GCM under the vault's data key, so a locked page
- * holds no readable history. Records belong to an identity (its public key), so importing
+ * IndexedDB through a `SealedStore`, each record sealed with AES-256-GCM under the vault's
+ * data key, so a locked page holds no readable history. Records belong to an identity (its public key), so importing
  * another identity never shows, or mixes with, the first one's history.
  */
 import { randomBytes } from '@hush/crypto';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { IDBPDatabase } from 'idb';
-import { RECORD_STORE } from './db.js';
-import { WebError } from './errors.js';
+import type { SealedStore } from './sealed-store.js';
 
 /** Where a message is in its life. */
 export type DeliveryState =
@@ -83,86 +81,41 @@ export interface Conversation {
   readonly createdAt: number;
 }
 
-type Kind = 'message' | 'conversation';
-
-interface SealedRecord {
-  readonly id: string;
-  readonly owner: string;
-  readonly kind: Kind;
-  readonly iv: Uint8Array<ArrayBuffer>;
-  readonly data: Uint8Array<ArrayBuffer>;
-}
-
-/** The history of one identity. */
+/**
+ * The history of one identity, in a store that seals every value (`SealedStore` under the
+ * data key): keys `<owner>/c/<random>` for conversations and `<owner>/m/<message id>` for
+ * messages, so no key names a channel or a contact.
+ */
 export class History {
-  private readonly db: IDBPDatabase;
-  /** The identity's public key, hex. */
+  private readonly store: SealedStore;
+  /** The identity's public key, hex: the prefix of its records. */
   private readonly owner: string;
-  private readonly dataKey: CryptoKey;
   /**
    * The random record key of each conversation: its id names the channel or the contact, so
-   * it is kept inside the ciphertext, never as the IndexedDB key.
+   * it is kept inside the sealed value, never as the key.
    */
   private readonly conversationKeys = new Map<string, string>();
   /** Writes per record, in order: a later state must not be overtaken by an earlier one. */
   private readonly writes = new Map<string, Promise<void>>();
 
-  constructor(db: IDBPDatabase, owner: string, dataKey: CryptoKey) {
-    this.db = db;
+  /** @param store - the history's sealed store (values AES-GCM under the data key) */
+  constructor(store: SealedStore, owner: string) {
+    this.store = store;
     this.owner = owner;
-    this.dataKey = dataKey;
   }
 
-  private seal(id: string, kind: Kind, value: unknown): Promise<void> {
-    const write = (this.writes.get(id) ?? Promise.resolve())
+  private write(key: string, value: unknown): Promise<void> {
+    const bytes = new TextEncoder().encode(JSON.stringify(value));
+    const write = (this.writes.get(key) ?? Promise.resolve())
       .catch(() => {})
-      .then(() => this.sealNow(id, kind, value));
-    this.writes.set(id, write);
+      .then(() => this.store.put(key, bytes));
+    this.writes.set(key, write);
     void write
       .finally(() => {
-        if (this.writes.get(id) === write) this.writes.delete(id);
+        if (this.writes.get(key) === write) this.writes.delete(key);
       })
       .catch(() => {});
     return write;
-  }
-
-  private async sealNow(id: string, kind: Kind, value: unknown): Promise<void> {
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    const data = await crypto.subtle.encrypt(
-      {
-        name: 'AES-GCM',
-        iv,
-        additionalData: new TextEncoder().encode(`${this.owner}/${kind}/${id}`),
-      },
-      this.dataKey,
-      new TextEncoder().encode(JSON.stringify(value)),
-    );
-    const record: SealedRecord = {
-      id: `${this.owner}/${id}`,
-      owner: this.owner,
-      kind,
-      iv,
-      data: new Uint8Array(data),
-    };
-    await this.db.put(RECORD_STORE, record);
-  }
-
-  private async open<T>(record: SealedRecord): Promise<T> {
-    const id = record.id.slice(this.owner.length + 1);
-    try {
-      const plain = await crypto.subtle.decrypt(
-        {
-          name: 'AES-GCM',
-          iv: record.iv,
-          additionalData: new TextEncoder().encode(`${this.owner}/${record.kind}/${id}`),
-        },
-        this.dataKey,
-        record.data,
-      );
-      return JSON.parse(new TextDecoder().decode(plain)) as T;
-    } catch (cause) {
-      throw new WebError('corrupt-record', `history record ${id} does not open`, { cause });
-    }
   }
 
   /**
@@ -174,25 +127,26 @@ export class History {
     messages: StoredMessage[];
     corrupt: number;
   }> {
-    const records = (await this.db.getAllFromIndex(
-      RECORD_STORE,
-      'owner',
-      this.owner,
-    )) as SealedRecord[];
     const conversations: Conversation[] = [];
     const messages: StoredMessage[] = [];
     let corrupt = 0;
-    for (const record of records) {
+    const prefix = `${this.owner}/`;
+    const unopened = this.store.unopened;
+    for await (const [key, value] of this.store.range({ gte: prefix, lt: `${this.owner}0` })) {
+      let record: unknown;
       try {
-        if (record.kind === 'conversation') {
-          const conversation = await this.open<Conversation>(record);
-          this.conversationKeys.set(conversation.id, record.id.slice(this.owner.length + 1));
-          conversations.push(conversation);
-        } else messages.push(await this.open<StoredMessage>(record));
+        record = JSON.parse(new TextDecoder().decode(value));
       } catch {
         corrupt++;
+        continue;
       }
+      if (key.startsWith(`${prefix}c/`)) {
+        const conversation = record as Conversation;
+        this.conversationKeys.set(conversation.id, key);
+        conversations.push(conversation);
+      } else messages.push(record as StoredMessage);
     }
+    corrupt += this.store.unopened - unopened;
     messages.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
     conversations.sort((a, b) => a.createdAt - b.createdAt);
     return { conversations, messages, corrupt };
@@ -200,17 +154,17 @@ export class History {
 
   /** Keeps (or replaces) a message. */
   putMessage(message: StoredMessage): Promise<void> {
-    return this.seal(`m/${message.id}`, 'message', message);
+    return this.write(`${this.owner}/m/${message.id}`, message);
   }
 
   /** Keeps (or replaces) a conversation. */
   putConversation(conversation: Conversation): Promise<void> {
     let key = this.conversationKeys.get(conversation.id);
     if (!key) {
-      key = `c/${newMessageId()}`;
+      key = `${this.owner}/c/${newMessageId()}`;
       this.conversationKeys.set(conversation.id, key);
     }
-    return this.seal(key, 'conversation', conversation);
+    return this.write(key, conversation);
   }
 }
 

@@ -8,8 +8,9 @@ import 'fake-indexeddb/auto';
 import { publicKeyOf } from '@hush/message';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
-import { openPageDb, RECORD_STORE } from '../src/db.js';
+import { openHistoryStore, openPageDb } from '../src/db.js';
 import { History } from '../src/history.js';
+import { IdbStore } from '../src/idb-store.js';
 import { VAULT_STORE, Vault } from '../src/vault.js';
 
 /** A cheap scrypt for tests; the page uses DEFAULT_KDF. */
@@ -115,10 +116,11 @@ describe('§2 vault', () => {
 
 describe('§5 sealed history', () => {
   it('keeps records sealed under the data key, per identity', async () => {
-    const db = await freshDb();
-    const secrets = await new Vault(db, FAST).create('correct horse battery');
+    const secrets = await new Vault(await freshDb(), FAST).create('correct horse battery');
     const owner = bytesToHex(secrets.publicKey);
-    const history = new History(db, owner, secrets.dataKey);
+    const name = `history-test-${dbCount++}`;
+    const store = await openHistoryStore(secrets.dataKey, name);
+    const history = new History(store, owner);
     await history.putConversation({
       id: 'channel:status',
       kind: 'channel',
@@ -135,9 +137,12 @@ describe('§5 sealed history', () => {
       state: 'received',
       path: 'gossip',
     });
-    const raw = JSON.stringify(await db.getAll(RECORD_STORE), (_, v) =>
-      v instanceof Uint8Array ? bytesToHex(v) : v,
-    );
+    // What IndexedDB holds: every key and value of the database, as an attacker reads them.
+    const inner = await IdbStore.open(name);
+    const entries: string[] = [];
+    for await (const [key, value] of inner.range({})) entries.push(key, bytesToHex(value));
+    await inner.close();
+    const raw = entries.join(' ');
     expect(raw).not.toContain('a secret line');
     // Not even the record keys name the channel (or, for a contact, its public key).
     expect(raw).not.toContain('status');
@@ -152,10 +157,13 @@ describe('§5 sealed history', () => {
       'encrypt',
       'decrypt',
     ]);
-    expect((await new History(db, 'ab'.repeat(65), otherKey).load()).messages).toEqual([]);
+    expect((await new History(store, 'ab'.repeat(65)).load()).messages).toEqual([]);
     // The wrong key for this identity opens nothing and says how much it could not open.
-    const wrong = await new History(db, owner, otherKey).load();
+    const wrongStore = await openHistoryStore(otherKey, name);
+    const wrong = await new History(wrongStore, owner).load();
     expect(wrong.messages).toEqual([]);
     expect(wrong.corrupt).toBe(2);
+    await wrongStore.close();
+    await store.close();
   });
 });
