@@ -35,7 +35,6 @@ import {
   type Contact,
   contactOf,
   type Descriptor,
-  DhtError,
   DhtInbox,
   DhtNode,
   descriptorLocation,
@@ -48,10 +47,8 @@ import {
   INBOX_PUBLIC_KEY_LENGTH,
   INBOX_SECRET_KEY_LENGTH,
   type InboxKeyPair,
-  ITEM_ID_LENGTH,
   inboxKeyFromSecret,
   inboxLocation,
-  MAX_REQUEST_IDS,
   parseDhtAddress,
   type ReplicaOutcome,
   signDescriptor,
@@ -60,7 +57,6 @@ import {
   type AbortOptions,
   HushError,
   type Inbox,
-  InboxError,
   type InboxPage,
   type InboxQuery,
   type Logger,
@@ -693,9 +689,11 @@ export class PageInbox {
       const report = () => {
         if (!signal.aborted) options.onProgress?.({ epoch, ...totals });
       };
-      const inbox = guardedInbox(
-        new DhtInbox({ node, key: this.inboxKey, location }),
-        { node, key: this.inboxKey, location, holders, signal },
+      // The holders this lookup found take the deletes too: no second lookup, and the drain's
+      // signal is checked before each signed delete goes out (DhtInbox does both).
+      const inbox = countedInbox(
+        new DhtInbox({ node, key: this.inboxKey, location, holders }),
+        signal,
         totals,
         report,
       );
@@ -745,68 +743,29 @@ export class PageInbox {
   }
 }
 
-/** What a drain's deletes need: the day's inbox, the holders its lookup found, the signal. */
-interface DeleteTarget {
-  readonly node: DhtNode;
-  readonly key: InboxKeyPair;
-  readonly location: Uint8Array;
-  readonly holders: readonly Contact[];
-  readonly signal: AbortSignal;
-}
-
 /**
- * The day's inbox as a drain reads it: fetches through `DhtInbox`, each page dropped unread
- * when the signal was aborted meanwhile; deletes sent by the page itself to the holders the
- * drain's lookup found, the signal checked right before each signed delete goes out (a
- * `DhtInbox` delete looks the holders up first, and would send it after an abort during that
- * lookup). It counts pages fetched and items deleted, reported after each delete (the
- * envelopes delivered are counted, and reported, by the drain's delivery target; the end of
- * each day is reported by the drain).
+ * The day's inbox as a drain reads it: each page dropped unread when the signal was aborted
+ * during its fetch, pages fetched and items deleted counted, and reported after each delete
+ * (the envelopes delivered are counted, and reported, by the drain's delivery target; the end
+ * of each day is reported by the drain).
  */
-function guardedInbox(
+function countedInbox(
   inbox: Inbox<Envelope>,
-  target: DeleteTarget,
+  signal: AbortSignal,
   totals: { pages: number; deleted: number },
   report: () => void,
 ): Inbox<Envelope> {
-  const aborted = { signal: target.signal };
   return {
     deposit: (envelope, options) => inbox.deposit(envelope, options),
     async fetch(query: InboxQuery, options?: AbortOptions): Promise<InboxPage<Envelope>> {
       const page = await inbox.fetch(query, options);
-      throwIfAborted(aborted);
+      throwIfAborted({ signal });
       totals.pages++;
       return page;
     },
-    async delete(ids) {
-      const all = ids.filter((id) => id instanceof Uint8Array && id.length === ITEM_ID_LENGTH);
-      let deleted = 0;
-      for (let at = 0; at < all.length; at += MAX_REQUEST_IDS) {
-        throwIfAborted(aborted);
-        let outcome: Awaited<ReturnType<DhtNode['delete']>>;
-        try {
-          outcome = await target.node.delete(
-            target.key.secretKey,
-            target.location,
-            all.slice(at, at + MAX_REQUEST_IDS),
-            { holders: target.holders },
-          );
-        } catch (error) {
-          throw error instanceof DhtError
-            ? new InboxError(error.code === 'closed' ? 'closed' : 'refused', error.message, {
-                cause: error,
-              })
-            : error;
-        }
-        if (outcome.accepted === 0)
-          throw new InboxError(
-            Object.keys(outcome.refused).length > 0 ? 'refused' : 'closed',
-            `delete: no holder of ${outcome.holders.length} accepted (refused ${JSON.stringify(outcome.refused)}, failed ${outcome.failed})`,
-          );
-        // Distinct ids across holders (an item held by several counts once).
-        deleted += outcome.removed.length;
-        totals.deleted += outcome.removed.length;
-      }
+    async delete(ids, options) {
+      const deleted = await inbox.delete(ids, options);
+      totals.deleted += deleted;
       report();
       return deleted;
     },

@@ -21,6 +21,7 @@ import type { DhtErrorCode } from './errors.js';
 import { fetchQueryOf, INBOX_CODES, itemIdOf, toInboxError } from './inbox-errors.js';
 import { type InboxKeyPair, LOCATION_LENGTH, toHex } from './location.js';
 import { ITEM_ID_LENGTH, MAX_REQUEST_IDS } from './requests.js';
+import type { Contact } from './routing/contact.js';
 
 /** Options of a `DhtInbox`. */
 export interface DhtInboxOptions {
@@ -30,6 +31,11 @@ export interface DhtInboxOptions {
   readonly key: InboxKeyPair;
   /** 32 bytes: the location of the inbox in the epoch this inbox serves. */
   readonly location: Uint8Array;
+  /**
+   * The location's holders when the caller already looked them up (a drain's fetch did):
+   * deletes go to them without a lookup of their own.
+   */
+  readonly holders?: readonly Contact[];
 }
 
 /** A holder's refusal code as the `Inbox` caller's (as `HolderInbox` maps them, SPEC §6.6). */
@@ -57,6 +63,7 @@ export class DhtInbox implements Inbox<Envelope> {
   private readonly node: DhtNode;
   private readonly key: InboxKeyPair;
   private readonly location: Uint8Array;
+  private readonly knownHolders: readonly Contact[] | undefined;
 
   /** @throws RangeError if the location is not 32 bytes */
   constructor(options: DhtInboxOptions) {
@@ -65,6 +72,7 @@ export class DhtInbox implements Inbox<Envelope> {
     this.node = options.node;
     this.key = options.key;
     this.location = options.location.slice();
+    this.knownHolders = options.holders;
   }
 
   /**
@@ -127,9 +135,12 @@ export class DhtInbox implements Inbox<Envelope> {
     if (distinct.size === 0) return 0;
     const all = [...distinct.values()];
     try {
-      const holders = await this.node.holders(this.location);
+      const holders = this.knownHolders ?? (await this.node.holders(this.location));
       const removed = new Set<string>();
       for (let at = 0; at < all.length; at += MAX_REQUEST_IDS) {
+        // Checked before each signed delete goes out: an abort during the lookup or an earlier
+        // batch deletes nothing more.
+        throwIfAborted(options);
         const outcome = await this.node.delete(
           this.key.secretKey,
           this.location,

@@ -118,6 +118,27 @@ describe('DhtInbox', () => {
     }
   });
 
+  it('deletes at holders it is given, and sends nothing once its signal is aborted', async () => {
+    const { all, owner, key, location, close } = await network(NODES);
+    try {
+      const e = makeEnvelope({ sent: 1000, topic: Uint8Array.of(1, 2, 3, 4) });
+      const id = envelopeItemId(e);
+      const holders = await owner.holders(location);
+      const known = new DhtInbox({ node: owner, key, location, holders: holders.slice(0, 1) });
+      await known.deposit(e);
+      const aborted = new AbortController();
+      aborted.abort(new Error('locked'));
+      await expect(known.delete([id], { signal: aborted.signal })).rejects.toThrow('locked');
+      for (const node of all) expect(await node.holder.tombstoned(location, id)).toBe(false);
+      // Given one holder, it deletes there only: no lookup of its own.
+      expect(await known.delete([id])).toBe(1);
+      const tombstoned = await Promise.all(all.map((node) => node.holder.tombstoned(location, id)));
+      expect(tombstoned.filter(Boolean)).toHaveLength(1);
+    } finally {
+      await close();
+    }
+  });
+
   it("maps the holders' refusals to InboxError 'refused'", async () => {
     const { inbox, close } = await network(4, 1e9);
     try {
