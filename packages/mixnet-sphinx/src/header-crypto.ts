@@ -1,0 +1,86 @@
+/**
+ * The per-hop cryptography of the X25519 NIKE Sphinx (specs/mixnet-sphinx/SPEC.md §4), as
+ * Katzenpost parameterises it: the shared secret X25519(mix key, alpha); 160 bytes of keys by
+ * HKDF-SHA256 expand only (info `katzenpost-kdf-v0-hkdf-sha256`): header MAC key 32, header
+ * stream key 32, header IV 16, payload SPRP key 48, blinding seed 32; the header stream
+ * AES-256-CTR; the header MAC HMAC-SHA256 untruncated; the blinding scalar the first 32 bytes
+ * of ChaCha20 (key the seed, zero nonce and counter); the replay tag SHA-512/256 of alpha.
+ */
+
+import { ctr } from '@noble/ciphers/aes.js';
+import { chacha20 } from '@noble/ciphers/chacha.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { expand } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256, sha512_256 } from '@noble/hashes/sha2.js';
+import { SphinxError } from './errors.js';
+
+const KDF_INFO = new TextEncoder().encode('katzenpost-kdf-v0-hkdf-sha256');
+/** Bytes of key material per hop. */
+export const KDF_OUTPUT_LENGTH = 160;
+
+/** One hop's keys. */
+export interface HopKeys {
+  readonly headerMac: Uint8Array;
+  readonly headerStream: Uint8Array;
+  readonly headerIv: Uint8Array;
+  /** 48 bytes: AEZ's key. */
+  readonly payloadKey: Uint8Array;
+  /** The X25519 scalar that blinds alpha for the next hop. */
+  readonly blindingScalar: Uint8Array;
+}
+
+/** The keys of a shared secret. */
+export function hopKeys(sharedSecret: Uint8Array): HopKeys {
+  const okm = expand(sha256, sharedSecret, KDF_INFO, KDF_OUTPUT_LENGTH);
+  return {
+    headerMac: okm.slice(0, 32),
+    headerStream: okm.slice(32, 64),
+    headerIv: okm.slice(64, 80),
+    payloadKey: okm.slice(80, 128),
+    blindingScalar: chacha20(okm.slice(128, 160), new Uint8Array(12), new Uint8Array(32)),
+  };
+}
+
+/**
+ * X25519 of a scalar and a group element.
+ *
+ * @throws SphinxError 'bad-element' when the result is all zero (a low-order point)
+ */
+export function exp(scalar: Uint8Array, element: Uint8Array): Uint8Array {
+  try {
+    return x25519.getSharedSecret(scalar, element);
+  } catch (cause) {
+    throw new SphinxError('bad-element', 'the group element is a low-order point', { cause });
+  }
+}
+
+/** The X25519 public key of a private key. */
+export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
+  return x25519.getPublicKey(privateKey);
+}
+
+/** The header stream's first `length` bytes. */
+export function headerKeyStream(keys: HopKeys, length: number): Uint8Array {
+  return ctr(keys.headerStream, keys.headerIv).encrypt(new Uint8Array(length));
+}
+
+/** HMAC-SHA256 of the parts, with the hop's MAC key. */
+export function headerMac(keys: HopKeys, ...parts: Uint8Array[]): Uint8Array {
+  const mac = hmac.create(sha256, keys.headerMac);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+
+/** The replay tag of a packet: SHA-512/256 of its alpha. */
+export function replayTag(alpha: Uint8Array): Uint8Array {
+  return sha512_256(alpha);
+}
+
+/** Constant-time equality. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}

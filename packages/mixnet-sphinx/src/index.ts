@@ -1,0 +1,27 @@
+/**
+ * @hush/mixnet-sphinx: Sphinx packets byte-exact with Katzenpost's X25519 NIKE Sphinx
+ * (specs/mixnet-sphinx/SPEC.md): geometry, routing commands and a mix's unwrap step.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  CommandType,
+  decodeCommands,
+  encodeCommand,
+  encodeCommands,
+  type RoutingCommand,
+} from './commands.js';
+export { SphinxError, type SphinxErrorCode } from './errors.js';
+export {
+  AD_LENGTH,
+  type Geometry,
+  GROUP_ELEMENT_LENGTH,
+  geometry,
+  MAC_LENGTH,
+  NODE_ID_LENGTH,
+  PAYLOAD_TAG_LENGTH,
+  SURB_ID_LENGTH,
+} from './geometry.js';
+export { publicKeyOf } from './header-crypto.js';
+export { type PayloadSprp, packetReplayTag, type Unwrapped, unwrapPacket } from './unwrap.js';
