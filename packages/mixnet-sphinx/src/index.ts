@@ -12,6 +12,13 @@ export {
   encodeCommands,
   type RoutingCommand,
 } from './commands.js';
+export {
+  type CreatedHeader,
+  createHeader,
+  createPacket,
+  type PathHop,
+  type RandomBytes,
+} from './create.js';
 export { SphinxError, type SphinxErrorCode } from './errors.js';
 export {
   AD_LENGTH,
