@@ -31,4 +31,5 @@ export {
   SURB_ID_LENGTH,
 } from './geometry.js';
 export { publicKeyOf } from './header-crypto.js';
+export { type CreatedSurb, createSurb, decryptSurbPayload, packetFromSurb } from './surb.js';
 export { type PayloadSprp, packetReplayTag, type Unwrapped, unwrapPacket } from './unwrap.js';

@@ -9,9 +9,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createPacket,
+  createSurb,
+  decryptSurbPayload,
   geometry,
   type PathHop,
   type PayloadSprp,
+  packetFromSurb,
   type RoutingCommand,
   unwrapPacket,
 } from '../src/index.js';
@@ -83,6 +86,46 @@ describe('packets made here unwrap through the verified unwrap', () => {
       createPacket(GEO, [...pathOf(5, []), ...pathOf(1, [])], payload, untouched),
     ).toThrow(expect.objectContaining({ code: 'bad-path' }));
     expect(() => createPacket(GEO, pathOf(2, []), new Uint8Array(102), untouched)).toThrow(
+      expect.objectContaining({ code: 'bad-path' }),
+    );
+  });
+});
+
+describe('SURBs made here carry a reply back to their creator', () => {
+  it('over 1 to 5 hops: the last hop sees the SURB id, the creator reads the reply', () => {
+    for (let hops = 1; hops <= 5; hops++) {
+      const surbId = new Uint8Array(16).fill(hops);
+      const path = pathOf(hops, [5, 6, 7, 8, 9]).map((hop, i) =>
+        i === hops - 1 ? { ...hop, commands: [{ type: 'surb-reply' as const, id: surbId }] } : hop,
+      );
+      const { surb, keys } = createSurb(GEO, path);
+      expect(surb.length).toBe(572);
+      expect(keys.length).toBe(64 * (hops + 1));
+      const reply = new Uint8Array(103).fill(0x42);
+      const { packet, firstHop } = packetFromSurb(GEO, surb, reply, untouched);
+      expect(firstHop).toEqual(mixes[0]!.id);
+      let current = packet;
+      for (let i = 0; i < hops; i++) {
+        const step = unwrapPacket(GEO, mixes[i]!.privateKey, current, untouched);
+        if (step.kind === 'forward') {
+          current = step.packet;
+          continue;
+        }
+        expect(i).toBe(hops - 1);
+        expect(step.surbId).toEqual(surbId);
+        expect(decryptSurbPayload(step.payload, keys, untouched)).toEqual(reply);
+      }
+    }
+  });
+
+  it('refuses a path without a SURB reply, a short SURB and malformed keys', () => {
+    expect(() => createSurb(GEO, pathOf(2, []))).toThrow(
+      expect.objectContaining({ code: 'bad-path' }),
+    );
+    expect(() => packetFromSurb(GEO, new Uint8Array(571), new Uint8Array(103), untouched)).toThrow(
+      expect.objectContaining({ code: 'truncated' }),
+    );
+    expect(() => decryptSurbPayload(new Uint8Array(135), new Uint8Array(100), untouched)).toThrow(
       expect.objectContaining({ code: 'bad-path' }),
     );
   });
