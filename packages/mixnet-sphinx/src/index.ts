@@ -31,5 +31,6 @@ export {
   SURB_ID_LENGTH,
 } from './geometry.js';
 export { publicKeyOf } from './header-crypto.js';
+export { aezSprp } from './sprp.js';
 export { type CreatedSurb, createSurb, decryptSurbPayload, packetFromSurb } from './surb.js';
 export { type PayloadSprp, packetReplayTag, type Unwrapped, unwrapPacket } from './unwrap.js';

@@ -8,6 +8,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  aezSprp,
   createPacket,
   createSurb,
   decryptSurbPayload,
@@ -127,6 +128,51 @@ describe('SURBs made here carry a reply back to their creator', () => {
     );
     expect(() => decryptSurbPayload(new Uint8Array(135), new Uint8Array(100), untouched)).toThrow(
       expect.objectContaining({ code: 'bad-path' }),
+    );
+  });
+});
+
+describe('with the AEZ payload', () => {
+  it('a packet made here reaches its payload, and any payload byte changed fails the zero tag', () => {
+    const payload = new Uint8Array(103).map((_, i) => i);
+    const packet = createPacket(GEO, pathOf(3, [1, 2, 3]), payload, aezSprp);
+    let current = packet;
+    for (let i = 0; i < 2; i++) {
+      const step = unwrapPacket(GEO, mixes[i]!.privateKey, current, aezSprp);
+      if (step.kind !== 'forward') throw new Error('ended early');
+      current = step.packet;
+    }
+    const last = unwrapPacket(GEO, mixes[2]!.privateKey, current, aezSprp);
+    expect(last.kind === 'final' && last.payload).toEqual(payload);
+    for (const at of [GEO.headerLength, GEO.headerLength + 40, GEO.packetLength - 1]) {
+      const tampered = packet.slice();
+      tampered[at]! ^= 0x80;
+      let bad: Uint8Array = tampered;
+      for (let i = 0; i < 2; i++) {
+        const step = unwrapPacket(GEO, mixes[i]!.privateKey, bad, aezSprp);
+        if (step.kind !== 'forward') throw new Error('ended early');
+        bad = step.packet;
+      }
+      expect(() => unwrapPacket(GEO, mixes[2]!.privateKey, bad, aezSprp)).toThrow(
+        expect.objectContaining({ code: 'bad-tag' }),
+      );
+    }
+  });
+
+  it("a SURB reply read with another SURB's keys fails the tag", () => {
+    const path = [
+      { ...pathOf(1, [])[0]!, commands: [{ type: 'surb-reply' as const, id: new Uint8Array(16) }] },
+    ];
+    const first = createSurb(GEO, path);
+    const other = createSurb(GEO, path);
+    const { packet } = packetFromSurb(GEO, first.surb, new Uint8Array(103).fill(9), aezSprp);
+    const step = unwrapPacket(GEO, mixes[0]!.privateKey, packet, aezSprp);
+    if (step.kind !== 'final') throw new Error('not final');
+    expect(decryptSurbPayload(step.payload, first.keys, aezSprp)).toEqual(
+      new Uint8Array(103).fill(9),
+    );
+    expect(() => decryptSurbPayload(step.payload, other.keys, aezSprp)).toThrow(
+      expect.objectContaining({ code: 'bad-tag' }),
     );
   });
 });

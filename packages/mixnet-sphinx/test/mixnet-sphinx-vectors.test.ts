@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import {
+  aezSprp,
   decodeCommands,
+  decryptSurbPayload,
   encodeCommand,
   geometry,
   type PayloadSprp,
@@ -51,7 +53,7 @@ describe('sphinx_vectors.json: every hop unwraps to the next header', () => {
   cases.forEach((c, n) => {
     const surb = c.Surb !== undefined && c.Surb !== '';
     it(`case ${n}: ${c.Path.length} hop(s)${surb ? ', SURB reply' : ''}`, () => {
-      let packet = hexToBytes(c.Packets[0]!);
+      let packet: Uint8Array = hexToBytes(c.Packets[0]!);
       c.Path.forEach((hop, i) => {
         const node = c.Nodes.find((x) => x.ID === hop.ID)!;
         const last = i === c.Path.length - 1;
@@ -79,6 +81,29 @@ describe('sphinx_vectors.json: every hop unwraps to the next header', () => {
           if (surb) expect(step.kind === 'final' && step.surbId).toBeTruthy();
         }
       });
+    });
+  });
+});
+
+describe('sphinx_vectors.json with the AEZ payload: packets and payloads byte for byte', () => {
+  cases.forEach((c, n) => {
+    const surb = c.Surb !== undefined && c.Surb !== '';
+    it(`case ${n}: every packet, then the payload${surb ? ' read with the SURB keys' : ''}`, () => {
+      let packet: Uint8Array = hexToBytes(c.Packets[0]!);
+      for (let i = 0; i < c.Path.length; i++) {
+        const node = c.Nodes.find((x) => x.ID === c.Path[i]!.ID)!;
+        const step = unwrapPacket(GEO, hexToBytes(node.PrivateKey), packet, aezSprp);
+        if (step.kind === 'forward') {
+          expect(bytesToHex(step.packet)).toBe(c.Packets[i + 1]);
+          packet = step.packet;
+          continue;
+        }
+        expect(i).toBe(c.Path.length - 1);
+        const payload = surb
+          ? decryptSurbPayload(step.payload, hexToBytes(c.SurbKeys!), aezSprp)
+          : step.payload;
+        expect(bytesToHex(payload)).toBe(c.Payload);
+      }
     });
   });
 });
