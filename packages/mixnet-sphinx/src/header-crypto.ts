@@ -9,10 +9,10 @@
 
 import { ctr } from '@noble/ciphers/aes.js';
 import { chacha20 } from '@noble/ciphers/chacha.js';
-import { x25519 } from '@noble/curves/ed25519.js';
 import { expand } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512_256 } from '@noble/hashes/sha2.js';
+import { x25519Base, x25519Exp } from '#x25519';
 import { SphinxError } from './errors.js';
 
 const KDF_INFO = new TextEncoder().encode('katzenpost-kdf-v0-hkdf-sha256');
@@ -49,7 +49,7 @@ export function hopKeys(sharedSecret: Uint8Array): HopKeys {
  */
 export function exp(scalar: Uint8Array, element: Uint8Array): Uint8Array {
   try {
-    return x25519.getSharedSecret(scalar, element);
+    return x25519Exp(scalar, element);
   } catch (cause) {
     throw new SphinxError('bad-element', 'the group element is a low-order point', { cause });
   }
@@ -57,7 +57,7 @@ export function exp(scalar: Uint8Array, element: Uint8Array): Uint8Array {
 
 /** The X25519 public key of a private key. */
 export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
-  return x25519.getPublicKey(privateKey);
+  return x25519Base(privateKey);
 }
 
 /** The header stream's first `length` bytes. */
