@@ -7,11 +7,13 @@
  * of ChaCha20 (key the seed, zero nonce and counter); the replay tag SHA-512/256 of alpha.
  */
 
-import { ctr } from '@noble/ciphers/aes.js';
-import { chacha20 } from '@noble/ciphers/chacha.js';
-import { expand } from '@noble/hashes/hkdf.js';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256, sha512_256 } from '@noble/hashes/sha2.js';
+import {
+  aes256CtrKeyStream,
+  chacha20KeyStream,
+  hkdfExpandSha256,
+  hmacSha256,
+  sha512t256,
+} from '#primitives';
 import { x25519Base, x25519Exp } from '#x25519';
 import { SphinxError } from './errors.js';
 
@@ -32,13 +34,13 @@ export interface HopKeys {
 
 /** The keys of a shared secret. */
 export function hopKeys(sharedSecret: Uint8Array): HopKeys {
-  const okm = expand(sha256, sharedSecret, KDF_INFO, KDF_OUTPUT_LENGTH);
+  const okm = hkdfExpandSha256(sharedSecret, KDF_INFO, KDF_OUTPUT_LENGTH);
   return {
     headerMac: okm.slice(0, 32),
     headerStream: okm.slice(32, 64),
     headerIv: okm.slice(64, 80),
     payloadKey: okm.slice(80, 128),
-    blindingScalar: chacha20(okm.slice(128, 160), new Uint8Array(12), new Uint8Array(32)),
+    blindingScalar: chacha20KeyStream(okm.slice(128, 160), 32),
   };
 }
 
@@ -62,19 +64,17 @@ export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
 
 /** The header stream's first `length` bytes. */
 export function headerKeyStream(keys: HopKeys, length: number): Uint8Array {
-  return ctr(keys.headerStream, keys.headerIv).encrypt(new Uint8Array(length));
+  return aes256CtrKeyStream(keys.headerStream, keys.headerIv, length);
 }
 
 /** HMAC-SHA256 of the parts, with the hop's MAC key. */
 export function headerMac(keys: HopKeys, ...parts: Uint8Array[]): Uint8Array {
-  const mac = hmac.create(sha256, keys.headerMac);
-  for (const part of parts) mac.update(part);
-  return mac.digest();
+  return hmacSha256(keys.headerMac, parts);
 }
 
 /** The replay tag of a packet: SHA-512/256 of its alpha. */
 export function replayTag(alpha: Uint8Array): Uint8Array {
-  return sha512_256(alpha);
+  return sha512t256(alpha);
 }
 
 /** Constant-time equality. */
