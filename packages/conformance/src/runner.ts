@@ -10,6 +10,17 @@ import { type CryptoBackend, defaultBackend } from '@hush/crypto';
 import { wireClock } from './checks/gossip.js';
 import { createHandlers } from './checks/index.js';
 import { isNoiseVectorFile, noiseVector } from './checks/noise.js';
+import {
+  aezVector,
+  isAezVectorFile,
+  isSphinxCommandsFile,
+  isSphinxVectorFile,
+  namedSphinxCases,
+  sphinxCommandCases,
+  sphinxCommandVector,
+  sphinxGeometry,
+  sphinxVector,
+} from './checks/sphinx.js';
 import type { CaseHandler, VectorCase } from './checks/types.js';
 import type { ReportLine } from './report.js';
 
@@ -42,10 +53,20 @@ export async function runVectors(
     lines.push(line);
     onLine(line);
   };
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile());
-  // Noise vector files (the Cacophony format) are recognised by their content, whatever
-  // their name (Cacophony's own is cacophony.txt).
+  // Files of subdirectories too (specs/mixnet-sphinx/vectors/primitives), named by their path.
+  const entries: { name: string }[] = [];
+  const walk = async (relative: string) => {
+    for (const entry of await readdir(join(dir, relative), { withFileTypes: true })) {
+      const name = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(name);
+      else if (entry.isFile()) entries.push({ name });
+    }
+  };
+  await walk('');
+  // Noise vector files (the Cacophony format) and Katzenpost's Sphinx and AEZ files are
+  // recognised by their content, whatever their name (Cacophony's own is cacophony.txt).
   const noiseFiles: [string, VectorCase[]][] = [];
+  const contentFiles: [string, VectorCase[], CaseHandler][] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.name.endsWith('.md')) continue;
     let parsed: unknown;
@@ -55,17 +76,27 @@ export async function runVectors(
       parsed = undefined;
     }
     if (isNoiseVectorFile(parsed)) noiseFiles.push([entry.name, parsed.vectors]);
+    else if (isSphinxVectorFile(parsed))
+      contentFiles.push([
+        entry.name,
+        namedSphinxCases(parsed),
+        sphinxVector(sphinxGeometry(parsed)),
+      ]);
+    else if (isSphinxCommandsFile(parsed))
+      contentFiles.push([entry.name, sphinxCommandCases(parsed), sphinxCommandVector]);
+    else if (isAezVectorFile(parsed)) contentFiles.push([entry.name, parsed.vectors, aezVector]);
     // Documentation (README.md, PROVENANCE.md) sits beside vectors; anything else that is
     // not JSON is named, so that a wrong folder is seen for what it is.
     else if (!entry.name.endsWith('.json'))
       emit({ kind: 'skip', file: entry.name, what: 'not a vector file', cases: 0 });
   }
-  const noiseNames = new Set(noiseFiles.map(([name]) => name));
+  const noiseNames = new Set([...noiseFiles, ...contentFiles].map(([name]) => name));
   const files = entries
     .map((e) => e.name)
     .filter((name) => name.endsWith('.json') && !noiseNames.has(name))
     .sort();
   for (const [file, vectors] of noiseFiles) await runCases(file, vectors, noiseVector, emit);
+  for (const [file, cases, handler] of contentFiles) await runCases(file, cases, handler, emit);
   let wireNow = 0;
   try {
     wireNow = wireClock(JSON.parse(await readFile(join(dir, 'wire.json'), 'utf8')).cases ?? []);

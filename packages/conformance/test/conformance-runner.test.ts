@@ -192,6 +192,26 @@ describe('Go float formatting of powString', () => {
     expect(formatFloatGo(1.5e-300)).toBe('1.5e-300');
   });
 
+  it("runs Katzenpost's Sphinx, command and AEZ files by their content, subfolders included", async () => {
+    const sphinx = fileURLToPath(new URL('../../../specs/mixnet-sphinx/vectors', import.meta.url));
+    const lines = await runVectors(sphinx);
+    expect(totals(lines)).toEqual({ passed: 26, failed: 0, skipped: 0 });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ file: 'primitives/sprp_aez.json', name: 'len_0' }),
+    );
+    // One bit of one packet changed: that case fails, by its MAC, and the others still pass.
+    const cases = JSON.parse(readFileSync(join(sphinx, 'sphinx_vectors.json'), 'utf8')) as {
+      Packets: string[];
+    }[];
+    const p = cases[2]!.Packets[1]!;
+    cases[2]!.Packets[1] = `${p.slice(0, 200)}${p[200] === '0' ? '1' : '0'}${p.slice(201)}`;
+    const altered = join(scratch, 'sphinx-altered');
+    mkdirSync(altered);
+    writeFileSync(join(altered, 'packets.json'), JSON.stringify(cases));
+    const report = await runVectors(altered);
+    expect(totals(report)).toEqual({ passed: 9, failed: 1, skipped: 0 });
+  });
+
   it('runs Noise vector files (the Cacophony format) by their content, each vector reported', async () => {
     const noise = fileURLToPath(new URL('../../../specs/noise/vectors', import.meta.url));
     const lines = await runVectors(noise);

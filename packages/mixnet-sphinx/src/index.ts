@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { AEZ_KEY_LENGTH, aezDecipher, aezDecrypt, aezEncipher, aezEncrypt } from './aez.js';
 export {
   CommandType,
   decodeCommands,
