@@ -32,6 +32,8 @@ export {
   SURB_ID_LENGTH,
 } from './geometry.js';
 export { publicKeyOf } from './header-crypto.js';
+export { ReplayCache } from './replay-cache.js';
 export { aezSprp } from './sprp.js';
 export { type CreatedSurb, createSurb, decryptSurbPayload, packetFromSurb } from './surb.js';
+export { type RetransmitDelays, retransmitDelay, SurbStore } from './surb-store.js';
 export { type PayloadSprp, packetReplayTag, type Unwrapped, unwrapPacket } from './unwrap.js';

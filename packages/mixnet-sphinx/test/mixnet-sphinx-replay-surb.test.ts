@@ -1,0 +1,95 @@
+/**
+ * specs/mixnet-sphinx/SPEC.md §7.1 and §8: the replay cache refuses every packet seen before
+ * (after a restart too, and when two copies race), per key epoch, flushed with old keys; the
+ * SURB store gives a SURB's keys once and never after expiry; retry delays are random and
+ * capped.
+ */
+import { ManualClock, MemoryStore } from '@hush/interface';
+import { describe, expect, it } from 'vitest';
+import { ReplayCache, retransmitDelay, SurbStore } from '../src/index.js';
+
+const tag = (n: number) => new Uint8Array(32).fill(n);
+
+describe('§8 replay cache', () => {
+  it('a tag is fresh once, a replay ever after, a restart included', async () => {
+    const store = new MemoryStore();
+    const cache = new ReplayCache(store);
+    expect(await cache.check(1, tag(1))).toBe(true);
+    expect(await cache.check(1, tag(1))).toBe(false);
+    expect(await cache.check(1, tag(2))).toBe(true);
+    const restarted = new ReplayCache(store);
+    expect(await restarted.check(1, tag(1))).toBe(false);
+    expect(await restarted.check(1, tag(3))).toBe(true);
+  });
+
+  it('two copies racing: exactly one goes on', async () => {
+    const cache = new ReplayCache(new MemoryStore());
+    const verdicts = await Promise.all(Array.from({ length: 10 }, () => cache.check(4, tag(9))));
+    expect(verdicts.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('keeps epochs apart and flushes those before a rotation', async () => {
+    const store = new MemoryStore();
+    const cache = new ReplayCache(store);
+    await cache.check(1, tag(1));
+    await cache.check(2, tag(1));
+    await cache.check(3, tag(5));
+    expect(await cache.flushBefore(3)).toBe(2);
+    expect(await cache.check(3, tag(5))).toBe(false);
+    expect(await new ReplayCache(store).check(2, tag(1))).toBe(true);
+  });
+
+  it('refuses a bad tag or epoch', () => {
+    const cache = new ReplayCache(new MemoryStore());
+    expect(() => cache.check(1, new Uint8Array(31))).toThrow(RangeError);
+    expect(() => cache.check(-1, tag(1))).toThrow(RangeError);
+  });
+});
+
+describe('§7.1 SURB store', () => {
+  it('gives the keys once, and nothing for a SURB used, unknown or expired', async () => {
+    const clock = new ManualClock(1_000_000);
+    const surbs = new SurbStore(new MemoryStore(), clock);
+    const id = new Uint8Array(16).fill(1);
+    const keys = new Uint8Array(64 * 4).fill(7);
+    await surbs.add(id, keys, clock.now() + 60_000);
+    expect(await surbs.take(id)).toEqual(keys);
+    expect(await surbs.take(id)).toBeUndefined();
+    expect(await surbs.take(new Uint8Array(16).fill(2))).toBeUndefined();
+    const late = new Uint8Array(16).fill(3);
+    await surbs.add(late, keys, clock.now() + 1000);
+    clock.advance(1000);
+    expect(await surbs.take(late)).toBeUndefined();
+  });
+
+  it('sweeps expired SURBs and keeps the rest', async () => {
+    const clock = new ManualClock(0);
+    const surbs = new SurbStore(new MemoryStore(), clock);
+    await surbs.add(new Uint8Array(16).fill(1), new Uint8Array(64), 100);
+    await surbs.add(new Uint8Array(16).fill(2), new Uint8Array(64), 200);
+    clock.advance(150);
+    expect(await surbs.sweep()).toBe(1);
+    expect(await surbs.take(new Uint8Array(16).fill(2))).toEqual(new Uint8Array(64));
+  });
+
+  it('refuses a bad id or a past expiry', async () => {
+    const surbs = new SurbStore(new MemoryStore(), new ManualClock(1000));
+    await expect(surbs.add(new Uint8Array(15), new Uint8Array(64), 5000)).rejects.toThrow(
+      RangeError,
+    );
+    await expect(surbs.add(new Uint8Array(16), new Uint8Array(64), 10)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('§7.1 retry delays', () => {
+  it('are exponential with a growing mean, capped', () => {
+    // At u = 1 − 1/e, −ln(1 − u) = 1: the delay is the mean itself.
+    const atMean = () => 1 - 1 / Math.E;
+    expect(retransmitDelay(1, { meanMs: 1000 }, atMean)).toBeCloseTo(1000, 6);
+    expect(retransmitDelay(3, { meanMs: 1000 }, atMean)).toBeCloseTo(4000, 6);
+    expect(retransmitDelay(20, { meanMs: 1000, maxMs: 60_000 }, atMean)).toBe(60_000);
+    expect(retransmitDelay(1, { meanMs: 1000 }, () => 0)).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(retransmitDelay(1, { meanMs: 1000 }, () => 1))).toBe(true);
+    expect(() => retransmitDelay(0, { meanMs: 1000 })).toThrow(RangeError);
+  });
+});
