@@ -32,6 +32,7 @@ export {
   SURB_ID_LENGTH,
 } from './geometry.js';
 export { publicKeyOf } from './header-crypto.js';
+export { type Delivery, type DropReason, Mix, type MixKey, type MixOptions } from './mix.js';
 export { ReplayCache } from './replay-cache.js';
 export { aezSprp } from './sprp.js';
 export { type CreatedSurb, createSurb, decryptSurbPayload, packetFromSurb } from './surb.js';

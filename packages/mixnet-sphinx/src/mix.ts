@@ -1,0 +1,241 @@
+/**
+ * A mix's processing (specs/mixnet-sphinx/SPEC.md §9): each packet is unwrapped with the
+ * current epoch's key (or the previous one during its grace window), checked against the
+ * replay cache, held for the delay its node-delay command asks (the Poisson mixing of Loopix:
+ * the sender draws each delay from an exponential), then handed to the next mix, or delivered
+ * at the last hop. What fails is dropped and counted by reason, never forwarded. The links
+ * that carry packets are the caller's; this is the part every mix runs the same way.
+ */
+import {
+  type Clock,
+  type Logger,
+  type Metrics,
+  noMetrics,
+  silentLogger,
+  systemClock,
+  type TimerHandle,
+} from '@hush/interface';
+import type { RoutingCommand } from './commands.js';
+import { SphinxError } from './errors.js';
+import type { Geometry } from './geometry.js';
+import type { ReplayCache } from './replay-cache.js';
+import { aezSprp } from './sprp.js';
+import { type PayloadSprp, unwrapPacket } from './unwrap.js';
+
+/** A mix's key for one epoch. */
+export interface MixKey {
+  readonly epoch: number;
+  readonly privateKey: Uint8Array;
+}
+
+/** Why a mix dropped a packet. */
+export type DropReason =
+  | 'truncated'
+  | 'bad-version'
+  | 'bad-element'
+  | 'bad-mac'
+  | 'bad-command'
+  | 'bad-tag'
+  | 'replay'
+  | 'queue-full'
+  | 'store-failed';
+
+/** A packet that ends at this mix. */
+export interface Delivery {
+  readonly payload: Uint8Array;
+  readonly commands: readonly RoutingCommand[];
+  /** For a SURB reply: its id (the payload is still enciphered for the SURB's creator). */
+  readonly surbId?: Uint8Array;
+  /** The recipient command's id, when there is one. */
+  readonly recipient?: Uint8Array;
+}
+
+/** How a mix is made. */
+export interface MixOptions {
+  readonly geometry: Geometry;
+  readonly key: MixKey;
+  readonly replay: ReplayCache;
+  /** Sends a packet to the next mix (its node id). */
+  readonly forward: (nextHop: Uint8Array, packet: Uint8Array) => void;
+  /** Takes a packet that ends here. */
+  readonly deliver: (delivery: Delivery) => void;
+  /** How long the previous key still unwraps after a rotation (default 10 min). */
+  readonly graceMs?: number;
+  /** Packets held at once; more are dropped (default 100,000). */
+  readonly maxQueue?: number;
+  /** The longest delay honoured, ms (default 1 h): a longer one is cut to it. */
+  readonly maxDelayMs?: number;
+  readonly sprp?: PayloadSprp;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+}
+
+/** Upper bounds of the delay histogram, ms (Prometheus `le`). */
+const DELAY_BUCKETS = [10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
+
+/**
+ * One mix.
+ *
+ * @example
+ * ```ts
+ * const mix = new Mix({ geometry: geo, key: { epoch, privateKey }, replay: new ReplayCache(store), forward, deliver });
+ * link.onPacket((packet) => void mix.receive(packet));
+ * ```
+ */
+export class Mix {
+  private readonly options: MixOptions;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private current: MixKey;
+  private previous: { key: MixKey; until: number } | undefined;
+  private readonly queue = new Set<TimerHandle>();
+  private stopped = false;
+  private readonly counters;
+
+  constructor(options: MixOptions) {
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.current = options.key;
+    const metrics = options.metrics ?? noMetrics;
+    this.counters = {
+      received: metrics.counter({ name: 'hush_mix_packets_in_total', help: 'Packets received' }),
+      forwarded: metrics.counter({
+        name: 'hush_mix_packets_out_total',
+        help: 'Packets sent on to the next mix',
+      }),
+      delivered: metrics.counter({
+        name: 'hush_mix_packets_delivered_total',
+        help: 'Packets that ended at this mix',
+      }),
+      dropped: metrics.counter<'reason'>({
+        name: 'hush_mix_packets_dropped_total',
+        help: 'Packets dropped, by reason',
+        labelNames: ['reason'],
+      }),
+      queue: metrics.gauge({ name: 'hush_mix_queue_length', help: 'Packets held for their delay' }),
+      delayBucket: metrics.counter<'le'>({
+        name: 'hush_mix_delay_ms_bucket',
+        help: 'Delays asked for, ms (cumulative buckets)',
+        labelNames: ['le'],
+      }),
+      delaySum: metrics.counter({
+        name: 'hush_mix_delay_ms_sum',
+        help: 'Sum of the delays asked for, ms',
+      }),
+      delayCount: metrics.counter({ name: 'hush_mix_delay_ms_count', help: 'Delays asked for' }),
+    };
+  }
+
+  /** Packets held for their delay now. */
+  get queueLength(): number {
+    return this.queue.size;
+  }
+
+  /** The epoch of the current key. */
+  get epoch(): number {
+    return this.current.epoch;
+  }
+
+  /**
+   * Moves to a new epoch's key: the previous one still unwraps for the grace window, and the
+   * replay tags of the epochs before it are flushed.
+   *
+   * @throws RangeError when the epoch does not move forward; what the replay store throws
+   */
+  async rotate(key: MixKey): Promise<void> {
+    if (!(key.epoch > this.current.epoch)) throw new RangeError('a new key needs a later epoch');
+    this.previous = {
+      key: this.current,
+      until: this.clock.now() + (this.options.graceMs ?? 600_000),
+    };
+    this.current = key;
+    await this.options.replay.flushBefore(this.previous.key.epoch);
+  }
+
+  private drop(reason: DropReason): DropReason {
+    this.counters.dropped.inc(1, { reason });
+    return reason;
+  }
+
+  /**
+   * Takes one packet: unwraps, checks for replay, then holds it for its delay and forwards
+   * it, or delivers it.
+   *
+   * @returns 'queued', 'delivered', or the reason it was dropped
+   */
+  async receive(packet: Uint8Array): Promise<'queued' | 'delivered' | DropReason> {
+    this.counters.received.inc();
+    if (this.stopped) return this.drop('queue-full');
+    const { geometry } = this.options;
+    const sprp = this.options.sprp ?? aezSprp;
+    let used = this.current;
+    let step: ReturnType<typeof unwrapPacket>;
+    try {
+      try {
+        step = unwrapPacket(geometry, used.privateKey, packet, sprp);
+      } catch (error) {
+        // A packet made before the rotation: the previous key, while its grace lasts.
+        const previous = this.previous;
+        if (
+          !(error instanceof SphinxError && error.code === 'bad-mac') ||
+          !previous ||
+          this.clock.now() >= previous.until
+        )
+          throw error;
+        used = previous.key;
+        step = unwrapPacket(geometry, used.privateKey, packet, sprp);
+      }
+    } catch (error) {
+      if (error instanceof SphinxError && error.code !== 'bad-path') return this.drop(error.code);
+      this.logger.warn({ reason: String(error) }, 'mix: unexpected failure');
+      return this.drop('bad-command');
+    }
+    let fresh: boolean;
+    try {
+      fresh = await this.options.replay.check(used.epoch, step.replayTag);
+    } catch (error) {
+      this.logger.warn({ reason: String(error) }, 'mix: replay cache failed');
+      return this.drop('store-failed');
+    }
+    if (!fresh) return this.drop('replay');
+    if (step.kind === 'final') {
+      const recipient = step.commands.find((c) => c.type === 'recipient');
+      this.counters.delivered.inc();
+      this.options.deliver({
+        payload: step.payload,
+        commands: step.commands,
+        ...(step.surbId ? { surbId: step.surbId } : {}),
+        ...(recipient ? { recipient: recipient.id } : {}),
+      });
+      return 'delivered';
+    }
+    if (this.queue.size >= (this.options.maxQueue ?? 100_000)) return this.drop('queue-full');
+    const asked = step.commands.find((c) => c.type === 'node-delay')?.delayMs ?? 0;
+    const delay = Math.min(asked, this.options.maxDelayMs ?? 3_600_000);
+    this.counters.delaySum.inc(delay);
+    this.counters.delayCount.inc();
+    for (const le of DELAY_BUCKETS)
+      if (delay <= le) this.counters.delayBucket.inc(1, { le: String(le) });
+    this.counters.delayBucket.inc(1, { le: '+Inf' });
+    const { nextHop, packet: next } = step;
+    const timer = this.clock.setTimeout(() => {
+      this.queue.delete(timer);
+      this.counters.queue.set(this.queue.size);
+      this.counters.forwarded.inc();
+      this.options.forward(nextHop, next);
+    }, delay);
+    this.queue.add(timer);
+    this.counters.queue.set(this.queue.size);
+    return 'queued';
+  }
+
+  /** Stops: packets still held are dropped (a mix going down loses its queue, as any mix). */
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.queue) this.clock.clearTimeout(timer);
+    this.queue.clear();
+    this.counters.queue.set(0);
+  }
+}
