@@ -20,6 +20,18 @@ export {
   type PathHop,
   type RandomBytes,
 } from './create.js';
+export {
+  type DirectoryDocument,
+  DirectoryError,
+  type DirectoryErrorCode,
+  decodeDirectory,
+  encodeDirectory,
+  type LoopixParameters,
+  type MixDescriptor,
+  type SignedDirectory,
+  signDirectory,
+  verifyDirectory,
+} from './directory.js';
 export { SphinxError, type SphinxErrorCode } from './errors.js';
 export {
   AD_LENGTH,
