@@ -54,3 +54,20 @@ export function uint64(value: unknown, name: string): bigint {
 export function powNumber(value: unknown): number {
   return value === null ? Number.POSITIVE_INFINITY : (value as number);
 }
+
+/**
+ * A vector's unprefixed hex field as bytes (the Noise and Katzenpost formats; {@link hex}
+ * reads the 0x-prefixed Whisper ones).
+ *
+ * @throws Mismatch naming the field when it is not hex
+ */
+export function vectorBytes(value: unknown, what: string): Uint8Array {
+  if (typeof value !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(value))
+    throw new Mismatch(`${what} is not hex`);
+  return Uint8Array.from(Buffer.from(value, 'hex'));
+}
+
+/** Unprefixed lowercase hex of bytes (the Noise and Katzenpost formats). */
+export function toHexString(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}

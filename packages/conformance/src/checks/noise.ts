@@ -6,7 +6,7 @@
  * @hush/noise does not know is skipped with the reason.
  */
 import { type CipherState, HandshakeState, NoiseError } from '@hush/noise';
-import { Mismatch } from '../expect.js';
+import { Mismatch, toHexString, vectorBytes } from '../expect.js';
 import type { CaseHandler, VectorCase } from './types.js';
 
 /** Whether a parsed file is a Noise vector file. */
@@ -19,12 +19,8 @@ export function isNoiseVectorFile(parsed: unknown): parsed is { vectors: VectorC
   );
 }
 
-const bytes = (value: unknown, what: string): Uint8Array => {
-  if (typeof value !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(value))
-    throw new Mismatch(`${what} is not hex`);
-  return Uint8Array.from(Buffer.from(value, 'hex'));
-};
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const bytes = vectorBytes;
+const hex = toHexString;
 
 function side(v: VectorCase, initiator: boolean): HandshakeState {
   const p = initiator ? 'init' : 'resp';

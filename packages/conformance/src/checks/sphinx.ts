@@ -20,15 +20,11 @@ import {
   type RoutingCommand,
   unwrapPacket,
 } from '@hush/mixnet-sphinx';
-import { Mismatch } from '../expect.js';
+import { Mismatch, toHexString, vectorBytes } from '../expect.js';
 import type { CaseHandler, VectorCase } from './types.js';
 
-const bytes = (value: unknown, what: string): Uint8Array => {
-  if (typeof value !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(value))
-    throw new Mismatch(`${what} is not hex`);
-  return Uint8Array.from(Buffer.from(value, 'hex'));
-};
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const bytes = vectorBytes;
+const hex = toHexString;
 const same = (got: Uint8Array, want: string, what: string) => {
   if (hex(got) !== want.toLowerCase()) throw new Mismatch(`${what}: got ${hex(got)}, want ${want}`);
 };
