@@ -40,7 +40,8 @@ export interface PathHop {
 /** Where random bytes come from (tests pass a seeded one). */
 export type RandomBytes = (length: number) => Uint8Array;
 
-const systemRandom: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
+/** The platform's CSPRNG (WebCrypto), every creator's default. */
+export const systemRandom: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
 
 /** A header and the per-hop keys its payload is enciphered with. */
 export interface CreatedHeader {

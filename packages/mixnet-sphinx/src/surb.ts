@@ -5,7 +5,8 @@
  * reply packet a receiver makes from a SURB; and the creator's decryption of the payload the
  * last hop hands over.
  */
-import { createHeader, type PathHop, type RandomBytes } from './create.js';
+import { AEZ_KEY_LENGTH } from './aez.js';
+import { createHeader, type PathHop, type RandomBytes, systemRandom } from './create.js';
 import { SphinxError } from './errors.js';
 import {
   type Geometry,
@@ -15,9 +16,7 @@ import {
 } from './geometry.js';
 import type { PayloadSprp } from './unwrap.js';
 
-const SPRP_KEY_LENGTH = 48;
-
-const systemRandom: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
+const SPRP_KEY_LENGTH = AEZ_KEY_LENGTH;
 
 /** A SURB and what its creator keeps to read the reply. */
 export interface CreatedSurb {
