@@ -28,6 +28,7 @@ import {
   descriptorLocation,
   dhtLinkEncrypter,
   EPOCH_MS,
+  endpointDialer,
   epochOf,
   formatDhtAddress,
   HOLDER_CACHE_MS,
@@ -299,30 +300,8 @@ export class NodeDht {
         endpoints,
         metrics: options.metrics,
         logger,
-        dial: (contact, { signal }) => dial(contact, signal),
+        dial: endpointDialer(dialer, encrypter),
       });
-      async function dial(contact: Contact, signal: AbortSignal | undefined) {
-        const reasons: string[] = [];
-        for (const endpoint of contact.endpoints) {
-          if (!/^wss?:\/\//.test(endpoint)) continue;
-          let channel: RawChannel | undefined;
-          try {
-            channel = await dialer.dial(endpoint, signal ? { signal } : {});
-            return await encrypter.secureOutbound(channel, {
-              remotePeer: contact.peer,
-              ...(signal ? { signal } : {}),
-            });
-          } catch (error) {
-            channel?.close();
-            reasons.push(`${endpoint}: ${(error as Error).message}`);
-          }
-        }
-        throw new Error(
-          reasons.length > 0
-            ? `no endpoint of ${contact.peer.slice(0, 16)}… answered (${reasons.join('; ')})`
-            : `${contact.peer.slice(0, 16)}… has no ws:// endpoint`,
-        );
-      }
       const [inboxSecret, encryptionKey, stateBytes] = await Promise.all([
         store.get(INBOX_KEY),
         store.get(INBOX_ENCRYPTION_KEY),

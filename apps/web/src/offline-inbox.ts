@@ -40,6 +40,7 @@ import {
   descriptorLocation,
   dhtLinkEncrypter,
   EPOCH_MS,
+  endpointDialer,
   epochOf,
   HOLDER_CACHE_MS,
   Holder,
@@ -62,7 +63,6 @@ import {
   type Logger,
   MemoryStore,
   type PeerId,
-  type RawChannel,
   silentLogger,
   systemClock,
   throwIfAborted,
@@ -455,7 +455,6 @@ export class PageInbox {
       clock: systemClock,
       limits: HOLDS_NOTHING,
     });
-    const carrier = this.carrier;
     this.node = new DhtNode({
       publicKey: this.identity.publicKey,
       holder,
@@ -463,28 +462,7 @@ export class PageInbox {
       // No endpoints: the page cannot be dialed, and says so.
       endpoints: [],
       logger: this.logger,
-      async dial(contact, { signal }) {
-        const reasons: string[] = [];
-        for (const endpoint of contact.endpoints) {
-          if (!/^wss?:\/\//.test(endpoint)) continue;
-          let channel: RawChannel | undefined;
-          try {
-            channel = await carrier.dial(endpoint, signal ? { signal } : {});
-            return await encrypter.secureOutbound(channel, {
-              remotePeer: contact.peer,
-              ...(signal ? { signal } : {}),
-            });
-          } catch (error) {
-            channel?.close();
-            reasons.push(`${endpoint}: ${(error as Error).message}`);
-          }
-        }
-        throw new Error(
-          reasons.length > 0
-            ? `no endpoint of ${contact.peer.slice(0, 16)}… answered (${reasons.join('; ')})`
-            : `${contact.peer.slice(0, 16)}… has no ws:// endpoint`,
-        );
-      },
+      dial: endpointDialer(this.carrier, encrypter),
     });
     return this.node;
   }

@@ -41,6 +41,7 @@ export {
   type ReplicaOutcome,
   type RestoreOutcome,
 } from './dht-node.js';
+export { endpointDialer } from './dialer.js';
 export { DhtError, type DhtErrorCode } from './errors.js';
 export {
   DEFAULT_HOLDER_LIMITS,
