@@ -138,6 +138,23 @@ export class MemoryMetrics implements Metrics {
     return registered.series.get(seriesKey(name, registered.labelNames, labels)) ?? 0;
   }
 
+  /**
+   * Every series of a metric with its labels (a label left empty is absent), in the order
+   * they were first written; none for a metric not registered (yet).
+   */
+  series(name: string): { labels: Record<string, string>; value: number }[] {
+    const registered = this.registered.get(name);
+    if (!registered) return [];
+    return [...registered.series].map(([key, value]) => {
+      const values = JSON.parse(key) as string[];
+      const labels: Record<string, string> = {};
+      registered.labelNames.forEach((label, i) => {
+        if (values[i]) labels[label] = values[i];
+      });
+      return { labels, value };
+    });
+  }
+
   /** The names registered so far. */
   names(): string[] {
     return [...this.registered.keys()];
