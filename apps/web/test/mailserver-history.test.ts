@@ -6,9 +6,6 @@
  * allow p2p (and not into one that does not); the refusals: a bad peer, a peer not
  * connected, the mailserver's failure form, no password, more pages than `maxPages`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { HushClient } from '@hush/client';
 import { defaultBackend } from '@hush/crypto';
 import type { Envelope } from '@hush/envelope';
@@ -21,7 +18,7 @@ import {
   symKeyFromPassword,
   wrapMessage,
 } from '@hush/message';
-import { DEFAULT_CONFIG, type HushNode, startNode } from '@hush/node';
+import type { HushNode } from '@hush/node';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passwordKey } from '../src/channels.js';
@@ -31,6 +28,7 @@ import {
   mailserverPeer,
   requestHistory,
 } from '../src/mailserver-history.js';
+import { hushNode, type InProcessNode } from './support/in-process-node.js';
 
 const topic = Uint8Array.of(0x4a, 0x11, 0x5e, 0x77);
 const other = Uint8Array.of(0x4a, 0x11, 0x5e, 0x78);
@@ -38,27 +36,14 @@ const PASSWORD = 'status-offline-inbox';
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 describe('history from the mailserver of one hush node', () => {
-  let dataDir: string;
+  let served: InProcessNode | undefined;
   let node: HushNode;
   let page: GossipNode;
   const symKey = generateSymKey();
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hush-web-history-'));
-    node = await startNode({
-      ...DEFAULT_CONFIG,
-      dataDir,
-      listen: '127.0.0.1:0',
-      rpcPort: 0,
-      wsPort: 0,
-      metricsPort: -1,
-      // No web server: 8547 is taken by other tests' nodes and a developer's own.
-      webPort: -1,
-      direct: false,
-      dht: false,
-      mailserver: true,
-      minPow: 0,
-    });
+    served = await hushNode({ dht: false, mailserver: true, minPow: 0 });
+    node = served.node;
     // Archived before the page connects: five on the page's topic, two on another.
     const now = Math.floor(Date.now() / 1000);
     const wrap = (payload: string, t: Uint8Array): Promise<Envelope> =>
@@ -91,8 +76,7 @@ describe('history from the mailserver of one hush node', () => {
   });
   afterAll(async () => {
     await page?.stop();
-    await node?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await served?.stop();
   });
 
   it('pages through the topic with cursors, reporting progress, into allowP2P filters', async () => {

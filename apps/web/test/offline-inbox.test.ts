@@ -11,9 +11,6 @@
  * nothing more and reports nothing more, a failed drain is still followed by the publication,
  * a contact's descriptor asking for absurd PoW is refused as too-costly.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { HushClient } from '@hush/client';
 import { defaultBackend } from '@hush/crypto';
 import { type Envelope, encodeEnvelope } from '@hush/envelope';
@@ -21,7 +18,7 @@ import { epochOf, inboxLocation, signDescriptor } from '@hush/inbox-dht';
 import { waitFor } from '@hush/interface-compliance';
 import type { ReceivedMessage } from '@hush/message';
 import { generatePrivateKey, generateSymKey, wrapMessage } from '@hush/message';
-import { DEFAULT_CONFIG, type HushNode, startNode } from '@hush/node';
+import type { HushNode } from '@hush/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OfflineProgress, UnlockContext, UnlockHooks } from '../src/app.js';
 import { INBOX_WRAP_TOPIC } from '../src/channels.js';
@@ -36,36 +33,13 @@ import {
   sealForInbox,
 } from '../src/offline-inbox.js';
 import { maxDepositPow, offlineServices } from '../src/offline-service.js';
+import { hushNode, type InProcessNode } from './support/in-process-node.js';
 
 const topic = Uint8Array.of(0x0f, 0xf1, 0x1e, 0x00);
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytes = (s: string) => new TextEncoder().encode(s);
 /** Small PoW and TTL: a deposit seals in a few hashes. */
 const MIN_POW = 0.001;
-
-/** A hush node on free loopback ports with a fresh data directory, removed by `stop`. */
-async function hushNode(overrides: Partial<typeof DEFAULT_CONFIG> = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hush-web-inbox-'));
-  const node = await startNode({
-    ...DEFAULT_CONFIG,
-    dataDir,
-    listen: '127.0.0.1:0',
-    rpcPort: 0,
-    wsPort: 0,
-    metricsPort: -1,
-    // No web server: 8547 is taken by other tests' nodes and a developer's own.
-    webPort: -1,
-    direct: false,
-    ...overrides,
-  });
-  return {
-    node,
-    async stop() {
-      await node.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 describe('offline inbox keys and addresses', () => {
   it('derive one valid encryption key per inbox secret', () => {
@@ -94,7 +68,7 @@ describe('offline inbox keys and addresses', () => {
 });
 
 describe('the page inbox against one hush node', () => {
-  let hush: Awaited<ReturnType<typeof hushNode>>;
+  let hush: InProcessNode;
   let node: HushNode;
   let address: string;
   const opened: PageInbox[] = [];
@@ -386,7 +360,7 @@ describe('the page inbox against a hush node that holds nothing (no --inbox)', (
 });
 
 describe('the offline services of a session against one hush node', () => {
-  let hush: Awaited<ReturnType<typeof hushNode>>;
+  let hush: InProcessNode;
   let node: HushNode;
   let config: WebConfig;
   const opened: PageInbox[] = [];

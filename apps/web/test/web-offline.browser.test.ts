@@ -7,24 +7,22 @@
  * its DHT inbox and asks the mailserver for history: both come back into its filters, with
  * progress events.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Archive } from '@hush/mailserver';
 import { generatePrivateKey, generateSymKey, wrapMessage } from '@hush/message';
-import { DEFAULT_CONFIG, type HushNode, startNode } from '@hush/node';
+import type { HushNode } from '@hush/node';
 import { type BrowserPage, openBuiltPage } from '@hush/test-support/browser';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateInboxSecret, PageInbox, sealForInbox } from '../src/offline-inbox.js';
 import type { OfflinePage, PageConfig } from './offline-page/main.js';
+import { hushNode, type InProcessNode } from './support/in-process-node.js';
 
 const topic = Uint8Array.of(0x0f, 0xf1, 0x1e, 0x0b);
 const MIN_POW = 0.001;
 
 describe('offline history in Chromium', () => {
-  let dataDir: string;
+  let served: InProcessNode | undefined;
   let node: HushNode;
   let browser: BrowserPage;
 
@@ -42,27 +40,13 @@ describe('offline history in Chromium', () => {
   }
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'hush-web-offline-'));
-    node = await startNode({
-      ...DEFAULT_CONFIG,
-      dataDir,
-      listen: '127.0.0.1:0',
-      rpcPort: 0,
-      wsPort: 0,
-      metricsPort: -1,
-      // No web server: 8547 is taken by other tests' nodes and a developer's own.
-      webPort: -1,
-      direct: false,
-      inbox: true,
-      mailserver: true,
-      minPow: 0,
-    });
+    served = await hushNode({ inbox: true, mailserver: true, minPow: 0 });
+    node = served.node;
     browser = await openBuiltPage(fileURLToPath(new URL('./offline-page', import.meta.url)));
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
-    await node?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await served?.stop();
   });
 
   it('brings back a deposit made while away and the archived history, with progress', async () => {
