@@ -35,23 +35,26 @@ export interface HopKeys {
 /** The keys of a shared secret. */
 export function hopKeys(sharedSecret: Uint8Array): HopKeys {
   const okm = hkdfExpandSha256(sharedSecret, KDF_INFO, KDF_OUTPUT_LENGTH);
+  // Views, not copies: the output is fresh and each key owns its own range of it.
   return {
-    headerMac: okm.slice(0, 32),
-    headerStream: okm.slice(32, 64),
-    headerIv: okm.slice(64, 80),
-    payloadKey: okm.slice(80, 128),
-    blindingScalar: chacha20KeyStream(okm.slice(128, 160), 32),
+    headerMac: okm.subarray(0, 32),
+    headerStream: okm.subarray(32, 64),
+    headerIv: okm.subarray(64, 80),
+    payloadKey: okm.subarray(80, 128),
+    blindingScalar: chacha20KeyStream(okm.subarray(128, 160), 32),
   };
 }
 
 /**
  * X25519 of a scalar and a group element.
  *
+ * @param once - the scalar serves this one call (a mix's blinding scalar): the Node path
+ *   then does not keep its imported key
  * @throws SphinxError 'bad-element' when the result is all zero (a low-order point)
  */
-export function exp(scalar: Uint8Array, element: Uint8Array): Uint8Array {
+export function exp(scalar: Uint8Array, element: Uint8Array, once = false): Uint8Array {
   try {
-    return x25519Exp(scalar, element);
+    return x25519Exp(scalar, element, once);
   } catch (cause) {
     throw new SphinxError('bad-element', 'the group element is a low-order point', { cause });
   }

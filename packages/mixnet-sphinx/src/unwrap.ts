@@ -94,19 +94,20 @@ export function unwrapPacket(
     throw new SphinxError('bad-mac', 'the header MAC does not verify');
 
   const per = geo.perHopRoutingInfoLength;
-  const routing = new Uint8Array(geo.routingInfoLength + per);
-  routing.set(packet.subarray(riOff, macOff));
-  const stream = headerKeyStream(keys, routing.length);
-  for (let i = 0; i < routing.length; i++) routing[i]! ^= stream[i]!;
-  const commands = decodeCommands(routing.subarray(0, per));
+  const riLength = geo.routingInfoLength;
+  const stream = headerKeyStream(keys, riLength + per);
+  // Decrypted in place in the keystream's buffer: routing info ‖ one hop of zeros, XORed
+  // with the stream, is the stream's last `per` bytes as they are.
+  for (let i = 0; i < riLength; i++) stream[i]! ^= packet[riOff + i]!;
+  const commands = decodeCommands(stream.subarray(0, per));
   const payload = sprp.decrypt(keys.payloadKey, keys.headerIv, packet.subarray(payloadOff));
 
   const next = commands.find((c) => c.type === 'next-node-hop');
   if (next) {
     const out = new Uint8Array(geo.packetLength);
-    out.set(VERSION, 0);
-    out.set(exp(keys.blindingScalar, alpha), alphaOff);
-    out.set(routing.subarray(per), riOff);
+    // The version is 00 00, as the zeroed buffer is.
+    out.set(exp(keys.blindingScalar, alpha, true), alphaOff);
+    out.set(stream.subarray(per), riOff);
     out.set(next.mac, macOff);
     out.set(payload, payloadOff);
     return { kind: 'forward', replayTag, commands, nextHop: next.id, packet: out };
