@@ -1,7 +1,8 @@
 /**
  * The directory (specs/mixnet-sphinx/SPEC.md §10): one document per epoch naming the mixes by
- * layer and the gateways, each with its node id, its X25519 key for the epoch and where it
- * listens, and the Loopix parameters of the network; signed by the directory authorities
+ * layer and the gateways, each with its node id, the identity its links prove, its X25519 key
+ * for the epoch and where it listens, the packet geometry and the Loopix parameters of the
+ * network; signed by the directory authorities
  * (ed25519), and accepted by clients and mixes only with signatures of at least `threshold`
  * distinct known authorities, within its validity. The signed bytes are the document's
  * canonical JSON: fields in a fixed order, byte strings as lowercase hex.
@@ -9,20 +10,44 @@
 
 import { HushError } from '@hush/interface';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { GROUP_ELEMENT_LENGTH, NODE_ID_LENGTH } from './geometry.js';
+import { GROUP_ELEMENT_LENGTH, geometry, NODE_ID_LENGTH } from './geometry.js';
 
 /** Why a directory document was refused. */
-export type DirectoryErrorCode = 'malformed' | 'too-few-signatures' | 'not-yet-valid' | 'expired';
+export type DirectoryErrorCode =
+  | 'malformed'
+  | 'bad-signature'
+  | 'too-few-signatures'
+  | 'not-yet-valid'
+  | 'expired'
+  | 'unavailable';
 
 /** A directory failure. */
 export class DirectoryError extends HushError<DirectoryErrorCode> {
   override readonly name = 'DirectoryError';
 }
 
+/** Bytes of a node's identity: its secp256k1 public key without the 0x04 (its peer id). */
+export const IDENTITY_LENGTH = 64;
+
+/**
+ * A mix's node id, the id routing commands name: SHA-256 of its identity.
+ *
+ * @throws RangeError when `identity` is not 64 bytes
+ */
+export function mixNodeId(identity: Uint8Array): Uint8Array {
+  if (!(identity instanceof Uint8Array) || identity.length !== IDENTITY_LENGTH)
+    throw new RangeError(`identity must be ${IDENTITY_LENGTH} bytes`);
+  return sha256(identity);
+}
+
 /** One mix or gateway of an epoch. */
 export interface MixDescriptor {
+  /** SHA-256 of `identity` ({@link mixNodeId}). */
   readonly id: Uint8Array;
+  /** The secp256k1 public key (64 bytes, no 0x04) its Noise links prove. */
+  readonly identity: Uint8Array;
   /** Its X25519 public key for the epoch. */
   readonly publicKey: Uint8Array;
   /** Where its Noise links listen (ws:// or wss://). */
@@ -43,6 +68,12 @@ export interface LoopixParameters {
   readonly meanDelayMs: number;
 }
 
+/** The packets of a network: hops per route and the user payload (§2). */
+export interface SphinxParameters {
+  readonly hops: number;
+  readonly userPayloadLength: number;
+}
+
 /** The directory of one epoch. */
 export interface DirectoryDocument {
   readonly version: 1;
@@ -53,6 +84,7 @@ export interface DirectoryDocument {
   /** Mixes by layer: a route takes one of each layer, in order. */
   readonly layers: readonly (readonly MixDescriptor[])[];
   readonly gateways: readonly MixDescriptor[];
+  readonly sphinx: SphinxParameters;
   readonly parameters: LoopixParameters;
 }
 
@@ -73,8 +105,10 @@ function signed(document: string): Uint8Array {
   return out;
 }
 
-const descriptorJson = (d: MixDescriptor) => ({
+/** A descriptor's canonical JSON value. */
+export const descriptorJson = (d: MixDescriptor) => ({
   id: bytesToHex(d.id),
+  identity: bytesToHex(d.identity),
   publicKey: bytesToHex(d.publicKey),
   endpoints: [...d.endpoints],
 });
@@ -93,6 +127,7 @@ export function encodeDirectory(document: DirectoryDocument): string {
     validUntil: document.validUntil,
     layers: document.layers.map((layer) => layer.map(descriptorJson)),
     gateways: document.gateways.map(descriptorJson),
+    sphinx: { hops: document.sphinx.hops, userPayloadLength: document.sphinx.userPayloadLength },
     parameters: {
       lambdaP: p.lambdaP,
       lambdaL: p.lambdaL,
@@ -113,7 +148,13 @@ function hexField(value: unknown, length: number, what: string): Uint8Array {
   return hexToBytes(value);
 }
 
-function descriptorOf(value: unknown, what: string): MixDescriptor {
+/**
+ * A descriptor from its JSON value.
+ *
+ * @throws DirectoryError 'malformed' naming the field (`what`) that is wrong, or an id that is
+ *   not its identity's
+ */
+export function descriptorOf(value: unknown, what: string): MixDescriptor {
   const v = value as Record<string, unknown> | null;
   if (!v || typeof v !== 'object') throw bad(`${what} is not an object`);
   const endpoints = v.endpoints;
@@ -124,19 +165,43 @@ function descriptorOf(value: unknown, what: string): MixDescriptor {
     !endpoints.every((e) => typeof e === 'string' && /^wss?:\/\/\S{1,250}$/.test(e))
   )
     throw bad(`${what}.endpoints must be 1 to 4 ws:// or wss:// addresses`);
+  const id = hexField(v.id, NODE_ID_LENGTH, `${what}.id`);
+  const identity = hexField(v.identity, IDENTITY_LENGTH, `${what}.identity`);
+  if (bytesToHex(mixNodeId(identity)) !== bytesToHex(id))
+    throw bad(`${what}.id is not SHA-256 of its identity`);
   return {
-    id: hexField(v.id, NODE_ID_LENGTH, `${what}.id`),
+    id,
+    identity,
     publicKey: hexField(v.publicKey, GROUP_ELEMENT_LENGTH, `${what}.publicKey`),
     endpoints: endpoints as string[],
   };
 }
 
 /**
+ * The packet parameters from their JSON value.
+ *
+ * @throws DirectoryError 'malformed' when they make no geometry
+ */
+export function sphinxOf(value: unknown): SphinxParameters {
+  const s = value as Record<string, unknown> | null;
+  if (!s || typeof s !== 'object') throw bad('sphinx parameters missing');
+  try {
+    const { hops, userPayloadLength } = geometry(s.hops as number, s.userPayloadLength as number);
+    return { hops, userPayloadLength };
+  } catch (cause) {
+    throw new DirectoryError('malformed', `directory: sphinx: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+/**
  * Reads a document's canonical JSON (without checking signatures).
  *
  * @throws DirectoryError 'malformed' for anything that is not a version-1 document: bad JSON,
- *   a missing or mistyped field, a bad key length, an empty layer, a node id twice, rates
- *   that are not positive, a validity that ends before it starts
+ *   a missing or mistyped field, a bad key length, an id not its identity's, an empty layer,
+ *   a node id twice, hops that are not the layers plus two, rates that are not positive, a
+ *   validity that ends before it starts
  */
 export function decodeDirectory(text: string): DirectoryDocument {
   let v: Record<string, unknown>;
@@ -161,7 +226,8 @@ export function decodeDirectory(text: string): DirectoryDocument {
       throw bad(`layer ${i} must hold 1 to 1000 mixes`);
     return layer.map((d, j) => descriptorOf(d, `layers[${i}][${j}]`));
   });
-  if (!Array.isArray(v.gateways) || v.gateways.length > 1000) throw bad('gateways must be a list');
+  if (!Array.isArray(v.gateways) || v.gateways.length < 1 || v.gateways.length > 1000)
+    throw bad('1 to 1000 gateways');
   const gateways = v.gateways.map((d, j) => descriptorOf(d, `gateways[${j}]`));
   const ids = [...layers.flat(), ...gateways].map((d) => bytesToHex(d.id));
   if (new Set(ids).size !== ids.length) throw bad('a node id appears twice');
@@ -172,6 +238,9 @@ export function decodeDirectory(text: string): DirectoryDocument {
     return x;
   };
   if (!p || typeof p !== 'object') throw bad('parameters missing');
+  const sphinx = sphinxOf(v.sphinx);
+  if (sphinx.hops !== layers.length + 2)
+    throw bad('sphinx.hops must be the layers plus two gateways (in and out)');
   return {
     version: 1,
     epoch,
@@ -179,6 +248,7 @@ export function decodeDirectory(text: string): DirectoryDocument {
     validUntil,
     layers,
     gateways,
+    sphinx,
     parameters: {
       lambdaP: rate(p.lambdaP, 'lambdaP'),
       lambdaL: rate(p.lambdaL, 'lambdaL'),

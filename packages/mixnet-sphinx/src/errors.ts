@@ -19,7 +19,11 @@ export type SphinxErrorCode =
   /** The final payload's zero tag is not zero: the payload was tampered with. */
   | 'bad-tag'
   /** A path or payload that does not fit the geometry. */
-  | 'bad-path';
+  | 'bad-path'
+  /** A mix-link frame that does not parse. */
+  | 'bad-frame'
+  /** A gateway refused or could not answer a client (closed link, no answer in time). */
+  | 'gateway-failed';
 
 /** A Sphinx failure. */
 export class SphinxError extends HushError<SphinxErrorCode> {

@@ -1,6 +1,8 @@
 /**
  * @hush/mixnet-sphinx: Sphinx packets byte-exact with Katzenpost's X25519 NIKE Sphinx
- * (specs/mixnet-sphinx/SPEC.md): geometry, routing commands and a mix's unwrap step.
+ * (specs/mixnet-sphinx/SPEC.md): geometry, routing commands, a mix's unwrap step, packet and
+ * SURB creation; the mix and gateway on `hush-mix/1` links, clients' gateway links, routes;
+ * the network configuration, mix descriptors and the threshold-signed directory.
  *
  * @packageDocumentation
  */
@@ -19,20 +21,34 @@ export {
   createPacket,
   type PathHop,
   type RandomBytes,
+  systemRandom,
 } from './create.js';
+export {
+  type MixDescriptorUpload,
+  type SignedMixDescriptor,
+  signMixDescriptor,
+  verifyMixDescriptor,
+} from './descriptor.js';
 export {
   type DirectoryDocument,
   DirectoryError,
   type DirectoryErrorCode,
   decodeDirectory,
   encodeDirectory,
+  IDENTITY_LENGTH,
   type LoopixParameters,
   type MixDescriptor,
+  mixNodeId,
   type SignedDirectory,
+  type SphinxParameters,
   signDirectory,
   verifyDirectory,
 } from './directory.js';
+export { type FetchDirectoryOptions, fetchDirectory } from './directory-client.js';
+export { EpochKeys } from './epoch-keys.js';
 export { SphinxError, type SphinxErrorCode } from './errors.js';
+export { GatewayClient, type GatewayClientOptions } from './gateway-client.js';
+export { type GatewayQueueOptions, GatewayQueues } from './gateway-queues.js';
 export {
   AD_LENGTH,
   type Geometry,
@@ -44,8 +60,35 @@ export {
   SURB_ID_LENGTH,
 } from './geometry.js';
 export { publicKeyOf } from './header-crypto.js';
+export {
+  decodeMixFrame,
+  encodeAck,
+  encodeFetch,
+  encodeMessages,
+  encodePackets,
+  encodeSubmit,
+  MIX_LINK_LIMITS,
+  MIX_LINK_PROTOCOL,
+  MixFrame,
+  type MixLinkFrame,
+  type MixLinkOptions,
+  mixLinkEncrypter,
+  type QueuedMessage,
+} from './link.js';
 export { type Delivery, type DropReason, Mix, type MixKey, type MixOptions } from './mix.js';
+export { MixServer, type MixServerOptions } from './mix-server.js';
+export {
+  type AuthorityInfo,
+  buildDirectory,
+  encodeNetworkConfig,
+  epochAt,
+  epochStart,
+  missingNodes,
+  type NetworkConfig,
+  parseNetworkConfig,
+} from './network.js';
 export { ReplayCache } from './replay-cache.js';
+export { exponentialDelay, forwardRoute, surbRoute } from './route.js';
 export { aezSprp } from './sprp.js';
 export { type CreatedSurb, createSurb, decryptSurbPayload, packetFromSurb } from './surb.js';
 export { type RetransmitDelays, retransmitDelay, SurbStore } from './surb-store.js';

@@ -38,7 +38,15 @@ export type DropReason =
   | 'bad-tag'
   | 'replay'
   | 'queue-full'
-  | 'store-failed';
+  | 'store-failed'
+  /** The next hop is not in the directory, or its link could not be opened in time. */
+  | 'unreachable'
+  /** A packet ended at a mix that is not a gateway, or named no recipient. */
+  | 'no-recipient'
+  /** The recipient's queue at the gateway is full. */
+  | 'mailbox-full'
+  /** A SUBMIT frame named a first hop the gateway does not forward to. */
+  | 'bad-first-hop';
 
 /** A packet that ends at this mix. */
 export interface Delivery {
@@ -70,6 +78,16 @@ export interface MixOptions {
   readonly metrics?: Metrics;
   readonly logger?: Logger;
 }
+
+/** The refusals of `unwrapPacket`, each its own drop reason. */
+const UNWRAP_REFUSALS = new Set<string>([
+  'truncated',
+  'bad-version',
+  'bad-element',
+  'bad-mac',
+  'bad-command',
+  'bad-tag',
+]);
 
 /** Upper bounds of the delay histogram, ms (Prometheus `le`). */
 const DELAY_BUCKETS = [10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
@@ -154,7 +172,13 @@ export class Mix {
     await this.options.replay.flushBefore(this.previous.key.epoch);
   }
 
-  private drop(reason: DropReason): DropReason {
+  /**
+   * Counts a packet dropped by the links around the mix (an unreachable next hop, a full
+   * queue at the gateway), in the same counter as the mix's own drops.
+   *
+   * @returns the reason
+   */
+  drop(reason: DropReason): DropReason {
     this.counters.dropped.inc(1, { reason });
     return reason;
   }
@@ -188,7 +212,8 @@ export class Mix {
         step = unwrapPacket(geometry, used.privateKey, packet, sprp);
       }
     } catch (error) {
-      if (error instanceof SphinxError && error.code !== 'bad-path') return this.drop(error.code);
+      if (error instanceof SphinxError && UNWRAP_REFUSALS.has(error.code))
+        return this.drop(error.code as DropReason);
       this.logger.warn({ reason: String(error) }, 'mix: unexpected failure');
       return this.drop('bad-command');
     }

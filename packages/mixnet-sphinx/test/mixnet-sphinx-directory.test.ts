@@ -10,12 +10,14 @@ import {
   type DirectoryDocument,
   decodeDirectory,
   encodeDirectory,
+  mixNodeId,
   signDirectory,
   verifyDirectory,
 } from '../src/index.js';
 
 const mix = (n: number) => ({
-  id: new Uint8Array(32).fill(n),
+  id: mixNodeId(new Uint8Array(64).fill(n)),
+  identity: new Uint8Array(64).fill(n),
   publicKey: new Uint8Array(32).fill(n + 100),
   endpoints: [`ws://127.0.0.1:${40000 + n}`],
 });
@@ -30,6 +32,7 @@ const document: DirectoryDocument = {
     [mix(7), mix(8), mix(9)],
   ],
   gateways: [mix(10)],
+  sphinx: { hops: 5, userPayloadLength: 2048 },
   parameters: { lambdaP: 0.5, lambdaL: 0.5, lambdaD: 0.5, lambdaM: 0.5, meanDelayMs: 500 },
 };
 const authorities = [1, 2, 3].map((n) => new Uint8Array(32).fill(n));
@@ -106,6 +109,11 @@ describe('§10 directory', () => {
       JSON.stringify({ ...json, layers: [[{ ...json.layers[0][0], publicKey: 'ab' }]] }),
       JSON.stringify({ ...json, layers: [[{ ...json.layers[0][0], endpoints: ['http://x'] }]] }),
       JSON.stringify({ ...json, parameters: { ...json.parameters, lambdaP: 0 } }),
+      JSON.stringify({ ...json, gateways: [] }),
+      JSON.stringify({ ...json, sphinx: { hops: 4, userPayloadLength: 2048 } }),
+      JSON.stringify({ ...json, sphinx: { hops: 5, userPayloadLength: 0 } }),
+      // An id that is not SHA-256 of the identity beside it.
+      JSON.stringify({ ...json, gateways: [{ ...json.gateways[0], id: json.layers[0][0].id }] }),
     ])
       expect(() => decodeDirectory(broken), broken.slice(0, 60)).toThrow(
         expect.objectContaining({ code: 'malformed' }),

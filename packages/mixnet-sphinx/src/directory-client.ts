@@ -1,0 +1,74 @@
+/**
+ * Fetching a directory (specs/mixnet-sphinx/SPEC.md §10.3): a mix or client asks the
+ * network's authorities in turn for an epoch's document (`GET <url>/v1/documents/<epoch>`)
+ * and takes the first answer that verifies: a document of that epoch signed by the threshold
+ * of the network's authorities. An authority that answers wrongly or not at all is skipped.
+ */
+import {
+  type DirectoryDocument,
+  DirectoryError,
+  type SignedDirectory,
+  verifyDirectory,
+} from './directory.js';
+import { epochStart, type NetworkConfig } from './network.js';
+
+/** How a directory is fetched. */
+export interface FetchDirectoryOptions {
+  /** The fetch to use (default the global one). */
+  readonly fetch?: typeof fetch;
+  /** Unix ms now (default Date.now()): a future epoch's document is checked at its start. */
+  readonly now?: number;
+  /** Per authority (default 5 s). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The most bytes of a directory answer read. */
+const MAX_ANSWER = 4 * 1024 * 1024;
+
+/**
+ * The verified document of `epoch`.
+ *
+ * @example
+ * ```ts
+ * const doc = await fetchDirectory(network, epochAt(Date.now(), network.epochMs));
+ * ```
+ * @throws DirectoryError 'unavailable' naming each authority's failure (none answered with a
+ *   document that verifies)
+ */
+export async function fetchDirectory(
+  network: NetworkConfig,
+  epoch: number,
+  options: FetchDirectoryOptions = {},
+): Promise<{ document: DirectoryDocument; signed: SignedDirectory }> {
+  const get = options.fetch ?? fetch;
+  const reasons: string[] = [];
+  const authorities = network.authorities.map((a) => a.publicKey);
+  for (const authority of network.authorities) {
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(options.timeoutMs ?? 5000),
+      ...(options.signal ? [options.signal] : []),
+    ]);
+    try {
+      const response = await get(`${authority.url}/v1/documents/${epoch}`, { signal });
+      if (!response.ok) {
+        reasons.push(`${authority.url}: HTTP ${response.status}`);
+        continue;
+      }
+      const text = await response.text();
+      if (text.length > MAX_ANSWER) throw new Error('the answer is too long');
+      const signed = JSON.parse(text) as SignedDirectory;
+      const now = Math.max(options.now ?? Date.now(), epochStart(epoch, network.epochMs));
+      const document = verifyDirectory(signed, authorities, network.threshold, now);
+      if (document.epoch !== epoch) throw new Error(`a document of epoch ${document.epoch}`);
+      return { document, signed };
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      reasons.push(`${authority.url}: ${(error as Error).message}`);
+    }
+  }
+  throw new DirectoryError(
+    'unavailable',
+    `no authority gave epoch ${epoch}'s directory (${reasons.join('; ')})`,
+  );
+}

@@ -1,0 +1,374 @@
+/**
+ * A mix or gateway on the network (specs/mixnet-sphinx/SPEC.md §9, §11): the `Mix` step behind
+ * `hush-mix/1` links. It accepts links from the previous layer and, at a gateway, from
+ * clients; it keeps one link to each next hop it sends to, dialed on first use from the
+ * directory's descriptor of that hop (whose identity the link must prove), and sends the
+ * packets due together in one frame. A gateway also unwraps what its clients submit (the
+ * first hop of their routes), sends a SURB reply on to the first-layer mix it names, and keeps
+ * what ends at it in its clients' queues until they fetch and acknowledge it.
+ */
+import {
+  type Carrier,
+  type Clock,
+  type Connection,
+  type Identity,
+  type IdentityVerifier,
+  type Logger,
+  type Metrics,
+  noMetrics,
+  peerIdFromPublicKey,
+  type RawChannel,
+  silentLogger,
+  systemClock,
+  type TimerHandle,
+} from '@hush/interface';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { type MixDescriptor, mixNodeId } from './directory.js';
+import type { GatewayQueues } from './gateway-queues.js';
+import type { Geometry } from './geometry.js';
+import { decodeMixFrame, encodeMessages, encodePackets, mixLinkEncrypter } from './link.js';
+import { type Delivery, Mix, type MixKey } from './mix.js';
+import type { ReplayCache } from './replay-cache.js';
+
+/** How a mix or gateway runs. */
+export interface MixServerOptions {
+  readonly role: 'mix' | 'gateway';
+  readonly geometry: Geometry;
+  readonly identity: Identity;
+  readonly verifier: IdentityVerifier;
+  /** The links' 32-byte X25519 static key. */
+  readonly staticKey: Uint8Array;
+  /** Accepts links (its addresses are the endpoints a descriptor names) and dials next hops. */
+  readonly carrier: Carrier;
+  readonly replay: ReplayCache;
+  /** The key of the epoch now. */
+  readonly key: MixKey;
+  /** The mix or gateway an id names in the directories in force, if any. */
+  readonly lookup: (id: Uint8Array) => MixDescriptor | undefined;
+  /** A gateway: whether an id is a first-layer mix (a client's SURB reply may go there). */
+  readonly isFirstLayer?: (id: Uint8Array) => boolean;
+  /** A gateway's client queues (required for a gateway). */
+  readonly queues?: GatewayQueues;
+  readonly graceMs?: number;
+  readonly maxDelayMs?: number;
+  readonly maxQueue?: number;
+  /** Packets waiting for one next hop's link to open; more are dropped (default 10,000). */
+  readonly maxPending?: number;
+  /** Time a dial may take before its packets are dropped (default 10 s). */
+  readonly dialTimeoutMs?: number;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+}
+
+/** The link to one next hop and what waits for it. */
+interface NextHop {
+  connection: Connection | undefined;
+  dialing: Promise<void> | undefined;
+  pending: Uint8Array[];
+  flush: TimerHandle | undefined;
+  /** When a failed dial may be tried again. */
+  retryAt: number;
+}
+
+/** Most packets in one PACKETS frame. */
+const PACKETS_PER_FRAME = 64;
+/** Most messages in one MESSAGES frame. */
+const MESSAGES_PER_FRAME = 100;
+
+/**
+ * A mix or gateway with its links.
+ *
+ * @example
+ * ```ts
+ * const server = new MixServer({ role: 'mix', geometry, identity, verifier, staticKey,
+ *   carrier: webSocketCarrier({ host: '0.0.0.0', port: 7000 }), replay, key, lookup });
+ * await server.start();
+ * ```
+ */
+export class MixServer {
+  readonly mix: Mix;
+  /** This node's id (SHA-256 of its identity). */
+  readonly id: Uint8Array;
+  private readonly options: MixServerOptions;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly encrypter;
+  private readonly next = new Map<string, NextHop>();
+  private readonly inbound = new Set<Connection>();
+  private readonly channels = new Set<RawChannel>();
+  private readonly links;
+  private stopped = false;
+  private outLinks = 0;
+
+  /**
+   * @throws TypeError when a gateway is given no queues
+   */
+  constructor(options: MixServerOptions) {
+    if (options.role === 'gateway' && !options.queues)
+      throw new TypeError('queues: a gateway needs its clients’ queues');
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.id = mixNodeId(options.identity.publicKey.subarray(1));
+    this.encrypter = mixLinkEncrypter({
+      identity: options.identity,
+      verifier: options.verifier,
+      staticKey: options.staticKey,
+      clock: this.clock,
+    });
+    const metrics = options.metrics ?? noMetrics;
+    this.links = metrics.gauge<'direction'>({
+      name: 'hush_mix_links',
+      help: 'Open mix links',
+      labelNames: ['direction'],
+    });
+    this.mix = new Mix({
+      geometry: options.geometry,
+      key: options.key,
+      replay: options.replay,
+      forward: (hop, packet) => this.forward(hop, packet),
+      deliver: (delivery) => void this.deliver(delivery),
+      ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+      ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}),
+      ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
+      clock: this.clock,
+      metrics,
+      logger: this.logger,
+    });
+  }
+
+  /** Where its links listen (the endpoints for its descriptor), once started. */
+  get addresses(): readonly string[] {
+    return this.options.carrier.addresses;
+  }
+
+  /**
+   * Starts accepting links.
+   *
+   * @throws TransportError 'listen-failed' from the carrier
+   */
+  async start(): Promise<void> {
+    await this.options.carrier.listen((channel) => void this.accept(channel));
+  }
+
+  /**
+   * Moves to the next epoch's key (the previous one unwraps for the grace window).
+   *
+   * @throws RangeError when the epoch does not move forward; what the replay store throws
+   */
+  rotate(key: MixKey): Promise<void> {
+    return this.mix.rotate(key);
+  }
+
+  private async accept(channel: RawChannel): Promise<void> {
+    if (this.stopped) return channel.close();
+    this.channels.add(channel);
+    let connection: Connection;
+    try {
+      connection = await this.encrypter.secureInbound(channel);
+    } catch (error) {
+      this.logger.debug({ reason: String(error) }, 'mix: inbound handshake failed');
+      channel.close();
+      return;
+    } finally {
+      this.channels.delete(channel);
+    }
+    if (this.stopped) return connection.close('local');
+    this.inbound.add(connection);
+    this.links.set(this.inbound.size, { direction: 'in' });
+    connection.onClose(() => {
+      this.inbound.delete(connection);
+      this.links.set(this.inbound.size, { direction: 'in' });
+    });
+    // Each link's frames are taken one after another: a client's FETCH, then its ACK.
+    let chain: Promise<void> = Promise.resolve();
+    connection.onFrame((frame) => {
+      chain = chain.then(() => this.onFrame(connection, frame));
+    });
+  }
+
+  private async onFrame(connection: Connection, frame: Uint8Array): Promise<void> {
+    const { geometry, role } = this.options;
+    let decoded: ReturnType<typeof decodeMixFrame>;
+    try {
+      decoded = decodeMixFrame(frame, geometry.packetLength);
+    } catch (error) {
+      this.logger.debug({ peer: connection.remotePeer, reason: String(error) }, 'mix: bad frame');
+      connection.close('error', 'a frame that does not parse');
+      return;
+    }
+    if (decoded.type === 'packets') {
+      for (const packet of decoded.packets) void this.mix.receive(packet);
+      return;
+    }
+    if (role !== 'gateway') {
+      connection.close('error', `a mix takes no ${decoded.type.toUpperCase()} frame`);
+      return;
+    }
+    const queues = this.options.queues!;
+    // A client's queue is the one its link's identity names: nobody reads another's.
+    const recipient = mixNodeId(connection.remoteKey.subarray(1));
+    switch (decoded.type) {
+      case 'submit': {
+        if (equal(decoded.firstHop, this.id)) void this.mix.receive(decoded.packet);
+        else if (this.options.isFirstLayer?.(decoded.firstHop))
+          this.forward(decoded.firstHop, decoded.packet);
+        else this.mix.drop('bad-first-hop');
+        return;
+      }
+      case 'fetch': {
+        try {
+          const messages = await queues.fetch(
+            recipient,
+            Math.min(decoded.most, MESSAGES_PER_FRAME),
+          );
+          connection.send(encodeMessages(messages));
+        } catch (error) {
+          this.logger.warn({ reason: String(error) }, 'mix: queue fetch failed');
+          connection.close('error', 'the gateway could not read its queue');
+        }
+        return;
+      }
+      case 'ack':
+        try {
+          await queues.acknowledge(recipient, decoded.seqs);
+        } catch (error) {
+          this.logger.warn({ reason: String(error) }, 'mix: queue acknowledge failed');
+        }
+        return;
+      case 'messages':
+        connection.close('error', 'a gateway takes no MESSAGES frame');
+        return;
+    }
+  }
+
+  private async deliver(delivery: Delivery): Promise<void> {
+    const queues = this.options.queues;
+    if (!queues || !delivery.recipient) {
+      this.mix.drop('no-recipient');
+      return;
+    }
+    try {
+      const kept = await queues.deposit(delivery.recipient, {
+        payload: delivery.payload,
+        ...(delivery.surbId ? { surbId: delivery.surbId } : {}),
+      });
+      if (!kept) this.mix.drop('mailbox-full');
+    } catch (error) {
+      this.logger.warn({ reason: String(error) }, 'mix: queue deposit failed');
+      this.mix.drop('store-failed');
+    }
+  }
+
+  private forward(hop: Uint8Array, packet: Uint8Array): void {
+    if (this.stopped) return;
+    const key = bytesToHex(hop);
+    let next = this.next.get(key);
+    if (!next) {
+      next = {
+        connection: undefined,
+        dialing: undefined,
+        pending: [],
+        flush: undefined,
+        retryAt: 0,
+      };
+      this.next.set(key, next);
+    }
+    if (next.pending.length >= (this.options.maxPending ?? 10_000)) {
+      this.mix.drop('unreachable');
+      return;
+    }
+    next.pending.push(packet);
+    if (next.connection) this.scheduleFlush(next);
+    else if (!next.dialing) this.dial(hop, next);
+  }
+
+  private scheduleFlush(next: NextHop): void {
+    if (next.flush) return;
+    // Packets due in the same turn of the event loop go in one frame.
+    next.flush = this.clock.setTimeout(() => {
+      next.flush = undefined;
+      const connection = next.connection;
+      if (!connection) return;
+      while (next.pending.length > 0)
+        connection.send(encodePackets(next.pending.splice(0, PACKETS_PER_FRAME)));
+    }, 0);
+  }
+
+  private dial(hop: Uint8Array, next: NextHop): void {
+    const dropAll = () => {
+      for (const _ of next.pending) this.mix.drop('unreachable');
+      next.pending = [];
+    };
+    const descriptor = this.options.lookup(hop);
+    if (!descriptor || this.clock.now() < next.retryAt) {
+      dropAll();
+      return;
+    }
+    const remotePeer = peerIdFromPublicKey(descriptor.identity);
+    next.dialing = (async () => {
+      const controller = new AbortController();
+      const timer = this.clock.setTimeout(
+        () => controller.abort(),
+        this.options.dialTimeoutMs ?? 10_000,
+      );
+      try {
+        for (const endpoint of descriptor.endpoints) {
+          let channel: RawChannel | undefined;
+          try {
+            channel = await this.options.carrier.dial(endpoint, { signal: controller.signal });
+            const connection = await this.encrypter.secureOutbound(channel, {
+              remotePeer,
+              signal: controller.signal,
+            });
+            if (this.stopped) {
+              connection.close('local');
+              return;
+            }
+            next.connection = connection;
+            this.links.set(++this.outLinks, { direction: 'out' });
+            connection.onFrame(() => {});
+            connection.onClose((reason) => {
+              this.links.set(--this.outLinks, { direction: 'out' });
+              if (next.connection === connection) next.connection = undefined;
+              this.logger.debug({ peer: remotePeer, reason }, 'mix: link to next hop closed');
+            });
+            this.scheduleFlush(next);
+            return;
+          } catch (error) {
+            channel?.close();
+            this.logger.debug({ endpoint, reason: String(error) }, 'mix: dial failed');
+          }
+        }
+        this.logger.warn({ peer: remotePeer }, 'mix: next hop unreachable');
+        next.retryAt = this.clock.now() + 1000;
+        dropAll();
+      } finally {
+        this.clock.clearTimeout(timer);
+        next.dialing = undefined;
+      }
+    })();
+  }
+
+  /** Stops: the carrier stops listening, links close, held packets are dropped. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.mix.stop();
+    for (const next of this.next.values()) {
+      if (next.flush) this.clock.clearTimeout(next.flush);
+      next.connection?.close('local');
+      next.pending = [];
+    }
+    this.next.clear();
+    for (const connection of this.inbound) connection.close('local');
+    for (const channel of this.channels) channel.close();
+    await this.options.carrier.close();
+  }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
