@@ -93,3 +93,95 @@ describe('§7.1 retry delays', () => {
     expect(() => retransmitDelay(0, { meanMs: 1000 })).toThrow(RangeError);
   });
 });
+
+describe('§8 replay cache over a store: loads once, commits in groups', () => {
+  /** A MemoryStore that counts reads and batches, and fails batches on demand. */
+  class CountingStore extends MemoryStore {
+    gets = 0;
+    ranges = 0;
+    batches: number[] = [];
+    failNext = 0;
+    override async get(key: string) {
+      this.gets++;
+      return super.get(key);
+    }
+    override range(options: Parameters<MemoryStore['range']>[0]) {
+      this.ranges++;
+      return super.range(options);
+    }
+    override async batch(operations: Parameters<MemoryStore['batch']>[0]) {
+      if (this.failNext > 0) {
+        this.failNext--;
+        throw new Error('disk full');
+      }
+      this.batches.push(operations.length);
+      return super.batch(operations);
+    }
+  }
+
+  it('a new cache over the same store refuses the old tags, reading the epoch once', async () => {
+    const store = new CountingStore();
+    const first = new ReplayCache(store);
+    for (let n = 0; n < 20; n++) expect(await first.check(7, tag(n))).toBe(true);
+    const restarted = new ReplayCache(store);
+    store.ranges = 0;
+    for (let n = 0; n < 20; n++) expect(await restarted.check(7, tag(n))).toBe(false);
+    expect(await restarted.check(7, tag(20))).toBe(true);
+    expect(await restarted.check(8, tag(1))).toBe(true);
+    expect(store.ranges).toBe(2);
+    expect(store.gets).toBe(0);
+  });
+
+  it('checks arriving together are one batch; duplicates among them, one fresh', async () => {
+    const store = new CountingStore();
+    const cache = new ReplayCache(store);
+    await cache.check(1, tag(200));
+    store.batches = [];
+    const tags = [1, 2, 3, 1, 4, 2, 5, 1];
+    const verdicts = await Promise.all(tags.map((n) => cache.check(1, tag(n))));
+    expect(verdicts).toEqual([true, true, true, false, true, false, true, false]);
+    expect(store.batches).toEqual([5]);
+  });
+
+  it('copies racing before the epoch is loaded: the first is fresh, the rest replays', async () => {
+    const cache = new ReplayCache(new CountingStore());
+    const verdicts = await Promise.all(Array.from({ length: 5 }, () => cache.check(3, tag(9))));
+    expect(verdicts).toEqual([true, false, false, false, false]);
+  });
+
+  it('a true is given only once its tag is written', async () => {
+    const store = new MemoryStore();
+    const cache = new ReplayCache(store);
+    const fresh = await cache.check(2, tag(42));
+    expect(fresh).toBe(true);
+    const keys: string[] = [];
+    for await (const [key] of store.range({ gte: 'mix/replay/' })) keys.push(key);
+    expect(keys).toEqual([`mix/replay/000000000002/${'2a'.repeat(32)}`]);
+  });
+
+  it('a failed batch rejects its checks and records nothing: the tags can come again', async () => {
+    const store = new CountingStore();
+    const cache = new ReplayCache(store);
+    await cache.check(1, tag(100));
+    store.failNext = 1;
+    const results = await Promise.allSettled([cache.check(1, tag(1)), cache.check(1, tag(2))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(await cache.check(1, tag(1))).toBe(true);
+    expect(await new ReplayCache(store).check(1, tag(2))).toBe(true);
+    expect(await new ReplayCache(store).check(1, tag(1))).toBe(false);
+  });
+
+  it('checks queued while a batch is written go in the next one', async () => {
+    const store = new CountingStore();
+    const cache = new ReplayCache(store);
+    await cache.check(1, tag(100));
+    store.batches = [];
+    const a = cache.check(1, tag(1));
+    await Promise.resolve();
+    await Promise.resolve();
+    const later = [cache.check(1, tag(2)), cache.check(1, tag(3)), cache.check(1, tag(1))];
+    expect(await a).toBe(true);
+    expect(await Promise.all(later)).toEqual([true, true, false]);
+    expect(store.batches.reduce((x, y) => x + y, 0)).toBe(3);
+  });
+});
