@@ -248,19 +248,32 @@ function aezCore(s: State, delta: Block, input: Uint8Array, d: 0 | 1): Uint8Arra
   const t = newBlock();
 
   // Pass 1: W_i = M_i ⊕ E^{1,i}(M_i'); X_i = M_i' ⊕ E^{0,0}(W_i); X = ⊕ X_i.
+  // Written on the words of `mid` (a = mid[w..w+4], b = mid[w+4..w+8]) with no block
+  // objects or views per pair: this loop and pass 2's are most of a Sphinx hop's AEZ.
+  const tweak = newBlock();
   for (let i = 1, off = 0; off < pairs; i++, off += 32) {
     const li = L[i % 8]!;
-    loadBlock(input, off, a);
-    loadBlock(input, off + 16, b);
-    xor4(b, J1, I, li, t);
+    const w = off >>> 2;
+    for (let k = 0, o = off; k < 8; k++, o += 4)
+      mid[w + k] = (input[o]! << 24) | (input[o + 1]! << 16) | (input[o + 2]! << 8) | input[o + 3]!;
+    xor3(J1, I, li, tweak);
+    t[0] = mid[w + 4]! ^ tweak[0]!;
+    t[1] = mid[w + 5]! ^ tweak[1]!;
+    t[2] = mid[w + 6]! ^ tweak[2]!;
+    t[3] = mid[w + 7]! ^ tweak[3]!;
     aes4(t, key);
-    xor2(a, t, a);
-    xor2(a, I1, t);
+    t[0] = mid[w]! ^ t[0]!;
+    t[1] = mid[w + 1]! ^ t[1]!;
+    t[2] = mid[w + 2]! ^ t[2]!;
+    t[3] = mid[w + 3]! ^ t[3]!;
+    mid.set(t, w);
+    xor2(t, I1, t);
     aes4(t, key);
-    xor2(b, t, b);
-    xor2(X, b, X);
-    mid.set(a, off / 4);
-    mid.set(b, off / 4 + 4);
+    for (let k = 0; k < 4; k++) {
+      const x = mid[w + 4 + k]! ^ t[k]!;
+      mid[w + 4 + k] = x;
+      X[k] = X[k]! ^ x;
+    }
     if (i % 8 === 0) double(I);
   }
 
@@ -300,13 +313,15 @@ function aezCore(s: State, delta: Block, input: Uint8Array, d: 0 | 1): Uint8Arra
   I.set(I2);
   for (let i = 1, off = 0; off < pairs; i++, off += 32) {
     const li = L[i % 8]!;
+    const w = off >>> 2;
     xor4(S, J2, I, li, t);
     aes4(t, key);
-    a.set(mid.subarray(off / 4, off / 4 + 4));
-    b.set(mid.subarray(off / 4 + 4, off / 4 + 8));
-    xor2(a, t, a);
-    xor2(b, t, b);
-    xor2(Y, a, Y);
+    for (let k = 0; k < 4; k++) {
+      const x = mid[w + k]! ^ t[k]!;
+      a[k] = x;
+      b[k] = mid[w + 4 + k]! ^ t[k]!;
+      Y[k] = Y[k]! ^ x;
+    }
     xor2(b, I1, t);
     aes4(t, key);
     xor2(a, t, a);
@@ -345,7 +360,7 @@ function aezCore(s: State, delta: Block, input: Uint8Array, d: 0 | 1): Uint8Arra
   storeBlock(b, out, n - 32);
   storeBlock(a, out, n - 16);
 
-  for (const blk of [X, Y, I, a, b, t, Sx, Sy, S]) blk.fill(0);
+  for (const blk of [X, Y, I, a, b, t, tweak, Sx, Sy, S]) blk.fill(0);
   mid.fill(0);
   return out;
 }
