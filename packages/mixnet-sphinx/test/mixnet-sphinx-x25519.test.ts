@@ -22,6 +22,30 @@ describe('X25519 through node:crypto', () => {
       { numRuns: 200 },
     );
   });
+  it('the cached point key follows the bytes: a reused buffer, a once scalar (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (scalar, seedA, seedB) => {
+          // One buffer holding two points in turn, as a caller reusing its buffer would.
+          const buffer = x25519.getPublicKey(seedA);
+          const pointA = buffer.slice();
+          expect(x25519Exp(scalar, buffer)).toEqual(x25519.getSharedSecret(scalar, pointA));
+          expect(x25519Exp(seedB, buffer, true)).toEqual(x25519.getSharedSecret(seedB, pointA));
+          buffer.set(x25519.getPublicKey(seedB));
+          expect(x25519Exp(scalar, buffer)).toEqual(x25519.getSharedSecret(scalar, buffer));
+          // A scalar array changed after use is imported again when passed as `once`.
+          const blinding = seedA.slice();
+          expect(x25519Exp(blinding, buffer, true)).toEqual(x25519.getSharedSecret(seedA, buffer));
+          blinding.set(seedB);
+          expect(x25519Exp(blinding, buffer, true)).toEqual(x25519.getSharedSecret(seedB, buffer));
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
   it('refuses a low-order point and inputs of the wrong length', () => {
     expect(() => x25519Exp(new Uint8Array(32).fill(3), new Uint8Array(32))).toThrow();
     expect(() => x25519Exp(new Uint8Array(31), new Uint8Array(32))).toThrow(RangeError);
