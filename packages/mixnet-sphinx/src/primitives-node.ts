@@ -6,7 +6,7 @@
  *
  * HKDF expand and the ChaCha20 keystream are the browser path's own TypeScript: for the
  * lengths a hop asks (160 and 32 bytes) creating node:crypto objects costs more than the
- * work (five `createHmac` ≈23 µs, one `createCipheriv('chacha20')` ≈6 µs, against a few µs
+ * work (five `createHmac` ≈23 µs, one `createCipheriv('chacha20')` ≈6 µs, against ≈9 µs
  * and under one µs written out). HMAC over a header, AES-CTR and SHA-512/256 stay with
  * OpenSSL, where the bytes outweigh the setup.
  */
