@@ -7,6 +7,8 @@
  *   hush config print   print the effective configuration
  *   hush contacts …     add, list and remove contacts: in --data-dir when it is free, through
  *                       the running node's JSON-RPC when the node holds it
+ *   hush mix …          run a mix or gateway of a Sphinx mixnet (mixnet/cli.ts)
+ *   hush directory …    run a directory authority of a mixnet (mixnet/cli.ts)
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +33,7 @@ import {
   parseContactRef,
 } from './contacts.js';
 import { createLogger } from './logger.js';
+import { mixnetCommand } from './mixnet/cli.js';
 import { loadNodeKey, openStore, startNode } from './node.js';
 import { RpcError } from './rpc/jsonrpc.js';
 import { WEB_BUILD_COMMAND } from './web.js';
@@ -49,6 +52,8 @@ commands:
                  remove a contact
                  (contacts are kept in --data-dir; while a node runs there, through its RPC at
                  --rpc-host:--rpc-port, with --rpc-token if it has one)
+  mix …          run a mix or gateway of a Sphinx mixnet (hush mix --help)
+  directory …    run a directory authority of a mixnet (hush directory --help)
 
 options:
   --config <file>              JSON file of settings (keys as below, camelCase or flag names) [HUSH_CONFIG]
@@ -268,6 +273,8 @@ ${CONTACTS_USAGE}
 
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
+  // The mixnet's processes have their own options (mixnet/cli.ts).
+  if (argv[0] === 'mix' || argv[0] === 'directory') return mixnetCommand(argv[0], argv.slice(1));
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);

@@ -18,8 +18,11 @@ import type { GossipNode } from '@hush/transport-gossip';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { hostAllowed, type RpcSecurity, requestUrl, tokenAllowed } from './rpc/guards.js';
 
-/** The node's metrics. */
-export class NodeMetrics implements Metrics {
+/**
+ * Library metrics (the `Metrics` interface every package takes) on a prom-client registry,
+ * with Node's own metrics (event-loop lag among them): what each process of the app exposes.
+ */
+export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly handles = new Map<
     string,
@@ -29,32 +32,9 @@ export class NodeMetrics implements Metrics {
       handle: CounterHandle<string> | GaugeHandle<string>;
     }
   >();
-  readonly rpcLatency = new Histogram({
-    name: 'hush_rpc_request_duration_seconds',
-    help: 'JSON-RPC call duration by method',
-    labelNames: ['method', 'outcome'],
-    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-    registers: [this.registry],
-  });
-  readonly powSeconds = new Histogram({
-    name: 'hush_pow_seal_duration_seconds',
-    help: 'Time spent sealing posted messages with proof of work',
-    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
-    registers: [this.registry],
-  });
-  readonly sealsRunning = new Gauge({
-    name: 'hush_pow_seals_running',
-    help: 'Posted messages being sealed now',
-    registers: [this.registry],
-  });
-  readonly archiveWrites: CounterHandle;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    this.archiveWrites = this.counter({
-      name: 'hush_archive_envelopes_total',
-      help: 'Envelopes written to the mailserver archive',
-    });
   }
 
   /**
@@ -111,6 +91,32 @@ export class NodeMetrics implements Metrics {
       } satisfies GaugeHandle<string>;
     });
   }
+}
+
+/** The node's metrics: the libraries', the RPC's, PoW sealing, the archive, the store. */
+export class NodeMetrics extends PrometheusMetrics {
+  readonly rpcLatency = new Histogram({
+    name: 'hush_rpc_request_duration_seconds',
+    help: 'JSON-RPC call duration by method',
+    labelNames: ['method', 'outcome'],
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+  readonly powSeconds = new Histogram({
+    name: 'hush_pow_seal_duration_seconds',
+    help: 'Time spent sealing posted messages with proof of work',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly sealsRunning = new Gauge({
+    name: 'hush_pow_seals_running',
+    help: 'Posted messages being sealed now',
+    registers: [this.registry],
+  });
+  readonly archiveWrites: CounterHandle = this.counter({
+    name: 'hush_archive_envelopes_total',
+    help: 'Envelopes written to the mailserver archive',
+  });
 
   /** The store's size on disk (the files of its directory), read when scraped. */
   watchStore(directory: string): void {
@@ -172,7 +178,7 @@ export class NodeMetrics implements Metrics {
  * @throws if the port cannot be bound
  */
 export async function startMetricsServer(
-  metrics: NodeMetrics,
+  metrics: PrometheusMetrics,
   options: { host: string; port: number; ready: () => boolean; security: RpcSecurity },
 ): Promise<{ url: string; close(): Promise<void> }> {
   const { security } = options;

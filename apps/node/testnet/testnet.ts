@@ -7,12 +7,11 @@
  * joined and knows the others. `stop` ends them all with SIGTERM (the node's clean shutdown)
  * and removes the directory. `pnpm testnet dht` (cli.ts) and the tests use it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { spawnHush, TestnetError } from './process.js';
 
 /** How a testnet is made. */
 export interface TestnetOptions {
@@ -60,13 +59,7 @@ export interface Testnet {
   stop(): Promise<void>;
 }
 
-/** A testnet that could not start or form; the message names the node and its log. */
-export class TestnetError extends Error {
-  override readonly name = 'TestnetError';
-}
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+export { TestnetError };
 
 /**
  * One JSON-RPC call over HTTP.
@@ -92,22 +85,17 @@ export async function rpc(url: string, method: string, params: unknown[] = []): 
 }
 
 /** Starts one node; resolves once it printed its addresses. */
-function startNode(
+async function startNode(
   index: number,
   dir: string,
   args: readonly string[],
   options: TestnetOptions,
 ): Promise<TestnetNode> {
   const dataDir = join(dir, `node-${String(index).padStart(2, '0')}`);
-  const logFile = `${dataDir}.log`;
-  const log = openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
+  const found: Record<string, string> = {};
+  const { process: node, value } = await spawnHush(
+    `node ${index}`,
     [
-      '--conditions=@hush/source',
-      '--import',
-      'tsx',
-      MAIN,
       '--data-dir',
       dataDir,
       '--listen',
@@ -128,64 +116,38 @@ function startNode(
       'json',
       ...args,
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', log], env: { ...process.env, INIT_CWD: ROOT } },
-  );
-  closeSync(log);
-  let running = true;
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      running = false;
-      resolve(code ?? signal ?? 'unknown');
-    }),
-  );
-  const found: Record<string, string> = {};
-  return new Promise<TestnetNode>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new TestnetError(`node ${index} printed no addresses in time (log: ${logFile})`));
-    }, options.startTimeoutMs ?? 180_000);
-    void exited.then((status) => {
-      clearTimeout(timer);
-      reject(new TestnetError(`node ${index} exited (${status}) at start (log: ${logFile})`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      options.onOutput?.(index, line);
+    `${dataDir}.log`,
+    (line) => {
       const match =
         /^hush node ([0-9a-f]+) running/.exec(line) ?? /^ {2}(gossip|dht|rpc|ws) +(\S+)/.exec(line);
-      if (!match) return;
+      if (!match) return undefined;
       if (line.startsWith('hush node')) found.id = match[1]!;
       else found[match[1]!] = match[2]!;
-      if (!found.ws) return;
-      clearTimeout(timer);
-      if (!found.dht || !found.rpc || !found.gossip || !found.id) {
-        child.kill('SIGKILL');
-        reject(new TestnetError(`node ${index} started without a DHT (log: ${logFile})`));
-        return;
-      }
-      resolve({
-        index,
-        dataDir,
-        logFile,
-        id: found.id,
-        gossip: found.gossip,
-        dht: found.dht,
-        rpcUrl: found.rpc,
-        wsUrl: found.ws,
-        process: child,
-        get running() {
-          return running;
-        },
-        async stop() {
-          if (!running) return exited;
-          child.kill('SIGTERM');
-          const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-          const status = await exited;
-          clearTimeout(kill);
-          return status;
-        },
-      });
-    });
-  });
+      if (!found.ws) return undefined;
+      if (!found.dht || !found.rpc || !found.gossip || !found.id)
+        throw new Error('it started without a DHT');
+      return { ...found };
+    },
+    {
+      ...(options.startTimeoutMs !== undefined ? { timeoutMs: options.startTimeoutMs } : {}),
+      ...(options.onOutput ? { onOutput: (line: string) => options.onOutput!(index, line) } : {}),
+    },
+  );
+  return {
+    index,
+    dataDir,
+    logFile: node.logFile,
+    id: value.id!,
+    gossip: value.gossip!,
+    dht: value.dht!,
+    rpcUrl: value.rpc!,
+    wsUrl: value.ws!,
+    process: node.process,
+    get running() {
+      return node.running;
+    },
+    stop: () => node.stop(),
+  };
 }
 
 /**

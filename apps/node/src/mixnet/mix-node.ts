@@ -1,0 +1,227 @@
+/**
+ * A mix or gateway process (`hush mix`, specs/mixnet-sphinx/SPEC.md §9, §11): its identity,
+ * link key, epoch keys, replay cache and (a gateway) client queues all in its LevelDB store;
+ * a `MixServer` on a WebSocket port; its descriptor uploaded to every authority for this
+ * epoch and the next two; the documents of the epochs around now fetched and verified (the
+ * threshold of the network's authorities); at each epoch's start the next key in use, the
+ * previous one kept for the grace window, keys and replay tags of older epochs deleted. The
+ * network configuration says whether this identity is a mix (and of which layer) or a gateway.
+ */
+import { webSocketCarrier } from '@hush/carrier-websocket';
+import { defaultBackend, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
+import type { Clock, Logger, Metrics, Store } from '@hush/interface';
+import { silentLogger, systemClock } from '@hush/interface';
+import {
+  type DirectoryDocument,
+  EpochKeys,
+  epochAt,
+  epochStart,
+  fetchDirectory,
+  GatewayQueues,
+  geometry,
+  MIX_LINK_LIMITS,
+  type MixDescriptor,
+  MixServer,
+  mixNodeId,
+  type NetworkConfig,
+  ReplayCache,
+  signMixDescriptor,
+} from '@hush/mixnet-sphinx';
+import { loadStaticKey } from '@hush/noise';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { loadNodeKey } from '../node.js';
+
+/** How a mix process runs. */
+export interface MixNodeOptions {
+  readonly network: NetworkConfig;
+  readonly store: Store;
+  readonly host: string;
+  readonly port: number;
+  /** Endpoints to publish instead of the listening address (behind NAT, a proxy). */
+  readonly announce?: readonly string[];
+  /** How often documents and uploads are retried (default epochMs / 20, at most 2 s). */
+  readonly tickMs?: number;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+}
+
+/** A running mix or gateway. */
+export interface MixNode {
+  readonly id: string;
+  /** 64-byte identity, hex: what the network configuration lists. */
+  readonly identity: string;
+  readonly role: 'mix' | 'gateway';
+  /** The mix's layer (0 first), for a mix. */
+  readonly layer?: number;
+  readonly endpoints: readonly string[];
+  readonly server: MixServer;
+  /** Whether it holds this epoch's document (it can route). */
+  ready(): boolean;
+  stop(): Promise<void>;
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/**
+ * The mix identity kept in the store (the node key of `hush keygen`), as the network
+ * configuration lists it: 64 bytes of hex.
+ *
+ * @throws what the store throws
+ */
+export async function mixIdentity(store: Store): Promise<string> {
+  const key = await loadNodeKey(store);
+  return hex(defaultBackend.publicKeyCreate(key).subarray(1));
+}
+
+/**
+ * Starts a mix or gateway.
+ *
+ * @throws Error when this identity is not a node of the network; TransportError when the
+ *   port cannot be bound; what the store throws
+ */
+export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
+  const { network, store } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const identity = secp256k1Identity(await loadNodeKey(store));
+  const identityHex = hex(identity.publicKey.subarray(1));
+  const layer = network.layers.findIndex((l) => l.some((x) => hex(x) === identityHex));
+  const isGateway = network.gateways.some((x) => hex(x) === identityHex);
+  if (layer < 0 && !isGateway)
+    throw new Error(`this identity (${identityHex}) is not a mix or gateway of the network`);
+  const role = isGateway ? 'gateway' : 'mix';
+  const geo = geometry(network.sphinx.hops, network.sphinx.userPayloadLength);
+  const keys = new EpochKeys(store);
+  const tickMs = options.tickMs ?? Math.min(2000, network.epochMs / 20);
+  let epoch = epochAt(clock.now(), network.epochMs);
+  const documents = new Map<number, DirectoryDocument>();
+  const known = () => {
+    const byId = new Map<string, MixDescriptor>();
+    const firstLayer = new Set<string>();
+    for (const doc of documents.values()) {
+      for (const d of [...doc.layers.flat(), ...doc.gateways]) byId.set(hex(d.id), d);
+      for (const d of doc.layers[0] ?? []) firstLayer.add(hex(d.id));
+    }
+    return { byId, firstLayer };
+  };
+  let routes = known();
+  const server = new MixServer({
+    role,
+    geometry: geo,
+    identity,
+    verifier: secp256k1Verifier(),
+    staticKey: await loadStaticKey(store, 'mix/link-key', 'mix-link'),
+    carrier: webSocketCarrier({ host: options.host, port: options.port, limits: MIX_LINK_LIMITS }),
+    replay: new ReplayCache(store),
+    key: await keys.key(epoch),
+    lookup: (id) => routes.byId.get(hex(id)),
+    isFirstLayer: (id) => routes.firstLayer.has(hex(id)),
+    ...(isGateway ? { queues: new GatewayQueues(store) } : {}),
+    // The previous key unwraps for a quarter epoch: packets made just before the change.
+    graceMs: Math.min(600_000, network.epochMs / 4),
+    clock,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    logger,
+  });
+  await server.start();
+  const endpoints = options.announce?.length ? [...options.announce] : [...server.addresses];
+
+  /** Uploads not yet accepted, by `<epoch> <authority url>`. */
+  const uploaded = new Set<string>();
+  const upload = async (e: number) => {
+    const key = await keys.key(e);
+    const signed = signMixDescriptor(identity, e, {
+      publicKey: x25519.getPublicKey(key.privateKey),
+      endpoints,
+    });
+    for (const authority of network.authorities) {
+      const mark = `${e} ${authority.url}`;
+      if (uploaded.has(mark)) continue;
+      try {
+        const response = await fetch(`${authority.url}/v1/descriptors`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(signed),
+          signal: AbortSignal.timeout(5000),
+        });
+        if (response.ok) uploaded.add(mark);
+        else
+          logger.warn(
+            {
+              epoch: e,
+              authority: authority.url,
+              status: response.status,
+              answer: await response.text(),
+            },
+            'mix: descriptor refused',
+          );
+      } catch (error) {
+        logger.debug({ epoch: e, authority: authority.url, reason: String(error) }, 'mix: upload');
+      }
+    }
+  };
+
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = running
+      .then(async () => {
+        if (stopped) return;
+        const now = epochAt(clock.now(), network.epochMs);
+        if (now > epoch) {
+          epoch = now;
+          await server.rotate(await keys.key(now));
+          logger.info({ epoch: now }, 'mix: new epoch key');
+        }
+        for (const e of [now, now + 1, now + 2]) await upload(e);
+        for (const e of [now - 1, now, now + 1]) {
+          if (documents.has(e) || e < 0) continue;
+          try {
+            const { document } = await fetchDirectory(network, e, { now: clock.now() });
+            documents.set(e, document);
+            routes = known();
+            logger.info({ epoch: e, mixes: document.layers.flat().length }, 'mix: directory');
+          } catch (error) {
+            logger.debug({ epoch: e, reason: String(error) }, 'mix: directory not yet');
+          }
+        }
+        for (const e of [...documents.keys()]) if (e < now - 1) documents.delete(e);
+        routes = known();
+        for (const mark of [...uploaded])
+          if (Number(mark.split(' ')[0]) < now) uploaded.delete(mark);
+        // Keys of epochs before the previous one are gone: what was made for them is unreadable.
+        await keys.prune(now - 1);
+      })
+      .catch((error) => logger.warn({ reason: String(error) }, 'mix: epoch loop'));
+  };
+  const timer = clock.setInterval(tick, tickMs);
+  // The next epoch starts on time, not up to a tick late.
+  let boundary = clock.setTimeout(
+    function next() {
+      tick();
+      boundary = clock.setTimeout(
+        next,
+        epochStart(epochAt(clock.now(), network.epochMs) + 1, network.epochMs) - clock.now() + 1,
+      );
+    },
+    epochStart(epoch + 1, network.epochMs) - clock.now() + 1,
+  );
+  tick();
+  return {
+    id: hex(mixNodeId(identity.publicKey.subarray(1))),
+    identity: identityHex,
+    role,
+    ...(layer >= 0 ? { layer } : {}),
+    endpoints,
+    server,
+    ready: () => documents.has(epochAt(clock.now(), network.epochMs)),
+    async stop() {
+      stopped = true;
+      clock.clearInterval(timer);
+      clock.clearTimeout(boundary);
+      await running;
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,255 @@
+/**
+ * A mixnet on one machine (issue 16, item 5; specs/mixnet-sphinx/SPEC.md §9–§11): directory
+ * authorities (3 by default, a threshold of 2), 3 layers of 3 mixes and a gateway, each a
+ * real `hush directory` or `hush mix` process from source on loopback, in its own data
+ * directory under one temporary directory. The keys are made first (the network file lists
+ * them), then the network file is written, then every process starts. `waitForMixnet`
+ * resolves once the current epoch's document carries the threshold of signatures and names
+ * every mix and the gateway, and every mix holds it. `pnpm testnet mixnet` (cli.ts) and the
+ * test use it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type DirectoryDocument,
+  encodeNetworkConfig,
+  epochAt,
+  fetchDirectory,
+  type NetworkConfig,
+  parseNetworkConfig,
+} from '@hush/mixnet-sphinx';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { loadAuthorityKey } from '../src/mixnet/authority.js';
+import { mixIdentity } from '../src/mixnet/mix-node.js';
+import { openStore } from '../src/node.js';
+import { type HushProcess, spawnHush, TestnetError } from './process.js';
+
+/** How a mixnet is made. */
+export interface MixnetOptions {
+  /** Authorities (default 3) and the signatures a document needs (default a majority). */
+  readonly authorities?: number;
+  readonly threshold?: number;
+  /** Layers (default 3) of `mixesPerLayer` (default 3) mixes. */
+  readonly layers?: number;
+  readonly mixesPerLayer?: number;
+  /** Epoch length (default 10 min). */
+  readonly epochMs?: number;
+  /** The mean per-hop delay (default 20 ms). */
+  readonly meanDelayMs?: number;
+  readonly userPayloadLength?: number;
+  readonly startTimeoutMs?: number;
+}
+
+/** One process of the mixnet. */
+export interface MixnetMember {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly process: HushProcess;
+  /** An authority's URL, or a mix's links and metrics. */
+  readonly url?: string;
+  readonly links?: readonly string[];
+  readonly metricsUrl?: string;
+}
+
+/** A running mixnet. */
+export interface Mixnet {
+  readonly dir: string;
+  /** The network file every member was given. */
+  readonly networkFile: string;
+  readonly network: NetworkConfig;
+  readonly authorities: readonly MixnetMember[];
+  readonly mixes: readonly MixnetMember[];
+  readonly gateway: MixnetMember;
+  /** Stops every process still running and removes the directory. */
+  stop(): Promise<void>;
+}
+
+/** A port free now (the authorities' URLs are in the network file before they start). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function keyOf(dataDir: string, kind: 'mix' | 'authority'): Promise<string> {
+  const store = await openStore(dataDir);
+  try {
+    return kind === 'mix'
+      ? await mixIdentity(store)
+      : Buffer.from(ed25519.getPublicKey(await loadAuthorityKey(store))).toString('hex');
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Starts the mixnet: the authorities, then the mixes and the gateway, all in parallel.
+ *
+ * @throws TestnetError naming the process that did not start and its log
+ */
+export async function startMixnet(options: MixnetOptions = {}): Promise<Mixnet> {
+  const authorityCount = options.authorities ?? 3;
+  const layerCount = options.layers ?? 3;
+  const perLayer = options.mixesPerLayer ?? 3;
+  const dir = mkdtempSync(join(tmpdir(), 'hush-mixnet-'));
+  const members: MixnetMember[] = [];
+  const stop = async () => {
+    await Promise.all(members.map((m) => m.process.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const authorityDirs = Array.from({ length: authorityCount }, (_, i) =>
+      join(dir, `authority-${i}`),
+    );
+    const mixDirs = Array.from({ length: layerCount * perLayer }, (_, i) =>
+      join(dir, `mix-${Math.floor(i / perLayer)}-${i % perLayer}`),
+    );
+    const gatewayDir = join(dir, 'gateway');
+    const authorityKeys = await Promise.all(authorityDirs.map((d) => keyOf(d, 'authority')));
+    const mixKeys = await Promise.all(mixDirs.map((d) => keyOf(d, 'mix')));
+    const gatewayKey = await keyOf(gatewayDir, 'mix');
+    const ports = await Promise.all(authorityDirs.map(() => freePort()));
+    const network = parseNetworkConfig({
+      epochMs: options.epochMs ?? 600_000,
+      sphinx: { hops: layerCount + 2, userPayloadLength: options.userPayloadLength ?? 2048 },
+      parameters: {
+        lambdaP: 1,
+        lambdaL: 1,
+        lambdaD: 1,
+        lambdaM: 1,
+        meanDelayMs: options.meanDelayMs ?? 20,
+      },
+      authorities: authorityKeys.map((publicKey, i) => ({
+        publicKey,
+        url: `http://127.0.0.1:${ports[i]}`,
+      })),
+      threshold: options.threshold ?? Math.floor(authorityCount / 2) + 1,
+      layers: Array.from({ length: layerCount }, (_, l) =>
+        mixKeys.slice(l * perLayer, (l + 1) * perLayer),
+      ),
+      gateways: [gatewayKey],
+    });
+    const networkFile = join(dir, 'network.json');
+    writeFileSync(networkFile, `${JSON.stringify(encodeNetworkConfig(network), null, 2)}\n`);
+    const timeout =
+      options.startTimeoutMs !== undefined ? { timeoutMs: options.startTimeoutMs } : {};
+
+    const startAuthority = async (dataDir: string, i: number) => {
+      const name = `authority ${i}`;
+      const { process, value } = await spawnHush(
+        name,
+        ['directory', '--network', networkFile, '--data-dir', dataDir, '--log-format', 'json'],
+        `${dataDir}.log`,
+        (line) => /^ {2}http +(\S+)\/v1\//.exec(line)?.[1],
+        timeout,
+      );
+      members.push({ name, dataDir, process, url: value });
+      return members.at(-1)!;
+    };
+    const startMix = async (dataDir: string, name: string) => {
+      const found: { links?: string[]; metrics?: string } = {};
+      const { process } = await spawnHush(
+        name,
+        [
+          'mix',
+          '--network',
+          networkFile,
+          '--data-dir',
+          dataDir,
+          '--listen',
+          '127.0.0.1:0',
+          '--metrics-port',
+          '0',
+          '--log-format',
+          'json',
+        ],
+        `${dataDir}.log`,
+        (line) => {
+          const links = /^ {2}links +(\S+)/.exec(line);
+          if (links) found.links = links[1]!.split(',');
+          const metrics = /^ {2}metrics +(\S+)\/metrics/.exec(line);
+          if (metrics) found.metrics = metrics[1]!;
+          return found.links && found.metrics ? found : undefined;
+        },
+        timeout,
+      );
+      const member = { name, dataDir, process, links: found.links!, metricsUrl: found.metrics! };
+      members.push(member);
+      return member;
+    };
+    const settled = await Promise.allSettled([
+      ...authorityDirs.map((d, i) => startAuthority(d, i)),
+      ...mixDirs.map((d, i) => startMix(d, `mix ${Math.floor(i / perLayer)}.${i % perLayer}`)),
+      startMix(gatewayDir, 'gateway'),
+    ]);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const authorities = members
+      .filter((m) => m.name.startsWith('authority'))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const mixes = members
+      .filter((m) => m.name.startsWith('mix'))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      dir,
+      networkFile,
+      network,
+      authorities,
+      mixes,
+      gateway: members.find((m) => m.name === 'gateway')!,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * Waits until the current epoch's document is published (the threshold of signatures, every
+ * mix and the gateway in it) and every mix and the gateway holds it (its /health/ready).
+ *
+ * @returns the document
+ * @throws TestnetError after `timeoutMs` (default 120 s), saying what is missing
+ */
+export async function waitForMixnet(
+  mixnet: Mixnet,
+  options: { timeoutMs?: number } = {},
+): Promise<DirectoryDocument> {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  const want = mixnet.mixes.length;
+  let missing = 'no document yet';
+  while (Date.now() < deadline) {
+    const epoch = epochAt(Date.now(), mixnet.network.epochMs);
+    try {
+      const { document } = await fetchDirectory(mixnet.network, epoch);
+      const mixes = document.layers.flat().length;
+      if (mixes < want) missing = `the document names ${mixes} of ${want} mixes`;
+      else {
+        const members = [...mixnet.mixes, mixnet.gateway];
+        const ready = await Promise.all(
+          members.map((m) =>
+            fetch(`${m.metricsUrl}/health/ready`).then(
+              (r) => r.ok,
+              () => false,
+            ),
+          ),
+        );
+        const notReady = members.filter((_, i) => !ready[i]).map((m) => m.name);
+        if (notReady.length === 0) return document;
+        missing = `${notReady.join(', ')} not holding the document yet`;
+      }
+    } catch (error) {
+      missing = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new TestnetError(`the mixnet did not form: ${missing}`);
+}
