@@ -63,6 +63,7 @@ export interface MixServerOptions {
 
 /** The link to one next hop and what waits for it. */
 interface NextHop {
+  readonly id: Uint8Array;
   connection: Connection | undefined;
   dialing: Promise<void> | undefined;
   pending: Uint8Array[];
@@ -267,6 +268,7 @@ export class MixServer {
     let next = this.next.get(key);
     if (!next) {
       next = {
+        id: hop,
         connection: undefined,
         dialing: undefined,
         pending: [],
@@ -285,14 +287,21 @@ export class MixServer {
   }
 
   private scheduleFlush(next: NextHop): void {
-    if (next.flush) return;
+    if (next.flush || this.stopped) return;
     // Packets due in the same turn of the event loop go in one frame.
     next.flush = this.clock.setTimeout(() => {
       next.flush = undefined;
       const connection = next.connection;
-      if (!connection) return;
-      while (next.pending.length > 0)
-        connection.send(encodePackets(next.pending.splice(0, PACKETS_PER_FRAME)));
+      while (connection && next.pending.length > 0) {
+        const batch = next.pending.splice(0, PACKETS_PER_FRAME);
+        connection.send(encodePackets(batch));
+        if (next.connection !== connection) {
+          // It closed: that frame was not sent. Its packets wait for the next link.
+          next.pending.unshift(...batch);
+          break;
+        }
+      }
+      if (!next.connection && next.pending.length > 0 && !next.dialing) this.dial(next.id, next);
     }, 0);
   }
 
@@ -332,6 +341,7 @@ export class MixServer {
             connection.onClose((reason) => {
               this.links.set(--this.outLinks, { direction: 'out' });
               if (next.connection === connection) next.connection = undefined;
+              if (next.pending.length > 0) this.scheduleFlush(next);
               this.logger.debug({ peer: remotePeer, reason }, 'mix: link to next hop closed');
             });
             this.scheduleFlush(next);
@@ -357,8 +367,8 @@ export class MixServer {
     this.mix.stop();
     for (const next of this.next.values()) {
       if (next.flush) this.clock.clearTimeout(next.flush);
-      next.connection?.close('local');
       next.pending = [];
+      next.connection?.close('local');
     }
     this.next.clear();
     for (const connection of this.inbound) connection.close('local');
