@@ -1,5 +1,5 @@
 /**
- * A client's link to its gateway (specs/mixnet-sphinx/SPEC.md §11.2): it submits packets (to
+ * A client's link to its gateway (specs/mixnet-sphinx/SPEC.md §11.1): it submits packets (to
  * the gateway as their first hop, or a SURB reply to the first-layer mix the SURB names) and
  * fetches, then acknowledges, what waits in its queue. The queue is the one of the recipient
  * id SHA-256(the link's identity), so the id a sender puts in the recipient command is

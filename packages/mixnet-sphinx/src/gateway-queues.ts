@@ -1,5 +1,5 @@
 /**
- * A gateway's queues (specs/mixnet-sphinx/SPEC.md §11.2): a packet that ends at a gateway is
+ * A gateway's queues (specs/mixnet-sphinx/SPEC.md §11.1): a packet that ends at a gateway is
  * kept, in a `Store`, in the queue of the recipient its recipient command names, until that
  * client fetches it over its link and acknowledges it. Store-and-forward: a client offline for
  * a while loses nothing, up to its queue's bound; beyond it new messages are refused (the mix
