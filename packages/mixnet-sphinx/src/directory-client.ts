@@ -4,9 +4,11 @@
  * and takes the first answer that verifies: a document of that epoch signed by the threshold
  * of the network's authorities. An authority that answers wrongly or not at all is skipped.
  */
+import { type Metrics, noMetrics } from '@hush/interface';
 import {
   type DirectoryDocument,
   DirectoryError,
+  decodeDirectory,
   type SignedDirectory,
   verifyDirectory,
 } from './directory.js';
@@ -21,6 +23,12 @@ export interface FetchDirectoryOptions {
   /** Per authority (default 5 s). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Counts each answer refused, by reason (`hush_directory_refused_total{reason}`: `http`,
+   * `unreachable`, `malformed`, `too-few-signatures`, `not-yet-valid`, `expired`,
+   * `wrong-epoch`).
+   */
+  readonly metrics?: Metrics;
 }
 
 /** The most bytes of a directory answer read. */
@@ -43,6 +51,11 @@ export async function fetchDirectory(
 ): Promise<{ document: DirectoryDocument; signed: SignedDirectory }> {
   const get = options.fetch ?? fetch;
   const reasons: string[] = [];
+  const refused = (options.metrics ?? noMetrics).counter<'reason'>({
+    name: 'hush_directory_refused_total',
+    help: 'Directory answers refused, by reason',
+    labelNames: ['reason'],
+  });
   const authorities = network.authorities.map((a) => a.publicKey);
   for (const authority of network.authorities) {
     const signal = AbortSignal.any([
@@ -52,18 +65,32 @@ export async function fetchDirectory(
     try {
       const response = await get(`${authority.url}/v1/documents/${epoch}`, { signal });
       if (!response.ok) {
+        refused.inc(1, { reason: 'http' });
         reasons.push(`${authority.url}: HTTP ${response.status}`);
         continue;
       }
       const text = await response.text();
-      if (text.length > MAX_ANSWER) throw new Error('the answer is too long');
-      const signed = JSON.parse(text) as SignedDirectory;
+      if (text.length > MAX_ANSWER) throw new DirectoryError('malformed', 'the answer is too long');
+      let signed: SignedDirectory;
+      try {
+        signed = JSON.parse(text) as SignedDirectory;
+      } catch {
+        throw new DirectoryError('malformed', 'the answer is not JSON');
+      }
+      if (!signed || typeof signed.document !== 'string')
+        throw new DirectoryError('malformed', 'the answer is not { document, signatures }');
+      // Another epoch's document is refused as such, before its signatures are checked.
+      if (decodeDirectory(signed.document).epoch !== epoch) {
+        refused.inc(1, { reason: 'wrong-epoch' });
+        reasons.push(`${authority.url}: a document of another epoch`);
+        continue;
+      }
       const now = Math.max(options.now ?? Date.now(), epochStart(epoch, network.epochMs));
       const document = verifyDirectory(signed, authorities, network.threshold, now);
-      if (document.epoch !== epoch) throw new Error(`a document of epoch ${document.epoch}`);
       return { document, signed };
     } catch (error) {
       if (options.signal?.aborted) throw error;
+      refused.inc(1, { reason: error instanceof DirectoryError ? error.code : 'unreachable' });
       reasons.push(`${authority.url}: ${(error as Error).message}`);
     }
   }
