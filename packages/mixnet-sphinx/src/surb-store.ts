@@ -22,6 +22,8 @@ function keyOf(id: Uint8Array): string {
 export class SurbStore {
   private readonly store: Store;
   private readonly clock: Clock;
+  /** SURBs being taken now: two replies racing on one SURB give its keys once. */
+  private readonly taking = new Set<string>();
 
   constructor(store: Store, clock: Clock) {
     this.store = store;
@@ -51,9 +53,16 @@ export class SurbStore {
    */
   async take(id: Uint8Array): Promise<Uint8Array | undefined> {
     const key = keyOf(id);
-    const value = await this.store.get(key);
-    if (!value) return undefined;
-    await this.store.delete(key);
+    if (this.taking.has(key)) return undefined;
+    this.taking.add(key);
+    let value: Uint8Array | undefined;
+    try {
+      value = await this.store.get(key);
+      if (!value) return undefined;
+      await this.store.delete(key);
+    } finally {
+      this.taking.delete(key);
+    }
     const expiresAt = Number(new DataView(value.buffer, value.byteOffset).getBigUint64(0));
     return expiresAt > this.clock.now() ? value.slice(8) : undefined;
   }

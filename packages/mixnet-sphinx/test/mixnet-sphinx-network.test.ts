@@ -372,6 +372,20 @@ describe('§11 a network on loopback', () => {
     expect(answer!.surbId).toEqual(surbId);
     expect(decryptSurbPayload(answer!.payload, keys, aezSprp)).toEqual(reply);
     expect(metrics.get('gateway')!.value('hush_mix_packets_delivered_total')).toBe(2);
+    // The SURB used a second time, with another payload: the same header, so the first mix
+    // refuses it as a replay.
+    const again = packetFromSurb(
+      GEO,
+      message!.payload.subarray(0, GEO.surbLength),
+      new Uint8Array(GEO.userPayloadLength),
+      aezSprp,
+    );
+    bob.link.submit(again.firstHop, again.packet);
+    await waitFor(
+      () =>
+        metrics.get('mix0')!.value('hush_mix_packets_dropped_total', { reason: 'replay' }) === 1,
+      'the second use of the SURB refused',
+    );
     for (const name of ['mix0', 'mix1', 'mix2'])
       expect(metrics.get(name)!.value('hush_mix_packets_out_total')).toBe(2);
   });

@@ -55,6 +55,11 @@ describe('§7.1 SURB store', () => {
     await surbs.add(id, keys, clock.now() + 60_000);
     expect(await surbs.take(id)).toEqual(keys);
     expect(await surbs.take(id)).toBeUndefined();
+    // Two replies racing on one SURB: its keys once.
+    const raced = new Uint8Array(16).fill(4);
+    await surbs.add(raced, keys, clock.now() + 60_000);
+    const both = await Promise.all([surbs.take(raced), surbs.take(raced)]);
+    expect(both.filter((k) => k !== undefined)).toEqual([keys]);
     expect(await surbs.take(new Uint8Array(16).fill(2))).toBeUndefined();
     const late = new Uint8Array(16).fill(3);
     await surbs.add(late, keys, clock.now() + 1000);
