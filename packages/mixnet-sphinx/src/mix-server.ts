@@ -27,7 +27,7 @@ import { type MixDescriptor, mixNodeId } from './directory.js';
 import type { GatewayQueues } from './gateway-queues.js';
 import type { Geometry } from './geometry.js';
 import { decodeMixFrame, encodeMessages, encodePackets, mixLinkEncrypter } from './link.js';
-import { type Delivery, Mix, type MixKey } from './mix.js';
+import { type Delivery, Mix, type MixKey, type Unwrapper } from './mix.js';
 import type { ReplayCache } from './replay-cache.js';
 
 /** How a mix or gateway runs. */
@@ -52,6 +52,11 @@ export interface MixServerOptions {
   readonly graceMs?: number;
   readonly maxDelayMs?: number;
   readonly maxQueue?: number;
+  /**
+   * Where the mix unwraps (default: in this thread), e.g. an unwrap pool of
+   * `@hush/mixnet-sphinx/unwrap-pool`; its owner stops it after the server.
+   */
+  readonly unwrapper?: Unwrapper;
   /** Packets waiting for one next hop's link to open; more are dropped (default 10,000). */
   readonly maxPending?: number;
   /** Time a dial may take before its packets are dropped (default 10 s). */
@@ -133,6 +138,7 @@ export class MixServer {
       ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
       ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}),
       ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
+      ...(options.unwrapper ? { unwrapper: options.unwrapper } : {}),
       clock: this.clock,
       metrics,
       logger: this.logger,

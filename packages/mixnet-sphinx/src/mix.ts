@@ -4,10 +4,14 @@
  * replay cache, held for the delay its node-delay command asks (the Poisson mixing of Loopix:
  * the sender draws each delay from an exponential), then handed to the next mix, or delivered
  * at the last hop. What fails is dropped and counted by reason, never forwarded. The links
- * that carry packets are the caller's; this is the part every mix runs the same way.
+ * that carry packets are the caller's; this is the part every mix runs the same way. The
+ * unwrap itself (two X25519 and the payload SPRP, the most of a packet's work) is behind an
+ * `Unwrapper`: in this thread by default, or on worker threads
+ * (`@hush/mixnet-sphinx/unwrap-pool`) so that a mix uses several cores.
  */
 import {
   type Clock,
+  HushError,
   type Logger,
   type Metrics,
   noMetrics,
@@ -20,7 +24,7 @@ import { SphinxError } from './errors.js';
 import type { Geometry } from './geometry.js';
 import type { ReplayCache } from './replay-cache.js';
 import { aezSprp } from './sprp.js';
-import { type PayloadSprp, unwrapPacket } from './unwrap.js';
+import { type PayloadSprp, type Unwrapped, unwrapPacket } from './unwrap.js';
 
 /** A mix's key for one epoch. */
 export interface MixKey {
@@ -46,7 +50,32 @@ export type DropReason =
   /** The recipient's queue at the gateway is full. */
   | 'mailbox-full'
   /** A SUBMIT frame named a first hop the gateway does not forward to. */
-  | 'bad-first-hop';
+  | 'bad-first-hop'
+  /** The worker thread unwrapping it failed (its packets in flight are lost; it is replaced). */
+  | 'worker-failed';
+
+/**
+ * Unwraps packets for a mix, with the mix's geometry and payload SPRP: in this thread (the
+ * default), or elsewhere, e.g. on worker threads (`createUnwrapPool` of
+ * `@hush/mixnet-sphinx/unwrap-pool`).
+ */
+export interface Unwrapper {
+  /**
+   * Unwraps one hop of a packet, as {@link unwrapPacket} does.
+   *
+   * @throws SphinxError with `unwrapPacket`'s codes (or a rejected promise with one);
+   *   UnwrapUnavailable when it cannot take the packet ('queue-full') or lost it ('worker-failed')
+   */
+  unwrap(privateKey: Uint8Array, packet: Uint8Array): Unwrapped | Promise<Unwrapped>;
+}
+
+/** Why an {@link Unwrapper} did not unwrap a packet for reasons of its own, not the packet's. */
+export type UnwrapUnavailableCode = 'queue-full' | 'worker-failed';
+
+/** An unwrapper that could not take a packet, or lost it: the mix drops it by this code. */
+export class UnwrapUnavailable extends HushError<UnwrapUnavailableCode> {
+  override readonly name = 'UnwrapUnavailable';
+}
 
 /** A packet that ends at this mix. */
 export interface Delivery {
@@ -73,7 +102,13 @@ export interface MixOptions {
   readonly maxQueue?: number;
   /** The longest delay honoured, ms (default 1 h): a longer one is cut to it. */
   readonly maxDelayMs?: number;
+  /** The payload SPRP of the default unwrapper (default AEZ); unused with `unwrapper`. */
   readonly sprp?: PayloadSprp;
+  /**
+   * Where packets are unwrapped (default: `unwrapPacket` in this thread with `sprp`). Its
+   * owner starts and stops it; the mix only calls it.
+   */
+  readonly unwrapper?: Unwrapper;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
@@ -88,6 +123,12 @@ const UNWRAP_REFUSALS = new Set<string>([
   'bad-command',
   'bad-tag',
 ]);
+
+/** What the unwrap step gave: the hop and the key that unwrapped it, or why it was dropped. */
+type UnwrapOutcome = { readonly step: Unwrapped; readonly used: MixKey } | DropReason;
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | undefined)?.then === 'function';
 
 /** Upper bounds of the delay histogram, ms (Prometheus `le`). */
 const DELAY_BUCKETS = [10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
@@ -110,9 +151,15 @@ export class Mix {
   private readonly queue = new Set<TimerHandle>();
   private stopped = false;
   private readonly counters;
+  private readonly unwrapper: Unwrapper;
 
   constructor(options: MixOptions) {
     this.options = options;
+    const { geometry } = options;
+    const sprp = options.sprp ?? aezSprp;
+    this.unwrapper = options.unwrapper ?? {
+      unwrap: (privateKey, packet) => unwrapPacket(geometry, privateKey, packet, sprp),
+    };
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.current = options.key;
@@ -192,31 +239,14 @@ export class Mix {
   async receive(packet: Uint8Array): Promise<'queued' | 'delivered' | DropReason> {
     this.counters.received.inc();
     if (this.stopped) return this.drop('queue-full');
-    const { geometry } = this.options;
-    const sprp = this.options.sprp ?? aezSprp;
-    let used = this.current;
-    let step: ReturnType<typeof unwrapPacket>;
-    try {
-      try {
-        step = unwrapPacket(geometry, used.privateKey, packet, sprp);
-      } catch (error) {
-        // A packet made before the rotation: the previous key, while its grace lasts.
-        const previous = this.previous;
-        if (
-          !(error instanceof SphinxError && error.code === 'bad-mac') ||
-          !previous ||
-          this.clock.now() >= previous.until
-        )
-          throw error;
-        used = previous.key;
-        step = unwrapPacket(geometry, used.privateKey, packet, sprp);
-      }
-    } catch (error) {
-      if (error instanceof SphinxError && UNWRAP_REFUSALS.has(error.code))
-        return this.drop(error.code as DropReason);
-      this.logger.warn({ reason: String(error) }, 'mix: unexpected failure');
-      return this.drop('bad-command');
+    let outcome = this.unwrapStep(packet);
+    if (isPromise(outcome)) {
+      outcome = await outcome;
+      // Stopped while a worker had it: nothing more is queued.
+      if (typeof outcome !== 'string' && this.stopped) return this.drop('queue-full');
     }
+    if (typeof outcome === 'string') return outcome;
+    const { step, used } = outcome;
     let fresh: boolean;
     try {
       fresh = await this.options.replay.check(used.epoch, step.replayTag);
@@ -254,6 +284,61 @@ export class Mix {
     this.queue.add(timer);
     this.counters.queue.set(this.queue.size);
     return 'queued';
+  }
+
+  /**
+   * Unwraps with the current key, then on 'bad-mac' with the previous one while its grace
+   * lasts; in this thread without a promise, so that the default path runs as it always did.
+   */
+  private unwrapStep(packet: Uint8Array): UnwrapOutcome | Promise<UnwrapOutcome> {
+    const current = this.current;
+    // A packet made before the rotation: the previous key, while its grace lasts.
+    const fallback = (error: unknown) => {
+      const previous = this.previous;
+      if (
+        !(error instanceof SphinxError && error.code === 'bad-mac') ||
+        !previous ||
+        this.clock.now() >= previous.until
+      )
+        throw error;
+      return { key: previous.key, step: this.unwrapper.unwrap(previous.key.privateKey, packet) };
+    };
+    let first: Unwrapped | Promise<Unwrapped>;
+    try {
+      first = this.unwrapper.unwrap(current.privateKey, packet);
+    } catch (error) {
+      try {
+        const { key, step } = fallback(error);
+        if (!isPromise(step)) return { step, used: key };
+        return step.then(
+          (s) => ({ step: s, used: key }),
+          (e: unknown) => this.refused(e),
+        );
+      } catch (again) {
+        return this.refused(again);
+      }
+    }
+    if (!isPromise(first)) return { step: first, used: current };
+    return first.then(
+      (step) => ({ step, used: current }),
+      async (error: unknown) => {
+        try {
+          const { key, step } = fallback(error);
+          return { step: await step, used: key };
+        } catch (again) {
+          return this.refused(again);
+        }
+      },
+    );
+  }
+
+  /** Counts an unwrap that failed by its reason. */
+  private refused(error: unknown): DropReason {
+    if (error instanceof UnwrapUnavailable) return this.drop(error.code);
+    if (error instanceof SphinxError && UNWRAP_REFUSALS.has(error.code))
+      return this.drop(error.code as DropReason);
+    this.logger.warn({ reason: String(error) }, 'mix: unexpected failure');
+    return this.drop('bad-command');
   }
 
   /** Stops: packets still held are dropped (a mix going down loses its queue, as any mix). */

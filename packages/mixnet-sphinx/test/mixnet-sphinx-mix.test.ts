@@ -2,12 +2,13 @@
  * specs/mixnet-sphinx/SPEC.md §9: a mix unwraps, refuses replays, holds each packet for the
  * delay its command asks (on an injected clock: no wall time), forwards or delivers, drops
  * what fails by reason with its counters, and unwraps with the previous key only during the
- * grace window after a rotation.
+ * grace window after a rotation. The same behaviour with the unwrap on worker threads
+ * (`@hush/mixnet-sphinx/unwrap-pool`), and an unwrapper's refusals counted as the packet's.
  */
 
 import { ManualClock, MemoryMetrics, MemoryStore } from '@hush/interface';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   aezSprp,
   createPacket,
@@ -16,7 +17,11 @@ import {
   Mix,
   type PathHop,
   ReplayCache,
+  SphinxError,
+  unwrapPacket,
 } from '../src/index.js';
+import { type Unwrapper, UnwrapUnavailable } from '../src/mix.js';
+import { createUnwrapPool, type UnwrapPool } from '../src/unwrap-pool.js';
 
 const GEO = geometry(3, 64);
 const keyPair = () => {
@@ -24,7 +29,10 @@ const keyPair = () => {
   return { privateKey, publicKey: x25519.getPublicKey(privateKey) };
 };
 
-function setup(options: { graceMs?: number; maxQueue?: number } = {}) {
+function setupMix(
+  options: { graceMs?: number; maxQueue?: number; unwrapper?: Unwrapper | undefined } = {},
+) {
+  const { unwrapper, ...rest } = options;
   const clock = new ManualClock(1_000_000);
   const metrics = new MemoryMetrics();
   const first = keyPair();
@@ -38,7 +46,8 @@ function setup(options: { graceMs?: number; maxQueue?: number } = {}) {
     deliver: (d) => delivered.push(d),
     clock,
     metrics,
-    ...options,
+    ...rest,
+    ...(unwrapper ? { unwrapper } : {}),
   });
   return { clock, metrics, mix, first, forwarded, delivered };
 }
@@ -63,7 +72,20 @@ function packetTo(publicKey: Uint8Array, delayMs: number, hops: 1 | 2 = 2): Uint
   );
 }
 
-describe('§9 a mix', () => {
+let pool: UnwrapPool | undefined;
+beforeAll(async () => {
+  pool = await createUnwrapPool({ geometry: GEO, workers: 2 });
+});
+afterAll(() => pool?.stop());
+
+const unwrappers: [string, () => Unwrapper | undefined][] = [
+  ['in this thread', () => undefined],
+  ['on worker threads', () => pool],
+];
+describe.each(unwrappers)('§9 a mix, unwrapping %s', (_, unwrapperOf) => {
+  const setup = (options: { graceMs?: number; maxQueue?: number } = {}) =>
+    setupMix({ ...options, unwrapper: unwrapperOf() });
+
   it('holds a packet for its delay, then forwards it to the next hop', async () => {
     const { clock, mix, first, forwarded, metrics } = setup();
     expect(await mix.receive(packetTo(first.publicKey, 2500))).toBe('queued');
@@ -127,5 +149,65 @@ describe('§9 a mix', () => {
     clock.advance(2000);
     expect(forwarded).toHaveLength(0);
     expect(mix.queueLength).toBe(0);
+  });
+});
+
+describe('§9 a mix and its unwrapper', () => {
+  it("counts an unwrapper's refusals as the packet's, and its own as queue-full or worker-failed", async () => {
+    const refusals: unknown[] = [
+      new SphinxError('bad-element', 'x'),
+      new UnwrapUnavailable('queue-full', 'full'),
+      new UnwrapUnavailable('worker-failed', 'gone'),
+      new TypeError('a bug'),
+    ];
+    let next = 0;
+    const unwrapper: Unwrapper = {
+      unwrap: () => {
+        const error = refusals[next++ % refusals.length];
+        return next % 2
+          ? Promise.reject(error)
+          : (() => {
+              throw error;
+            })();
+      },
+    };
+    const { mix, first, metrics } = setupMix({ unwrapper });
+    const results = [];
+    for (let i = 0; i < refusals.length; i++)
+      results.push(await mix.receive(packetTo(first.publicKey, 0)));
+    expect(results).toEqual(['bad-element', 'queue-full', 'worker-failed', 'bad-command']);
+    expect(metrics.value('hush_mix_packets_dropped_total', { reason: 'worker-failed' })).toBe(1);
+  });
+
+  it('tries the previous key on an asynchronous bad-mac during the grace window', async () => {
+    const keys: Uint8Array[] = [];
+    const unwrapper: Unwrapper = {
+      unwrap: async (privateKey, packet) => {
+        keys.push(privateKey);
+        return unwrapPacket(GEO, privateKey, packet, aezSprp);
+      },
+    };
+    const { mix, first } = setupMix({ unwrapper, graceMs: 1000 });
+    const second = keyPair();
+    await mix.rotate({ epoch: 2, privateKey: second.privateKey });
+    expect(await mix.receive(packetTo(first.publicKey, 0))).toBe('queued');
+    expect(keys).toEqual([second.privateKey, first.privateKey]);
+  });
+
+  it('drops what a worker answers after the mix stopped', async () => {
+    let release: (() => void) | undefined;
+    const unwrapper: Unwrapper = {
+      unwrap: (privateKey, packet) =>
+        new Promise((resolve) => {
+          release = () => resolve(unwrapPacket(GEO, privateKey, packet, aezSprp));
+        }),
+    };
+    const { mix, first, metrics } = setupMix({ unwrapper });
+    const received = mix.receive(packetTo(first.publicKey, 0));
+    mix.stop();
+    release!();
+    expect(await received).toBe('queue-full');
+    expect(mix.queueLength).toBe(0);
+    expect(metrics.value('hush_mix_packets_dropped_total', { reason: 'queue-full' })).toBe(1);
   });
 });
