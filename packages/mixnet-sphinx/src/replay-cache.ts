@@ -66,6 +66,8 @@ export class ReplayCache {
   /** The batch being written, if any (at most one). */
   private writing: Promise<void> | undefined;
   private scheduled = false;
+  /** Told when the batch that takes the tags queued now has ended. */
+  private queueWritten: (() => void)[] = [];
 
   constructor(store: Store) {
     this.store = store;
@@ -141,6 +143,8 @@ export class ReplayCache {
     if (this.writing || this.queue.length === 0) return;
     const group = this.queue;
     this.queue = [];
+    const written = this.queueWritten;
+    this.queueWritten = [];
     const operations: StoreOperation[] = group.map((p) => ({
       type: 'put',
       key: `${epochPrefix(p.epoch)}${bytesToHex(p.tag)}`,
@@ -160,27 +164,35 @@ export class ReplayCache {
     // `finally` runs as a reaction, after `writing` is set, even if the store throws at once.
     this.writing = write().finally(() => {
       this.writing = undefined;
+      for (const tell of written) tell();
       this.writeQueued();
     });
   }
 
-  /** Resolves once no batch is queued or being written. */
-  private async settled(): Promise<void> {
-    while (this.writing || this.queue.length > 0) {
-      if (!this.writing) this.writeQueued();
-      await this.writing;
+  /**
+   * Resolves once the tags queued or being written now are written (or failed): not the ones
+   * that come after, or a busy mix would wait for ever.
+   */
+  private written(): Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    if (this.writing) waits.push(this.writing);
+    if (this.queue.length > 0) {
+      waits.push(new Promise<void>((resolve) => this.queueWritten.push(resolve)));
+      this.schedule();
     }
+    return Promise.all(waits).then(() => {});
   }
 
   /**
    * Forgets every epoch before `epoch` (their keys are gone: nothing under them unwraps).
-   * Waits for the writes under way first, so none of them lands after the flush.
+   * Waits for the writes already queued or under way, so none of them lands after the flush
+   * (no tag of an earlier epoch can come later: nothing unwraps under its key any more).
    *
    * @returns how many tags were flushed
    * @throws what the store throws
    */
   async flushBefore(epoch: number): Promise<number> {
-    await this.settled();
+    await this.written();
     const stale: string[] = [];
     for await (const [key] of this.store.range({ gte: PREFIX, lt: epochPrefix(epoch) }))
       stale.push(key);

@@ -189,4 +189,36 @@ describe('§8 replay cache over a store: loads once, commits in groups', () => {
     expect(await Promise.all(later)).toEqual([true, true, false]);
     expect(store.batches.reduce((x, y) => x + y, 0)).toBe(3);
   });
+
+  it('a flush waits for the writes under way, not for those that keep coming', async () => {
+    // Every batch takes a turn of the timers, and a check arrives every turn: a flush that
+    // waited for an idle cache would never end.
+    class SlowStore extends MemoryStore {
+      override async batch(operations: Parameters<MemoryStore['batch']>[0]) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return super.batch(operations);
+      }
+    }
+    const store = new SlowStore();
+    const cache = new ReplayCache(store);
+    expect(await cache.check(1, tag(1))).toBe(true);
+    let n = 0;
+    let flushed = false;
+    const busy = (async () => {
+      while (!flushed && n < 2000) {
+        void cache.check(
+          2,
+          new Uint8Array(32).fill(0).map((_, i) => (i < 4 ? (n >> (8 * i)) & 255 : 7)),
+        );
+        n++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await cache.flushBefore(2)).toBe(1);
+    flushed = true;
+    await busy;
+    expect(n).toBeLessThan(2000);
+    expect(await new ReplayCache(store).check(1, tag(1))).toBe(true);
+  });
 });
