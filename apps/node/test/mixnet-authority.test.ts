@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
-import { MemoryMetrics, MemoryStore } from '@hush/interface';
+import { ManualClock, MemoryMetrics, MemoryStore } from '@hush/interface';
 import { waitFor } from '@hush/interface-compliance';
 import {
   encodeNetworkConfig,
@@ -37,17 +37,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function networkOf(urls?: string[]): Promise<NetworkConfig> {
-  const ports = urls ? [] : await Promise.all(secrets.map(() => freePort()));
+async function networkOf(urls?: string[], count = 3): Promise<NetworkConfig> {
+  const chosen = secrets.slice(0, count);
+  const ports = urls ? [] : await Promise.all(chosen.map(() => freePort()));
   return parseNetworkConfig({
     epochMs: EPOCH_MS,
     sphinx: { hops: 5, userPayloadLength: 2048 },
     parameters: { lambdaP: 1, lambdaL: 1, lambdaD: 1, lambdaM: 1, meanDelayMs: 50 },
-    authorities: secrets.map((s, i) => ({
+    authorities: chosen.map((s, i) => ({
       publicKey: hex(ed25519.getPublicKey(s)),
       url: urls?.[i] ?? `http://127.0.0.1:${ports[i]}`,
     })),
-    threshold: 2,
+    threshold: Math.floor(count / 2) + 1,
     layers: [
       [hex(mixes[0]!.publicKey.subarray(1))],
       [hex(mixes[1]!.publicKey.subarray(1))],
@@ -78,7 +79,7 @@ describe('directory authorities', () => {
     for (const a of running.splice(0)) await a.stop();
   });
 
-  async function start(network: NetworkConfig, which: number[]) {
+  async function start(network: NetworkConfig, which: number[], clock?: ManualClock) {
     for (const i of which) {
       const url = new URL(network.authorities[i]!.url);
       running.push(
@@ -89,6 +90,7 @@ describe('directory authorities', () => {
           host: url.hostname,
           port: Number(url.port),
           tickMs: 200,
+          ...(clock ? { clock } : {}),
         }),
       );
     }
@@ -117,7 +119,7 @@ describe('directory authorities', () => {
   it('two of three publish while the third is down', async () => {
     const network = await networkOf();
     const [a, b] = await start(network, [0, 1]);
-    const epoch = epochAt(Date.now(), EPOCH_MS) + 1;
+    const epoch = epochAt(Date.now(), EPOCH_MS);
     for (const i of [0, 1, 2, 3]) await post(a!.url, uploadOf(i, epoch));
     await waitFor(
       async () => (await b!.document(epoch))?.signatures.length === 2,
@@ -125,6 +127,45 @@ describe('directory authorities', () => {
     );
     const { document } = await fetchDirectory(network, epoch);
     expect(document.epoch).toBe(epoch);
+  });
+
+  it('sign a coming epoch once, at its cutoff, and never other bytes after', async () => {
+    const network = await networkOf(undefined, 1);
+    const epoch = epochAt(Date.now(), EPOCH_MS) + 1;
+    const cutoff = epoch * EPOCH_MS - EPOCH_MS / 4;
+    const clock = new ManualClock(cutoff - 5000);
+    const [a] = await start(network, [0], clock);
+    for (const i of [0, 1, 2, 3]) await post(a!.url, uploadOf(i, epoch));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await a!.document(epoch)).toBeUndefined();
+    clock.advance(5000);
+    await waitFor(
+      async () => (await a!.document(epoch)) !== undefined,
+      'the document at the cutoff',
+    );
+    const signed = (await a!.document(epoch))!;
+    // A later upload (the mix moved) is kept but changes nothing signed.
+    const moved = signMixDescriptor(
+      mixes[0]!,
+      epoch,
+      {
+        publicKey: x25519.getPublicKey(new Uint8Array(32).fill(50)),
+        endpoints: ['ws://127.0.0.1:9999'],
+      },
+      clock.now(),
+    );
+    expect((await post(a!.url, moved)).status).toBe(200);
+    clock.advance(1000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await a!.document(epoch))!.document).toBe(signed.document);
+    // An upload that says it was signed in the future is refused.
+    const ahead = signMixDescriptor(
+      mixes[1]!,
+      epoch,
+      { publicKey: new Uint8Array(32).fill(3), endpoints: ['ws://127.0.0.1:1'] },
+      clock.now() + 120_000,
+    );
+    expect(await post(a!.url, ahead)).toMatchObject({ status: 400, body: { error: 'wrong-time' } });
   });
 
   it('refuse malformed, badly signed, stranger and wrong-epoch uploads with their codes', async () => {
@@ -190,7 +231,10 @@ describe('a client fetching a directory', () => {
     const doc = buildDirectory(
       network,
       epoch,
-      [0, 1, 2, 3].map((i) => verifyMixDescriptor(uploadOf(i, epoch), verifier)),
+      [0, 1, 2, 3].map((i) => {
+        const upload = uploadOf(i, epoch);
+        return { ...verifyMixDescriptor(upload, verifier), body: upload.body };
+      }),
     )!;
     const text = encodeDirectory(doc);
     const both = signDirectory(signDirectory(text, secrets[0]!), secrets[1]!);

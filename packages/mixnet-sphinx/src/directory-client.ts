@@ -35,6 +35,44 @@ export interface FetchDirectoryOptions {
 const MAX_ANSWER = 4 * 1024 * 1024;
 
 /**
+ * An HTTP answer's body as text, read no further than `maxBytes`: a server cannot fill the
+ * reader's memory by answering at length.
+ *
+ * @throws DirectoryError 'malformed' for a body longer than `maxBytes` (the read is
+ *   cancelled); what reading the body throws
+ */
+export async function readCappedText(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  const tooLong = () =>
+    new DirectoryError('malformed', `the answer is longer than ${maxBytes} bytes`);
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw tooLong();
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > maxBytes) {
+      await reader.cancel();
+      throw tooLong();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/**
  * The verified document of `epoch`.
  *
  * @example
@@ -65,6 +103,7 @@ export async function fetchDirectory(
     try {
       const response = await get(`${authority.url}/v1/documents/${epoch}`, { signal });
       if (!response.ok) {
+        await response.body?.cancel();
         refused.inc(1, { reason: 'http' });
         reasons.push(`${authority.url}: HTTP ${response.status}`);
         continue;

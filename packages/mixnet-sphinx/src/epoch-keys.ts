@@ -5,7 +5,7 @@
  * the keys it published; keys of epochs long past are deleted, which is what makes the
  * packets of those epochs undecryptable for good (forward secrecy per epoch).
  */
-import type { Store } from '@hush/interface';
+import { type Store, StoreError } from '@hush/interface';
 import { x25519 } from '@noble/curves/ed25519.js';
 import type { MixKey } from './mix.js';
 
@@ -24,7 +24,8 @@ export class EpochKeys {
   /**
    * The key of `epoch`, made and stored the first time.
    *
-   * @throws RangeError for an epoch that is not a whole number; what the store throws
+   * @throws RangeError for an epoch that is not a whole number; StoreError 'failed' for a
+   *   stored key that is not 32 bytes; what the store throws
    */
   key(epoch: number): Promise<MixKey> {
     if (!Number.isSafeInteger(epoch) || epoch < 0)
@@ -33,7 +34,10 @@ export class EpochKeys {
     if (!key) {
       key = (async () => {
         const held = await this.store.get(keyOf(epoch));
-        if (held?.length === 32) return { epoch, privateKey: held };
+        // A damaged key is not replaced: the key published for the epoch would no longer match.
+        if (held && held.length !== 32)
+          throw new StoreError('failed', `the stored key of epoch ${epoch} is not 32 bytes`);
+        if (held) return { epoch, privateKey: held };
         const privateKey = x25519.utils.randomSecretKey();
         await this.store.put(keyOf(epoch), privateKey);
         return { epoch, privateKey };

@@ -44,7 +44,11 @@ export {
   signDirectory,
   verifyDirectory,
 } from './directory.js';
-export { type FetchDirectoryOptions, fetchDirectory } from './directory-client.js';
+export {
+  type FetchDirectoryOptions,
+  fetchDirectory,
+  readCappedText,
+} from './directory-client.js';
 export { EpochKeys } from './epoch-keys.js';
 export { SphinxError, type SphinxErrorCode } from './errors.js';
 export { GatewayClient, type GatewayClientOptions } from './gateway-client.js';
@@ -67,6 +71,7 @@ export {
   encodeMessages,
   encodePackets,
   encodeSubmit,
+  MAX_PACKETS_PER_FRAME,
   MIX_LINK_LIMITS,
   MIX_LINK_PROTOCOL,
   MixFrame,
@@ -86,6 +91,7 @@ export {
   missingNodes,
   type NetworkConfig,
   parseNetworkConfig,
+  preferredUpload,
 } from './network.js';
 export { ReplayCache } from './replay-cache.js';
 export { exponentialDelay, forwardRoute, surbRoute } from './route.js';

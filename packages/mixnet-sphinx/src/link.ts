@@ -3,7 +3,7 @@
  * protocol name `hush-mix/1` (never completing with a gossip, direct or DHT link), proving the
  * secp256k1 identity a directory descriptor names, and the frames it carries:
  *
- * - `0x01 PACKETS` ‖ n packets of the geometry's length: mix to mix, several per frame;
+ * - `0x01 PACKETS` ‖ n packets of the geometry's length: mix to mix, 1 to 64 per frame;
  * - `0x02 SUBMIT` ‖ first hop id (32) ‖ packet: a client to its gateway; the first hop is the
  *   gateway itself (it unwraps the packet) or a first-layer mix (a SURB reply, sent on as is);
  * - `0x03 FETCH` ‖ u16 most: a client asks its gateway for its queued messages;
@@ -29,6 +29,9 @@ export const MixFrame = {
   messages: 0x04,
   ack: 0x05,
 } as const;
+
+/** Most packets in one PACKETS frame: a frame's work stays bounded (64 unwraps). */
+export const MAX_PACKETS_PER_FRAME = 64;
 
 /** A message a gateway holds for a client. */
 export interface QueuedMessage {
@@ -167,7 +170,7 @@ export function encodeAck(seqs: readonly bigint[]): Uint8Array {
  * Reads a frame of a network whose packets are `packetLength` bytes.
  *
  * @throws SphinxError 'bad-frame' for an unknown type, a length that does not add up, or a
- *   PACKETS frame whose length is not a whole number of packets
+ *   PACKETS frame that is not 1 to 64 whole packets
  */
 export function decodeMixFrame(frame: Uint8Array, packetLength: number): MixLinkFrame {
   if (frame.length < 1) throw malformed('an empty frame');
@@ -177,6 +180,8 @@ export function decodeMixFrame(frame: Uint8Array, packetLength: number): MixLink
     case MixFrame.packets: {
       if (body.length === 0 || body.length % packetLength !== 0)
         throw malformed('PACKETS is not a whole number of packets');
+      if (body.length / packetLength > MAX_PACKETS_PER_FRAME)
+        throw malformed(`PACKETS of more than ${MAX_PACKETS_PER_FRAME} packets`);
       const packets: Uint8Array[] = [];
       for (let at = 0; at < body.length; at += packetLength)
         packets.push(body.slice(at, at + packetLength));

@@ -26,7 +26,14 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { type MixDescriptor, mixNodeId } from './directory.js';
 import type { GatewayQueues } from './gateway-queues.js';
 import type { Geometry } from './geometry.js';
-import { decodeMixFrame, encodeMessages, encodePackets, mixLinkEncrypter } from './link.js';
+import { equalBytes } from './header-crypto.js';
+import {
+  decodeMixFrame,
+  encodeMessages,
+  encodePackets,
+  MAX_PACKETS_PER_FRAME,
+  mixLinkEncrypter,
+} from './link.js';
 import { type Delivery, Mix, type MixKey, type Unwrapper } from './mix.js';
 import type { ReplayCache } from './replay-cache.js';
 
@@ -77,8 +84,6 @@ interface NextHop {
   retryAt: number;
 }
 
-/** Most packets in one PACKETS frame. */
-const PACKETS_PER_FRAME = 64;
 /** Most messages in one MESSAGES frame. */
 const MESSAGES_PER_FRAME = 100;
 
@@ -218,7 +223,7 @@ export class MixServer {
     const recipient = mixNodeId(connection.remoteKey.subarray(1));
     switch (decoded.type) {
       case 'submit': {
-        if (equal(decoded.firstHop, this.id)) void this.mix.receive(decoded.packet);
+        if (equalBytes(decoded.firstHop, this.id)) void this.mix.receive(decoded.packet);
         else if (this.options.isFirstLayer?.(decoded.firstHop))
           this.forward(decoded.firstHop, decoded.packet);
         else this.mix.drop('bad-first-hop');
@@ -261,7 +266,7 @@ export class MixServer {
         payload: delivery.payload,
         ...(delivery.surbId ? { surbId: delivery.surbId } : {}),
       });
-      if (!kept) this.mix.drop('mailbox-full');
+      if (kept !== true) this.mix.drop(kept);
     } catch (error) {
       this.logger.warn({ reason: String(error) }, 'mix: queue deposit failed');
       this.mix.drop('store-failed');
@@ -299,7 +304,7 @@ export class MixServer {
       next.flush = undefined;
       const connection = next.connection;
       while (connection && next.pending.length > 0) {
-        const batch = next.pending.splice(0, PACKETS_PER_FRAME);
+        const batch = next.pending.splice(0, MAX_PACKETS_PER_FRAME);
         connection.send(encodePackets(batch));
         if (next.connection !== connection) {
           // It closed: that frame was not sent. Its packets wait for the next link.
@@ -381,10 +386,4 @@ export class MixServer {
     for (const channel of this.channels) channel.close();
     await this.options.carrier.close();
   }
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -49,6 +49,8 @@ export type DropReason =
   | 'no-recipient'
   /** The recipient's queue at the gateway is full. */
   | 'mailbox-full'
+  /** The gateway holds as many messages as it may, in all. */
+  | 'gateway-full'
   /** A SUBMIT frame named a first hop the gateway does not forward to. */
   | 'bad-first-hop'
   /** The worker thread unwrapping it failed (its packets in flight are lost; it is replaced). */

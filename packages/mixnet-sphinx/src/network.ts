@@ -14,7 +14,6 @@ import {
   DirectoryError,
   IDENTITY_LENGTH,
   type LoopixParameters,
-  type MixDescriptor,
   type SphinxParameters,
   sphinxOf,
 } from './directory.js';
@@ -171,25 +170,36 @@ export function missingNodes(
 }
 
 /**
+ * Of two uploads of one node for one epoch, whether `a` counts over `b`: the later signed, and
+ * of two signed at the same ms the one whose body sorts first, so every authority takes the
+ * same.
+ */
+export function preferredUpload(
+  a: { readonly issuedAt: number; readonly body: string },
+  b: { readonly issuedAt: number; readonly body: string },
+): boolean {
+  return a.issuedAt !== b.issuedAt ? a.issuedAt > b.issuedAt : a.body < b.body;
+}
+
+/**
  * The document of `epoch` from the uploads an authority holds: each configured node that
  * uploaded for the epoch, in the configuration's order (an upload from an identity not in
- * the configuration, or for another epoch, is left out; of two uploads from one node the
- * one whose body sorts first is taken, so every authority takes the same).
+ * the configuration, or for another epoch, is left out; of two uploads from one node the one
+ * {@link preferredUpload} picks).
  *
  * @returns the document, or undefined when a layer or the gateways would be empty
  */
 export function buildDirectory(
   network: NetworkConfig,
   epoch: number,
-  uploads: Iterable<MixDescriptorUpload & { readonly body?: string }>,
+  uploads: Iterable<MixDescriptorUpload & { readonly body: string }>,
 ): DirectoryDocument | undefined {
-  const chosen = new Map<string, { descriptor: MixDescriptor; body: string }>();
+  const chosen = new Map<string, MixDescriptorUpload & { readonly body: string }>();
   for (const u of uploads) {
     if (u.epoch !== epoch) continue;
     const key = bytesToHex(u.descriptor.identity);
-    const body = u.body ?? '';
     const held = chosen.get(key);
-    if (!held || body < held.body) chosen.set(key, { descriptor: u.descriptor, body });
+    if (!held || preferredUpload(u, held)) chosen.set(key, u);
   }
   const pick = (ids: readonly Uint8Array[]) =>
     ids.flatMap((x) => {

@@ -12,6 +12,7 @@ import { systemRandom } from './create.js';
 import type { DirectoryDocument, MixDescriptor } from './directory.js';
 import { SphinxError } from './errors.js';
 import { NODE_ID_LENGTH, SURB_ID_LENGTH } from './geometry.js';
+import { equalBytes } from './header-crypto.js';
 
 /** A uniform integer in [0, n), by rejection (no modulo bias). */
 function uniform(n: number, random: RandomBytes): number {
@@ -58,7 +59,8 @@ function findGateway(
   gateway: Uint8Array,
   name: string,
 ): MixDescriptor {
-  const found = document.gateways.find((g) => g.id.every((b, i) => b === gateway[i]));
+  checkId(gateway, NODE_ID_LENGTH, name);
+  const found = document.gateways.find((g) => equalBytes(g.id, gateway));
   if (!found)
     throw new SphinxError('bad-path', `${name} is not a gateway of epoch ${document.epoch}`);
   return found;

@@ -8,7 +8,7 @@
  */
 import { webSocketCarrier } from '@hush/carrier-websocket';
 import { secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
-import { type Identity, MemoryMetrics, MemoryStore } from '@hush/interface';
+import { type Identity, ManualClock, MemoryMetrics, MemoryStore } from '@hush/interface';
 import { waitFor } from '@hush/interface-compliance';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -221,6 +221,7 @@ describe('§11 hush-mix/1 frames and queues', () => {
     for (const broken of [
       new Uint8Array(0),
       Uint8Array.of(0x01, 1, 2),
+      encodePackets(Array.from({ length: 65 }, () => packet)),
       encodeSubmit(hop, packet).subarray(1000),
       Uint8Array.of(0x03, 0, 0),
       encodeMessages(messages).subarray(0, 20),
@@ -240,15 +241,53 @@ describe('§11 hush-mix/1 frames and queues', () => {
     expect(
       await queues.deposit(alice, { payload: Uint8Array.of(2), surbId: new Uint8Array(16) }),
     ).toBe(true);
-    expect(await queues.deposit(alice, { payload: Uint8Array.of(3) })).toBe(false);
+    expect(await queues.deposit(alice, { payload: Uint8Array.of(3) })).toBe('mailbox-full');
     const again = new GatewayQueues(store, { maxPerRecipient: 2 });
     const held = await again.fetch(alice, 10);
     expect(held.map((m) => m.payload[0])).toEqual([1, 2]);
     expect(held[1]!.surbId).toEqual(new Uint8Array(16));
     expect(await again.fetch(new Uint8Array(32).fill(2), 10)).toEqual([]);
-    await again.acknowledge(alice, [held[0]!.seq, 12345n]);
+    // Acknowledged twice at once (two links of one client): deleted once, counted once.
+    await Promise.all([
+      again.acknowledge(alice, [held[0]!.seq, 12345n]),
+      again.acknowledge(alice, [held[0]!.seq]),
+    ]);
     expect((await again.fetch(alice, 10)).map((m) => m.payload[0])).toEqual([2]);
     expect(await again.deposit(alice, { payload: Uint8Array.of(4) })).toBe(true);
+    expect(await again.deposit(alice, { payload: Uint8Array.of(5) })).toBe('mailbox-full');
+  });
+
+  it('holds to its bounds under overlapping deposits, and in all', async () => {
+    const queues = new GatewayQueues(new MemoryStore(), { maxPerRecipient: 10, maxTotal: 15 });
+    const alice = new Uint8Array(32).fill(1);
+    const bob = new Uint8Array(32).fill(2);
+    const a = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => queues.deposit(alice, { payload: Uint8Array.of(i) })),
+    );
+    expect(a.filter((r) => r === true)).toHaveLength(10);
+    const b = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => queues.deposit(bob, { payload: Uint8Array.of(i) })),
+    );
+    expect(b.filter((r) => r === true)).toHaveLength(5);
+    expect(b.filter((r) => r === 'gateway-full')).toHaveLength(5);
+    expect(await queues.fetch(alice, 100)).toHaveLength(10);
+  });
+
+  it('never reuses a sequence number after a restart, and lets messages expire', async () => {
+    const clock = new ManualClock(1_000_000);
+    const store = new MemoryStore();
+    const alice = new Uint8Array(32).fill(1);
+    const first = new GatewayQueues(store, { clock, retentionMs: 60_000 });
+    // More deposits in one ms than the numbers of that ms: the numbers run ahead of the clock.
+    for (let i = 0; i < 1500; i++) await first.deposit(alice, { payload: Uint8Array.of(i & 255) });
+    const restarted = new GatewayQueues(store, { clock, retentionMs: 60_000 });
+    expect(await restarted.deposit(alice, { payload: Uint8Array.of(9) })).toBe(true);
+    expect(await restarted.fetch(alice, 2000)).toHaveLength(1501);
+    // (Numbers that ran ahead of the clock count as deposited a ms later.)
+    clock.advance(61_000);
+    expect(await restarted.sweep()).toBe(1501);
+    expect(await restarted.fetch(alice, 10)).toEqual([]);
+    expect(await restarted.deposit(alice, { payload: Uint8Array.of(1) })).toBe(true);
   });
 
   it('epoch keys are kept per epoch and pruned', async () => {

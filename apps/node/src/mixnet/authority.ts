@@ -1,24 +1,27 @@
 /**
  * A directory authority (`hush directory`, specs/mixnet-sphinx/SPEC.md §10.4): it takes the
- * mixes' and gateways' signed descriptors for the coming epochs, builds each epoch's document
- * from them, signs it, and exchanges uploads and signatures with the network's other
- * authorities until the document carries the threshold of signatures. Agreement needs no
- * vote: an authority takes every valid upload a peer holds (each is signed by its mix), so
- * authorities that hold the same uploads build the same bytes; a document still below the
- * threshold is rebuilt when the uploads grow, and one at the threshold is final.
+ * mixes' and gateways' signed descriptors for the coming epochs, takes the uploads its peers
+ * hold, builds each epoch's document from them, signs it once, and adds its peers' signatures
+ * of the same bytes until the document carries the threshold.
  *
- * An epoch's document is built once every configured node has uploaded, or, once the
- * epoch's cutoff (a quarter epoch before it starts) has passed, `settleMs` after the first
- * upload, with the mixes that came (a layer with none makes no document).
+ * Safety: an authority signs at most one document per epoch (what it signed is kept in its
+ * store, across restarts), and the threshold is a majority of the authorities, so no two
+ * different documents of one epoch can both carry it. Agreement without a vote: every
+ * authority takes every valid upload any peer holds (each is signed by its mix) until it
+ * signs, and signs late enough for the uploads to have spread — for a coming epoch not before
+ * its cutoff (a quarter epoch before it starts); for the epoch under way (a network starting)
+ * once every configured node has uploaded, or a settling time after the first upload it
+ * holds. Authorities that signed different bytes make no document that epoch; when a peer's
+ * document carries the threshold, an authority serves that one.
  *
  * HTTP, JSON:
  * - `POST /v1/descriptors` a `SignedMixDescriptor` → 200 `{ accepted: true }`, or 400/403 with
- *   `{ error: code, message }` (`malformed`, `bad-signature`, `unknown-node`, `wrong-epoch`);
+ *   `{ error: code, message }` (`malformed`, `bad-signature`, `unknown-node`, `wrong-epoch`,
+ *   `wrong-time`);
  * - `GET /v1/descriptors/<epoch>` → the uploads it holds;
- * - `GET /v1/documents/<epoch>` → `{ document, signatures }`, 404 before it is built;
+ * - `GET /v1/documents/<epoch>` → `{ document, signatures }`, 404 before it signed one;
  * - `GET /v1/network` → the network configuration.
  */
-
 import { secp256k1Verifier } from '@hush/crypto';
 import { type Clock, type Logger, type Store, silentLogger, systemClock } from '@hush/interface';
 import {
@@ -32,6 +35,8 @@ import {
   type MixDescriptorUpload,
   missingNodes,
   type NetworkConfig,
+  preferredUpload,
+  readCappedText,
   type SignedDirectory,
   type SignedMixDescriptor,
   signDirectory,
@@ -40,6 +45,7 @@ import {
 } from '@hush/mixnet-sphinx';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import Fastify from 'fastify';
+import { coalescingTicker } from './ticker.js';
 
 /** How an authority runs. */
 export interface AuthorityOptions {
@@ -70,6 +76,12 @@ const EPOCH_DIGITS = 12;
 const pad = (epoch: number) => epoch.toString().padStart(EPOCH_DIGITS, '0');
 const uploadKey = (epoch: number, identity: string) => `dir/upload/${pad(epoch)}/${identity}`;
 const documentKey = (epoch: number) => `dir/document/${pad(epoch)}`;
+/** A peer's document that carries the threshold, when this authority's own does not. */
+const finalKey = (epoch: number) => `dir/final/${pad(epoch)}`;
+/** The most bytes of a peer's answer read. */
+const MAX_PEER_ANSWER = 4 * 1024 * 1024;
+/** How far ahead of this authority's clock an upload may say it was signed. */
+const MAX_CLOCK_SKEW_MS = 60_000;
 const encoder = new TextEncoder();
 const bytesToHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const decoder = new TextDecoder();
@@ -141,45 +153,75 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
     return held ? (JSON.parse(decoder.decode(held)) as SignedDirectory) : undefined;
   };
 
+  /** Uploads of one node and epoch are decided one after another. */
+  const keeping = new Map<string, Promise<unknown>>();
+
   /**
-   * Keeps a verified upload: of two from one node for one epoch, the one whose body sorts
-   * first, as every authority does.
+   * Keeps a verified upload: of two from one node for one epoch, the one
+   * `preferredUpload` picks, as every authority does.
    *
    * @returns whether it changed what the authority holds
+   * @throws Refusal for an upload that is not one of the network's nodes' for a coming epoch
    */
-  const keep = async (upload: SignedMixDescriptor): Promise<boolean> => {
+  const keep = (upload: SignedMixDescriptor): Promise<boolean> => {
     let verified: MixDescriptorUpload;
     try {
       verified = verifyMixDescriptor(upload, verifier);
     } catch (error) {
       const code = error instanceof DirectoryError ? error.code : 'malformed';
-      throw new Refusal(400, code, (error as Error).message);
+      return Promise.reject(new Refusal(400, code, (error as Error).message));
     }
     const identity = bytesToHex(verified.descriptor.identity);
     if (!configured.has(identity))
-      throw new Refusal(403, 'unknown-node', 'this identity is not a node of the network');
+      return Promise.reject(
+        new Refusal(403, 'unknown-node', 'this identity is not a node of the network'),
+      );
     const now = epochAt(clock.now(), network.epochMs);
     if (verified.epoch < now || verified.epoch > now + 2)
-      throw new Refusal(400, 'wrong-epoch', `uploads are for epochs ${now} … ${now + 2}`);
+      return Promise.reject(
+        new Refusal(400, 'wrong-epoch', `uploads are for epochs ${now} … ${now + 2}`),
+      );
+    if (verified.issuedAt > clock.now() + MAX_CLOCK_SKEW_MS)
+      return Promise.reject(
+        new Refusal(400, 'wrong-time', 'the upload says it was signed in the future'),
+      );
     const key = uploadKey(verified.epoch, identity);
-    const held = await store.get(key);
-    if (held) {
-      const body = (JSON.parse(decoder.decode(held)) as SignedMixDescriptor).body;
-      if (body <= upload.body) return false;
-    }
-    await store.put(
-      key,
-      encoder.encode(JSON.stringify({ body: upload.body, signature: upload.signature })),
-    );
-    if (!firstUpload.has(verified.epoch)) firstUpload.set(verified.epoch, clock.now());
-    return true;
+    const run = (keeping.get(key) ?? Promise.resolve()).then(async () => {
+      const held = await store.get(key);
+      if (held) {
+        const heldUpload = JSON.parse(decoder.decode(held)) as SignedMixDescriptor;
+        const heldVerified = verifyMixDescriptor(heldUpload, verifier);
+        if (
+          !preferredUpload(
+            { ...verified, body: upload.body },
+            { ...heldVerified, body: heldUpload.body },
+          )
+        )
+          return false;
+      }
+      await store.put(
+        key,
+        encoder.encode(JSON.stringify({ body: upload.body, signature: upload.signature })),
+      );
+      if (!firstUpload.has(verified.epoch)) firstUpload.set(verified.epoch, clock.now());
+      return true;
+    });
+    const tail = run.catch(() => {});
+    keeping.set(key, tail);
+    void tail.then(() => {
+      if (keeping.get(key) === tail) keeping.delete(key);
+    });
+    return run;
   };
 
   const peerGet = async (url: string): Promise<unknown> => {
     const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(1000, tickMs)) });
-    if (response.status === 404) return undefined;
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return response.json();
+    if (!response.ok) {
+      await response.body?.cancel();
+      if (response.status === 404) return undefined;
+      throw new Error(`HTTP ${response.status}`);
+    }
+    return JSON.parse(await readCappedText(response, MAX_PEER_ANSWER));
   };
 
   /** Signatures of `document` that verify, by authority. */
@@ -201,79 +243,100 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
   };
 
   const tickEpoch = async (epoch: number) => {
-    // Every valid upload a peer holds, so that the authorities hold the same.
-    for (const peer of peers) {
-      try {
-        const uploads = (await peerGet(`${peer.url}/v1/descriptors/${epoch}`)) as
-          | SignedMixDescriptor[]
-          | undefined;
-        for (const upload of Array.isArray(uploads) ? uploads.slice(0, configured.size * 2) : [])
-          await keep(upload).catch(() => false);
-      } catch (error) {
-        logger.debug({ peer: peer.url, reason: String(error) }, 'directory: peer uploads');
-      }
-    }
     let held = await documentOf(epoch);
-    const signatures = held ? validSignatures(held, held.document) : new Map();
-    if (held && signatures.size >= network.threshold) {
-      // Final: only more signatures of the same bytes are added.
-    } else {
+    if (!held) {
+      // Every valid upload a peer holds, so that the authorities hold the same when they sign.
+      await Promise.allSettled(
+        peers.map(async (peer) => {
+          const uploads = (await peerGet(`${peer.url}/v1/descriptors/${epoch}`)) as
+            | SignedMixDescriptor[]
+            | undefined;
+          for (const upload of Array.isArray(uploads) ? uploads.slice(0, configured.size * 2) : [])
+            await keep(upload).catch(() => false);
+        }),
+      );
       const uploads = await uploadsOf(epoch);
       const now = clock.now();
+      // After a restart the uploads are in the store: the settling time counts from now.
+      if (uploads.length > 0 && !firstUpload.has(epoch)) firstUpload.set(epoch, now);
+      const first = firstUpload.get(epoch) ?? Number.POSITIVE_INFINITY;
+      const complete = missingNodes(network, epoch, uploads).length === 0;
+      const settled = now >= first + settleMs;
+      const underWay = epoch <= epochAt(now, network.epochMs);
       const cutoff = epochStart(epoch, network.epochMs) - network.epochMs / 4;
-      const first = firstUpload.get(epoch) ?? now;
-      const ready =
-        missingNodes(network, epoch, uploads).length === 0 ||
-        (now >= cutoff && now >= first + settleMs);
+      const ready = underWay ? complete || settled : now >= cutoff && (complete || settled);
       const built = ready ? buildDirectory(network, epoch, uploads) : undefined;
-      if (built) {
-        const text = encodeDirectory(built);
-        if (!held || held.document !== text) {
-          held = signDirectory(text, options.secretKey);
-          await store.put(documentKey(epoch), encoder.encode(JSON.stringify(held)));
-          logger.info(
-            { epoch, mixes: built.layers.flat().length, gateways: built.gateways.length },
-            'directory: document built and signed',
+      if (!built) return;
+      // Signed once: what this authority signs for an epoch it never takes back.
+      held = signDirectory(encodeDirectory(built), options.secretKey);
+      await store.put(documentKey(epoch), encoder.encode(JSON.stringify(held)));
+      logger.info(
+        { epoch, mixes: built.layers.flat().length, gateways: built.gateways.length },
+        'directory: document built and signed',
+      );
+    }
+    const own = held;
+    const merged = validSignatures(own, own.document);
+    const before = merged.size;
+    const answers = await Promise.allSettled(
+      peers.map(
+        (peer) =>
+          peerGet(`${peer.url}/v1/documents/${epoch}`) as Promise<SignedDirectory | undefined>,
+      ),
+    );
+    let adopted: SignedDirectory | undefined;
+    for (const answer of answers) {
+      if (
+        answer.status !== 'fulfilled' ||
+        !answer.value ||
+        typeof answer.value.document !== 'string'
+      )
+        continue;
+      const theirs = answer.value;
+      if (theirs.document === own.document) {
+        for (const [k, sig] of validSignatures(theirs, own.document)) merged.set(k, sig);
+      } else if (before < network.threshold && !adopted) {
+        // Another document: served instead of ours only when it carries the threshold.
+        try {
+          verifyDirectory(
+            theirs,
+            authorityKeys,
+            network.threshold,
+            decodeDirectory(theirs.document).validFrom,
           );
+          if (decodeDirectory(theirs.document).epoch === epoch) adopted = theirs;
+        } catch {
+          // Below the threshold, or not a document: it counts for nothing.
         }
       }
     }
-    if (!held) return;
-    // The peers' signatures of the same bytes.
-    const merged = validSignatures(held, held.document);
-    const before = merged.size;
-    for (const peer of peers) {
-      try {
-        const theirs = (await peerGet(`${peer.url}/v1/documents/${epoch}`)) as
-          | SignedDirectory
-          | undefined;
-        if (theirs) for (const [k, s] of validSignatures(theirs, held.document)) merged.set(k, s);
-      } catch (error) {
-        logger.debug({ peer: peer.url, reason: String(error) }, 'directory: peer document');
-      }
-    }
     if (merged.size > before) {
-      held = { document: held.document, signatures: [...merged.values()] };
-      await store.put(documentKey(epoch), encoder.encode(JSON.stringify(held)));
+      await store.put(
+        documentKey(epoch),
+        encoder.encode(
+          JSON.stringify({ document: own.document, signatures: [...merged.values()] }),
+        ),
+      );
       if (before < network.threshold && merged.size >= network.threshold)
         logger.info({ epoch, signatures: merged.size }, 'directory: document published');
+    }
+    if (merged.size < network.threshold && adopted) {
+      await store.put(finalKey(epoch), encoder.encode(JSON.stringify(adopted)));
+      logger.warn({ epoch }, 'directory: the peers published another document; serving theirs');
     }
   };
 
   const prune = async (epoch: number) => {
     const stale: string[] = [];
-    for (const prefix of ['dir/upload/', 'dir/document/'])
+    for (const prefix of ['dir/upload/', 'dir/document/', 'dir/final/'])
       for await (const [key] of store.range({ gte: prefix, lt: `${prefix}${pad(epoch)}` }))
         stale.push(key);
     if (stale.length > 0) await store.batch(stale.map((key) => ({ type: 'del' as const, key })));
     for (const e of [...firstUpload.keys()]) if (e < epoch) firstUpload.delete(e);
   };
 
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = running.then(async () => {
-      if (stopped) return;
+  const ticker = coalescingTicker(
+    async () => {
       const now = epochAt(clock.now(), network.epochMs);
       for (const epoch of [now, now + 1, now + 2]) {
         try {
@@ -283,11 +346,12 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
         }
       }
       // Documents of the last two epochs stay: packets made under them may still be in flight.
-      await prune(now - 2).catch((error) =>
-        logger.warn({ reason: String(error) }, 'directory: prune'),
-      );
-    });
-  };
+      await prune(now - 2);
+    },
+    tickMs,
+    clock,
+    (error) => logger.warn({ reason: String(error) }, 'directory: tick'),
+  );
 
   const http = Fastify({ bodyLimit: 16 * 1024, logger: false });
   http.setErrorHandler((error, _request, reply) => {
@@ -307,7 +371,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
   };
   http.post('/v1/descriptors', async (request) => {
     const accepted = await keep(request.body as SignedMixDescriptor);
-    if (accepted) tick();
+    if (accepted) ticker.tick();
     return { accepted: true };
   });
   http.get('/v1/descriptors/:epoch', async (request) => {
@@ -327,8 +391,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
   await http.listen({ host: options.host, port: options.port });
   const port = (http.server.address() as { port: number }).port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const timer = clock.setInterval(tick, tickMs);
-  tick();
+  ticker.tick();
   logger.info(
     { url: `http://${host}:${port}`, peers: peers.length },
     'directory: authority running',
@@ -338,9 +401,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
     publicKey,
     document: documentOf,
     async stop() {
-      stopped = true;
-      clock.clearInterval(timer);
-      await running;
+      await ticker.stop();
       await http.close();
     },
   };
