@@ -3,9 +3,11 @@
  * pinned to one core: a `MixServer` as `hush mix` runs it (src/mixnet/mix-node.ts) — the
  * `hush-mix/1` links over WebSocket, the replay cache in the app's LevelDB store — keyed and
  * routed from the JSON its parent passes as the first argument, forwarding to the parent's
- * sink. It prints `ready <address>` once listening, the mix's counters as JSON for each
+ * sink; with `workers`, unwrapping on that many worker threads (`--workers`, as mix-node.ts
+ * wires it). It prints `ready <address>` once listening, the mix's counters as JSON for each
  * `stats` line on its standard input, and stops when its standard input ends.
  */
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { webSocketCarrier } from '@hush/carrier-websocket';
 import { secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
@@ -18,6 +20,7 @@ import {
   mixNodeId,
   ReplayCache,
 } from '@hush/mixnet-sphinx';
+import { createUnwrapPool } from '@hush/mixnet-sphinx/unwrap-pool';
 import { LevelStore } from '../src/index.js';
 
 const config = JSON.parse(process.argv[2]!) as {
@@ -28,6 +31,7 @@ const config = JSON.parse(process.argv[2]!) as {
   sink: { identity: string; endpoint: string };
   hops: number;
   userPayloadLength: number;
+  workers?: number;
 };
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 const store = await LevelStore.open(config.dir);
@@ -39,9 +43,13 @@ const sink: MixDescriptor = {
   publicKey: new Uint8Array(32),
   endpoints: [config.sink.endpoint],
 };
+const geo = geometry(config.hops, config.userPayloadLength);
+const pool = config.workers
+  ? await createUnwrapPool({ geometry: geo, workers: config.workers })
+  : undefined;
 const server = new MixServer({
   role: 'mix',
-  geometry: geometry(config.hops, config.userPayloadLength),
+  geometry: geo,
   identity: secp256k1Identity(bytes(config.nodeKey)),
   verifier: secp256k1Verifier(),
   staticKey: bytes(config.linkKey),
@@ -49,6 +57,7 @@ const server = new MixServer({
   replay: new ReplayCache(store),
   key: { epoch: 1, privateKey: bytes(config.mixKey) },
   lookup: (id) => (Buffer.from(id).equals(sink.id) ? sink : undefined),
+  ...(pool ? { unwrapper: pool } : {}),
   metrics,
 });
 await server.start();
@@ -70,6 +79,7 @@ lines.on('line', () => {
 });
 lines.on('close', async () => {
   await server.stop();
+  await pool?.stop();
   await store.close();
   process.exit(0);
 });

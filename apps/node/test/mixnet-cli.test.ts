@@ -2,9 +2,10 @@
  * `hush mix` and `hush directory` (specs/mixnet-sphinx/SPEC.md §9–§11): their help is in the
  * README; `mix id` and `directory key` print the keys a network file lists, the same each
  * time; a missing or malformed network file, an identity the network does not list and a bad
- * option are refused with a message and a non-zero status, never a crash.
+ * option (a bad `--workers` among them) are refused with a message and a non-zero status,
+ * never a crash.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,61 @@ describe('hush mix and hush directory', () => {
     const authority = hush('directory', 'key', '--data-dir', join(dir, 'a'));
     expect(authority.status, authority.stderr).toBe(0);
     expect(authority.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+  });
+
+  it('runs a mix with --workers, and stops it on SIGTERM', async () => {
+    const id = hush('mix', 'id', '--data-dir', join(dir, 'w')).stdout.trim();
+    const network = join(dir, 'network-workers.json');
+    writeFileSync(
+      network,
+      JSON.stringify({
+        epochMs: 60_000,
+        sphinx: { hops: 3, userPayloadLength: 2048 },
+        parameters: { lambdaP: 1, lambdaL: 1, lambdaD: 1, lambdaM: 1, meanDelayMs: 50 },
+        // No authority answers: the mix runs without a document, which is all this needs.
+        authorities: [{ publicKey: 'cd'.repeat(32), url: 'http://127.0.0.1:1' }],
+        threshold: 1,
+        layers: [[id]],
+        gateways: ['ef'.repeat(64)],
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@hush/source',
+        '--import',
+        'tsx',
+        MAIN,
+        'mix',
+        '--network',
+        network,
+        '--data-dir',
+        join(dir, 'w'),
+        '--listen',
+        '127.0.0.1:0',
+        '--workers',
+        '2',
+        '--log-level',
+        'error',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        if (out.includes('links')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+    expect(out).toMatch(/unwrap {3}on 2 worker threads/);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited, err).toBe(0);
   });
 
   it('refuses a missing or malformed network file, a stranger and bad options', () => {
@@ -87,6 +143,19 @@ describe('hush mix and hush directory', () => {
       'nowhere',
     );
     expect(badListen.status).toBe(2);
+    for (const workers of ['lots', '-1', '257', '1.5']) {
+      const badWorkers = hush(
+        'mix',
+        '--network',
+        network,
+        '--data-dir',
+        join(dir, 'm'),
+        '--workers',
+        workers,
+      );
+      expect(badWorkers.status, workers).toBe(2);
+      expect(badWorkers.stderr).toMatch(/--workers must be a number of worker threads/);
+    }
     expect(hush('mix', '--data-dir', join(dir, 'm'), '--bogus').status).toBe(2);
     expect(hush('mix', 'frobnicate', '--data-dir', join(dir, 'm')).status).toBe(2);
   });

@@ -5,6 +5,7 @@
  *
  *   hush mix id --data-dir D          print this mix's identity (for the network file)
  *   hush mix --network F --data-dir D [--listen H:P] [--announce ws://…] [--metrics-port N]
+ *            [--workers N]
  *   hush directory key --data-dir D   print this authority's public key (for the network file)
  *   hush directory --network F --data-dir D [--listen H:P]
  */
@@ -20,13 +21,15 @@ import { mixIdentity, startMixNode } from './mix-node.js';
 
 export const MIX_USAGE = `usage: hush mix id --data-dir <dir>
        hush mix --network <file> --data-dir <dir> [--listen <host:port>] [--announce <ws://…>]
-                [--metrics-host <host>] [--metrics-port <port>] [--log-level <level>] [--log-format <format>]
+                [--metrics-host <host>] [--metrics-port <port>] [--workers <n>]
+                [--log-level <level>] [--log-format <format>]
        hush directory key --data-dir <dir>
        hush directory --network <file> --data-dir <dir> [--listen <host:port>] [--log-level <level>]
 
   mix id          print this mix's identity (64-byte public key, hex) for the network file
   mix             run a mix or gateway (the network file says which): hush-mix/1 links on
-                  --listen (default 127.0.0.1:30400), metrics on --metrics-port (default off)
+                  --listen (default 127.0.0.1:30400), metrics on --metrics-port (default off),
+                  packets unwrapped on --workers worker threads (default 0: the main thread)
   directory key   print this authority's ed25519 public key (hex) for the network file
   directory       run a directory authority on --listen (default: the host and port of its
                   URL in the network file)`;
@@ -38,6 +41,7 @@ const OPTIONS = {
   announce: { type: 'string', multiple: true },
   'metrics-host': { type: 'string' },
   'metrics-port': { type: 'string' },
+  workers: { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -151,11 +155,15 @@ export async function mixnetCommand(command: 'mix' | 'directory', argv: string[]
       }
       const metrics = new PrometheusMetrics();
       const listen = hostPort(values.listen ?? '127.0.0.1:30400', '--listen');
+      const workers = Number(values.workers ?? 0);
+      if (!/^\d+$/.test(values.workers ?? '0') || workers > 256)
+        throw new UsageError('--workers must be a number of worker threads, 0 to 256');
       const node = await startMixNode({
         network,
         store,
         ...listen,
         ...(values.announce ? { announce: values.announce } : {}),
+        workers,
         metrics,
         logger,
       });
@@ -176,7 +184,7 @@ export async function mixnetCommand(command: 'mix' | 'directory', argv: string[]
             })
           : undefined;
       process.stdout.write(
-        `hush mix ${node.id} running\n  role     ${node.role === 'gateway' ? 'gateway' : `mix, layer ${node.layer}`}\n  links    ${node.endpoints.join(', ')} (Noise, hush-mix/1)\n${metricsServer ? `  metrics  ${metricsServer.url}/metrics\n` : ''}`,
+        `hush mix ${node.id} running\n  role     ${node.role === 'gateway' ? 'gateway' : `mix, layer ${node.layer}`}\n  links    ${node.endpoints.join(', ')} (Noise, hush-mix/1)\n${workers > 0 ? `  unwrap   on ${workers} worker threads\n` : ''}${metricsServer ? `  metrics  ${metricsServer.url}/metrics\n` : ''}`,
       );
       await untilSignal();
       await metricsServer?.close();

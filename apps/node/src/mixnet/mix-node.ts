@@ -6,6 +6,8 @@
  * threshold of the network's authorities); at each epoch's start the next key in use, the
  * previous one kept for the grace window, keys and replay tags of older epochs deleted. The
  * network configuration says whether this identity is a mix (and of which layer) or a gateway.
+ * With `workers`, packets are unwrapped on that many worker threads (the unwrap is most of a
+ * packet's work), the rest stays on the main thread.
  */
 import { webSocketCarrier } from '@hush/carrier-websocket';
 import { defaultBackend, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
@@ -27,6 +29,7 @@ import {
   ReplayCache,
   signMixDescriptor,
 } from '@hush/mixnet-sphinx';
+import { createUnwrapPool, type UnwrapPool } from '@hush/mixnet-sphinx/unwrap-pool';
 import { loadStaticKey } from '@hush/noise';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { loadNodeKey } from '../node.js';
@@ -41,6 +44,8 @@ export interface MixNodeOptions {
   readonly announce?: readonly string[];
   /** How often documents and uploads are retried (default epochMs / 20, at most 2 s). */
   readonly tickMs?: number;
+  /** Worker threads that unwrap packets (default 0: in the main thread). */
+  readonly workers?: number;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
@@ -77,8 +82,9 @@ export async function mixIdentity(store: Store): Promise<string> {
 /**
  * Starts a mix or gateway.
  *
- * @throws Error when this identity is not a node of the network; TransportError when the
- *   port cannot be bound; what the store throws
+ * @throws Error when this identity is not a node of the network, or a worker fails to start;
+ *   RangeError when `workers` is not an integer in [0, 256]; TransportError when the port
+ *   cannot be bound; what the store throws
  */
 export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
   const { network, store } = options;
@@ -106,25 +112,40 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
     return { byId, firstLayer };
   };
   let routes = known();
+  const workers = options.workers ?? 0;
+  if (!Number.isInteger(workers) || workers < 0 || workers > 256)
+    throw new RangeError('workers must be an integer in [0, 256]');
+  const staticKey = await loadStaticKey(store, 'mix/link-key', 'mix-link');
+  const key = await keys.key(epoch);
+  // Started last before the server: nothing that can fail before it is left holding threads.
+  const pool: UnwrapPool | undefined =
+    workers > 0 ? await createUnwrapPool({ geometry: geo, workers, logger }) : undefined;
   const server = new MixServer({
     role,
     geometry: geo,
     identity,
     verifier: secp256k1Verifier(),
-    staticKey: await loadStaticKey(store, 'mix/link-key', 'mix-link'),
+    staticKey,
     carrier: webSocketCarrier({ host: options.host, port: options.port, limits: MIX_LINK_LIMITS }),
     replay: new ReplayCache(store),
-    key: await keys.key(epoch),
+    key,
     lookup: (id) => routes.byId.get(hex(id)),
     isFirstLayer: (id) => routes.firstLayer.has(hex(id)),
     ...(isGateway ? { queues: new GatewayQueues(store) } : {}),
     // The previous key unwraps for a quarter epoch: packets made just before the change.
     graceMs: Math.min(600_000, network.epochMs / 4),
+    ...(pool ? { unwrapper: pool } : {}),
     clock,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     logger,
   });
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    // Its port refused: the threads go too.
+    await pool?.stop();
+    throw error;
+  }
   const endpoints = options.announce?.length ? [...options.announce] : [...server.addresses];
 
   /** Uploads not yet accepted, by `<epoch> <authority url>`. */
@@ -222,6 +243,8 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
       clock.clearTimeout(boundary);
       await running;
       await server.stop();
+      // After the server: the mix has stopped taking packets.
+      await pool?.stop();
     },
   };
 }
