@@ -146,10 +146,12 @@ export async function mixnetCommand(command: 'mix' | 'directory', argv: string[]
           ? hostPort(values.listen, '--listen')
           : { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
         const authority = await startAuthority({ network, secretKey, store, ...listen, logger });
+        // Listening before it says it runs: whoever reads that may signal at once.
+        const signalled = untilSignal();
         process.stdout.write(
           `hush directory ${Buffer.from(authority.publicKey).toString('hex')} running\n  http     ${authority.url}/v1/documents/<epoch>\n  network  ${network.authorities.length} authorities, threshold ${network.threshold}, epochs of ${network.epochMs} ms\n`,
         );
-        await untilSignal();
+        await signalled;
         await authority.stop();
         return 0;
       }
@@ -183,10 +185,12 @@ export async function mixnetCommand(command: 'mix' | 'directory', argv: string[]
               },
             })
           : undefined;
+      // Listening before it says it runs: whoever reads that may signal at once.
+      const signalled = untilSignal();
       process.stdout.write(
         `hush mix ${node.id} running\n  role     ${node.role === 'gateway' ? 'gateway' : `mix, layer ${node.layer}`}\n  links    ${node.endpoints.join(', ')} (Noise, hush-mix/1)\n${workers > 0 ? `  unwrap   on ${workers} worker threads\n` : ''}${metricsServer ? `  metrics  ${metricsServer.url}/metrics\n` : ''}`,
       );
-      await untilSignal();
+      await signalled;
       await metricsServer?.close();
       await node.stop();
       return 0;
