@@ -49,6 +49,21 @@ export class EpochKeys {
   }
 
   /**
+   * The key of `epoch` if one was made (a restarted mix takes up its previous key so).
+   *
+   * @throws StoreError 'failed' for a stored key that is not 32 bytes; what the store throws
+   */
+  async held(epoch: number): Promise<MixKey | undefined> {
+    const made = this.made.get(epoch);
+    if (made) return made;
+    const held = await this.store.get(keyOf(epoch));
+    if (!held) return undefined;
+    if (held.length !== 32)
+      throw new StoreError('failed', `the stored key of epoch ${epoch} is not 32 bytes`);
+    return { epoch, privateKey: held };
+  }
+
+  /**
    * Deletes the keys of every epoch before `epoch`.
    *
    * @returns how many were deleted

@@ -52,7 +52,11 @@ export {
 export { EpochKeys } from './epoch-keys.js';
 export { SphinxError, type SphinxErrorCode } from './errors.js';
 export { GatewayClient, type GatewayClientOptions } from './gateway-client.js';
-export { type GatewayQueueOptions, GatewayQueues } from './gateway-queues.js';
+export {
+  type DepositRefusal,
+  type GatewayQueueOptions,
+  GatewayQueues,
+} from './gateway-queues.js';
 export {
   AD_LENGTH,
   type Geometry,
@@ -80,7 +84,16 @@ export {
   mixLinkEncrypter,
   type QueuedMessage,
 } from './link.js';
-export { type Delivery, type DropReason, Mix, type MixKey, type MixOptions } from './mix.js';
+export {
+  type Delivery,
+  type DropReason,
+  Mix,
+  type MixKey,
+  type MixOptions,
+  type Unwrapper,
+  UnwrapUnavailable,
+  type UnwrapUnavailableCode,
+} from './mix.js';
 export { MixServer, type MixServerOptions } from './mix-server.js';
 export {
   type AuthorityInfo,

@@ -52,6 +52,12 @@ export interface MixServerOptions {
   readonly key: MixKey;
   /** The mix or gateway an id names in the directories in force, if any. */
   readonly lookup: (id: Uint8Array) => MixDescriptor | undefined;
+  /**
+   * Whether to keep an inbound link from this identity (64 bytes, its peer id's key), once
+   * it is authenticated. A mix takes links only from the nodes of the directories in force;
+   * a gateway also from its clients. Default: every link.
+   */
+  readonly authorize?: (identity: Uint8Array) => boolean;
   /** A gateway: whether an id is a first-layer mix (a client's SURB reply may go there). */
   readonly isFirstLayer?: (id: Uint8Array) => boolean;
   /** A gateway's client queues (required for a gateway). */
@@ -84,6 +90,10 @@ interface NextHop {
   retryAt: number;
 }
 
+/** Frames of one link waiting to be handled; more close the link. */
+const MAX_FRAMES_WAITING = 64;
+/** How long a congested link is left before the next frame, ms. */
+const CONGESTED_RETRY_MS = 5;
 /** Most messages in one MESSAGES frame. */
 const MESSAGES_PER_FRAME = 100;
 
@@ -109,6 +119,7 @@ export class MixServer {
   private readonly inbound = new Set<Connection>();
   private readonly channels = new Set<RawChannel>();
   private readonly links;
+  private readonly framesRefused;
   private stopped = false;
   private outLinks = 0;
 
@@ -122,13 +133,20 @@ export class MixServer {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.id = mixNodeId(options.identity.publicKey.subarray(1));
+    const authorize = options.authorize;
     this.encrypter = mixLinkEncrypter({
       identity: options.identity,
       verifier: options.verifier,
       staticKey: options.staticKey,
       clock: this.clock,
+      ...(authorize ? { authorize: (_peer, remoteKey) => authorize(remoteKey.subarray(1)) } : {}),
     });
     const metrics = options.metrics ?? noMetrics;
+    this.framesRefused = metrics.counter<'reason'>({
+      name: 'hush_mix_frames_refused_total',
+      help: 'Link frames refused (the link is closed), by reason',
+      labelNames: ['reason'],
+    });
     this.links = metrics.gauge<'direction'>({
       name: 'hush_mix_links',
       help: 'Open mix links',
@@ -193,10 +211,16 @@ export class MixServer {
       this.inbound.delete(connection);
       this.links.set(this.inbound.size, { direction: 'in' });
     });
-    // Each link's frames are taken one after another: a client's FETCH, then its ACK.
+    // Each link's frames are taken one after another: a client's FETCH, then its ACK. A link
+    // that sends more than it waits for the answers to is closed, not queued for.
     let chain: Promise<void> = Promise.resolve();
+    let waiting = 0;
     connection.onFrame((frame) => {
-      chain = chain.then(() => this.onFrame(connection, frame));
+      if (++waiting > MAX_FRAMES_WAITING) {
+        this.refuse(connection, 'backlog', 'too many frames waiting');
+        return;
+      }
+      chain = chain.then(() => this.onFrame(connection, frame)).finally(() => waiting--);
     });
   }
 
@@ -207,7 +231,7 @@ export class MixServer {
       decoded = decodeMixFrame(frame, geometry.packetLength);
     } catch (error) {
       this.logger.debug({ peer: connection.remotePeer, reason: String(error) }, 'mix: bad frame');
-      connection.close('error', 'a frame that does not parse');
+      this.refuse(connection, 'bad-frame', 'a frame that does not parse');
       return;
     }
     if (decoded.type === 'packets') {
@@ -215,7 +239,7 @@ export class MixServer {
       return;
     }
     if (role !== 'gateway') {
-      connection.close('error', `a mix takes no ${decoded.type.toUpperCase()} frame`);
+      this.refuse(connection, 'not-taken', `a mix takes no ${decoded.type.toUpperCase()} frame`);
       return;
     }
     const queues = this.options.queues!;
@@ -250,9 +274,19 @@ export class MixServer {
         }
         return;
       case 'messages':
-        connection.close('error', 'a gateway takes no MESSAGES frame');
+        this.refuse(connection, 'not-taken', 'a gateway takes no MESSAGES frame');
         return;
     }
+  }
+
+  /** Closes a link for a frame it should not have sent, and counts it. */
+  private refuse(
+    connection: Connection,
+    reason: 'bad-frame' | 'not-taken' | 'backlog',
+    detail: string,
+  ) {
+    this.framesRefused.inc(1, { reason });
+    connection.close('error', detail);
   }
 
   private async deliver(delivery: Delivery): Promise<void> {
@@ -277,6 +311,11 @@ export class MixServer {
     if (this.stopped) return;
     const key = bytesToHex(hop);
     let next = this.next.get(key);
+    // A hop no directory names gets no entry: a packet cannot make the mix keep state.
+    if (!next && !this.options.lookup(hop)) {
+      this.mix.drop('unreachable');
+      return;
+    }
     if (!next) {
       next = {
         id: hop,
@@ -297,7 +336,7 @@ export class MixServer {
     else if (!next.dialing) this.dial(hop, next);
   }
 
-  private scheduleFlush(next: NextHop): void {
+  private scheduleFlush(next: NextHop, delayMs = 0): void {
     if (next.flush || this.stopped) return;
     // Packets due in the same turn of the event loop go in one frame.
     next.flush = this.clock.setTimeout(() => {
@@ -305,15 +344,21 @@ export class MixServer {
       const connection = next.connection;
       while (connection && next.pending.length > 0) {
         const batch = next.pending.splice(0, MAX_PACKETS_PER_FRAME);
-        connection.send(encodePackets(batch));
+        const flowing = connection.send(encodePackets(batch));
         if (next.connection !== connection) {
           // It closed: that frame was not sent. Its packets wait for the next link.
           next.pending.unshift(...batch);
           break;
         }
+        if (!flowing) {
+          // The link is congested: the rest waits (up to maxPending, then `unreachable`) rather
+          // than pile up in the socket until the link is dropped as a slow consumer.
+          this.scheduleFlush(next, CONGESTED_RETRY_MS);
+          return;
+        }
       }
       if (!next.connection && next.pending.length > 0 && !next.dialing) this.dial(next.id, next);
-    }, 0);
+    }, delayMs);
   }
 
   private dial(hop: Uint8Array, next: NextHop): void {

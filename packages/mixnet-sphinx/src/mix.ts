@@ -100,7 +100,7 @@ export interface MixOptions {
   readonly deliver: (delivery: Delivery) => void;
   /** How long the previous key still unwraps after a rotation (default 10 min). */
   readonly graceMs?: number;
-  /** Packets held at once; more are dropped (default 100,000). */
+  /** Packets held at once, for their delay or on their way to it; more are dropped (default 100,000). */
   readonly maxQueue?: number;
   /** The longest delay honoured, ms (default 1 h): a longer one is cut to it. */
   readonly maxDelayMs?: number;
@@ -152,6 +152,8 @@ export class Mix {
   private previous: { key: MixKey; until: number } | undefined;
   private readonly queue = new Set<TimerHandle>();
   private stopped = false;
+  /** Packets taken and not yet held or dropped. */
+  private inFlight = 0;
   private readonly counters;
   private readonly unwrapper: Unwrapper;
 
@@ -240,7 +242,19 @@ export class Mix {
    */
   async receive(packet: Uint8Array): Promise<'queued' | 'delivered' | DropReason> {
     this.counters.received.inc();
-    if (this.stopped) return this.drop('queue-full');
+    const maxQueue = this.options.maxQueue ?? 100_000;
+    // Packets between arrival and their delay (a worker has them, or the replay cache) count
+    // against the same bound as those held: a slow store cannot make memory grow unbounded.
+    if (this.stopped || this.queue.size + this.inFlight >= maxQueue) return this.drop('queue-full');
+    this.inFlight++;
+    try {
+      return await this.process(packet);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async process(packet: Uint8Array): Promise<'queued' | 'delivered' | DropReason> {
     let outcome = this.unwrapStep(packet);
     if (isPromise(outcome)) {
       outcome = await outcome;
@@ -257,6 +271,8 @@ export class Mix {
       return this.drop('store-failed');
     }
     if (!fresh) return this.drop('replay');
+    // Stopped while the replay cache had it: no timer is set after stop().
+    if (this.stopped) return this.drop('queue-full');
     if (step.kind === 'final') {
       const recipient = step.commands.find((c) => c.type === 'recipient');
       this.counters.delivered.inc();
@@ -268,7 +284,6 @@ export class Mix {
       });
       return 'delivered';
     }
-    if (this.queue.size >= (this.options.maxQueue ?? 100_000)) return this.drop('queue-full');
     const asked = step.commands.find((c) => c.type === 'node-delay')?.delayMs ?? 0;
     const delay = Math.min(asked, this.options.maxDelayMs ?? 3_600_000);
     this.counters.delaySum.inc(delay);

@@ -8,7 +8,13 @@
  */
 import { webSocketCarrier } from '@hush/carrier-websocket';
 import { secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
-import { type Identity, ManualClock, MemoryMetrics, MemoryStore } from '@hush/interface';
+import {
+  type Identity,
+  ManualClock,
+  MemoryMetrics,
+  MemoryStore,
+  peerIdFromPublicKey,
+} from '@hush/interface';
 import { waitFor } from '@hush/interface-compliance';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -338,7 +344,13 @@ describe('§11 a network on loopback', () => {
         key,
         lookup: (id) => byId().get(Buffer.from(id).toString('hex')),
         isFirstLayer: (id) => doc!.layers[0]!.some((d) => Buffer.from(d.id).equals(id)),
-        ...(gateway ? { queues: new GatewayQueues(new MemoryStore()) } : {}),
+        // As `hush mix`: a mix keeps links only from the directory's nodes; a gateway from all.
+        ...(gateway
+          ? { queues: new GatewayQueues(new MemoryStore()) }
+          : {
+              authorize: (identity: Uint8Array) =>
+                byId().has(Buffer.from(mixNodeId(identity)).toString('hex')),
+            }),
         metrics: m,
       });
       await server.start();
@@ -460,21 +472,66 @@ describe('§11 a network on loopback', () => {
     );
   });
 
-  it('a mix closes a link that sends it a client frame', async () => {
-    const { doc } = await startNetwork();
-    const identity = identityOf(64);
-    const encrypter = mixLinkEncrypter({
-      identity,
+  it('a mix keeps no link from a stranger, and closes and counts a frame it does not take', async () => {
+    const { doc, metrics } = await startNetwork();
+    const mix = doc.layers[0]![0]!;
+    const dial = (seed: number) =>
+      GatewayClient.connect({
+        carrier: webSocketCarrier(),
+        encrypter: mixLinkEncrypter({
+          identity: identityOf(seed),
+          verifier,
+          staticKey: x25519.utils.randomSecretKey(),
+        }),
+        gateway: mix,
+        geometry: GEO,
+      });
+    const m = metrics.get('mix0')!;
+    // A client of no directory: the mix closes the link once it has authenticated it, before
+    // taking any frame.
+    const stranger = await dial(64);
+    await expect(stranger.fetch()).rejects.toMatchObject({ code: 'gateway-failed' });
+    expect(m.value('hush_mix_frames_refused_total', { reason: 'not-taken' })).toBe(0);
+    // A node of the directory (the gateway's identity) sending a FETCH: closed, counted.
+    const link = await dial(54);
+    await expect(link.fetch()).rejects.toMatchObject({ code: 'gateway-failed' });
+    expect(m.value('hush_mix_frames_refused_total', { reason: 'not-taken' })).toBe(1);
+    // A frame that does not parse: closed, counted.
+    const raw = await mixLinkEncrypter({
+      identity: identityOf(54),
       verifier,
       staticKey: x25519.utils.randomSecretKey(),
+    }).secureOutbound(await webSocketCarrier().dial(mix.endpoints[0]!), {
+      remotePeer: peerIdFromPublicKey(mix.identity),
     });
-    // A "gateway client" pointed at a mix: its FETCH is refused by closing the link.
-    const link = await GatewayClient.connect({
-      carrier: webSocketCarrier(),
-      encrypter,
-      gateway: doc.layers[0]![0]!,
-      geometry: GEO,
-    });
-    await expect(link.fetch()).rejects.toMatchObject({ code: 'gateway-failed' });
+    const closed = new Promise((resolve) => raw.onClose(resolve));
+    raw.send(Uint8Array.of(0x01, 1, 2, 3));
+    await closed;
+    await waitFor(
+      () => m.value('hush_mix_frames_refused_total', { reason: 'bad-frame' }) === 1,
+      'the bad frame counted',
+    );
+  });
+
+  it('drops a packet for a next hop no directory names, keeping nothing for it', async () => {
+    const { doc, client, gateway, metrics } = await startNetwork();
+    const alice = await client(65);
+    const path = forwardRoute(doc, { entry: gateway, exit: gateway, recipient: alice.id });
+    // The second hop replaced by a stranger: the gateway cannot send it on.
+    const stranger = { ...path[1]!, id: new Uint8Array(32).fill(0xab) };
+    const packet = createPacket(
+      GEO,
+      [path[0]!, stranger, ...path.slice(2)],
+      new Uint8Array(GEO.userPayloadLength),
+      aezSprp,
+    );
+    alice.link.submit(gateway, packet);
+    await waitFor(
+      () =>
+        metrics
+          .get('gateway')!
+          .value('hush_mix_packets_dropped_total', { reason: 'unreachable' }) === 1,
+      'the packet dropped as unreachable',
+    );
   });
 });

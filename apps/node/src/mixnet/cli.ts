@@ -144,7 +144,10 @@ export async function mixnetCommand(command: 'mix' | 'directory', argv: string[]
         const url = new URL(mine.url);
         const listen = values.listen
           ? hostPort(values.listen, '--listen')
-          : { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) };
+          : {
+              host: url.hostname.replace(/^\[|\]$/g, ''),
+              port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+            };
         const authority = await startAuthority({ network, secretKey, store, ...listen, logger });
         // Listening before it says it runs: whoever reads that may signal at once.
         const signalled = untilSignal();
@@ -160,6 +163,10 @@ export async function mixnetCommand(command: 'mix' | 'directory', argv: string[]
       const workers = Number(values.workers ?? 0);
       if (!/^\d+$/.test(values.workers ?? '0') || workers > 256)
         throw new UsageError('--workers must be a number of worker threads, 0 to 256');
+      // Every option checked before the mix starts: it uploads its descriptors at once.
+      const metricsPort = Number(values['metrics-port'] ?? -1);
+      if (!Number.isInteger(metricsPort) || metricsPort < -1 || metricsPort > 65535)
+        throw new UsageError('--metrics-port must be a port, or -1 for none');
       const node = await startMixNode({
         network,
         store,
@@ -169,22 +176,26 @@ export async function mixnetCommand(command: 'mix' | 'directory', argv: string[]
         metrics,
         logger,
       });
-      const metricsPort = Number(values['metrics-port'] ?? -1);
-      if (!Number.isInteger(metricsPort) || metricsPort < -1 || metricsPort > 65535)
-        throw new UsageError('--metrics-port must be a port, or -1 for none');
-      const metricsServer =
-        metricsPort >= 0
-          ? await startMetricsServer(metrics, {
-              host: values['metrics-host'] ?? '127.0.0.1',
-              port: metricsPort,
-              ready: () => node.ready(),
-              security: {
-                vhosts: ['localhost', '127.0.0.1', '::1'],
-                origins: [],
-                token: undefined,
-              },
-            })
-          : undefined;
+      let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+      try {
+        metricsServer =
+          metricsPort >= 0
+            ? await startMetricsServer(metrics, {
+                host: values['metrics-host'] ?? '127.0.0.1',
+                port: metricsPort,
+                ready: () => node.ready(),
+                security: {
+                  vhosts: ['localhost', '127.0.0.1', '::1'],
+                  origins: [],
+                  token: undefined,
+                },
+              })
+            : undefined;
+      } catch (error) {
+        // The metrics port refused: the mix stops before its store is closed under it.
+        await node.stop();
+        throw error;
+      }
       // Listening before it says it runs: whoever reads that may signal at once.
       const signalled = untilSignal();
       process.stdout.write(

@@ -27,12 +27,14 @@ import {
   mixNodeId,
   type NetworkConfig,
   ReplayCache,
+  readCappedText,
   signMixDescriptor,
 } from '@hush/mixnet-sphinx';
 import { createUnwrapPool, type UnwrapPool } from '@hush/mixnet-sphinx/unwrap-pool';
 import { loadStaticKey } from '@hush/noise';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { loadNodeKey } from '../node.js';
+import { coalescingTicker } from './ticker.js';
 
 /** How a mix process runs. */
 export interface MixNodeOptions {
@@ -116,7 +118,15 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
   if (!Number.isInteger(workers) || workers < 0 || workers > 256)
     throw new RangeError('workers must be an integer in [0, 256]');
   const staticKey = await loadStaticKey(store, 'mix/link-key', 'mix-link');
+  const graceMs = Math.min(600_000, network.epochMs / 4);
+  // A mix restarted within the grace of an epoch change takes up the previous epoch's key
+  // again, then moves to this epoch's: the packets made for the key it published still unwrap.
+  const sinceStart = clock.now() - epochStart(epoch, network.epochMs);
+  const previous = sinceStart < graceMs && epoch > 0 ? await keys.held(epoch - 1) : undefined;
   const key = await keys.key(epoch);
+  const queues = isGateway ? new GatewayQueues(store) : undefined;
+  /** Whether an identity is a node of the documents in force (a mix takes links only from them). */
+  const isNode = (identity: Uint8Array) => routes.byId.has(hex(mixNodeId(identity)));
   // Started last before the server: nothing that can fail before it is left holding threads.
   const pool: UnwrapPool | undefined =
     workers > 0 ? await createUnwrapPool({ geometry: geo, workers, logger }) : undefined;
@@ -128,17 +138,18 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
     staticKey,
     carrier: webSocketCarrier({ host: options.host, port: options.port, limits: MIX_LINK_LIMITS }),
     replay: new ReplayCache(store),
-    key,
+    key: previous ?? key,
     lookup: (id) => routes.byId.get(hex(id)),
     isFirstLayer: (id) => routes.firstLayer.has(hex(id)),
-    ...(isGateway ? { queues: new GatewayQueues(store) } : {}),
+    ...(queues ? { queues } : { authorize: isNode }),
     // The previous key unwraps for a quarter epoch: packets made just before the change.
-    graceMs: Math.min(600_000, network.epochMs / 4),
+    graceMs,
     ...(pool ? { unwrapper: pool } : {}),
     clock,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     logger,
   });
+  if (previous) await server.rotate(key);
   try {
     await server.start();
   } catch (error) {
@@ -148,7 +159,7 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
   }
   const endpoints = options.announce?.length ? [...options.announce] : [...server.addresses];
 
-  /** Uploads not yet accepted, by `<epoch> <authority url>`. */
+  /** Uploads accepted, by `<epoch> <authority url>`. */
   const uploaded = new Set<string>();
   const upload = async (e: number) => {
     const key = await keys.key(e);
@@ -156,71 +167,89 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
       publicKey: x25519.getPublicKey(key.privateKey),
       endpoints,
     });
-    for (const authority of network.authorities) {
-      const mark = `${e} ${authority.url}`;
-      if (uploaded.has(mark)) continue;
-      try {
-        const response = await fetch(`${authority.url}/v1/descriptors`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(signed),
-          signal: AbortSignal.timeout(5000),
-        });
-        if (response.ok) uploaded.add(mark);
-        else
-          logger.warn(
-            {
-              epoch: e,
-              authority: authority.url,
-              status: response.status,
-              answer: await response.text(),
-            },
-            'mix: descriptor refused',
+    await Promise.allSettled(
+      network.authorities.map(async (authority) => {
+        const mark = `${e} ${authority.url}`;
+        if (uploaded.has(mark)) return;
+        try {
+          const response = await fetch(`${authority.url}/v1/descriptors`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(signed),
+            signal: AbortSignal.timeout(5000),
+          });
+          const answer = await readCappedText(response, 4096);
+          if (response.ok) uploaded.add(mark);
+          else
+            logger.warn(
+              { epoch: e, authority: authority.url, status: response.status, answer },
+              'mix: descriptor refused',
+            );
+        } catch (error) {
+          logger.debug(
+            { epoch: e, authority: authority.url, reason: String(error) },
+            'mix: upload',
           );
-      } catch (error) {
-        logger.debug({ epoch: e, authority: authority.url, reason: String(error) }, 'mix: upload');
-      }
-    }
+        }
+      }),
+    );
   };
 
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = running
+  /** Moves to the key of the epoch now, on its own: never behind a slow authority. */
+  let rotating: Promise<void> = Promise.resolve();
+  const rotate = () => {
+    rotating = rotating
       .then(async () => {
-        if (stopped) return;
         const now = epochAt(clock.now(), network.epochMs);
-        if (now > epoch) {
-          epoch = now;
-          await server.rotate(await keys.key(now));
-          logger.info({ epoch: now }, 'mix: new epoch key');
-        }
-        for (const e of [now, now + 1, now + 2]) await upload(e);
-        for (const e of [now - 1, now, now + 1]) {
-          if (documents.has(e) || e < 0) continue;
+        if (now <= epoch) return;
+        epoch = now;
+        await server.rotate(await keys.key(now));
+        logger.info({ epoch: now }, 'mix: new epoch key');
+        // Keys of epochs before the previous one are gone: what was made for them is unreadable.
+        await keys.prune(now - 1);
+        if (queues) await queues.sweep();
+      })
+      .catch((error) => logger.warn({ reason: String(error) }, 'mix: key rotation'));
+    return rotating;
+  };
+
+  const ticker = coalescingTicker(
+    async () => {
+      await rotate();
+      const now = epochAt(clock.now(), network.epochMs);
+      const wanted = [now, now + 1].filter((e) => !documents.has(e));
+      // The previous epoch's document routes what was made under it, during the grace window.
+      if (!documents.has(now - 1) && clock.now() < epochStart(now, network.epochMs) + graceMs)
+        wanted.push(now - 1);
+      await Promise.allSettled([
+        ...[now, now + 1, now + 2].map((e) => upload(e)),
+        ...wanted.map(async (e) => {
           try {
-            const { document } = await fetchDirectory(network, e, { now: clock.now() });
+            const { document } = await fetchDirectory(network, e, {
+              // A past epoch's document is checked as at its start: it is over, not forged.
+              now: e < now ? epochStart(e, network.epochMs) : clock.now(),
+              ...(options.metrics ? { metrics: options.metrics } : {}),
+            });
             documents.set(e, document);
-            routes = known();
             logger.info({ epoch: e, mixes: document.layers.flat().length }, 'mix: directory');
           } catch (error) {
             logger.debug({ epoch: e, reason: String(error) }, 'mix: directory not yet');
           }
-        }
-        for (const e of [...documents.keys()]) if (e < now - 1) documents.delete(e);
-        routes = known();
-        for (const mark of [...uploaded])
-          if (Number(mark.split(' ')[0]) < now) uploaded.delete(mark);
-        // Keys of epochs before the previous one are gone: what was made for them is unreadable.
-        await keys.prune(now - 1);
-      })
-      .catch((error) => logger.warn({ reason: String(error) }, 'mix: epoch loop'));
-  };
-  const timer = clock.setInterval(tick, tickMs);
-  // The next epoch starts on time, not up to a tick late.
+        }),
+      ]);
+      for (const e of [...documents.keys()]) if (e < now - 1) documents.delete(e);
+      routes = known();
+      for (const mark of [...uploaded]) if (Number(mark.split(' ')[0]) < now) uploaded.delete(mark);
+    },
+    tickMs,
+    clock,
+    (error) => logger.warn({ reason: String(error) }, 'mix: epoch loop'),
+  );
+  // The next epoch's key is taken on time, not up to a tick late.
   let boundary = clock.setTimeout(
     function next() {
-      tick();
+      void rotate();
+      ticker.tick();
       boundary = clock.setTimeout(
         next,
         epochStart(epochAt(clock.now(), network.epochMs) + 1, network.epochMs) - clock.now() + 1,
@@ -228,7 +257,7 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
     },
     epochStart(epoch + 1, network.epochMs) - clock.now() + 1,
   );
-  tick();
+  ticker.tick();
   return {
     id: hex(mixNodeId(identity.publicKey.subarray(1))),
     identity: identityHex,
@@ -238,10 +267,9 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
     server,
     ready: () => documents.has(epochAt(clock.now(), network.epochMs)),
     async stop() {
-      stopped = true;
-      clock.clearInterval(timer);
       clock.clearTimeout(boundary);
-      await running;
+      await ticker.stop();
+      await rotating;
       await server.stop();
       // After the server: the mix has stopped taking packets.
       await pool?.stop();
