@@ -71,6 +71,7 @@ export {
   publicKeyOfPeerId,
 } from './peer.js';
 export {
+  deleteRange,
   type RangeOptions,
   type Store,
   StoreError,

@@ -55,3 +55,24 @@ export interface Store {
   range(options: RangeOptions): AsyncIterable<[string, Uint8Array]>;
   close(): Promise<void>;
 }
+
+/**
+ * Deletes every key from `gte` up to (not including) `lt`, in one batch: the keys of a range
+ * are read first, then deleted together, so the deletion is all or nothing.
+ *
+ * @example
+ * ```ts
+ * await deleteRange(store, { gte: 'mix/replay/', lt: 'mix/replay/000000000007/' });
+ * ```
+ * @returns how many keys were deleted
+ * @throws StoreError from the store
+ */
+export async function deleteRange(
+  store: Store,
+  range: { readonly gte: string; readonly lt: string },
+): Promise<number> {
+  const keys: string[] = [];
+  for await (const [key] of store.range({ gte: range.gte, lt: range.lt })) keys.push(key);
+  if (keys.length > 0) await store.batch(keys.map((key) => ({ type: 'del' as const, key })));
+  return keys.length;
+}

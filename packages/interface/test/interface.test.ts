@@ -5,12 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertSameIdentity,
+  deleteRange,
   Emitter,
   HushError,
   IdentityError,
   isHushError,
   ManualClock,
   MemoryMetrics,
+  MemoryStore,
   MetricsError,
   noMetrics,
   type PeerId,
@@ -165,5 +167,17 @@ describe('connection limits', () => {
       handshakeTimeoutMs: 10_000,
       idleTimeoutMs: 120_000,
     });
+  });
+});
+
+describe('deleteRange', () => {
+  it('deletes the keys of a range, and only those', async () => {
+    const store = new MemoryStore();
+    for (const key of ['a/1', 'a/2', 'a/3', 'b/1']) await store.put(key, Uint8Array.of(1));
+    expect(await deleteRange(store, { gte: 'a/', lt: 'a/3' })).toBe(2);
+    const left: string[] = [];
+    for await (const [key] of store.range({})) left.push(key);
+    expect(left).toEqual(['a/3', 'b/1']);
+    expect(await deleteRange(store, { gte: 'c/', lt: 'd/' })).toBe(0);
   });
 });

@@ -5,12 +5,13 @@
  * the keys it published; keys of epochs long past are deleted, which is what makes the
  * packets of those epochs undecryptable for good (forward secrecy per epoch).
  */
-import { type Store, StoreError } from '@hush/interface';
+import { deleteRange, type Store, StoreError } from '@hush/interface';
 import { x25519 } from '@noble/curves/ed25519.js';
 import type { MixKey } from './mix.js';
+import { epochLabel } from './network.js';
 
 const PREFIX = 'mix/epoch-key/';
-const keyOf = (epoch: number) => `${PREFIX}${epoch.toString().padStart(12, '0')}`;
+const keyOf = (epoch: number) => `${PREFIX}${epochLabel(epoch)}`;
 
 /** A mix's epoch keys in a store. */
 export class EpochKeys {
@@ -70,11 +71,8 @@ export class EpochKeys {
    * @throws what the store throws
    */
   async prune(epoch: number): Promise<number> {
-    const stale: string[] = [];
-    for await (const [key] of this.store.range({ gte: PREFIX, lt: keyOf(epoch) })) stale.push(key);
-    if (stale.length > 0)
-      await this.store.batch(stale.map((key) => ({ type: 'del' as const, key })));
+    const deleted = await deleteRange(this.store, { gte: PREFIX, lt: keyOf(epoch) });
     for (const e of [...this.made.keys()]) if (e < epoch) this.made.delete(e);
-    return stale.length;
+    return deleted;
   }
 }

@@ -100,6 +100,7 @@ export {
   buildDirectory,
   encodeNetworkConfig,
   epochAt,
+  epochLabel,
   epochStart,
   missingNodes,
   type NetworkConfig,

@@ -146,6 +146,14 @@ export function encodeNetworkConfig(config: NetworkConfig): Record<string, unkno
   return value;
 }
 
+/**
+ * An epoch as 12 digits, for store keys: keys sort in epoch order, so the keys of the epochs
+ * before one are a range.
+ */
+export function epochLabel(epoch: number): string {
+  return epoch.toString().padStart(12, '0');
+}
+
 /** The epoch `now` (Unix ms) falls in. */
 export function epochAt(now: number, epochMs: number): number {
   return Math.floor(now / epochMs);

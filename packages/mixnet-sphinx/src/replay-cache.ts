@@ -28,8 +28,9 @@
  * tags, about 1.2 GB; the operator sizes epochs (or the heap) to the expected rate. The store
  * keeps the same tags on disk until {@link ReplayCache.flushBefore} deletes them.
  */
-import type { Store, StoreOperation } from '@hush/interface';
+import { deleteRange, type Store, type StoreOperation } from '@hush/interface';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { epochLabel } from './network.js';
 
 /** Where the tags of an epoch are kept: `mix/replay/<epoch>/<tag hex>`. */
 const PREFIX = 'mix/replay/';
@@ -37,7 +38,7 @@ const PRESENT = Uint8Array.of(1);
 const TAG_LENGTH = 32;
 
 function epochPrefix(epoch: number): string {
-  return `${PREFIX}${epoch.toString().padStart(12, '0')}/`;
+  return `${PREFIX}${epochLabel(epoch)}/`;
 }
 
 /** A tag as a 32-character one-byte string: a compact `Set` key (hex would double it). */
@@ -193,12 +194,8 @@ export class ReplayCache {
    */
   async flushBefore(epoch: number): Promise<number> {
     await this.written();
-    const stale: string[] = [];
-    for await (const [key] of this.store.range({ gte: PREFIX, lt: epochPrefix(epoch) }))
-      stale.push(key);
-    if (stale.length > 0)
-      await this.store.batch(stale.map((key) => ({ type: 'del' as const, key })));
+    const flushed = await deleteRange(this.store, { gte: PREFIX, lt: epochPrefix(epoch) });
     for (const known of [...this.known.keys()]) if (known < epoch) this.known.delete(known);
-    return stale.length;
+    return flushed;
   }
 }

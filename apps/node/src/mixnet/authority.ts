@@ -23,7 +23,14 @@
  * - `GET /v1/network` → the network configuration.
  */
 import { secp256k1Verifier } from '@hush/crypto';
-import { type Clock, type Logger, type Store, silentLogger, systemClock } from '@hush/interface';
+import {
+  type Clock,
+  deleteRange,
+  type Logger,
+  type Store,
+  silentLogger,
+  systemClock,
+} from '@hush/interface';
 import {
   buildDirectory,
   DirectoryError,
@@ -31,6 +38,7 @@ import {
   encodeDirectory,
   encodeNetworkConfig,
   epochAt,
+  epochLabel,
   epochStart,
   type MixDescriptorUpload,
   missingNodes,
@@ -72,12 +80,11 @@ export interface Authority {
   stop(): Promise<void>;
 }
 
-const EPOCH_DIGITS = 12;
-const pad = (epoch: number) => epoch.toString().padStart(EPOCH_DIGITS, '0');
-const uploadKey = (epoch: number, identity: string) => `dir/upload/${pad(epoch)}/${identity}`;
-const documentKey = (epoch: number) => `dir/document/${pad(epoch)}`;
+const uploadKey = (epoch: number, identity: string) =>
+  `dir/upload/${epochLabel(epoch)}/${identity}`;
+const documentKey = (epoch: number) => `dir/document/${epochLabel(epoch)}`;
 /** A peer's document that carries the threshold, when this authority's own does not. */
-const finalKey = (epoch: number) => `dir/final/${pad(epoch)}`;
+const finalKey = (epoch: number) => `dir/final/${epochLabel(epoch)}`;
 /** The most bytes of a peer's answer read. */
 const MAX_PEER_ANSWER = 4 * 1024 * 1024;
 /** How far ahead of this authority's clock an upload may say it was signed. */
@@ -140,7 +147,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
 
   const uploadsOf = async (epoch: number) => {
     const out: (MixDescriptorUpload & { upload: SignedMixDescriptor; body: string })[] = [];
-    const prefix = `dir/upload/${pad(epoch)}/`;
+    const prefix = `dir/upload/${epochLabel(epoch)}/`;
     for await (const [, value] of store.range({ gte: prefix, lt: `${prefix}~` })) {
       const upload = JSON.parse(decoder.decode(value)) as SignedMixDescriptor;
       out.push({ ...verifyMixDescriptor(upload, verifier), upload, body: upload.body });
@@ -327,11 +334,8 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
   };
 
   const prune = async (epoch: number) => {
-    const stale: string[] = [];
     for (const prefix of ['dir/upload/', 'dir/document/', 'dir/final/'])
-      for await (const [key] of store.range({ gte: prefix, lt: `${prefix}${pad(epoch)}` }))
-        stale.push(key);
-    if (stale.length > 0) await store.batch(stale.map((key) => ({ type: 'del' as const, key })));
+      await deleteRange(store, { gte: prefix, lt: `${prefix}${epochLabel(epoch)}` });
     for (const e of [...firstUpload.keys()]) if (e < epoch) firstUpload.delete(e);
   };
 
