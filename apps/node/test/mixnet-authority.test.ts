@@ -168,6 +168,60 @@ describe('directory authorities', () => {
     expect(await post(a!.url, ahead)).toMatchObject({ status: 400, body: { error: 'wrong-time' } });
   });
 
+  it('serve the peers’ document when their own signed other bytes', async () => {
+    const network = await networkOf();
+    const [a, b] = await start(network, [0, 1]);
+    const epoch = epochAt(Date.now(), EPOCH_MS);
+    for (const i of [0, 1, 2, 3]) await post(a!.url, uploadOf(i, epoch));
+    await waitFor(
+      async () => (await b!.document(epoch))?.signatures.length === 2,
+      'A and B publish',
+    );
+    const published = (await a!.document(epoch))!.document;
+    // C signed, before it went down, a document of other bytes (a mix that moved).
+    const { buildDirectory, encodeDirectory, verifyMixDescriptor, epochLabel } = await import(
+      '@hush/mixnet-sphinx'
+    );
+    const verifier = secp256k1Verifier();
+    const uploads = [0, 1, 2, 3].map((i) => {
+      const upload =
+        i === 0
+          ? signMixDescriptor(mixes[0]!, epoch, {
+              publicKey: x25519.getPublicKey(new Uint8Array(32).fill(50)),
+              endpoints: ['ws://127.0.0.1:9999'],
+            })
+          : uploadOf(i, epoch);
+      return { ...verifyMixDescriptor(upload, verifier), body: upload.body };
+    });
+    const other = encodeDirectory(buildDirectory(network, epoch, uploads)!);
+    expect(other).not.toBe(published);
+    const store = new MemoryStore();
+    await store.put(
+      `dir/document/${epochLabel(epoch)}`,
+      new TextEncoder().encode(JSON.stringify(signDirectory(other, secrets[2]!))),
+    );
+    const url = new URL(network.authorities[2]!.url);
+    const c = await startAuthority({
+      network,
+      secretKey: secrets[2]!,
+      store,
+      host: url.hostname,
+      port: Number(url.port),
+      tickMs: 200,
+    });
+    running.push(c);
+    // C never signs a second document, but serves the one that carries the threshold.
+    await waitFor(async () => (await c.document(epoch))?.document === published, 'C serves it');
+    const served = (await (await fetch(`${c.url}/v1/documents/${epoch}`)).json()) as {
+      document: string;
+    };
+    expect(served.document).toBe(published);
+    const own = JSON.parse(
+      new TextDecoder().decode((await store.get(`dir/document/${epochLabel(epoch)}`))!),
+    );
+    expect(own.document).toBe(other);
+  });
+
   it('refuse malformed, badly signed, stranger and wrong-epoch uploads with their codes', async () => {
     const network = await networkOf();
     const [a] = await start(network, [0]);

@@ -56,9 +56,13 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** Keys deleted per batch by {@link deleteRange}. */
+const DELETE_CHUNK = 10_000;
+
 /**
- * Deletes every key from `gte` up to (not including) `lt`, in one batch: the keys of a range
- * are read first, then deleted together, so the deletion is all or nothing.
+ * Deletes every key from `gte` up to (not including) `lt`, in batches of 10,000 read then
+ * deleted: memory stays bounded however large the range (a mix's replay tags of an epoch are
+ * millions). A failure midway leaves the rest of the range; running it again finishes it.
  *
  * @example
  * ```ts
@@ -71,8 +75,14 @@ export async function deleteRange(
   store: Store,
   range: { readonly gte: string; readonly lt: string },
 ): Promise<number> {
-  const keys: string[] = [];
-  for await (const [key] of store.range({ gte: range.gte, lt: range.lt })) keys.push(key);
-  if (keys.length > 0) await store.batch(keys.map((key) => ({ type: 'del' as const, key })));
-  return keys.length;
+  let deleted = 0;
+  for (;;) {
+    const keys: string[] = [];
+    for await (const [key] of store.range({ gte: range.gte, lt: range.lt, limit: DELETE_CHUNK }))
+      keys.push(key);
+    if (keys.length === 0) return deleted;
+    await store.batch(keys.map((key) => ({ type: 'del' as const, key })));
+    deleted += keys.length;
+    if (keys.length < DELETE_CHUNK) return deleted;
+  }
 }

@@ -108,8 +108,7 @@ export async function fetchDirectory(
         reasons.push(`${authority.url}: HTTP ${response.status}`);
         continue;
       }
-      const text = await response.text();
-      if (text.length > MAX_ANSWER) throw new DirectoryError('malformed', 'the answer is too long');
+      const text = await readCappedText(response, MAX_ANSWER);
       let signed: SignedDirectory;
       try {
         signed = JSON.parse(text) as SignedDirectory;

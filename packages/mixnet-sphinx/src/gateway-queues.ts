@@ -79,7 +79,7 @@ export class GatewayQueues {
   /** Messages waiting per recipient (hex): authoritative once loaded. */
   private counts: Map<string, number> | undefined;
   private loading: Promise<Map<string, number>> | undefined;
-  /** Acknowledgements of one recipient run one after another. */
+  /** Removals of one recipient's messages run one after another. */
   private readonly acks = new Map<string, Promise<unknown>>();
 
   constructor(store: Store, options: GatewayQueueOptions = {}) {
@@ -182,11 +182,31 @@ export class GatewayQueues {
     return out;
   }
 
-  private async remove(counts: Map<string, number>, hex: string, keys: string[]): Promise<void> {
-    await this.store.batch(keys.map((key) => ({ type: 'del' as const, key })));
-    counts.set(hex, Math.max(0, (counts.get(hex) ?? 0) - keys.length));
-    this.total = Math.max(0, this.total - keys.length);
-    if (counts.get(hex) === 0) counts.delete(hex);
+  /**
+   * Runs `work` after every other removal of the recipient's messages: removals (an ACK, an
+   * expiry seen by a fetch, a sweep) never count one message twice.
+   */
+  private locked<T>(hex: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.acks.get(hex) ?? Promise.resolve()).then(work);
+    const tail = run.catch(() => {});
+    this.acks.set(hex, tail);
+    void tail.then(() => {
+      if (this.acks.get(hex) === tail) this.acks.delete(hex);
+    });
+    return run;
+  }
+
+  /** Deletes those of `keys` still stored, counting only them. */
+  private remove(counts: Map<string, number>, hex: string, keys: readonly string[]): Promise<void> {
+    return this.locked(hex, async () => {
+      const held = await Promise.all(keys.map((key) => this.store.get(key)));
+      const present = keys.filter((_, i) => held[i] !== undefined);
+      if (present.length === 0) return;
+      await this.store.batch(present.map((key) => ({ type: 'del' as const, key })));
+      counts.set(hex, Math.max(0, (counts.get(hex) ?? 0) - present.length));
+      this.total = Math.max(0, this.total - present.length);
+      if (counts.get(hex) === 0) counts.delete(hex);
+    });
   }
 
   /**
@@ -195,21 +215,11 @@ export class GatewayQueues {
    *
    * @throws what the store throws
    */
-  acknowledge(recipient: Uint8Array, seqs: readonly bigint[]): Promise<void> {
+  async acknowledge(recipient: Uint8Array, seqs: readonly bigint[]): Promise<void> {
     const hex = bytesToHex(recipient);
-    const run = (this.acks.get(hex) ?? Promise.resolve()).then(async () => {
-      const counts = await this.load();
-      const keys = [...new Set(seqs.slice(0, MAX_ACK).map((seq) => seqKey(hex, seq)))];
-      const held = await Promise.all(keys.map((key) => this.store.get(key)));
-      const present = keys.filter((_, i) => held[i] !== undefined);
-      if (present.length > 0) await this.remove(counts, hex, present);
-    });
-    const tail = run.catch(() => {});
-    this.acks.set(hex, tail);
-    void tail.then(() => {
-      if (this.acks.get(hex) === tail) this.acks.delete(hex);
-    });
-    return run;
+    const counts = await this.load();
+    const keys = [...new Set(seqs.slice(0, MAX_ACK).map((seq) => seqKey(hex, seq)))];
+    await this.remove(counts, hex, keys);
   }
 
   /**

@@ -88,12 +88,15 @@ interface NextHop {
   flush: TimerHandle | undefined;
   /** When a failed dial may be tried again. */
   retryAt: number;
+  /** The wait before the next frame while the link is congested (0 when it flows). */
+  backoffMs: number;
 }
 
 /** Frames of one link waiting to be handled; more close the link. */
 const MAX_FRAMES_WAITING = 64;
-/** How long a congested link is left before the next frame, ms. */
+/** How long a congested link is first left before the next frame, ms; doubled while it stays so. */
 const CONGESTED_RETRY_MS = 5;
+const CONGESTED_RETRY_MAX_MS = 320;
 /** Most messages in one MESSAGES frame. */
 const MESSAGES_PER_FRAME = 100;
 
@@ -183,12 +186,13 @@ export class MixServer {
   }
 
   /**
-   * Moves to the next epoch's key (the previous one unwraps for the grace window).
+   * Moves to the next epoch's key (the previous one unwraps for the grace window, until
+   * `graceUntil` when given; see `Mix.rotate`).
    *
    * @throws RangeError when the epoch does not move forward; what the replay store throws
    */
-  rotate(key: MixKey): Promise<void> {
-    return this.mix.rotate(key);
+  rotate(key: MixKey, graceUntil?: number): Promise<void> {
+    return this.mix.rotate(key, graceUntil);
   }
 
   private async accept(channel: RawChannel): Promise<void> {
@@ -324,6 +328,7 @@ export class MixServer {
         pending: [],
         flush: undefined,
         retryAt: 0,
+        backoffMs: 0,
       };
       this.next.set(key, next);
     }
@@ -353,9 +358,14 @@ export class MixServer {
         if (!flowing) {
           // The link is congested: the rest waits (up to maxPending, then `unreachable`) rather
           // than pile up in the socket until the link is dropped as a slow consumer.
-          this.scheduleFlush(next, CONGESTED_RETRY_MS);
+          next.backoffMs = Math.min(
+            CONGESTED_RETRY_MAX_MS,
+            next.backoffMs * 2 || CONGESTED_RETRY_MS,
+          );
+          this.scheduleFlush(next, next.backoffMs);
           return;
         }
+        next.backoffMs = 0;
       }
       if (!next.connection && next.pending.length > 0 && !next.dialing) this.dial(next.id, next);
     }, delayMs);

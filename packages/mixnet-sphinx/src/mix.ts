@@ -208,16 +208,17 @@ export class Mix {
   }
 
   /**
-   * Moves to a new epoch's key: the previous one still unwraps for the grace window, and the
-   * replay tags of the epochs before it are flushed.
+   * Moves to a new epoch's key: the previous one still unwraps for the grace window (until
+   * `graceUntil`, Unix ms, when given: a quarter epoch from the epoch's start, not from a late
+   * rotation), and the replay tags of the epochs before it are flushed.
    *
    * @throws RangeError when the epoch does not move forward; what the replay store throws
    */
-  async rotate(key: MixKey): Promise<void> {
+  async rotate(key: MixKey, graceUntil?: number): Promise<void> {
     if (!(key.epoch > this.current.epoch)) throw new RangeError('a new key needs a later epoch');
     this.previous = {
       key: this.current,
-      until: this.clock.now() + (this.options.graceMs ?? 600_000),
+      until: graceUntil ?? this.clock.now() + (this.options.graceMs ?? 600_000),
     };
     this.current = key;
     await this.options.replay.flushBefore(this.previous.key.epoch);

@@ -296,6 +296,35 @@ describe('§11 hush-mix/1 frames and queues', () => {
     expect(await restarted.deposit(alice, { payload: Uint8Array.of(1) })).toBe(true);
   });
 
+  it('counts a message removed once, whichever removals race for it', async () => {
+    const clock = new ManualClock(1_000_000);
+    const queues = new GatewayQueues(new MemoryStore(), {
+      clock,
+      retentionMs: 60_000,
+      maxPerRecipient: 3,
+    });
+    const alice = new Uint8Array(32).fill(1);
+    await queues.deposit(alice, { payload: Uint8Array.of(1) });
+    await queues.deposit(alice, { payload: Uint8Array.of(2) });
+    const old = await queues.fetch(alice, 10);
+    clock.advance(30_000);
+    await queues.deposit(alice, { payload: Uint8Array.of(3) });
+    clock.advance(31_000);
+    // The two old ones expired: a sweep, an ACK and a fetch all remove them at once.
+    await Promise.all([
+      queues.sweep(),
+      queues.acknowledge(
+        alice,
+        old.map((m) => m.seq),
+      ),
+      queues.fetch(alice, 10),
+    ]);
+    expect((await queues.fetch(alice, 10)).map((m) => m.payload[0])).toEqual([3]);
+    expect(await queues.deposit(alice, { payload: Uint8Array.of(4) })).toBe(true);
+    expect(await queues.deposit(alice, { payload: Uint8Array.of(5) })).toBe(true);
+    expect(await queues.deposit(alice, { payload: Uint8Array.of(6) })).toBe('mailbox-full');
+  });
+
   it('epoch keys are kept per epoch and pruned', async () => {
     const store = new MemoryStore();
     const keys = new EpochKeys(store);

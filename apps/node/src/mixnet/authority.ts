@@ -75,7 +75,10 @@ export interface AuthorityOptions {
 export interface Authority {
   readonly url: string;
   readonly publicKey: Uint8Array;
-  /** The document it holds for an epoch, if built. */
+  /**
+   * The document it serves for an epoch (its own, or a peer's that carries the threshold when
+   * its own does not), if any.
+   */
   document(epoch: number): Promise<SignedDirectory | undefined>;
   stop(): Promise<void>;
 }
@@ -153,6 +156,17 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
       out.push({ ...verifyMixDescriptor(upload, verifier), upload, body: upload.body });
     }
     return out;
+  };
+
+  /**
+   * What it serves for an epoch: its own document, or, while that is below the threshold, a
+   * peer's document that carries it.
+   */
+  const servedDocument = async (epoch: number): Promise<SignedDirectory | undefined> => {
+    const own = await documentOf(epoch);
+    if (own && validSignatures(own, own.document).size >= network.threshold) return own;
+    const final = await store.get(finalKey(epoch));
+    return final ? (JSON.parse(decoder.decode(final)) as SignedDirectory) : own;
   };
 
   const documentOf = async (epoch: number): Promise<SignedDirectory | undefined> => {
@@ -327,7 +341,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
       if (before < network.threshold && merged.size >= network.threshold)
         logger.info({ epoch, signatures: merged.size }, 'directory: document published');
     }
-    if (merged.size < network.threshold && adopted) {
+    if (merged.size < network.threshold && adopted && !(await store.get(finalKey(epoch)))) {
       await store.put(finalKey(epoch), encoder.encode(JSON.stringify(adopted)));
       logger.warn({ epoch }, 'directory: the peers published another document; serving theirs');
     }
@@ -384,7 +398,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
   });
   http.get('/v1/documents/:epoch', async (request, reply) => {
     const epoch = epochParam((request.params as { epoch: string }).epoch);
-    const held = await documentOf(epoch);
+    const held = await servedDocument(epoch);
     if (!held)
       return reply
         .code(404)
@@ -403,7 +417,7 @@ export async function startAuthority(options: AuthorityOptions): Promise<Authori
   return {
     url: `http://${host}:${port}`,
     publicKey,
-    document: documentOf,
+    document: servedDocument,
     async stop() {
       await ticker.stop();
       await http.close();

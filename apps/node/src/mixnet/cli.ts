@@ -164,6 +164,9 @@ export async function mixnetCommand(command: 'mix' | 'directory', argv: string[]
       if (!/^\d+$/.test(values.workers ?? '0') || workers > 256)
         throw new UsageError('--workers must be a number of worker threads, 0 to 256');
       // Every option checked before the mix starts: it uploads its descriptors at once.
+      const announce = values.announce ?? [];
+      if (announce.length > 4 || announce.some((e) => !/^wss?:\/\/\S{1,250}$/.test(e)))
+        throw new UsageError('--announce takes 1 to 4 ws:// or wss:// addresses');
       const metricsPort = Number(values['metrics-port'] ?? -1);
       if (!Number.isInteger(metricsPort) || metricsPort < -1 || metricsPort > 65535)
         throw new UsageError('--metrics-port must be a port, or -1 for none');

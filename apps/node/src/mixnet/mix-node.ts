@@ -125,6 +125,11 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
   const previous = sinceStart < graceMs && epoch > 0 ? await keys.held(epoch - 1) : undefined;
   const key = await keys.key(epoch);
   const queues = isGateway ? new GatewayQueues(store) : undefined;
+  const replay = new ReplayCache(store);
+  // After a downtime: the keys and replay tags of epochs no key in use can unwrap are deleted
+  // now, not a rotation later.
+  await keys.prune(previous ? epoch - 1 : epoch);
+  await replay.flushBefore(previous ? epoch - 1 : epoch);
   /** Whether an identity is a node of the documents in force (a mix takes links only from them). */
   const isNode = (identity: Uint8Array) => routes.byId.has(hex(mixNodeId(identity)));
   // Started last before the server: nothing that can fail before it is left holding threads.
@@ -137,7 +142,7 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
     verifier: secp256k1Verifier(),
     staticKey,
     carrier: webSocketCarrier({ host: options.host, port: options.port, limits: MIX_LINK_LIMITS }),
-    replay: new ReplayCache(store),
+    replay,
     key: previous ?? key,
     lookup: (id) => routes.byId.get(hex(id)),
     isFirstLayer: (id) => routes.firstLayer.has(hex(id)),
@@ -149,7 +154,7 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
     ...(options.metrics ? { metrics: options.metrics } : {}),
     logger,
   });
-  if (previous) await server.rotate(key);
+  if (previous) await server.rotate(key, epochStart(epoch, network.epochMs) + graceMs);
   try {
     await server.start();
   } catch (error) {
@@ -161,12 +166,23 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
 
   /** Uploads accepted, by `<epoch> <authority url>`. */
   const uploaded = new Set<string>();
+  /**
+   * Each epoch's upload, signed once: a retry sends the same bytes (a newer `issuedAt` would
+   * change the authorities' view of an unchanged mix until they sign).
+   */
+  const signedUploads = new Map<number, ReturnType<typeof signMixDescriptor>>();
   const upload = async (e: number) => {
-    const key = await keys.key(e);
-    const signed = signMixDescriptor(identity, e, {
-      publicKey: x25519.getPublicKey(key.privateKey),
-      endpoints,
-    });
+    let signed = signedUploads.get(e);
+    if (!signed) {
+      const key = await keys.key(e);
+      signed = signMixDescriptor(
+        identity,
+        e,
+        { publicKey: x25519.getPublicKey(key.privateKey), endpoints },
+        Math.floor(clock.now()),
+      );
+      signedUploads.set(e, signed);
+    }
     await Promise.allSettled(
       network.authorities.map(async (authority) => {
         const mark = `${e} ${authority.url}`;
@@ -203,7 +219,8 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
         const now = epochAt(clock.now(), network.epochMs);
         if (now <= epoch) return;
         epoch = now;
-        await server.rotate(await keys.key(now));
+        // The previous key's grace counts from the epoch's start, however late this runs.
+        await server.rotate(await keys.key(now), epochStart(now, network.epochMs) + graceMs);
         logger.info({ epoch: now }, 'mix: new epoch key');
         // Keys of epochs before the previous one are gone: what was made for them is unreadable.
         await keys.prune(now - 1);
@@ -240,6 +257,7 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
       for (const e of [...documents.keys()]) if (e < now - 1) documents.delete(e);
       routes = known();
       for (const mark of [...uploaded]) if (Number(mark.split(' ')[0]) < now) uploaded.delete(mark);
+      for (const e of [...signedUploads.keys()]) if (e < now) signedUploads.delete(e);
     },
     tickMs,
     clock,
