@@ -54,6 +54,9 @@ function raw(
         path: target,
         method: options.method ?? 'GET',
         headers: options.headers ?? {},
+        // A connection of its own: each answer is read alone, never after bytes a socket kept
+        // alive from another test (a CI run once read such a socket: "Expected HTTP/").
+        agent: false,
       },
       (response) => {
         let body = '';
