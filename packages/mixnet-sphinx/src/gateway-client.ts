@@ -6,12 +6,12 @@
  * `mixNodeId(identity)` of the client.
  */
 import type { Carrier, Connection, ConnectionEncrypter } from '@hush/interface';
-import { peerIdFromPublicKey } from '@hush/interface';
 import type { MixDescriptor } from './directory.js';
 import { SphinxError } from './errors.js';
 import type { Geometry } from './geometry.js';
 import {
   decodeMixFrame,
+  dialDescriptor,
   encodeAck,
   encodeFetch,
   encodeSubmit,
@@ -80,29 +80,13 @@ export class GatewayClient {
    * @throws SphinxError 'gateway-failed' naming each endpoint's failure
    */
   static async connect(options: GatewayClientOptions): Promise<GatewayClient> {
-    const reasons: string[] = [];
-    const remotePeer = peerIdFromPublicKey(options.gateway.identity);
-    for (const endpoint of options.gateway.endpoints) {
-      let channel: Awaited<ReturnType<Carrier['dial']>> | undefined;
-      try {
-        channel = await options.carrier.dial(
-          endpoint,
-          options.signal ? { signal: options.signal } : {},
-        );
-        const connection = await options.encrypter.secureOutbound(channel, {
-          remotePeer,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        return new GatewayClient(connection, options.geometry, options.timeoutMs ?? 10_000);
-      } catch (error) {
-        channel?.close();
-        reasons.push(`${endpoint}: ${(error as Error).message}`);
-      }
-    }
-    throw new SphinxError(
-      'gateway-failed',
-      `no endpoint of the gateway answered (${reasons.join('; ')})`,
+    const connection = await dialDescriptor(
+      options.carrier,
+      options.encrypter,
+      options.gateway,
+      options.signal,
     );
+    return new GatewayClient(connection, options.geometry, options.timeoutMs ?? 10_000);
   }
 
   /**

@@ -70,6 +70,7 @@ export {
 export { publicKeyOf } from './header-crypto.js';
 export {
   decodeMixFrame,
+  dialDescriptor,
   encodeAck,
   encodeFetch,
   encodeMessages,

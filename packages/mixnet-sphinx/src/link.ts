@@ -13,7 +13,18 @@
  *
  * Integers are big-endian. A frame that does not parse is a protocol error: the link closes.
  */
-import type { Clock, ConnectionLimits, Identity, IdentityVerifier, PeerId } from '@hush/interface';
+import {
+  type Carrier,
+  type Clock,
+  type Connection,
+  type ConnectionEncrypter,
+  type ConnectionLimits,
+  type Identity,
+  type IdentityVerifier,
+  type PeerId,
+  peerIdFromPublicKey,
+  type RawChannel,
+} from '@hush/interface';
 import { type NoiseLinkEncrypter, noiseLinkEncrypter } from '@hush/noise';
 import { SphinxError } from './errors.js';
 import { NODE_ID_LENGTH, SURB_ID_LENGTH } from './geometry.js';
@@ -89,6 +100,38 @@ export function mixLinkEncrypter(options: MixLinkOptions): NoiseLinkEncrypter {
     ...(options.authorize ? { authorize: options.authorize } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
+}
+
+/**
+ * Opens a link to a mix or gateway: each of its descriptor's endpoints in turn, the link
+ * proving the identity the descriptor names. A mix dials its next hops so, and a client its
+ * gateway.
+ *
+ * @example
+ * ```ts
+ * const link = await dialDescriptor(webSocketCarrier(), encrypter, doc.gateways[0]);
+ * ```
+ * @throws SphinxError 'gateway-failed' naming each endpoint's failure
+ */
+export async function dialDescriptor(
+  carrier: Pick<Carrier, 'dial'>,
+  encrypter: Pick<ConnectionEncrypter, 'secureOutbound'>,
+  descriptor: { readonly identity: Uint8Array; readonly endpoints: readonly string[] },
+  signal?: AbortSignal,
+): Promise<Connection> {
+  const remotePeer = peerIdFromPublicKey(descriptor.identity);
+  const reasons: string[] = [];
+  for (const endpoint of descriptor.endpoints) {
+    let channel: RawChannel | undefined;
+    try {
+      channel = await carrier.dial(endpoint, signal ? { signal } : {});
+      return await encrypter.secureOutbound(channel, { remotePeer, ...(signal ? { signal } : {}) });
+    } catch (error) {
+      channel?.close();
+      reasons.push(`${endpoint}: ${(error as Error).message}`);
+    }
+  }
+  throw new SphinxError('gateway-failed', `no endpoint answered (${reasons.join('; ')})`);
 }
 
 const malformed = (why: string) => new SphinxError('bad-frame', `mix link: ${why}`);

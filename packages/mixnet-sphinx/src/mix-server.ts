@@ -29,6 +29,7 @@ import type { Geometry } from './geometry.js';
 import { equalBytes } from './header-crypto.js';
 import {
   decodeMixFrame,
+  dialDescriptor,
   encodeMessages,
   encodePackets,
   MAX_PACKETS_PER_FRAME,
@@ -389,35 +390,28 @@ export class MixServer {
         this.options.dialTimeoutMs ?? 10_000,
       );
       try {
-        for (const endpoint of descriptor.endpoints) {
-          let channel: RawChannel | undefined;
-          try {
-            channel = await this.options.carrier.dial(endpoint, { signal: controller.signal });
-            const connection = await this.encrypter.secureOutbound(channel, {
-              remotePeer,
-              signal: controller.signal,
-            });
-            if (this.stopped) {
-              connection.close('local');
-              return;
-            }
-            next.connection = connection;
-            this.links.set(++this.outLinks, { direction: 'out' });
-            connection.onFrame(() => {});
-            connection.onClose((reason) => {
-              this.links.set(--this.outLinks, { direction: 'out' });
-              if (next.connection === connection) next.connection = undefined;
-              if (next.pending.length > 0) this.scheduleFlush(next);
-              this.logger.debug({ peer: remotePeer, reason }, 'mix: link to next hop closed');
-            });
-            this.scheduleFlush(next);
-            return;
-          } catch (error) {
-            channel?.close();
-            this.logger.debug({ endpoint, reason: String(error) }, 'mix: dial failed');
-          }
+        const connection = await dialDescriptor(
+          this.options.carrier,
+          this.encrypter,
+          descriptor,
+          controller.signal,
+        );
+        if (this.stopped) {
+          connection.close('local');
+          return;
         }
-        this.logger.warn({ peer: remotePeer }, 'mix: next hop unreachable');
+        next.connection = connection;
+        this.links.set(++this.outLinks, { direction: 'out' });
+        connection.onFrame(() => {});
+        connection.onClose((reason) => {
+          this.links.set(--this.outLinks, { direction: 'out' });
+          if (next.connection === connection) next.connection = undefined;
+          if (next.pending.length > 0) this.scheduleFlush(next);
+          this.logger.debug({ peer: remotePeer, reason }, 'mix: link to next hop closed');
+        });
+        this.scheduleFlush(next);
+      } catch (error) {
+        this.logger.warn({ peer: remotePeer, reason: String(error) }, 'mix: next hop unreachable');
         next.retryAt = this.clock.now() + 1000;
         dropAll();
       } finally {
