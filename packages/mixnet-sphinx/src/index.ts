@@ -86,6 +86,15 @@ export {
   type QueuedMessage,
 } from './link.js';
 export {
+  DROP_RECIPIENT,
+  type LoopixAddress,
+  LoopixClient,
+  type LoopixClientOptions,
+  type LoopixRates,
+  type LoopixReceived,
+  type LoopixStream,
+} from './loopix-client.js';
+export {
   type Delivery,
   type DropReason,
   Mix,

@@ -35,6 +35,7 @@ import {
   MAX_PACKETS_PER_FRAME,
   mixLinkEncrypter,
 } from './link.js';
+import { DROP_RECIPIENT } from './loopix-client.js';
 import { type Delivery, Mix, type MixKey, type Unwrapper } from './mix.js';
 import type { ReplayCache } from './replay-cache.js';
 
@@ -124,6 +125,7 @@ export class MixServer {
   private readonly channels = new Set<RawChannel>();
   private readonly links;
   private readonly framesRefused;
+  private readonly coverDropped;
   private stopped = false;
   private outLinks = 0;
 
@@ -146,6 +148,10 @@ export class MixServer {
       ...(authorize ? { authorize: (_peer, remoteKey) => authorize(remoteKey.subarray(1)) } : {}),
     });
     const metrics = options.metrics ?? noMetrics;
+    this.coverDropped = metrics.counter({
+      name: 'hush_mix_cover_dropped_total',
+      help: 'Drop cover packets that ended at this gateway, as they should',
+    });
     this.framesRefused = metrics.counter<'reason'>({
       name: 'hush_mix_frames_refused_total',
       help: 'Link frames refused (the link is closed), by reason',
@@ -296,6 +302,11 @@ export class MixServer {
 
   private async deliver(delivery: Delivery): Promise<void> {
     const queues = this.options.queues;
+    if (queues && delivery.recipient && equalBytes(delivery.recipient, DROP_RECIPIENT)) {
+      // Loopix drop cover: it ends here by design, and is only counted.
+      this.coverDropped.inc();
+      return;
+    }
     if (!queues || !delivery.recipient) {
       this.mix.drop('no-recipient');
       return;

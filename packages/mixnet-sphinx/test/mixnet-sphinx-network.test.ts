@@ -24,6 +24,7 @@ import {
   createPacket,
   createSurb,
   type DirectoryDocument,
+  DROP_RECIPIENT,
   decodeMixFrame,
   decryptSurbPayload,
   EpochKeys,
@@ -540,6 +541,23 @@ describe('§11 a network on loopback', () => {
       () => m.value('hush_mix_frames_refused_total', { reason: 'bad-frame' }) === 1,
       'the bad frame counted',
     );
+  });
+
+  it('a gateway discards a drop cover packet, and counts it', async () => {
+    const { doc, client, gateway, metrics } = await startNetwork();
+    const alice = await client(66);
+    const path = forwardRoute(doc, { entry: gateway, exit: gateway, recipient: DROP_RECIPIENT });
+    alice.link.submit(
+      gateway,
+      createPacket(GEO, path, new Uint8Array(GEO.userPayloadLength), aezSprp),
+    );
+    await waitFor(
+      () => metrics.get('gateway')!.value('hush_mix_cover_dropped_total') === 1,
+      'the drop counted',
+    );
+    expect(
+      metrics.get('gateway')!.value('hush_mix_packets_dropped_total', { reason: 'mailbox-full' }),
+    ).toBe(0);
   });
 
   it('drops a packet for a next hop no directory names, keeping nothing for it', async () => {

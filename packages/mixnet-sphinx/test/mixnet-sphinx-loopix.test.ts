@@ -1,0 +1,177 @@
+/**
+ * specs/mixnet-sphinx/SPEC.md §13: a Loopix client on a virtual clock. Its three Poisson
+ * streams leave at their rates whether it has something to send or not; a queued message
+ * takes a payload slot; its loops come back to its own queue and only it recognises them;
+ * drops go to the drop recipient of a gateway. Packets are real: each hop is unwrapped with
+ * its mix's key, as the mixes would.
+ */
+import { secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
+import { ManualClock, MemoryMetrics } from '@hush/interface';
+import { chacha20 } from '@noble/ciphers/chacha.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { describe, expect, it } from 'vitest';
+import {
+  aezSprp,
+  buildDirectory,
+  type DirectoryDocument,
+  DROP_RECIPIENT,
+  geometry,
+  LoopixClient,
+  type LoopixStream,
+  mixNodeId,
+  parseNetworkConfig,
+  signMixDescriptor,
+  unwrapPacket,
+  verifyMixDescriptor,
+} from '../src/index.js';
+
+const GEO = geometry(5, 512);
+
+/** A deterministic RandomBytes: ChaCha20's keystream of a seed. */
+function seeded(seed: number) {
+  const key = new Uint8Array(32).fill(seed);
+  let counter = 0;
+  return (length: number) => {
+    const out = chacha20(key, new Uint8Array(12), new Uint8Array(length), undefined, counter);
+    counter += Math.ceil(length / 64);
+    return out;
+  };
+}
+
+/** A directory of one mix per layer and two gateways, with their private keys. */
+function network() {
+  const nodes = [1, 2, 3, 4, 5].map((n) => ({
+    identity: secp256k1Identity(new Uint8Array(32).fill(n)),
+    key: x25519.utils.randomSecretKey(),
+  }));
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const config = parseNetworkConfig({
+    epochMs: 60_000,
+    sphinx: { hops: 5, userPayloadLength: 512 },
+    parameters: { lambdaP: 2, lambdaL: 1, lambdaD: 0.5, lambdaM: 1, meanDelayMs: 100 },
+    authorities: [{ publicKey: 'ab'.repeat(32), url: 'http://127.0.0.1:1' }],
+    threshold: 1,
+    layers: [0, 1, 2].map((i) => [hex(nodes[i]!.identity.publicKey.subarray(1))]),
+    gateways: [3, 4].map((i) => hex(nodes[i]!.identity.publicKey.subarray(1))),
+  });
+  const doc = buildDirectory(
+    config,
+    1,
+    nodes.map((n) => {
+      const upload = signMixDescriptor(n.identity, 1, {
+        publicKey: x25519.getPublicKey(n.key),
+        endpoints: ['ws://127.0.0.1:1'],
+      });
+      return { ...verifyMixDescriptor(upload, secp256k1Verifier()), body: upload.body };
+    }),
+  ) as DirectoryDocument;
+  const keys = new Map(nodes.map((n) => [hex(mixNodeId(n.identity.publicKey.subarray(1))), n.key]));
+  /** Carries a packet through every hop: the final hop's recipient and payload. */
+  const carry = (firstHop: Uint8Array, packet: Uint8Array) => {
+    let hop = firstHop;
+    let current = packet;
+    for (;;) {
+      const step = unwrapPacket(GEO, keys.get(hex(hop))!, current, aezSprp);
+      if (step.kind === 'final') {
+        const recipient = step.commands.find((c) => c.type === 'recipient');
+        return {
+          at: hop,
+          recipient: recipient?.type === 'recipient' ? recipient.id : undefined,
+          payload: step.payload,
+        };
+      }
+      hop = step.nextHop;
+      current = step.packet;
+    }
+  };
+  return { doc, carry, gateways: doc.gateways.map((g) => g.id) };
+}
+
+function run(sending: number, seed = 9) {
+  const { doc, carry, gateways } = network();
+  const clock = new ManualClock(60_000);
+  const metrics = new MemoryMetrics();
+  const self = { id: new Uint8Array(32).fill(7), gateway: gateways[0]! };
+  const bob = { id: new Uint8Array(32).fill(8), gateway: gateways[1]! };
+  const arrived: ReturnType<typeof carry>[] = [];
+  const client = new LoopixClient({
+    geometry: GEO,
+    directory: () => doc,
+    self,
+    submit: (hop, packet) => arrived.push(carry(hop, packet)),
+    clock,
+    random: seeded(seed),
+    metrics,
+  });
+  for (let i = 0; i < sending; i++) client.send(bob, new TextEncoder().encode(`message ${i}`));
+  client.start();
+  for (let t = 0; t < 100; t++) clock.advance(1000);
+  client.stop();
+  const sent = (stream: LoopixStream) =>
+    metrics.value('hush_loopix_packets_sent_total', { stream });
+  return { client, arrived, sent, self, bob, clock, gateways };
+}
+
+describe('§13 a Loopix client', () => {
+  it('sends its three streams at their rates, whether it talks or not', () => {
+    for (const sending of [0, 20]) {
+      const { sent } = run(sending);
+      // 100 s at λP = 2, λL = 1, λD = 0.5: 200, 100 and 50 expected (a seeded draw; the
+      // bounds are about four standard deviations).
+      expect(sent('payload') + sent('payload-drop')).toBeGreaterThan(140);
+      expect(sent('payload') + sent('payload-drop')).toBeLessThan(260);
+      expect(sent('payload')).toBe(sending);
+      expect(sent('loop')).toBeGreaterThan(60);
+      expect(sent('loop')).toBeLessThan(140);
+      expect(sent('drop')).toBeGreaterThan(22);
+      expect(sent('drop')).toBeLessThan(78);
+    }
+  });
+
+  it('delivers queued messages to their recipient, loops to itself, drops to a drop recipient', () => {
+    const { client, arrived, self, bob, gateways } = run(5);
+    const toBob = arrived.filter(
+      (a) => a.recipient && Buffer.from(a.recipient).equals(Buffer.from(bob.id)),
+    );
+    const texts = toBob.map((a) => {
+      const read = client.receive({ payload: a.payload });
+      return read.kind === 'message' ? new TextDecoder().decode(read.data) : read.kind;
+    });
+    expect(texts).toEqual([0, 1, 2, 3, 4].map((i) => `message ${i}`));
+    for (const a of toBob) expect(Buffer.from(a.at).equals(Buffer.from(bob.gateway))).toBe(true);
+    const loops = arrived.filter(
+      (a) => a.recipient && Buffer.from(a.recipient).equals(Buffer.from(self.id)),
+    );
+    expect(loops.length).toBeGreaterThan(60);
+    const inFlight = client.loopsInFlight;
+    for (const loop of loops) expect(client.receive({ payload: loop.payload }).kind).toBe('loop');
+    expect(client.loopsInFlight).toBe(inFlight - loops.length);
+    // A loop seen twice is not a loop the second time: its id was used.
+    expect(client.receive({ payload: loops[0]!.payload }).kind).not.toBe('loop');
+    const drops = arrived.filter(
+      (a) => a.recipient && Buffer.from(a.recipient).equals(Buffer.from(DROP_RECIPIENT)),
+    );
+    expect(drops.length).toBeGreaterThan(150);
+    expect(new Set(drops.map((d) => Buffer.from(d.at).toString('hex')))).toEqual(
+      new Set(gateways.map((g) => Buffer.from(g).toString('hex'))),
+    );
+  });
+
+  it('another client cannot tell its loops from random bytes', () => {
+    const { arrived, self } = run(0);
+    const other = run(0, 10).client;
+    const loop = arrived.find(
+      (a) => a.recipient && Buffer.from(a.recipient).equals(Buffer.from(self.id)),
+    )!;
+    expect(other.receive({ payload: loop.payload }).kind).not.toBe('loop');
+  });
+
+  it('refuses a message too long for a packet, and a full queue', () => {
+    const { client, bob } = run(0);
+    expect(() => client.send(bob, new Uint8Array(GEO.userPayloadLength))).toThrow(RangeError);
+    for (let i = 0; i < 1000; i++) client.send(bob, Uint8Array.of(1));
+    expect(() => client.send(bob, Uint8Array.of(1))).toThrow(
+      expect.objectContaining({ code: 'bad-path' }),
+    );
+  });
+});
