@@ -191,10 +191,11 @@ switch (task) {
     process.exit(tsx('scripts/bench.ts', rest, ['--expose-gc']));
     break;
   case 'sim': {
-    // `pnpm sim gossip …` and `pnpm sim dht …`: each simulation has its own CLI.
+    // `pnpm sim gossip …`, `pnpm sim dht …`, `pnpm sim mixnet …`: each simulation has its own CLI.
     const sims = {
       gossip: 'packages/transport-gossip/sim/cli.ts',
       dht: 'packages/inbox-dht/sim/cli.ts',
+      mixnet: 'packages/mixnet-sphinx/sim/cli.ts',
     };
     const entry = sims[rest[0]];
     if (!entry) {

@@ -61,7 +61,7 @@ export interface LoopixClientOptions {
   readonly self: LoopixAddress;
   /** Hands a packet to the client's gateway (see `GatewayClient.submit`). */
   readonly submit: (firstHop: Uint8Array, packet: Uint8Array) => void;
-  /** Rates, overriding the directory's. */
+  /** Rates, overriding the directory's; 0 turns a stream off. */
   readonly rates?: Partial<LoopixRates>;
   /** Messages waiting for a payload slot; more are refused (default 1,000). */
   readonly maxQueue?: number;
@@ -198,6 +198,8 @@ export class LoopixClient {
     const rates = document ? this.rates(document) : { lambdaP: 1, lambdaL: 1, lambdaD: 1 };
     const rate =
       stream === 'payload' ? rates.lambdaP : stream === 'loop' ? rates.lambdaL : rates.lambdaD;
+    // A rate of 0 turns the stream off (a client without that cover).
+    if (!(rate > 0)) return;
     const timer = this.clock.setTimeout(
       () => {
         this.emit(stream);
