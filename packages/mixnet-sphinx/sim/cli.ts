@@ -1,13 +1,13 @@
 /**
  * `pnpm sim mixnet [--clients 100] [--seconds 60] [--delay-ms 500] [--rate 1] [--messages 0.05]
- * [--no-cover] [--fail-at S] [--seed 1]`: runs the mixnet simulation (simulation.ts) and prints
- * its figures.
+ * [--no-cover] [--fail-at S] [--seed 1] [--trace DIR]`: runs the mixnet simulation (simulation.ts)
+ * and prints its figures; with --trace, writes what a global observer sees and the truth to DIR.
  */
 import { parseArgs } from 'node:util';
 import { formatReport, simulateMixnet } from './simulation.js';
 
 const USAGE =
-  'usage: pnpm sim mixnet [--clients N] [--seconds S] [--delay-ms MS] [--rate R] [--messages R] [--no-cover] [--fail-at S] [--seed N]';
+  'usage: pnpm sim mixnet [--clients N] [--seconds S] [--delay-ms MS] [--rate R] [--messages R] [--no-cover] [--fail-at S] [--seed N] [--trace DIR]';
 let parsed: ReturnType<typeof parseArgs>;
 try {
   parsed = parseArgs({
@@ -21,6 +21,7 @@ try {
       cover: { type: 'boolean', default: true },
       'fail-at': { type: 'string' },
       seed: { type: 'string', default: '1' },
+      trace: { type: 'string' },
     },
     allowNegative: true,
   });
@@ -53,6 +54,7 @@ const report = await simulateMixnet({
   cover: values.cover as boolean,
   ...(values['fail-at'] !== undefined ? { failMixAtMs: number('fail-at', 0, 86_400) * 1000 } : {}),
   seed: number('seed', 0, 2 ** 32 - 1),
+  ...(typeof values.trace === 'string' ? { traceDir: values.trace } : {}),
   onProgress: (line) => console.log(line),
 });
 console.log(formatReport(report));

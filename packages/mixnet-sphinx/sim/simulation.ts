@@ -15,6 +15,8 @@
  * - the bandwidth of cover traffic per client, and the unwrap CPU per client;
  * - a mix failing midway: messages and loops lost before and after.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ManualClock, MemoryMetrics } from '@hush/interface';
 import { chacha20 } from '@noble/ciphers/chacha.js';
@@ -55,6 +57,11 @@ export interface MixnetSimOptions {
   readonly failMixAtMs?: number;
   readonly userPayloadLength?: number;
   readonly seed?: number;
+  /**
+   * Writes what a global observer sees, and the truth, to this directory (§13.2):
+   * `links.jsonl`, `truth.jsonl`, `nodes.json`.
+   */
+  readonly traceDir?: string;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -70,7 +77,7 @@ export interface Distribution {
 
 /** What a simulation measured. */
 export interface MixnetSimReport {
-  readonly options: Required<Omit<MixnetSimOptions, 'onProgress' | 'failMixAtMs'>> & {
+  readonly options: Required<Omit<MixnetSimOptions, 'onProgress' | 'failMixAtMs' | 'traceDir'>> & {
     readonly failMixAtMs: number | undefined;
   };
   readonly messages: { readonly sent: number; readonly delivered: number };
@@ -170,7 +177,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
   const t0 = clock.now();
 
   // The nodes: each an id, an X25519 key, a pool.
-  const node = () => {
+  const node = (name: string) => {
     const identity = random(64);
     // Any 32 bytes are an X25519 key (it is clamped): drawn from the seed, so runs repeat.
     const privateKey = random(32);
@@ -181,16 +188,17 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
       endpoints: ['ws://sim'],
     };
     return {
+      name,
       descriptor,
       privateKey,
       pool: { sum: new Float64Array(o.clients), held: 0 } as Pool,
       failed: false,
     };
   };
-  const layers = Array.from({ length: o.layers }, () =>
-    Array.from({ length: o.mixesPerLayer }, node),
+  const layers = Array.from({ length: o.layers }, (_, l) =>
+    Array.from({ length: o.mixesPerLayer }, (_, i) => node(`m${l}.${i}`)),
   );
-  const gateways = Array.from({ length: o.gateways }, node);
+  const gateways = Array.from({ length: o.gateways }, (_, i) => node(`g${i}`));
   const byId = new Map(
     [...layers.flat(), ...gateways].map((n) => [Buffer.from(n.descriptor.id).toString('hex'), n]),
   );
@@ -221,16 +229,25 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
   const counted = (name: string, labels: Record<string, string>) =>
     metrics.names().includes(name) ? metrics.value(name, labels) : 0;
   const sentOn = (stream: string) => counted('hush_loopix_packets_sent_total', { stream });
-  /** Real messages: id → when queued, who to, whether delivered. */
-  const messages = new Map<number, { queuedAt: number; delivered: boolean }>();
+  /** Real messages: id → when queued, by whom, to whom, when delivered. */
+  const messages = new Map<
+    number,
+    { queuedAt: number; delivered: boolean; sender: number; recipient: number; at?: number }
+  >();
+  /** What a global observer sees: every packet on a link (§13.2). */
+  const links: string[] = [];
+  const observe = (from: string, to: string, bytes: number) => {
+    if (options.traceDir) links.push(JSON.stringify({ t: clock.now() - t0, from, to, bytes }));
+  };
   const latencies: number[] = [];
   const networkLatencies: number[] = [];
   const entropies: number[] = [];
 
   // A packet arriving at a node after the link's latency: unwrapped, held, sent on.
-  const arrive = (hop: Uint8Array, packet: Uint8Array, meta: Meta) => {
+  const arrive = (from: string, hop: Uint8Array, packet: Uint8Array, meta: Meta) => {
+    const n = byId.get(Buffer.from(hop).toString('hex'))!;
+    observe(from, n.name, packet.length);
     clock.setTimeout(() => {
-      const n = byId.get(Buffer.from(hop).toString('hex'))!;
       if (n.failed) {
         lostAtFailedMix++;
         return;
@@ -238,7 +255,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
       const before = performance.now();
       const step = unwrapPacket(geo, n.privateKey, packet, aezSprp);
       unwrapMs += performance.now() - before;
-      if (step.kind === 'final') return deliver(step.commands, step.payload, meta);
+      if (step.kind === 'final') return deliver(n.name, step.commands, step.payload, meta);
       // Into the pool; out after the delay the sender drew, as the mean of the pool.
       for (let i = 0; i < o.clients; i++) n.pool.sum[i]! += meta.dist[i]!;
       n.pool.held++;
@@ -252,27 +269,36 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
             n.pool.sum[i]! -= dist[i]!;
           }
           n.pool.held--;
-          arrive(step.nextHop, step.packet, { dist, enteredAt: meta.enteredAt });
+          arrive(n.name, step.nextHop, step.packet, { dist, enteredAt: meta.enteredAt });
         },
         delay?.type === 'node-delay' ? delay.delayMs : 0,
       );
     }, o.linkLatencyMs);
   };
 
-  const clients: { loopix?: LoopixClient; id: Uint8Array; gateway: Uint8Array }[] = [];
-  const deliver = (commands: readonly { type: string }[], payload: Uint8Array, meta: Meta) => {
+  const clients: { loopix?: LoopixClient; id: Uint8Array; gateway: Uint8Array; name: string }[] =
+    [];
+  const deliver = (
+    at: string,
+    commands: readonly { type: string }[],
+    payload: Uint8Array,
+    meta: Meta,
+  ) => {
     const recipient = commands.find((c) => c.type === 'recipient') as
       | { id: Uint8Array }
       | undefined;
     if (!recipient || Buffer.from(recipient.id).equals(Buffer.from(DROP_RECIPIENT))) return;
     const to = clients.find((c) => Buffer.from(c.id).equals(Buffer.from(recipient.id)));
     if (!to) return;
+    // The client fetches it from its gateway: a packet on that link too.
+    observe(at, to.name, geo.packetLength);
     const read = to.loopix ? to.loopix.receive({ payload }) : readPlain(payload);
     if (read.kind !== 'message') return;
     const id = new DataView(read.data.buffer, read.data.byteOffset).getUint32(0);
     const message = messages.get(id);
     if (!message || message.delivered) return;
     message.delivered = true;
+    message.at = clock.now();
     latencies.push(clock.now() - message.queuedAt);
     networkLatencies.push(clock.now() - meta.enteredAt);
     entropies.push(entropyOf(meta.dist));
@@ -291,7 +317,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
       return dist;
     };
     const submit = (firstHop: Uint8Array, packet: Uint8Array) =>
-      arrive(firstHop, packet, { dist: oneHot(), enteredAt: clock.now() });
+      arrive(`c${c}`, firstHop, packet, { dist: oneHot(), enteredAt: clock.now() });
     const loopix = o.cover
       ? new LoopixClient({
           geometry: geo,
@@ -304,7 +330,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
           metrics,
         })
       : undefined;
-    clients.push(loopix ? { loopix, id, gateway } : { id, gateway });
+    clients.push(loopix ? { loopix, id, gateway, name: `c${c}` } : { id, gateway, name: `c${c}` });
   }
   // Count real packets by the queue: wrap each client's send.
   let messageId = 0;
@@ -314,7 +340,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
     if (to >= from) to++;
     const recipient = clients[to]!;
     const id = messageId++;
-    messages.set(id, { queuedAt: clock.now(), delivered: false });
+    messages.set(id, { queuedAt: clock.now(), delivered: false, sender: from, recipient: to });
     const data = new Uint8Array(8);
     new DataView(data.buffer).setUint32(0, id);
     if (sender.loopix) {
@@ -333,7 +359,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
     plainSent++;
     const dist = new Float64Array(o.clients);
     dist[from] = 1;
-    arrive(path[0]!.id, createPacket(geo, path, payload, aezSprp, random), {
+    arrive(`c${from}`, path[0]!.id, createPacket(geo, path, payload, aezSprp, random), {
       dist,
       enteredAt: clock.now(),
     });
@@ -386,6 +412,53 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
       }
     return { sent: s, delivered: d };
   };
+  if (options.traceDir) {
+    mkdirSync(options.traceDir, { recursive: true });
+    writeFileSync(
+      join(options.traceDir, 'links.jsonl'),
+      links.length ? `${links.join('\n')}\n` : '',
+    );
+    const truth = [...messages].map(([id, m]) =>
+      JSON.stringify({
+        id: String(id),
+        sender: `c${m.sender}`,
+        recipient: `c${m.recipient}`,
+        sent: m.queuedAt - t0,
+        delivered: m.at === undefined ? null : m.at - t0,
+      }),
+    );
+    writeFileSync(
+      join(options.traceDir, 'truth.jsonl'),
+      truth.length ? `${truth.join('\n')}\n` : '',
+    );
+    writeFileSync(
+      join(options.traceDir, 'nodes.json'),
+      `${JSON.stringify(
+        {
+          clients: clients.map((c) => c.name),
+          gateways: gateways.map((g) => g.name),
+          mixes: layers.map((l) => l.map((m) => m.name)),
+          params: {
+            kind: 'mixnet',
+            cover: o.cover,
+            lambdaP: o.lambdaP,
+            lambdaL: o.lambdaL,
+            lambdaD: o.lambdaD,
+            meanDelayMs: o.meanDelayMs,
+            linkLatencyMs: o.linkLatencyMs,
+            messageRate: o.messageRate,
+            durationMs: o.durationMs,
+            packetBytes: geo.packetLength,
+            clientGateway: Object.fromEntries(
+              clients.map((c, i) => [c.name, gateways[i % o.gateways]!.name]),
+            ),
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  }
   return {
     options: o,
     messages: { sent, delivered },

@@ -4,6 +4,9 @@
  * messages a sender anonymity near log2(clients), and more than the same network without it;
  * a mix that fails loses the packets routed through it.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type MixnetSimOptions, simulateMixnet } from '../sim/simulation.js';
 
@@ -44,5 +47,44 @@ describe('the mixnet simulation', () => {
     expect(r.failure!.lostAtFailedMix).toBeGreaterThan(0);
     const ratio = (x: { sent: number; delivered: number }) => x.delivered / x.sent;
     expect(ratio(r.failure!.after)).toBeLessThan(ratio(r.failure!.before));
+  });
+
+  it('writes what a global observer sees, and the truth, in the documented format (§13.2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hush-mixnet-trace-'));
+    try {
+      const r = await simulateMixnet({ ...SMALL, durationMs: 5_000, traceDir: dir });
+      const nodes = JSON.parse(readFileSync(join(dir, 'nodes.json'), 'utf8'));
+      expect(Object.keys(nodes).sort()).toEqual(['clients', 'gateways', 'mixes', 'params']);
+      expect(nodes.clients).toHaveLength(10);
+      expect(nodes.mixes.map((l: string[]) => l.length)).toEqual([3, 3, 3]);
+      const names = new Set([...nodes.clients, ...nodes.gateways, ...nodes.mixes.flat()]);
+      const lines = (file: string) =>
+        readFileSync(join(dir, file), 'utf8')
+          .split('\n')
+          .filter((l) => l.length > 0)
+          .map((l) => JSON.parse(l));
+      const links = lines('links.jsonl');
+      expect(links.length).toBeGreaterThan(r.packets.real + r.packets.cover);
+      let last = 0;
+      for (const l of links) {
+        // Exactly what an observer of the link sees, and nothing more.
+        expect(Object.keys(l).sort()).toEqual(['bytes', 'from', 't', 'to']);
+        expect(names.has(l.from) && names.has(l.to)).toBe(true);
+        expect(l.bytes).toBeGreaterThan(0);
+        expect(l.t).toBeGreaterThanOrEqual(last);
+        last = l.t;
+      }
+      const truth = lines('truth.jsonl');
+      expect(truth).toHaveLength(r.messages.sent);
+      for (const m of truth) {
+        expect(Object.keys(m).sort()).toEqual(['delivered', 'id', 'recipient', 'sender', 'sent']);
+        expect(nodes.clients).toContain(m.sender);
+        expect(nodes.clients).toContain(m.recipient);
+        expect(m.delivered === null || m.delivered >= m.sent).toBe(true);
+      }
+      expect(truth.filter((m) => m.delivered !== null)).toHaveLength(r.messages.delivered);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
