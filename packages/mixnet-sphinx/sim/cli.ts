@@ -1,13 +1,19 @@
 /**
  * `pnpm sim mixnet [--clients 100] [--seconds 60] [--delay-ms 500] [--rate 1] [--messages 0.05]
  * [--no-cover] [--fail-at S] [--seed 1] [--trace DIR]`: runs the mixnet simulation (simulation.ts)
- * and prints its figures; with --trace, writes what a global observer sees and the truth to DIR.
+ * and prints its figures; with --trace, writes what a global observer sees and the truth to DIR;
+ * with --attack, runs the traffic-analysis attack (attack.ts) on the mixnet without cover and
+ * with cover at two rates, and prints its success beside a random guess and the latency.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { attackTrace } from './attack.js';
 import { formatReport, simulateMixnet } from './simulation.js';
 
 const USAGE =
-  'usage: pnpm sim mixnet [--clients N] [--seconds S] [--delay-ms MS] [--rate R] [--messages R] [--no-cover] [--fail-at S] [--seed N] [--trace DIR]';
+  'usage: pnpm sim mixnet [--clients N] [--seconds S] [--delay-ms MS] [--rate R] [--messages R] [--no-cover] [--fail-at S] [--seed N] [--trace DIR] [--attack]';
 let parsed: ReturnType<typeof parseArgs>;
 try {
   parsed = parseArgs({
@@ -22,6 +28,7 @@ try {
       'fail-at': { type: 'string' },
       seed: { type: 'string', default: '1' },
       trace: { type: 'string' },
+      attack: { type: 'boolean', default: false },
     },
     allowNegative: true,
   });
@@ -43,6 +50,47 @@ const number = (name: string, min: number, max: number) => {
   return x;
 };
 const rate = number('rate', 0, 100);
+if (values.attack) {
+  const base = {
+    clients: number('clients', 2, 10_000),
+    durationMs: number('seconds', 1, 86_400) * 1000,
+    meanDelayMs: number('delay-ms', 1, 600_000),
+    messageRate: number('messages', 0.0001, 100),
+    seed: number('seed', 0, 2 ** 32 - 1),
+  };
+  const settings = [
+    { label: 'mixnet, no cover traffic', cover: false, r: rate },
+    { label: `mixnet, Loopix cover ${rate}/s`, cover: true, r: rate },
+    { label: `mixnet, Loopix cover ${2 * rate}/s`, cover: true, r: 2 * rate },
+  ];
+  console.log(
+    `traffic analysis by a global observer: ${base.clients} clients, ${base.durationMs / 1000} s, per-hop mean ${base.meanDelayMs} ms (random guess: top-1 ${(100 / (base.clients - 1)).toFixed(1)} %, top-5 ${((500 / (base.clients - 1)) | 0).toFixed(1)} %, entropy ${Math.log2(base.clients - 1).toFixed(2)} bits)`,
+  );
+  console.log(
+    'setting                          top-1     top-5   entropy   latency (mean, in network)',
+  );
+  for (const setting of settings) {
+    const dir = mkdtempSync(join(tmpdir(), 'hush-attack-'));
+    try {
+      const r = await simulateMixnet({
+        ...base,
+        cover: setting.cover,
+        lambdaP: setting.r,
+        lambdaL: setting.r,
+        lambdaD: setting.r,
+        traceDir: dir,
+      });
+      const a = attackTrace(dir);
+      console.log(
+        `${setting.label.padEnd(30)} ${(100 * a.top1).toFixed(1).padStart(6)} %  ${(100 * a.top5).toFixed(1).padStart(6)} %  ${a.entropy.toFixed(2).padStart(6)} b   ${(r.networkLatency.mean / 1000).toFixed(2)} s   (${a.messages} messages; ${(r.coverBytesPerClientHour / 1e6).toFixed(1)} MB cover a client per hour)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log('gossip (Whisper today): pnpm sim gossip --trace is not written yet');
+  process.exit(0);
+}
 const report = await simulateMixnet({
   clients: number('clients', 2, 10_000),
   durationMs: number('seconds', 1, 86_400) * 1000,

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { attackTrace } from '../sim/attack.js';
 import { type MixnetSimOptions, simulateMixnet } from '../sim/simulation.js';
 
 const SMALL: MixnetSimOptions = {
@@ -86,5 +87,23 @@ describe('the mixnet simulation', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a timing attack on the trace finds senders without cover, and hardly better than chance with it', async () => {
+    const score = async (cover: boolean) => {
+      const dir = mkdtempSync(join(tmpdir(), 'hush-mixnet-attack-'));
+      try {
+        await simulateMixnet({ ...SMALL, clients: 20, cover, traceDir: dir });
+        return attackTrace(dir);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const bare = await score(false);
+    const covered = await score(true);
+    expect(bare.messages).toBeGreaterThan(20);
+    expect(bare.top5).toBeGreaterThan(3 * bare.baselineTop5);
+    expect(covered.top5).toBeLessThan(bare.top5);
+    expect(covered.entropy).toBeGreaterThan(bare.entropy);
   });
 });
