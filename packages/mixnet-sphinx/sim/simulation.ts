@@ -26,6 +26,7 @@ import {
   createPacket,
   type DirectoryDocument,
   DROP_RECIPIENT,
+  exponentialSample,
   forwardRoute,
   geometry,
   LoopixClient,
@@ -364,12 +365,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
       enteredAt: clock.now(),
     });
   };
-  const gap = (rate: number) => {
-    const b = random(7);
-    let x = b[0]! & 0x1f;
-    for (let i = 1; i < 7; i++) x = x * 256 + b[i]!;
-    return (-Math.log1p(-x / 2 ** 53) / rate) * 1000;
-  };
+  const gap = (rate: number) => exponentialSample(1000 / rate, random);
   for (let c = 0; c < o.clients; c++) {
     const next = () =>
       clock.setTimeout(() => {

@@ -118,7 +118,7 @@ export {
   preferredUpload,
 } from './network.js';
 export { ReplayCache } from './replay-cache.js';
-export { exponentialDelay, forwardRoute, surbRoute } from './route.js';
+export { exponentialDelay, exponentialSample, forwardRoute, surbRoute } from './route.js';
 export { aezSprp } from './sprp.js';
 export { type CreatedSurb, createSurb, decryptSurbPayload, packetFromSurb } from './surb.js';
 export { type RetransmitDelays, retransmitDelay, SurbStore } from './surb-store.js';

@@ -30,7 +30,7 @@ import { SphinxError } from './errors.js';
 import { type Geometry, NODE_ID_LENGTH } from './geometry.js';
 import { equalBytes } from './header-crypto.js';
 import type { QueuedMessage } from './link.js';
-import { forwardRoute } from './route.js';
+import { exponentialSample, forwardRoute } from './route.js';
 import { aezSprp } from './sprp.js';
 import type { PayloadSprp } from './unwrap.js';
 
@@ -79,17 +79,6 @@ export type LoopixReceived =
 
 /** The stream a packet left on. */
 export type LoopixStream = 'payload' | 'payload-drop' | 'loop' | 'drop';
-
-/**
- * An interval drawn from the exponential distribution of rate `perSecond`, ms: the gaps of a
- * Poisson stream.
- */
-function poissonGapMs(perSecond: number, random: RandomBytes): number {
-  const b = random(7);
-  let x = b[0]! & 0x1f;
-  for (let i = 1; i < 7; i++) x = x * 256 + b[i]!;
-  return (-Math.log1p(-x / 2 ** 53) / perSecond) * 1000;
-}
 
 /**
  * A Loopix client.
@@ -205,7 +194,8 @@ export class LoopixClient {
         this.emit(stream);
         this.schedule(stream);
       },
-      poissonGapMs(rate, this.random),
+      // The gaps of a Poisson stream: exponential, mean 1/rate.
+      exponentialSample(1000 / rate, this.random),
     );
     this.timers.set(stream, timer);
   }

@@ -25,18 +25,27 @@ function uniform(n: number, random: RandomBytes): number {
 }
 
 /**
- * A delay drawn from the exponential distribution of mean `meanMs`, whole ms, at most 2^32 − 1.
+ * A draw from the exponential distribution of mean `meanMs` (53 random bits), ms, not
+ * rounded: the per-hop delays, and the gaps of a Poisson stream (mean 1000 / rate).
  *
  * @throws RangeError for a mean that is not positive
  */
-export function exponentialDelay(meanMs: number, random: RandomBytes = systemRandom): number {
+export function exponentialSample(meanMs: number, random: RandomBytes = systemRandom): number {
   if (!(meanMs > 0)) throw new RangeError('meanMs must be positive');
   const b = random(7);
   // 53 random bits: u in [0, 1).
   let x = b[0]! & 0x1f;
   for (let i = 1; i < 7; i++) x = x * 256 + b[i]!;
-  const u = x / 2 ** 53;
-  return Math.min(0xffffffff, Math.round(-Math.log1p(-u) * meanMs));
+  return -Math.log1p(-x / 2 ** 53) * meanMs;
+}
+
+/**
+ * A delay drawn from the exponential distribution of mean `meanMs`, whole ms, at most 2^32 − 1.
+ *
+ * @throws RangeError for a mean that is not positive
+ */
+export function exponentialDelay(meanMs: number, random: RandomBytes = systemRandom): number {
+  return Math.min(0xffffffff, Math.round(exponentialSample(meanMs, random)));
 }
 
 const hop = (d: MixDescriptor, commands: PathHop['commands']): PathHop => ({
