@@ -10,13 +10,18 @@ import { secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
 import { ManualClock, MemoryMetrics, MemoryStore } from '@hush/interface';
 import { waitFor } from '@hush/interface-compliance';
 import {
+  buildDirectory,
+  encodeDirectory,
   encodeNetworkConfig,
   epochAt,
+  epochLabel,
   fetchDirectory,
   type NetworkConfig,
   parseNetworkConfig,
+  type SignedMixDescriptor,
   signDirectory,
   signMixDescriptor,
+  verifyMixDescriptor,
 } from '@hush/mixnet-sphinx';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,6 +69,12 @@ const uploadOf = (i: number, epoch: number) =>
     endpoints: [`ws://127.0.0.1:${7000 + i}`],
   });
 
+/** An upload as an authority holds it: verified, with its body. */
+const verified = (upload: SignedMixDescriptor) => ({
+  ...verifyMixDescriptor(upload, secp256k1Verifier()),
+  body: upload.body,
+});
+
 async function post(url: string, body: unknown) {
   const response = await fetch(`${url}/v1/descriptors`, {
     method: 'POST',
@@ -79,18 +90,22 @@ describe('directory authorities', () => {
     for (const a of running.splice(0)) await a.stop();
   });
 
-  async function start(network: NetworkConfig, which: number[], clock?: ManualClock) {
+  async function start(
+    network: NetworkConfig,
+    which: number[],
+    given: { clock?: ManualClock; store?: MemoryStore } = {},
+  ) {
     for (const i of which) {
       const url = new URL(network.authorities[i]!.url);
       running.push(
         await startAuthority({
           network,
           secretKey: secrets[i]!,
-          store: new MemoryStore(),
+          store: given.store ?? new MemoryStore(),
           host: url.hostname,
           port: Number(url.port),
           tickMs: 200,
-          ...(clock ? { clock } : {}),
+          ...(given.clock ? { clock: given.clock } : {}),
         }),
       );
     }
@@ -134,7 +149,7 @@ describe('directory authorities', () => {
     const epoch = epochAt(Date.now(), EPOCH_MS) + 1;
     const cutoff = epoch * EPOCH_MS - EPOCH_MS / 4;
     const clock = new ManualClock(cutoff - 5000);
-    const [a] = await start(network, [0], clock);
+    const [a] = await start(network, [0], { clock });
     for (const i of [0, 1, 2, 3]) await post(a!.url, uploadOf(i, epoch));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await a!.document(epoch)).toBeUndefined();
@@ -179,20 +194,16 @@ describe('directory authorities', () => {
     );
     const published = (await a!.document(epoch))!.document;
     // C signed, before it went down, a document of other bytes (a mix that moved).
-    const { buildDirectory, encodeDirectory, verifyMixDescriptor, epochLabel } = await import(
-      '@hush/mixnet-sphinx'
-    );
-    const verifier = secp256k1Verifier();
-    const uploads = [0, 1, 2, 3].map((i) => {
-      const upload =
+    const uploads = [0, 1, 2, 3].map((i) =>
+      verified(
         i === 0
           ? signMixDescriptor(mixes[0]!, epoch, {
               publicKey: x25519.getPublicKey(new Uint8Array(32).fill(50)),
               endpoints: ['ws://127.0.0.1:9999'],
             })
-          : uploadOf(i, epoch);
-      return { ...verifyMixDescriptor(upload, verifier), body: upload.body };
-    });
+          : uploadOf(i, epoch),
+      ),
+    );
     const other = encodeDirectory(buildDirectory(network, epoch, uploads)!);
     expect(other).not.toBe(published);
     const store = new MemoryStore();
@@ -200,16 +211,7 @@ describe('directory authorities', () => {
       `dir/document/${epochLabel(epoch)}`,
       new TextEncoder().encode(JSON.stringify(signDirectory(other, secrets[2]!))),
     );
-    const url = new URL(network.authorities[2]!.url);
-    const c = await startAuthority({
-      network,
-      secretKey: secrets[2]!,
-      store,
-      host: url.hostname,
-      port: Number(url.port),
-      tickMs: 200,
-    });
-    running.push(c);
+    const [c] = await start(network, [2], { store });
     // C never signs a second document, but serves the one that carries the threshold.
     await waitFor(async () => (await c.document(epoch))?.document === published, 'C serves it');
     const served = (await (await fetch(`${c.url}/v1/documents/${epoch}`)).json()) as {
@@ -278,17 +280,10 @@ describe('a client fetching a directory', () => {
     );
     const epoch = epochAt(Date.now(), EPOCH_MS);
     // A document as the authorities would build it (via the module's own encoder).
-    const { buildDirectory, encodeDirectory, verifyMixDescriptor } = await import(
-      '@hush/mixnet-sphinx'
-    );
-    const verifier = secp256k1Verifier();
     const doc = buildDirectory(
       network,
       epoch,
-      [0, 1, 2, 3].map((i) => {
-        const upload = uploadOf(i, epoch);
-        return { ...verifyMixDescriptor(upload, verifier), body: upload.body };
-      }),
+      [0, 1, 2, 3].map((i) => verified(uploadOf(i, epoch))),
     )!;
     const text = encodeDirectory(doc);
     const both = signDirectory(signDirectory(text, secrets[0]!), secrets[1]!);

@@ -23,6 +23,22 @@ const hush = (...args: string[]) =>
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A network file whose one mix is `mix` (no authority answers: none is needed here). */
+function writeNetwork(file: string, mix: string): void {
+  writeFileSync(
+    file,
+    JSON.stringify({
+      epochMs: 60_000,
+      sphinx: { hops: 3, userPayloadLength: 2048 },
+      parameters: { lambdaP: 1, lambdaL: 1, lambdaD: 1, lambdaM: 1, meanDelayMs: 50 },
+      authorities: [{ publicKey: 'cd'.repeat(32), url: 'http://127.0.0.1:1' }],
+      threshold: 1,
+      layers: [[mix]],
+      gateways: ['ef'.repeat(64)],
+    }),
+  );
+}
+
 describe('hush mix and hush directory', () => {
   it('documents in the README exactly what --help prints', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -45,19 +61,8 @@ describe('hush mix and hush directory', () => {
   it('runs a mix with --workers, and stops it on SIGTERM', async () => {
     const id = hush('mix', 'id', '--data-dir', join(dir, 'w')).stdout.trim();
     const network = join(dir, 'network-workers.json');
-    writeFileSync(
-      network,
-      JSON.stringify({
-        epochMs: 60_000,
-        sphinx: { hops: 3, userPayloadLength: 2048 },
-        parameters: { lambdaP: 1, lambdaL: 1, lambdaD: 1, lambdaM: 1, meanDelayMs: 50 },
-        // No authority answers: the mix runs without a document, which is all this needs.
-        authorities: [{ publicKey: 'cd'.repeat(32), url: 'http://127.0.0.1:1' }],
-        threshold: 1,
-        layers: [[id]],
-        gateways: ['ef'.repeat(64)],
-      }),
-    );
+    // No authority answers: the mix runs without a document, which is all this needs.
+    writeNetwork(network, id);
     const child = spawn(
       process.execPath,
       [
@@ -107,18 +112,7 @@ describe('hush mix and hush directory', () => {
     expect(malformed.status).toBe(2);
     expect(malformed.stderr).toMatch(/epochMs/);
     const other = 'ab'.repeat(64);
-    writeFileSync(
-      network,
-      JSON.stringify({
-        epochMs: 60_000,
-        sphinx: { hops: 3, userPayloadLength: 2048 },
-        parameters: { lambdaP: 1, lambdaL: 1, lambdaD: 1, lambdaM: 1, meanDelayMs: 50 },
-        authorities: [{ publicKey: 'cd'.repeat(32), url: 'http://127.0.0.1:1' }],
-        threshold: 1,
-        layers: [[other]],
-        gateways: ['ef'.repeat(64)],
-      }),
-    );
+    writeNetwork(network, other);
     const stranger = hush(
       'mix',
       '--network',
