@@ -374,11 +374,14 @@ export async function main(argv: string[]): Promise<number> {
       const dht = node.dht
         ? `  dht      ${node.dht.address} (Noise, hush-dht/1${node.dht.holding ? ', holding inboxes' : ''})\n`
         : '';
+      const mixnet = node.mixnet
+        ? `  mixnet   ${node.mixnet.address} (Loopix, cover on${config.mixnetExit ? ', an exit' : ''}${config.postVia === 'mixnet' ? ', shh_post through the exit' : ''})\n`
+        : '';
       const web = node.web
         ? `  web      ${node.web.url} (the browser app${node.web.built ? '' : `: not built, run ${WEB_BUILD_COMMAND}`})\n`
         : '';
       process.stdout.write(
-        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n${direct}${dht}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n${web}`,
+        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n${direct}${dht}${mixnet}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n${web}`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

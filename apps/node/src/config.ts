@@ -97,6 +97,16 @@ export interface NodeConfig {
   inbox: boolean;
   /** Bytes of deposits held for others at most (--inbox). */
   inboxQuota: number;
+  /** A mixnet's network file (specs/mixnet-sphinx §10.2): send and receive through it. */
+  mixnet: string | undefined;
+  /** The gateway to use, its id (64 hex); default: one drawn from the directory and kept. */
+  mixnetGateway: string | undefined;
+  /** Post envelopes that come from the mixnet to be injected into gossip (an exit). */
+  mixnetExit: boolean;
+  /** The exit's mixnet address envelopes for gossip go through (`<64 hex>@<64 hex>`). */
+  mixnetExitVia: string | undefined;
+  /** How shh_post sends an envelope to gossip: `gossip` directly, or `mixnet` through the exit. */
+  postVia: 'gossip' | 'mixnet';
 }
 
 /** The documented defaults (README "Configuration"). */
@@ -140,6 +150,11 @@ export const DEFAULT_CONFIG: NodeConfig = {
   dhtBootstrap: [],
   inbox: false,
   inboxQuota: 256 * 1024 * 1024,
+  mixnet: undefined,
+  mixnetGateway: undefined,
+  mixnetExit: false,
+  mixnetExitVia: undefined,
+  postVia: 'gossip',
 };
 
 /** A setting's name, its flag and environment variable, and how to read text into it. */
@@ -365,6 +380,37 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'number',
     help: 'bytes of deposits held for others at most, with --inbox',
   },
+  {
+    key: 'mixnet',
+    flag: 'mixnet',
+    kind: 'string',
+    help: "a mixnet's network file: send and receive envelopes through it (Loopix cover on)",
+  },
+  {
+    key: 'mixnetGateway',
+    flag: 'mixnet-gateway',
+    kind: 'string',
+    help: 'the mixnet gateway to use, its id (64 hex)',
+    shownDefault: 'one drawn from the directory and kept',
+  },
+  {
+    key: 'mixnetExit',
+    flag: 'mixnet-exit',
+    kind: 'boolean',
+    help: 'post envelopes sent to this node for gossip into gossip (a mixnet exit)',
+  },
+  {
+    key: 'mixnetExitVia',
+    flag: 'mixnet-exit-via',
+    kind: 'string',
+    help: "an exit's mixnet address <64 hex>@<64 hex>: envelopes for gossip go through it",
+  },
+  {
+    key: 'postVia',
+    flag: 'post-via',
+    kind: 'string',
+    help: 'how shh_post sends to gossip: gossip, or mixnet (through --mixnet-exit-via)',
+  },
 ];
 
 /**
@@ -552,6 +598,30 @@ function validate(config: NodeConfig): NodeConfig {
     'inbox-quota must be a whole number of bytes, at least 0',
   );
   check(config.dht || !config.inbox, 'inbox needs the DHT: drop --no-dht');
+  check(
+    config.mixnetGateway === undefined || /^[0-9a-f]{64}$/.test(config.mixnetGateway),
+    'mixnet-gateway must be a gateway id: 64 lowercase hex digits',
+  );
+  check(
+    config.mixnetExitVia === undefined || /^[0-9a-f]{64}@[0-9a-f]{64}$/.test(config.mixnetExitVia),
+    'mixnet-exit-via must be a mixnet address: <64 hex>@<64 hex>',
+  );
+  check(
+    config.postVia === 'gossip' || config.postVia === 'mixnet',
+    'post-via must be gossip or mixnet',
+  );
+  check(
+    config.mixnet !== undefined ||
+      (!config.mixnetExit &&
+        config.mixnetExitVia === undefined &&
+        config.mixnetGateway === undefined &&
+        config.postVia === 'gossip'),
+    'mixnet-exit, mixnet-exit-via, mixnet-gateway and post-via mixnet need --mixnet <network file>',
+  );
+  check(
+    config.postVia === 'gossip' || config.mixnetExitVia !== undefined,
+    'post-via mixnet needs --mixnet-exit-via <exit address>',
+  );
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.rpcHost);
   check(
     loopback || !!config.rpcToken,

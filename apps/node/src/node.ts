@@ -2,6 +2,7 @@
  * The Hush reference node: a gossip node on WebSocket, the key store, message filters and the
  * shh_* JSON-RPC, assembled from the Hush packages.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,12 @@ import { type Envelope, encodeEnvelope } from '@hush/envelope';
 import { type EnvelopeReceiver, type Logger, type PeerId, silentLogger } from '@hush/interface';
 import { Archive, decodeRequestComplete, mailserverHandler } from '@hush/mailserver';
 import { type KeyStore, MemoryKeyStore, symKeyFromPassword } from '@hush/message';
+import {
+  DirectoryError,
+  type NetworkConfig,
+  parseMixnetAddress,
+  parseNetworkConfig,
+} from '@hush/mixnet-sphinx';
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
@@ -18,10 +25,12 @@ import { NodeContacts } from './contacts.js';
 import { NodeDht } from './dht.js';
 import { NodeDirect } from './direct.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
+import { WhisperMixnet } from './mixnet/whisper-mixnet.js';
 import { PeerBook } from './peers.js';
 import { hushMethods } from './rpc/hush.js';
 import { inboxMethods } from './rpc/inbox.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
+import { mixnetMethods } from './rpc/mixnet.js';
 import { nodeApiMethods, type RpcModule } from './rpc/node-api.js';
 import { PasswordKeyDeriver } from './rpc/password-keys.js';
 import { SealLimits } from './rpc/seal-limits.js';
@@ -135,6 +144,19 @@ function instrument(methods: Record<string, Method>, metrics: NodeMetrics): Reco
   return timed;
 }
 
+/**
+ * The mixnet's network file of --mixnet.
+ *
+ * @throws ConfigError when it cannot be read, is not JSON or is not a network configuration
+ */
+function readNetworkFile(file: string): NetworkConfig {
+  try {
+    return parseNetworkConfig(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (error) {
+    throw new ConfigError(`mixnet: ${file}: ${(error as Error).message}`);
+  }
+}
+
 /** A running node. */
 export interface HushNode {
   readonly gossip: GossipNode;
@@ -149,6 +171,8 @@ export interface HushNode {
   readonly direct: NodeDirect | undefined;
   /** The DHT inbox, unless --no-dht. */
   readonly dht: NodeDht | undefined;
+  /** Whisper over the mixnet, with --mixnet. */
+  readonly mixnet: WhisperMixnet | undefined;
   /** The metrics and health server's URL, when enabled. */
   readonly metricsUrl: string | undefined;
   /** The browser app's address (`http://host:port/`), unless --web-port is -1. */
@@ -368,6 +392,35 @@ async function assemble(
       throw error;
     }
   }
+  let mixnet: WhisperMixnet | undefined;
+  if (config.mixnet) {
+    try {
+      // Envelopes that come through the mixnet reach the client's filters as source `mixnet`.
+      mixnet = await WhisperMixnet.start({
+        network: readNetworkFile(config.mixnet),
+        store,
+        client,
+        inject: (envelope) => gossip.post(envelope),
+        exit: config.mixnetExit,
+        ...(config.mixnetExitVia ? { exitVia: parseMixnetAddress(config.mixnetExitVia) } : {}),
+        ...(config.mixnetGateway
+          ? { gateway: Uint8Array.from(Buffer.from(config.mixnetGateway, 'hex')) }
+          : {}),
+        metrics,
+        logger,
+      });
+    } catch (error) {
+      clearInterval(prune);
+      await dht?.close();
+      await direct?.close();
+      client.close();
+      await pool?.close();
+      await keys.close();
+      throw error instanceof RangeError || error instanceof DirectoryError
+        ? new ConfigError(`mixnet: ${error.message}`)
+        : error;
+    }
+  }
   const shhServices: ShhServices = {
     gossip,
     client,
@@ -381,6 +434,9 @@ async function assemble(
     afterPost: (hash) => archiving.get(Buffer.from(hash).toString('hex')) ?? Promise.resolve(),
     ...(direct ? { direct, nodeKey: key } : {}),
     ...(dht ? { inboxKey: () => dht.inboxPrivateKey() } : {}),
+    ...(mixnet && config.postVia === 'mixnet'
+      ? { postVia: (envelope: Envelope) => mixnet.post(envelope) }
+      : {}),
   };
   const methods = shhMethods(shhServices);
   const apis = config.rpcApi as RpcModule[];
@@ -401,6 +457,13 @@ async function assemble(
               ...(dht ? { dht } : {}),
               minPow: config.minPow,
               seal: inboxPost(shhServices),
+            })
+          : {}),
+        ...(apis.includes('hush')
+          ? mixnetMethods({
+              ...(mixnet ? { mixnet } : {}),
+              minPow: config.minPow,
+              seal: directPost(shhServices),
             })
           : {}),
         ...nodeApiMethods(gossip, apis),
@@ -449,6 +512,7 @@ async function assemble(
   } catch (error) {
     await metricsServer?.close();
     await rpc?.close();
+    await mixnet?.close();
     await dht?.close();
     await direct?.close();
     await gossip.stop();
@@ -468,6 +532,7 @@ async function assemble(
       ...(direct ? { direct: direct.endpoints } : {}),
       ...(direct?.relayUrl ? { relay: direct.relayUrl } : {}),
       ...(dht ? { dht: dht.address } : {}),
+      ...(mixnet ? { mixnet: mixnet.address } : {}),
       ...(web ? { web: web.url } : {}),
     },
     'hush node started',
@@ -481,6 +546,7 @@ async function assemble(
     contacts,
     direct,
     dht,
+    mixnet,
     metricsUrl: metricsServer?.url,
     webUrl: web?.url,
     web,
@@ -493,6 +559,7 @@ async function assemble(
       await web?.close();
       await metricsServer?.close();
       await rpc.close();
+      await mixnet?.close();
       await dht?.close();
       await direct?.close();
       await gossip.stop();

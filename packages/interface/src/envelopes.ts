@@ -19,7 +19,7 @@ export interface WireEnvelope {
 }
 
 /** Where an envelope came from. */
-export type EnvelopeSource = 'local' | 'gossip' | 'p2p' | 'history' | 'inbox' | 'direct';
+export type EnvelopeSource = 'local' | 'gossip' | 'p2p' | 'history' | 'inbox' | 'direct' | 'mixnet';
 
 /** An envelope a receiver delivers. */
 export interface ReceivedEnvelope<E extends WireEnvelope = WireEnvelope> {

@@ -23,7 +23,11 @@ export type SphinxErrorCode =
   /** A mix-link frame that does not parse. */
   | 'bad-frame'
   /** A gateway refused or could not answer a client (closed link, no answer in time). */
-  | 'gateway-failed';
+  | 'gateway-failed'
+  /** A carried message (§13.5) with an unknown kind or flag, or cut short. */
+  | 'bad-payload'
+  /** Text that is not a mixnet address (`<64 hex>@<64 hex>`). */
+  | 'bad-address';
 
 /** A Sphinx failure. */
 export class SphinxError extends HushError<SphinxErrorCode> {

@@ -49,6 +49,15 @@ export {
   fetchDirectory,
   readCappedText,
 } from './directory-client.js';
+export {
+  type CarriedKind,
+  type CarriedMessage,
+  decodeCarried,
+  encodeCarried,
+  formatMixnetAddress,
+  maxCarriedBody,
+  parseMixnetAddress,
+} from './carried.js';
 export { EpochKeys } from './epoch-keys.js';
 export { SphinxError, type SphinxErrorCode } from './errors.js';
 export { GatewayClient, type GatewayClientOptions } from './gateway-client.js';

@@ -32,6 +32,7 @@ import { equalBytes } from './header-crypto.js';
 import type { QueuedMessage } from './link.js';
 import { exponentialSample, forwardRoute } from './route.js';
 import { aezSprp } from './sprp.js';
+import { packetFromSurb } from './surb.js';
 import type { PayloadSprp } from './unwrap.js';
 
 /** The recipient id a gateway discards: drop cover packets end there. */
@@ -97,7 +98,11 @@ export class LoopixClient {
   private readonly random: RandomBytes;
   private readonly sprp: PayloadSprp;
   private readonly loopKey: Uint8Array;
-  private readonly queue: { to: LoopixAddress; data: Uint8Array }[] = [];
+  /** What waits for a payload slot: a message on a route drawn then, or a reply on a SURB. */
+  private readonly queue: (
+    | { readonly to: LoopixAddress; readonly data: Uint8Array }
+    | { readonly surb: Uint8Array; readonly data: Uint8Array }
+  )[] = [];
   /** Loops in flight: id (hex) → when sent. */
   private readonly loops = new Map<string, number>();
   private readonly timers = new Map<'payload' | 'loop' | 'drop', TimerHandle>();
@@ -155,15 +160,37 @@ export class LoopixClient {
    *   id of the wrong length; SphinxError 'bad-path' when the queue is full
    */
   send(to: LoopixAddress, data: Uint8Array): void {
+    this.checkData(data);
+    if (to.id.length !== NODE_ID_LENGTH || to.gateway.length !== NODE_ID_LENGTH)
+      throw new RangeError('to: ids are 32 bytes');
+    this.enqueue({ to, data: data.slice() });
+  }
+
+  /**
+   * Queues a reply on a SURB someone sent: it leaves in the next payload slot, as a message
+   * does, so a reply looks like any other payload packet on the client's link.
+   *
+   * @throws RangeError for a SURB not of the geometry's length or data too long;
+   *   SphinxError 'bad-path' when the queue is full
+   */
+  sendReply(surb: Uint8Array, data: Uint8Array): void {
+    if (surb.length !== this.options.geometry.surbLength)
+      throw new RangeError(`surb must be ${this.options.geometry.surbLength} bytes`);
+    this.checkData(data);
+    this.enqueue({ surb: surb.slice(), data: data.slice() });
+  }
+
+  private checkData(data: Uint8Array): void {
     if (data.length > this.options.geometry.userPayloadLength - LENGTH_PREFIX)
       throw new RangeError(
         `data: at most ${this.options.geometry.userPayloadLength - LENGTH_PREFIX} bytes`,
       );
-    if (to.id.length !== NODE_ID_LENGTH || to.gateway.length !== NODE_ID_LENGTH)
-      throw new RangeError('to: ids are 32 bytes');
+  }
+
+  private enqueue(item: LoopixClient['queue'][number]): void {
     if (this.queue.length >= (this.options.maxQueue ?? 1000))
       throw new SphinxError('bad-path', 'the send queue is full');
-    this.queue.push({ to, data: data.slice() });
+    this.queue.push(item);
   }
 
   /** Starts the three streams. */
@@ -214,9 +241,21 @@ export class LoopixClient {
     let sent: LoopixStream = stream;
     if (stream === 'payload' && this.queue.length > 0) {
       const message = this.queue.shift()!;
-      to = message.to;
       new DataView(payload.buffer, payload.byteOffset).setUint32(0, message.data.length);
       payload.set(message.data, LENGTH_PREFIX);
+      if ('surb' in message) {
+        // The SURB holds its route: the packet goes to the first hop it names.
+        const { packet, firstHop } = packetFromSurb(
+          this.options.geometry,
+          message.surb,
+          payload,
+          this.sprp,
+        );
+        this.counters.sent.inc(1, { stream: 'payload' });
+        this.options.submit(firstHop, packet);
+        return;
+      }
+      to = message.to;
     } else if (stream === 'loop') {
       const id = this.random(LOOP_ID_LENGTH);
       payload.set(id);

@@ -13,14 +13,17 @@ import { describe, expect, it } from 'vitest';
 import {
   aezSprp,
   buildDirectory,
+  createSurb,
   type DirectoryDocument,
   DROP_RECIPIENT,
+  decryptSurbPayload,
   geometry,
   LoopixClient,
   type LoopixStream,
   mixNodeId,
   parseNetworkConfig,
   signMixDescriptor,
+  surbRoute,
   unwrapPacket,
   verifyMixDescriptor,
 } from '../src/index.js';
@@ -164,6 +167,43 @@ describe('§13 a Loopix client', () => {
       (a) => a.recipient && Buffer.from(a.recipient).equals(Buffer.from(self.id)),
     )!;
     expect(other.receive({ payload: loop.payload }).kind).not.toBe('loop');
+  });
+
+  it('sends a reply on a SURB in a payload slot: it reaches the SURB maker, who reads it', () => {
+    const { doc, carry, gateways } = network();
+    const clock = new ManualClock(60_000);
+    const alice = { id: new Uint8Array(32).fill(7), gateway: gateways[0]! };
+    const surbId = new Uint8Array(16).fill(3);
+    const { surb, keys } = createSurb(
+      GEO,
+      surbRoute(doc, { exit: alice.gateway, recipient: alice.id, surbId }, seeded(4)),
+      seeded(5),
+    );
+    const arrived: ReturnType<typeof carry>[] = [];
+    const bob = new LoopixClient({
+      geometry: GEO,
+      directory: () => doc,
+      self: { id: new Uint8Array(32).fill(8), gateway: gateways[1]! },
+      submit: (hop, packet) => arrived.push(carry(hop, packet)),
+      rates: { lambdaL: 0, lambdaD: 0 },
+      clock,
+      random: seeded(6),
+    });
+    bob.sendReply(surb, new TextEncoder().encode('the answer'));
+    expect(() => bob.sendReply(surb.subarray(1), Uint8Array.of(1))).toThrow(RangeError);
+    bob.start();
+    while (arrived.length === 0) clock.advance(100);
+    bob.stop();
+    const reply = arrived[0]!;
+    expect(Buffer.from(reply.at).equals(Buffer.from(alice.gateway))).toBe(true);
+    expect(Buffer.from(reply.recipient!).equals(Buffer.from(alice.id))).toBe(true);
+    const read = new LoopixClient({
+      geometry: GEO,
+      directory: () => doc,
+      self: alice,
+      submit: () => {},
+    }).receive({ payload: decryptSurbPayload(reply.payload, keys, aezSprp) });
+    expect(read).toEqual({ kind: 'message', data: new TextEncoder().encode('the answer') });
   });
 
   it('refuses a message too long for a packet, and a full queue', () => {

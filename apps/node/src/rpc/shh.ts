@@ -46,6 +46,11 @@ export interface ShhServices {
   readonly passwordKeys: PasswordKeyDeriver;
   /** Resolves when a posted envelope is durable (archived, on a mailserver); rejects if it is not. */
   readonly afterPost?: (hash: Uint8Array) => Promise<void>;
+  /**
+   * Where shh_post sends what it would post to gossip, when not to gossip itself: with
+   * `--post-via mixnet`, through the mixnet to the exit (resolves to the envelope's hash).
+   */
+  readonly postVia?: (envelope: Envelope) => Promise<Uint8Array>;
   /** The node's direct channels with contacts, when it has them. */
   readonly direct?: DirectRoutes;
   /**
@@ -537,6 +542,13 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
         return toHex(envelopeHash(envelope));
       }
       let hash: Uint8Array;
+      if (services.postVia) {
+        try {
+          return toHex(await services.postVia(envelope));
+        } catch (error) {
+          throw refused(`not sent through the mixnet: ${(error as Error).message}`);
+        }
+      }
       try {
         hash = gossip.post(envelope);
       } catch (error) {

@@ -1,0 +1,573 @@
+/**
+ * Whisper over the mixnet in the node (issue 17, item 3; specs/mixnet-sphinx/SPEC.md §13,
+ * §13.5): the node is a Loopix client of a mixnet (`--mixnet FILE`, the network file). It keeps
+ * a mix identity of its own in the store (its queue at the gateway is SHA-256 of it, unlinked to
+ * the gossip identity), links to one gateway of the directory (`--mixnet-gateway`, or one drawn
+ * once and kept), sends the Loopix streams with the directory's rates, and fetches its queue.
+ *
+ * - Sending: an envelope goes to a recipient's mixnet address (`deliver`: the recipient node
+ *   hands it to its filters), or to an exit (`--mixnet-exit-via`; `inject`: the exit posts it
+ *   into its gossip network, so the envelope enters gossip at the exit, not at its sender). A
+ *   message may carry a SURB back to its sender.
+ * - Receiving: what comes to the queue is decoded; an envelope to `deliver` reaches the
+ *   client's filters with source `mixnet`; with `--mixnet-exit`, one to `inject` is posted to
+ *   gossip; a SURB that came with an envelope is kept (until its epoch's keys are gone) for one
+ *   reply by the envelope's hash; a reply on one of the node's own SURBs is decrypted with the
+ *   keys kept in the store when it was made.
+ *
+ * Packets made while the gateway link is down wait for it (at most 1,000); the queue is fetched
+ * every `pollMs` and each message is acknowledged once handled. Nothing a sender puts in a
+ * packet crashes the node: what does not decode is counted and acknowledged.
+ */
+import { webSocketCarrier } from '@hush/carrier-websocket';
+import type { HushClient } from '@hush/client';
+import { randomBytes, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
+import { decodeEnvelope, type Envelope, encodeEnvelope, envelopeHash } from '@hush/envelope';
+import {
+  type Clock,
+  type Logger,
+  type Metrics,
+  noMetrics,
+  type Store,
+  silentLogger,
+  systemClock,
+} from '@hush/interface';
+import {
+  aezSprp,
+  type CarriedKind,
+  createSurb,
+  type DirectoryDocument,
+  decodeCarried,
+  decryptSurbPayload,
+  encodeCarried,
+  epochAt,
+  epochStart,
+  fetchDirectory,
+  formatMixnetAddress,
+  GatewayClient,
+  type Geometry,
+  geometry,
+  type LoopixAddress,
+  LoopixClient,
+  maxCarriedBody,
+  mixLinkEncrypter,
+  mixNodeId,
+  type NetworkConfig,
+  type QueuedMessage,
+  SURB_ID_LENGTH,
+  SurbStore,
+  surbRoute,
+} from '@hush/mixnet-sphinx';
+import { loadStaticKey } from '@hush/noise';
+import { coalescingTicker } from './ticker.js';
+
+const bytesToHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** Where the node keeps its mixnet identity (a 32-byte secp256k1 secret), link key and gateway. */
+const IDENTITY_KEY = 'node/mixnet/identity';
+const LINK_KEY = 'node/mixnet/link-key';
+const GATEWAY_KEY = 'node/mixnet/gateway';
+/** Packets kept while the gateway link is down. */
+const MAX_WAITING_PACKETS = 1000;
+/** SURBs kept for replies, at most. */
+const MAX_REPLY_SURBS = 10_000;
+/** Messages fetched per FETCH. */
+const FETCH_PAGE = 100;
+
+/** Why the node's mixnet refused. */
+export type NodeMixnetErrorCode =
+  /** No directory of this epoch yet, or no gateway link. */
+  | 'not-ready'
+  /** Sent to no address and the node has no --mixnet-exit-via. */
+  | 'no-exit'
+  /** The envelope does not fit one packet. */
+  | 'too-large'
+  /** No SURB for a reply to this envelope (never one, used, or expired). */
+  | 'no-surb'
+  /** The send queue is full. */
+  | 'queue-full';
+
+/** A refusal of the node's mixnet. */
+export class NodeMixnetError extends Error {
+  override readonly name = 'NodeMixnetError';
+  readonly code: NodeMixnetErrorCode;
+  constructor(code: NodeMixnetErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** How the node's mixnet client runs. */
+export interface WhisperMixnetOptions {
+  readonly network: NetworkConfig;
+  readonly store: Store;
+  /** The filters envelopes are delivered to. */
+  readonly client: Pick<HushClient, 'deliver'>;
+  /** Posts an envelope into gossip (an exit's injection). */
+  readonly inject: (envelope: Envelope) => void;
+  /** Whether to post what comes to `inject` into gossip (--mixnet-exit). */
+  readonly exit: boolean;
+  /** The exit envelopes with no address go to (--mixnet-exit-via). */
+  readonly exitVia?: LoopixAddress;
+  /** The gateway's id (default: one drawn from the directory once and kept). */
+  readonly gateway?: Uint8Array;
+  /** How often the queue is fetched (default 500 ms). */
+  readonly pollMs?: number;
+  readonly clock?: Clock;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+}
+
+/** What `hush_mixnetInfo` shows. */
+export interface WhisperMixnetInfo {
+  /** `<queue id>@<gateway id>`, the address contacts send to. */
+  readonly address: string;
+  readonly epoch: number;
+  /** Whether the directory of this epoch is held and the gateway linked. */
+  readonly ready: boolean;
+  readonly exit: boolean;
+  readonly exitVia: string | null;
+  readonly queued: number;
+  readonly loopsInFlight: number;
+  readonly replySurbs: number;
+  /** The largest envelope (RLP bytes) one packet carries, with and without a SURB. */
+  readonly maxEnvelope: { readonly withSurb: number; readonly withoutSurb: number };
+  readonly rates: { readonly lambdaP: number; readonly lambdaL: number; readonly lambdaD: number };
+}
+
+/** How an envelope leaves. */
+export interface MixnetPostOptions {
+  /** The recipient's address (default: the exit, which injects it into gossip). */
+  readonly to?: LoopixAddress;
+  /** Whether a SURB back to this node goes with it (the recipient can reply once). */
+  readonly surb?: boolean;
+}
+
+/** The node's Loopix client and what it carries. */
+export class WhisperMixnet {
+  readonly geometry: Geometry;
+  /** This node's queue id at its gateway. */
+  readonly queueId: Uint8Array;
+  private readonly options: WhisperMixnetOptions;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly documents = new Map<number, DirectoryDocument>();
+  private readonly loopix: LoopixClient;
+  private readonly surbs: SurbStore;
+  /** SURBs that came with envelopes: envelope hash (hex) → SURB and when its keys go. */
+  private readonly replySurbs = new Map<string, { surb: Uint8Array; until: number }>();
+  private readonly waiting: { firstHop: Uint8Array; packet: Uint8Array }[] = [];
+  private readonly counters;
+  private readonly identity;
+  private readonly linkKey: Uint8Array;
+  private gatewayId: Uint8Array;
+  private link: GatewayClient | undefined;
+  private connecting: Promise<void> | undefined;
+  private ticker: ReturnType<typeof coalescingTicker> | undefined;
+  private polling: ReturnType<typeof coalescingTicker> | undefined;
+  private closed = false;
+
+  private constructor(
+    options: WhisperMixnetOptions,
+    secret: Uint8Array,
+    linkKey: Uint8Array,
+    gatewayId: Uint8Array,
+  ) {
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.geometry = geometry(options.network.sphinx.hops, options.network.sphinx.userPayloadLength);
+    this.identity = secp256k1Identity(secret);
+    this.queueId = mixNodeId(this.identity.publicKey.subarray(1));
+    this.linkKey = linkKey;
+    this.gatewayId = gatewayId;
+    this.surbs = new SurbStore(options.store, this.clock);
+    const metrics = options.metrics ?? noMetrics;
+    this.counters = {
+      sent: metrics.counter<'kind'>({
+        name: 'hush_mixnet_envelopes_sent_total',
+        help: 'Envelopes the node sent through the mixnet, by kind (deliver, inject, reply)',
+        labelNames: ['kind'],
+      }),
+      received: metrics.counter<'kind'>({
+        name: 'hush_mixnet_envelopes_received_total',
+        help: 'Envelopes the node took from the mixnet, by kind (deliver, inject, reply)',
+        labelNames: ['kind'],
+      }),
+      refused: metrics.counter<'reason'>({
+        name: 'hush_mixnet_refused_total',
+        help: 'Messages from the mixnet the node refused, by reason',
+        labelNames: ['reason'],
+      }),
+      lost: metrics.counter({
+        name: 'hush_mixnet_packets_lost_total',
+        help: 'Packets dropped because the gateway link stayed down too long',
+      }),
+    };
+    this.loopix = new LoopixClient({
+      geometry: this.geometry,
+      directory: () => this.document(),
+      self: { id: this.queueId, gateway: this.gatewayId },
+      submit: (firstHop, packet) => this.submit(firstHop, packet),
+      clock: this.clock,
+      metrics,
+    });
+  }
+
+  /**
+   * Starts the client: keys from the store (made on first use), the directory fetched and the
+   * gateway linked in the background (`info().ready` says when), the Loopix streams running.
+   *
+   * @example
+   * ```ts
+   * const mixnet = await WhisperMixnet.start({ network, store, client, inject: (e) => gossip.post(e), exit: false });
+   * await mixnet.post(envelope, { to: parseMixnetAddress(bobAddress), surb: true });
+   * ```
+   * @throws RangeError for a --mixnet-gateway that is not a gateway of the network; what the
+   *   store throws
+   */
+  static async start(options: WhisperMixnetOptions): Promise<WhisperMixnet> {
+    const { store, network } = options;
+    let secret = await store.get(IDENTITY_KEY);
+    if (secret?.length !== 32) {
+      secret = randomBytes(32);
+      await store.put(IDENTITY_KEY, secret);
+    }
+    const linkKey = await loadStaticKey(store, LINK_KEY, 'mixnet-client');
+    const gateways = network.gateways.map((g) => mixNodeId(g));
+    let gatewayId = options.gateway;
+    if (gatewayId) {
+      if (!gateways.some((g) => bytesToHex(g) === bytesToHex(gatewayId!)))
+        throw new RangeError('mixnet-gateway: not a gateway of the network file');
+    } else {
+      const kept = await store.get(GATEWAY_KEY);
+      gatewayId =
+        kept && gateways.some((g) => bytesToHex(g) === bytesToHex(kept))
+          ? kept
+          : gateways[randomBytes(1)[0]! % gateways.length]!;
+      await store.put(GATEWAY_KEY, gatewayId);
+    }
+    const mixnet = new WhisperMixnet(options, secret, linkKey, gatewayId);
+    mixnet.run();
+    return mixnet;
+  }
+
+  /** The address contacts send to: `<queue id>@<gateway id>`. */
+  get address(): string {
+    return formatMixnetAddress({ id: this.queueId, gateway: this.gatewayId });
+  }
+
+  /** The directory of the epoch now, if held. */
+  document(): DirectoryDocument | undefined {
+    return this.documents.get(epochAt(this.clock.now(), this.options.network.epochMs));
+  }
+
+  /** Whether envelopes can leave now: the directory held and the gateway linked. */
+  ready(): boolean {
+    return this.document() !== undefined && this.link !== undefined;
+  }
+
+  /** @throws nothing */
+  info(): WhisperMixnetInfo {
+    const { network } = this.options;
+    const p = this.document()?.parameters ?? network.parameters;
+    return {
+      address: this.address,
+      epoch: epochAt(this.clock.now(), network.epochMs),
+      ready: this.ready(),
+      exit: this.options.exit,
+      exitVia: this.options.exitVia ? formatMixnetAddress(this.options.exitVia) : null,
+      queued: this.loopix.queued,
+      loopsInFlight: this.loopix.loopsInFlight,
+      replySurbs: this.replySurbs.size,
+      maxEnvelope: {
+        withSurb: maxCarriedBody(this.geometry, true),
+        withoutSurb: maxCarriedBody(this.geometry, false),
+      },
+      rates: { lambdaP: p.lambdaP, lambdaL: p.lambdaL, lambdaD: p.lambdaD },
+    };
+  }
+
+  /**
+   * Queues an envelope for the next payload slot: to a recipient's address, or to the exit.
+   *
+   * @returns the envelope's hash
+   * @throws NodeMixnetError 'not-ready' (no directory yet), 'no-exit', 'too-large',
+   *   'queue-full'; what the store throws (keeping a SURB's keys)
+   */
+  async post(envelope: Envelope, options: MixnetPostOptions = {}): Promise<Uint8Array> {
+    const document = this.document();
+    if (!document) throw new NodeMixnetError('not-ready', 'no mixnet directory for this epoch yet');
+    const to = options.to ?? this.options.exitVia;
+    if (!to)
+      throw new NodeMixnetError(
+        'no-exit',
+        'no exit to inject through: give an address, or start the node with --mixnet-exit-via',
+      );
+    const kind: CarriedKind = options.to ? 'deliver' : 'inject';
+    const body = encodeEnvelope(envelope);
+    const most = maxCarriedBody(this.geometry, options.surb === true);
+    if (body.length > most)
+      throw new NodeMixnetError(
+        'too-large',
+        `the envelope is ${body.length} bytes; one mixnet packet carries at most ${most}`,
+      );
+    let surb: Uint8Array | undefined;
+    if (options.surb) {
+      const surbId = randomBytes(SURB_ID_LENGTH);
+      const made = createSurb(
+        this.geometry,
+        surbRoute(document, { exit: this.gatewayId, recipient: this.queueId, surbId }),
+      );
+      await this.surbs.add(surbId, made.keys, this.surbExpiry(document.epoch));
+      surb = made.surb;
+    }
+    this.queue(() =>
+      this.loopix.send(to, encodeCarried(this.geometry, { kind, body, ...(surb ? { surb } : {}) })),
+    );
+    this.counters.sent.inc(1, { kind });
+    return envelopeHash(envelope);
+  }
+
+  /**
+   * Queues a reply on the SURB that came with the envelope `replyTo` (once: the SURB is used).
+   *
+   * @returns the reply's hash
+   * @throws NodeMixnetError 'no-surb', 'too-large', 'queue-full'
+   */
+  reply(replyTo: Uint8Array, envelope: Envelope): Uint8Array {
+    const key = bytesToHex(replyTo);
+    const kept = this.replySurbs.get(key);
+    if (!kept || kept.until <= this.clock.now()) {
+      this.replySurbs.delete(key);
+      throw new NodeMixnetError(
+        'no-surb',
+        'no SURB to reply on: none came, it was used, or it expired',
+      );
+    }
+    const body = encodeEnvelope(envelope);
+    const most = maxCarriedBody(this.geometry, false);
+    if (body.length > most)
+      throw new NodeMixnetError(
+        'too-large',
+        `the envelope is ${body.length} bytes; a reply carries at most ${most}`,
+      );
+    this.queue(() =>
+      this.loopix.sendReply(kept.surb, encodeCarried(this.geometry, { kind: 'deliver', body })),
+    );
+    this.replySurbs.delete(key);
+    this.counters.sent.inc(1, { kind: 'reply' });
+    return envelopeHash(envelope);
+  }
+
+  private queue(send: () => void): void {
+    try {
+      send();
+    } catch (error) {
+      throw new NodeMixnetError('queue-full', (error as Error).message);
+    }
+  }
+
+  /** When a SURB of `epoch` stops working: its mixes drop the epoch's keys after the grace. */
+  private surbExpiry(epoch: number): number {
+    const { epochMs } = this.options.network;
+    return epochStart(epoch + 1, epochMs) + Math.min(600_000, epochMs / 4);
+  }
+
+  private submit(firstHop: Uint8Array, packet: Uint8Array): void {
+    if (this.link) {
+      try {
+        this.link.submit(firstHop, packet);
+        return;
+      } catch {
+        this.link = undefined;
+      }
+    }
+    if (this.waiting.length >= MAX_WAITING_PACKETS) {
+      this.waiting.shift();
+      this.counters.lost.inc();
+    }
+    this.waiting.push({ firstHop, packet });
+  }
+
+  private run(): void {
+    const { network } = this.options;
+    this.ticker = coalescingTicker(
+      () => this.tick(),
+      Math.min(2000, network.epochMs / 20),
+      this.clock,
+      (error) => this.logger.warn({ reason: String(error) }, 'mixnet: tick'),
+    );
+    this.polling = coalescingTicker(
+      () => this.poll(),
+      this.options.pollMs ?? 500,
+      this.clock,
+      (error) => this.logger.debug({ reason: String(error) }, 'mixnet: fetch'),
+    );
+    this.loopix.start();
+    this.ticker.tick();
+  }
+
+  private async tick(): Promise<void> {
+    const { network } = this.options;
+    const now = epochAt(this.clock.now(), network.epochMs);
+    await Promise.allSettled(
+      [now, now + 1]
+        .filter((e) => !this.documents.has(e))
+        .map(async (e) => {
+          try {
+            const { document } = await fetchDirectory(network, e, { now: this.clock.now() });
+            this.documents.set(e, document);
+            this.logger.info({ epoch: e }, 'mixnet: directory');
+          } catch (error) {
+            this.logger.debug({ epoch: e, reason: String(error) }, 'mixnet: directory not yet');
+          }
+        }),
+    );
+    for (const e of [...this.documents.keys()]) if (e < now) this.documents.delete(e);
+    const at = this.clock.now();
+    for (const [key, kept] of this.replySurbs) if (kept.until <= at) this.replySurbs.delete(key);
+    if (!this.link && !this.connecting && this.document()) {
+      this.connecting = this.connect().finally(() => {
+        this.connecting = undefined;
+      });
+      await this.connecting;
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const gateway = this.document()?.gateways.find(
+      (g) => bytesToHex(g.id) === bytesToHex(this.gatewayId),
+    );
+    if (!gateway) {
+      this.logger.warn(
+        { gateway: bytesToHex(this.gatewayId) },
+        'mixnet: gateway not in the directory',
+      );
+      return;
+    }
+    try {
+      const link = await GatewayClient.connect({
+        carrier: webSocketCarrier(),
+        encrypter: mixLinkEncrypter({
+          identity: this.identity,
+          verifier: secp256k1Verifier(),
+          staticKey: this.linkKey,
+        }),
+        gateway,
+        geometry: this.geometry,
+      });
+      if (this.closed) {
+        link.close();
+        return;
+      }
+      this.link = link;
+      this.logger.info({ address: this.address }, 'mixnet: linked to the gateway');
+      while (this.waiting.length > 0 && this.link === link) {
+        const { firstHop, packet } = this.waiting.shift()!;
+        this.submit(firstHop, packet);
+      }
+      this.polling?.tick();
+    } catch (error) {
+      this.logger.warn({ reason: String(error) }, 'mixnet: gateway unreachable');
+    }
+  }
+
+  private async poll(): Promise<void> {
+    const link = this.link;
+    if (!link) return;
+    for (;;) {
+      let messages: QueuedMessage[];
+      try {
+        messages = await link.fetch(FETCH_PAGE);
+      } catch (error) {
+        if (this.link === link) this.link = undefined;
+        this.logger.info({ reason: String(error) }, 'mixnet: gateway link lost');
+        this.ticker?.tick();
+        return;
+      }
+      for (const message of messages) await this.take(message);
+      try {
+        link.acknowledge(messages);
+      } catch {
+        // The link closed: the messages stay queued and come again (deliveries are idempotent).
+      }
+      if (messages.length < FETCH_PAGE) return;
+    }
+  }
+
+  /** Handles one message of the queue. */
+  private async take(message: QueuedMessage): Promise<void> {
+    let payload = message.payload;
+    if (message.surbId) {
+      const keys = await this.surbs.take(message.surbId).catch(() => undefined);
+      if (!keys) {
+        this.counters.refused.inc(1, { reason: 'unknown-surb' });
+        return;
+      }
+      try {
+        payload = decryptSurbPayload(message.payload, keys, aezSprp);
+      } catch {
+        this.counters.refused.inc(1, { reason: 'bad-reply' });
+        return;
+      }
+    }
+    const read = this.loopix.receive({ payload });
+    if (read.kind === 'loop') return;
+    if (read.kind !== 'message') {
+      this.counters.refused.inc(1, { reason: 'unreadable' });
+      return;
+    }
+    let carried: ReturnType<typeof decodeCarried>;
+    let envelope: Envelope;
+    try {
+      carried = decodeCarried(this.geometry, read.data);
+      envelope = decodeEnvelope(carried.body);
+    } catch {
+      this.counters.refused.inc(1, { reason: 'malformed' });
+      return;
+    }
+    const hash = envelopeHash(envelope);
+    if (carried.kind === 'inject') {
+      if (!this.options.exit) {
+        this.counters.refused.inc(1, { reason: 'not-an-exit' });
+        return;
+      }
+      try {
+        this.options.inject(envelope);
+        this.counters.received.inc(1, { kind: 'inject' });
+      } catch (error) {
+        // Gossip's own rules (expiry, PoW, size) refuse it, as they would from a peer.
+        this.counters.refused.inc(1, { reason: 'gossip-refused' });
+        this.logger.debug({ reason: String(error) }, 'mixnet: injection refused');
+      }
+      return;
+    }
+    if (carried.surb) {
+      if (this.replySurbs.size >= MAX_REPLY_SURBS) {
+        const oldest = this.replySurbs.keys().next().value!;
+        this.replySurbs.delete(oldest);
+      }
+      const document = this.document();
+      this.replySurbs.set(bytesToHex(hash), {
+        surb: carried.surb,
+        until: this.surbExpiry(
+          document?.epoch ?? epochAt(this.clock.now(), this.options.network.epochMs),
+        ),
+      });
+    }
+    this.counters.received.inc(1, { kind: message.surbId ? 'reply' : 'deliver' });
+    this.options.client.deliver({ envelope, hash, source: 'mixnet' });
+  }
+
+  /** Stops the streams and closes the gateway link (queued messages are dropped). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.loopix.stop();
+    await this.ticker?.stop();
+    await this.polling?.stop();
+    await this.connecting;
+    this.link?.close();
+    this.link = undefined;
+  }
+}
