@@ -54,6 +54,7 @@ import {
   mixNodeId,
   type NetworkConfig,
   type QueuedMessage,
+  type SignedDirectory,
   SURB_ID_LENGTH,
   SurbStore,
   surbRoute,
@@ -152,6 +153,8 @@ export class WhisperMixnet {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly documents = new Map<number, DirectoryDocument>();
+  /** The documents as the authorities signed them (what a browser page verifies itself). */
+  private readonly signedDocuments = new Map<number, SignedDirectory>();
   private readonly loopix: LoopixClient;
   private readonly surbs: SurbStore;
   /** SURBs that came with envelopes: envelope hash (hex) → SURB and when its keys go. */
@@ -262,6 +265,28 @@ export class WhisperMixnet {
     return this.documents.get(epochAt(this.clock.now(), this.options.network.epochMs));
   }
 
+  /**
+   * The signed directory of `epoch` as the authorities gave it, if held (this epoch's and the
+   * next): what the browser app checks against the network's authority keys itself.
+   */
+  signedDocument(epoch: number): SignedDirectory | undefined {
+    return this.signedDocuments.get(epoch);
+  }
+
+  /** The network file this node was given. */
+  get network(): NetworkConfig {
+    return this.options.network;
+  }
+
+  /**
+   * The exit that envelopes for gossip go through: --mixnet-exit-via, or this node itself when
+   * it is an exit; undefined when neither.
+   */
+  get exitAddress(): string | undefined {
+    if (this.options.exitVia) return formatMixnetAddress(this.options.exitVia);
+    return this.options.exit ? this.address : undefined;
+  }
+
   /** Whether envelopes can leave now: the directory held and the gateway linked. */
   ready(): boolean {
     return this.document() !== undefined && this.link !== undefined;
@@ -298,7 +323,10 @@ export class WhisperMixnet {
   async post(envelope: Envelope, options: MixnetPostOptions = {}): Promise<Uint8Array> {
     const document = this.document();
     if (!document) throw new NodeMixnetError('not-ready', 'no mixnet directory for this epoch yet');
-    const to = options.to ?? this.options.exitVia;
+    const to =
+      options.to ??
+      this.options.exitVia ??
+      (this.options.exit ? { id: this.queueId, gateway: this.gatewayId } : undefined);
     if (!to)
       throw new NodeMixnetError(
         'no-exit',
@@ -416,15 +444,22 @@ export class WhisperMixnet {
         .filter((e) => !this.documents.has(e))
         .map(async (e) => {
           try {
-            const { document } = await fetchDirectory(network, e, { now: this.clock.now() });
+            const { document, signed } = await fetchDirectory(network, e, {
+              now: this.clock.now(),
+            });
             this.documents.set(e, document);
+            this.signedDocuments.set(e, signed);
             this.logger.info({ epoch: e }, 'mixnet: directory');
           } catch (error) {
             this.logger.debug({ epoch: e, reason: String(error) }, 'mixnet: directory not yet');
           }
         }),
     );
-    for (const e of [...this.documents.keys()]) if (e < now) this.documents.delete(e);
+    for (const e of [...this.documents.keys()])
+      if (e < now) {
+        this.documents.delete(e);
+        this.signedDocuments.delete(e);
+      }
     const at = this.clock.now();
     for (const [key, kept] of this.replySurbs) if (kept.until <= at) this.replySurbs.delete(key);
     if (!this.link && !this.connecting && this.document()) {
