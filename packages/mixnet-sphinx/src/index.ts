@@ -1,8 +1,9 @@
 /**
  * @hush/mixnet-sphinx: Sphinx packets byte-exact with Katzenpost's X25519 NIKE Sphinx
  * (specs/mixnet-sphinx/SPEC.md): geometry, routing commands, a mix's unwrap step, packet and
- * SURB creation; the mix and gateway on `hush-mix/1` links, clients' gateway links, routes;
- * the network configuration, mix descriptors and the threshold-signed directory.
+ * SURB creation; the mix and gateway on `hush-mix/1` links with their own loops, clients'
+ * gateway links, routes; the network configuration, mix descriptors and the threshold-signed
+ * directory.
  *
  * @packageDocumentation
  */
@@ -49,15 +50,6 @@ export {
   fetchDirectory,
   readCappedText,
 } from './directory-client.js';
-export {
-  type CarriedKind,
-  type CarriedMessage,
-  decodeCarried,
-  encodeCarried,
-  formatMixnetAddress,
-  maxCarriedBody,
-  parseMixnetAddress,
-} from './carried.js';
 export { EpochKeys } from './epoch-keys.js';
 export { SphinxError, type SphinxErrorCode } from './errors.js';
 export { GatewayClient, type GatewayClientOptions } from './gateway-client.js';
@@ -113,6 +105,13 @@ export {
   UnwrapUnavailable,
   type UnwrapUnavailableCode,
 } from './mix.js';
+export {
+  MIX_LOOP_LOSS_WARNING,
+  MIX_LOOP_LOSS_WINDOW,
+  type MixLoopReturn,
+  MixLoops,
+  type MixLoopsOptions,
+} from './mix-loops.js';
 export { MixServer, type MixServerOptions } from './mix-server.js';
 export {
   type AuthorityInfo,
@@ -127,7 +126,13 @@ export {
   preferredUpload,
 } from './network.js';
 export { ReplayCache } from './replay-cache.js';
-export { exponentialDelay, exponentialSample, forwardRoute, surbRoute } from './route.js';
+export {
+  exponentialDelay,
+  exponentialSample,
+  forwardRoute,
+  mixLoopRoute,
+  surbRoute,
+} from './route.js';
 export { aezSprp } from './sprp.js';
 export { type CreatedSurb, createSurb, decryptSurbPayload, packetFromSurb } from './surb.js';
 export { type RetransmitDelays, retransmitDelay, SurbStore } from './surb-store.js';

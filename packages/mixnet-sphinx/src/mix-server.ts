@@ -5,7 +5,8 @@
  * directory's descriptor of that hop (whose identity the link must prove), and sends the
  * packets due together in one frame. A gateway also unwraps what its clients submit (the
  * first hop of their routes), sends a SURB reply on to the first-layer mix it names, and keeps
- * what ends at it in its clients' queues until they fetch and acknowledge it.
+ * what ends at it in its clients' queues until they fetch and acknowledge it. Given the
+ * directory in force, it sends its own loops at λM and recognises them back (§13.4).
  */
 import {
   type Carrier,
@@ -23,7 +24,8 @@ import {
   type TimerHandle,
 } from '@hush/interface';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { type MixDescriptor, mixNodeId } from './directory.js';
+import type { RandomBytes } from './create.js';
+import { type DirectoryDocument, type MixDescriptor, mixNodeId } from './directory.js';
 import type { GatewayQueues } from './gateway-queues.js';
 import type { Geometry } from './geometry.js';
 import { equalBytes } from './header-crypto.js';
@@ -37,6 +39,7 @@ import {
 } from './link.js';
 import { DROP_RECIPIENT } from './loopix-client.js';
 import { type Delivery, Mix, type MixKey, type Unwrapper } from './mix.js';
+import { MixLoops } from './mix-loops.js';
 import type { ReplayCache } from './replay-cache.js';
 
 /** How a mix or gateway runs. */
@@ -76,6 +79,15 @@ export interface MixServerOptions {
   readonly maxPending?: number;
   /** Time a dial may take before its packets are dropped (default 10 s). */
   readonly dialTimeoutMs?: number;
+  /**
+   * The directory in force: given, the node sends its own loops (§13.4) on routes drawn from
+   * it, at its λM unless `lambdaM` says otherwise; not given, it sends none.
+   */
+  readonly directory?: () => DirectoryDocument | undefined;
+  /** λM, loops per second, overriding the directory's; 0 turns the loops off. */
+  readonly lambdaM?: number;
+  /** Where the loops' ids, keys, routes and delays come from (default: the platform's CSPRNG). */
+  readonly random?: RandomBytes;
   readonly clock?: Clock;
   readonly metrics?: Metrics;
   readonly logger?: Logger;
@@ -126,11 +138,13 @@ export class MixServer {
   private readonly links;
   private readonly framesRefused;
   private readonly coverDropped;
+  private readonly loops: MixLoops | undefined;
   private stopped = false;
   private outLinks = 0;
 
   /**
-   * @throws TypeError when a gateway is given no queues
+   * @throws TypeError when a gateway is given no queues; RangeError for a `lambdaM` below 0,
+   *   or a geometry whose user payload cannot hold a loop (with `directory`)
    */
   constructor(options: MixServerOptions) {
     if (options.role === 'gateway' && !options.queues)
@@ -176,6 +190,19 @@ export class MixServer {
       metrics,
       logger: this.logger,
     });
+    this.loops = options.directory
+      ? new MixLoops({
+          geometry: options.geometry,
+          self: this.id,
+          directory: options.directory,
+          send: (hop, packet) => this.forward(hop, packet),
+          ...(options.lambdaM !== undefined ? { lambdaM: options.lambdaM } : {}),
+          ...(options.random ? { random: options.random } : {}),
+          clock: this.clock,
+          metrics,
+          logger: this.logger,
+        })
+      : undefined;
   }
 
   /** Where its links listen (the endpoints for its descriptor), once started. */
@@ -184,12 +211,13 @@ export class MixServer {
   }
 
   /**
-   * Starts accepting links.
+   * Starts accepting links, and its loops when it has the directory.
    *
    * @throws TransportError 'listen-failed' from the carrier
    */
   async start(): Promise<void> {
     await this.options.carrier.listen((channel) => void this.accept(channel));
+    if (!this.stopped) this.loops?.start();
   }
 
   /**
@@ -302,6 +330,11 @@ export class MixServer {
 
   private async deliver(delivery: Delivery): Promise<void> {
     const queues = this.options.queues;
+    if (delivery.recipient && equalBytes(delivery.recipient, this.id)) {
+      // Addressed to the node itself: one of its loops back, or nothing anybody may fetch.
+      if (!this.loops?.receive(delivery.payload)) this.mix.drop('no-recipient');
+      return;
+    }
     if (queues && delivery.recipient && equalBytes(delivery.recipient, DROP_RECIPIENT)) {
       // Loopix drop cover: it ends here by design, and is only counted.
       this.coverDropped.inc();
@@ -435,6 +468,7 @@ export class MixServer {
   /** Stops: the carrier stops listening, links close, held packets are dropped. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.loops?.stop();
     this.mix.stop();
     for (const next of this.next.values()) {
       if (next.flush) this.clock.clearTimeout(next.flush);

@@ -3,9 +3,10 @@
  * sender's gateway, one mix of each layer chosen uniformly at random, and the recipient's
  * gateway, whose recipient command names the recipient's queue; a SURB's route is one mix of
  * each layer and the SURB creator's gateway, whose commands name the creator's queue and the
- * SURB. Every hop before the last holds the packet for a delay drawn from the exponential
- * distribution of the directory's mean (the Poisson mixing of Loopix: the sender draws the
- * delays, so a mix cannot tell a packet's age).
+ * SURB; a mix loop's route goes from a mix or gateway through every other layer back to
+ * itself (§13.4). Every hop before the last holds the packet for a delay drawn from the
+ * exponential distribution of the directory's mean (the Poisson mixing of Loopix: the sender
+ * draws the delays, so a mix cannot tell a packet's age).
  */
 import type { PathHop, RandomBytes } from './create.js';
 import { systemRandom } from './create.js';
@@ -134,5 +135,48 @@ export function surbRoute(
       { type: 'recipient', id: route.recipient },
       { type: 'surb-reply', id: route.surbId },
     ]),
+  ];
+}
+
+/**
+ * A mix loop's route (§13.4): from a node of the document back to itself. For a mix of layer
+ * l: one mix of each layer after l, a gateway, one mix of each layer before l, then the mix
+ * itself; for a gateway: one mix of each layer, then the gateway itself. Mixes and the
+ * gateway are chosen uniformly at random; the last hop's recipient command names `self`. The
+ * route is the layers plus one hops, within the geometry's layers plus two.
+ *
+ * @throws SphinxError 'bad-path' when `self` is not a mix or gateway of the document;
+ *   RangeError when `self` is not 32 bytes
+ */
+export function mixLoopRoute(
+  document: DirectoryDocument,
+  self: Uint8Array,
+  random: RandomBytes = systemRandom,
+): PathHop[] {
+  checkId(self, NODE_ID_LENGTH, 'self');
+  const own = (d: MixDescriptor) => equalBytes(d.id, self);
+  const layer = document.layers.findIndex((l) => l.some(own));
+  const node = layer >= 0 ? document.layers[layer]!.find(own) : document.gateways.find(own);
+  if (!node)
+    throw new SphinxError('bad-path', `self is not a mix or gateway of epoch ${document.epoch}`);
+  const chosen = mixes(document, random);
+  const via =
+    layer >= 0
+      ? [
+          ...chosen.slice(layer + 1),
+          document.gateways[uniform(document.gateways.length, random)]!,
+          ...chosen.slice(0, layer),
+        ]
+      : chosen;
+  return [
+    ...via.map((d) =>
+      hop(d, [
+        {
+          type: 'node-delay' as const,
+          delayMs: exponentialDelay(document.parameters.meanDelayMs, random),
+        },
+      ]),
+    ),
+    hop(node, [{ type: 'recipient', id: self }]),
   ];
 }
