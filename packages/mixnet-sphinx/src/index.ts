@@ -10,6 +10,15 @@
 
 export { AEZ_KEY_LENGTH, aezDecipher, aezDecrypt, aezEncipher, aezEncrypt } from './aez.js';
 export {
+  type CarriedKind,
+  type CarriedMessage,
+  decodeCarried,
+  encodeCarried,
+  formatMixnetAddress,
+  maxCarriedBody,
+  parseMixnetAddress,
+} from './carried.js';
+export {
   CommandType,
   decodeCommands,
   encodeCommand,
