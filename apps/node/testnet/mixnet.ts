@@ -212,6 +212,75 @@ export async function startMixnet(options: MixnetOptions = {}): Promise<Mixnet> 
   }
 }
 
+/** A `hush` node that sends and receives through the mixnet (`--mixnet`). */
+export interface MixnetWhisperNode {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly process: HushProcess;
+  readonly rpcUrl: string;
+  readonly metricsUrl: string;
+  /** Its mixnet address, `<queue id>@<gateway id>`. */
+  readonly address: string;
+}
+
+/**
+ * Starts a `hush` node on the mixnet (`--mixnet` with the network file; gossip, RPC and
+ * metrics on free loopback ports; no DHT, direct channels or web app), in the mixnet's
+ * directory, with `args` added (`--mixnet-exit`, `--mixnet-exit-via …`). The caller stops it
+ * before the mixnet.
+ *
+ * @throws TestnetError when it exits first or prints no mixnet address in time
+ */
+export async function startWhisperNode(
+  mixnet: Pick<Mixnet, 'dir' | 'networkFile'>,
+  name: string,
+  args: readonly string[] = [],
+): Promise<MixnetWhisperNode> {
+  const dataDir = join(mixnet.dir, `whisper-${name}`);
+  const metricsPort = await freePort();
+  const found: { address?: string; rpc?: string } = {};
+  const { process } = await spawnHush(
+    `hush ${name}`,
+    [
+      '--data-dir',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--rpc-port',
+      '0',
+      '--ws-port',
+      '0',
+      '--metrics-port',
+      String(metricsPort),
+      '--web-port',
+      '-1',
+      '--no-dht',
+      '--no-direct',
+      '--log-format',
+      'json',
+      '--mixnet',
+      mixnet.networkFile,
+      ...args,
+    ],
+    `${dataDir}.log`,
+    (line) => {
+      const address = /^ {2}mixnet +([0-9a-f]{64}@[0-9a-f]{64})/.exec(line);
+      if (address) found.address = address[1]!;
+      const rpc = /^ {2}rpc +(\S+)/.exec(line);
+      if (rpc) found.rpc = rpc[1]!;
+      return found.address && found.rpc ? found : undefined;
+    },
+  );
+  return {
+    name,
+    dataDir,
+    process,
+    rpcUrl: found.rpc!,
+    metricsUrl: `http://127.0.0.1:${metricsPort}`,
+    address: found.address!,
+  };
+}
+
 /**
  * Waits until the current epoch's document is published (the threshold of signatures, every
  * mix and the gateway in it) and every mix and the gateway holds it (its /health/ready).
