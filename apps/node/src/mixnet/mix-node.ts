@@ -7,7 +7,8 @@
  * previous one kept for the grace window, keys and replay tags of older epochs deleted. The
  * network configuration says whether this identity is a mix (and of which layer) or a gateway.
  * With `workers`, packets are unwrapped on that many worker threads (the unwrap is most of a
- * packet's work), the rest stays on the main thread.
+ * packet's work), the rest stays on the main thread. It sends its own loops at the λM of the
+ * document in force (§13.4): `hush_mix_loops_lost_total` says when a node on their way drops.
  */
 import { webSocketCarrier } from '@hush/carrier-websocket';
 import { defaultBackend, secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
@@ -150,6 +151,8 @@ export async function startMixNode(options: MixNodeOptions): Promise<MixNode> {
     // The previous key unwraps for a quarter epoch: packets made just before the change.
     graceMs,
     ...(pool ? { unwrapper: pool } : {}),
+    // Its loops take routes of this epoch's document, made for the keys in use now.
+    directory: () => documents.get(epochAt(clock.now(), network.epochMs)),
     clock,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     logger,
