@@ -1,10 +1,14 @@
 /**
  * `pnpm sim gossip [--nodes 200] [--degree 6] [--messages 1000] [--seed 1] [--light 0.2]
- * [--websocket]`: runs the gossip simulation and prints its figures.
+ * [--websocket] [--trace DIR]`: runs the gossip simulation and prints its figures; with
+ * --trace (memory transport only), also writes what a global observer sees and the truth to
+ * DIR (issue 17, item 5; specs/mixnet-sphinx/SPEC.md §13.2).
  */
 import { parseArgs } from 'node:util';
 import { formatReport, simulate } from './simulation.js';
 
+const USAGE =
+  'usage: pnpm sim gossip [--nodes N] [--degree D] [--messages M] [--seed S] [--light SHARE] [--websocket] [--trace DIR]';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
@@ -14,12 +18,11 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '1' },
     light: { type: 'string', default: '0.2' },
     websocket: { type: 'boolean', default: false },
+    trace: { type: 'string' },
   },
 });
-if (positionals[0] !== 'gossip') {
-  console.error(
-    'usage: pnpm sim gossip [--nodes N] [--degree D] [--messages M] [--seed S] [--light SHARE] [--websocket]',
-  );
+if (positionals[0] !== 'gossip' || (values.trace !== undefined && values.websocket)) {
+  console.error(USAGE);
   process.exit(2);
 }
 const websocket = values.websocket;
@@ -30,6 +33,7 @@ const report = await simulate({
   seed: Number(values.seed),
   lightShare: Number(values.light),
   transport: websocket ? 'websocket' : 'memory',
+  ...(values.trace !== undefined ? { traceDir: values.trace } : {}),
   onProgress: (line) => console.log(line),
 });
 console.log(formatReport(report));

@@ -4,9 +4,17 @@
  * manual clock one transmission cycle at a time. Deterministic for a seed: topology, posters,
  * topics and light nodes all come from it. A second mode runs nodes over loopback WebSockets
  * on the real clock.
+ *
+ * With `traceDir` (issue 17, item 5; specs/mixnet-sphinx/SPEC.md §13.2) a memory run writes
+ * what a global observer of every link sees, and the truth, in the mixnet simulation's trace
+ * format: every node is a client, each envelope sent on a link is a line, and times are the
+ * manual clock's from the first post, one transmission cycle (TRANSMISSION_CYCLE_MS) a step,
+ * a link delivering within the step it was sent in.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { topicsToBloom } from '@hush/bloom';
-import { createEnvelope, type Envelope } from '@hush/envelope';
+import { createEnvelope, type Envelope, encodeEnvelope } from '@hush/envelope';
 import { ManualClock } from '@hush/interface';
 import { generatePrivateKey } from '@hush/message';
 import {
@@ -33,6 +41,11 @@ export interface SimulationOptions {
   readonly payloadBytes?: number;
   /** 'memory' (manual clock) or 'websocket' (loopback, real clock). */
   readonly transport?: 'memory' | 'websocket';
+  /**
+   * Writes the trace of the run to this directory (memory transport only; §13.2):
+   * `links.jsonl`, `truth.jsonl`, `nodes.json`.
+   */
+  readonly traceDir?: string;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -87,10 +100,125 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** A node's name in a trace: `n<index>`, the same in its three files. */
+const nodeName = (index: number) => `n${index}`;
+
+/** Envelopes one node sent one peer in one transmission cycle. */
+interface Transmission {
+  readonly cycle: number;
+  readonly from: number;
+  readonly to: number;
+  readonly envelopes: number;
+}
+
+/**
+ * Watches every node's per-peer count of envelopes sent; each `observe` records what each
+ * link carried since the last one.
+ */
+function linkObserver(nodes: readonly GossipNode[]) {
+  const indexOf = new Map(nodes.map((node, i) => [node.id, i]));
+  const sent = new Map<string, number>();
+  const transmissions: Transmission[] = [];
+  return {
+    transmissions,
+    observe(cycle: number) {
+      nodes.forEach((node, from) => {
+        for (const peer of node.stats().peers) {
+          const to = indexOf.get(peer.id)!;
+          const link = `${from}>${to}`;
+          const envelopes = peer.envelopesSent - (sent.get(link) ?? 0);
+          if (envelopes > 0) transmissions.push({ cycle, from, to, envelopes });
+          sent.set(link, peer.envelopesSent);
+        }
+      });
+    },
+  };
+}
+
+/** What the trace files are made of. */
+interface TraceContent {
+  readonly options: SimulationOptions & { readonly lightShare: number };
+  readonly lightCount: number;
+  readonly edges: number;
+  readonly transmissions: readonly Transmission[];
+  /** Per message: its poster, the cycle it was posted in, who it is meant for, arrivals. */
+  readonly messages: readonly {
+    readonly poster: number;
+    readonly cycle: number;
+    readonly meantFor: readonly number[];
+    readonly arrival: ReadonlyMap<number, number>;
+  }[];
+  /** The wire size of every envelope of the run (one payload size, the same fields). */
+  readonly envelopeBytes: number;
+}
+
+/**
+ * Writes links.jsonl, truth.jsonl and nodes.json (§13.2). Gossip delivers to every node: a
+ * message's recipient is one node drawn (from its own seeded stream, so the run is the one
+ * without a trace) among those it is meant for, the full nodes and the light nodes whose
+ * bloom admits its topic, the poster aside; delivered is when that node first had it.
+ */
+function writeTrace(dir: string, content: TraceContent): void {
+  const { options } = content;
+  const pick = prng(options.seed ^ 0x5bd1e995);
+  const ms = (cycle: number) => cycle * TRANSMISSION_CYCLE_MS;
+  const truth = content.messages.map((message, id) => {
+    const recipient = message.meantFor[Math.floor(pick() * message.meantFor.length)]!;
+    const at = message.arrival.get(recipient);
+    return JSON.stringify({
+      id: String(id),
+      sender: nodeName(message.poster),
+      recipient: nodeName(recipient),
+      sent: ms(message.cycle),
+      delivered: at === undefined ? null : ms(at),
+    });
+  });
+  // One line an envelope on a link, at the time it was sent.
+  const links = content.transmissions.flatMap((s) =>
+    Array<string>(s.envelopes).fill(
+      JSON.stringify({
+        t: ms(s.cycle),
+        from: nodeName(s.from),
+        to: nodeName(s.to),
+        bytes: content.envelopeBytes,
+      }),
+    ),
+  );
+  const lines = (items: readonly string[]) => (items.length ? `${items.join('\n')}\n` : '');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'links.jsonl'), lines(links));
+  writeFileSync(join(dir, 'truth.jsonl'), lines(truth));
+  writeFileSync(
+    join(dir, 'nodes.json'),
+    `${JSON.stringify(
+      {
+        clients: Array.from({ length: options.nodes }, (_, i) => nodeName(i)),
+        gateways: [],
+        mixes: [],
+        params: {
+          kind: 'gossip',
+          nodes: options.nodes,
+          degree: options.degree,
+          edges: content.edges,
+          messages: options.messages,
+          lightShare: options.lightShare,
+          lightNodes: content.lightCount,
+          transmissionCycleMs: TRANSMISSION_CYCLE_MS,
+          linkLatencyMs: 0,
+          envelopeBytes: content.envelopeBytes,
+        },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
+
 /**
  * Runs a simulation.
  *
- * @throws RangeError for impossible settings (fewer than 2 nodes, degree < 1)
+ * @throws RangeError for impossible settings (fewer than 2 nodes, degree < 1), or a trace
+ *   asked of the WebSocket mode (its real clock gives no step to time a link by)
  */
 export async function simulate(options: SimulationOptions): Promise<SimulationReport> {
   const { nodes: count, degree, messages, seed } = options;
@@ -98,6 +226,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     throw new RangeError('need ≥ 2 nodes, degree ≥ 1, ≥ 1 message');
   const random = prng(seed);
   const mode = options.transport ?? 'memory';
+  if (options.traceDir !== undefined && mode !== 'memory')
+    throw new RangeError('a trace needs the memory transport');
   const started = performance.now();
   const clock = new ManualClock(1_800_000_000_000);
   const network = new MemoryNetwork();
@@ -186,8 +316,18 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     });
   });
 
+  // What a global observer sees (§13.2): the envelopes each node sent each peer in a step,
+  // from the growth of its per-peer count.
+  const trace = options.traceDir === undefined ? undefined : linkObserver(nodes);
+
   // Post one message per cycle-slot; then let the network settle.
-  const posted: { key: string; topic: number; cycle: number; envelope: Envelope }[] = [];
+  const posted: {
+    key: string;
+    topic: number;
+    cycle: number;
+    poster: number;
+    envelope: Envelope;
+  }[] = [];
   const perCycle = Math.max(1, Math.ceil(messages / 50));
   const step = async () => {
     cycle++;
@@ -197,6 +337,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     } else {
       await new Promise((r) => setTimeout(r, TRANSMISSION_CYCLE_MS));
     }
+    trace?.observe(cycle);
   };
   const now = () => Math.floor((mode === 'memory' ? clock.now() : Date.now()) / 1000);
   for (let m = 0; m < messages; ) {
@@ -212,22 +353,23 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         data,
       });
       const hash = nodes[poster]!.post(envelope);
-      posted.push({ key: String.fromCharCode(...hash), topic, cycle, envelope });
+      posted.push({ key: String.fromCharCode(...hash), topic, cycle, poster, envelope });
     }
     await step();
   }
   const diameterGuess = Math.ceil(Math.log2(count)) * 4 + 10;
   for (let i = 0; i < diameterGuess; i++) await step();
 
-  // Figures.
+  // Figures. A message is meant for the full nodes and the light ones whose bloom admits it.
+  const meantFor = (node: number, topic: number) =>
+    node < fullCount || lightTopicsOf.get(node)!.has(topic);
   let wanted = 0;
   let delivered = 0;
   const latencies: number[] = [];
   for (const message of posted) {
     const at = arrival.get(message.key) ?? new Map<number, number>();
     for (let i = 0; i < count; i++) {
-      const interested = i < fullCount || lightTopicsOf.get(i)!.has(message.topic);
-      if (!interested) continue;
+      if (!meantFor(i, message.topic)) continue;
       wanted++;
       const when = at.get(i);
       if (when !== undefined) {
@@ -249,6 +391,22 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       else fullBytes += peer.bytesReceived;
     }
   });
+  if (trace)
+    writeTrace(options.traceDir!, {
+      options: { ...options, lightShare: options.lightShare ?? 0 },
+      lightCount,
+      edges: edges.size,
+      transmissions: trace.transmissions,
+      messages: posted.map((message) => ({
+        poster: message.poster,
+        cycle: message.cycle,
+        meantFor: [...Array(count).keys()].filter(
+          (i) => i !== message.poster && meantFor(i, message.topic),
+        ),
+        arrival: arrival.get(message.key) ?? new Map<number, number>(),
+      })),
+      envelopeBytes: encodeEnvelope(posted[0]!.envelope).length,
+    });
   const report: SimulationReport = {
     nodes: count,
     edges: edges.size,
