@@ -13,6 +13,9 @@
  *   distributions; the entropy of a delivered message's distribution is its sender
  *   anonymity, beside the log2(clients) of a perfect mix;
  * - the bandwidth of cover traffic per client, and the unwrap CPU per client;
+ * - every mix's and gateway's own loops (`MixLoops`, at λM, §13.4): sent, back, their round
+ *   trip, and lost — with a mix failing midway, the loops through it are lost, which is how
+ *   the other nodes notice;
  * - a mix failing midway: messages and loops lost before and after.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,6 +34,7 @@ import {
   geometry,
   LoopixClient,
   type MixDescriptor,
+  MixLoops,
   mixNodeId,
   unwrapPacket,
 } from '../src/index.js';
@@ -49,6 +53,8 @@ export interface MixnetSimOptions {
   readonly lambdaP?: number;
   readonly lambdaL?: number;
   readonly lambdaD?: number;
+  /** λM, loops per second per mix and gateway (default λL); none with `cover: false`. */
+  readonly lambdaM?: number;
   readonly cover?: boolean;
   /** Real messages each client queues per second, Poisson (default 0.05). */
   readonly messageRate?: number;
@@ -95,12 +101,25 @@ export interface MixnetSimReport {
   /** Cover bytes a client sends per hour (packets of the geometry's length). */
   readonly coverBytesPerClientHour: number;
   readonly loops: { readonly sent: number; readonly returned: number };
+  /**
+   * The mixes' and gateways' own loops: sent, back, lost (not back within their timeout),
+   * the mean round trip of those back (ms), and the losses each node saw.
+   */
+  readonly mixLoops: {
+    readonly sent: number;
+    readonly returned: number;
+    readonly lost: number;
+    readonly meanRoundTripMs: number;
+    readonly lostByNode: Readonly<Record<string, number>>;
+  };
   /** Wall time of all unwraps, per client per simulated second, µs. */
   readonly unwrapMicrosPerClientSecond: number;
   readonly failure?: {
     readonly before: { readonly sent: number; readonly delivered: number };
     readonly after: { readonly sent: number; readonly delivered: number };
     readonly lostAtFailedMix: number;
+    /** Mix loops among the packets lost at the failed mix. */
+    readonly mixLoopsLostAtFailedMix: number;
   };
   readonly wallMs: number;
 }
@@ -126,9 +145,16 @@ function distribution(values: number[]): Distribution {
   return { n: sorted.length, mean, sd, p50: q(0.5), p90: q(0.9), p99: q(0.99) };
 }
 
+/**
+ * The entropy of a distribution over the clients, normalised: a packet that shared a pool with
+ * mix loops carries their share as mass on no client, and a message delivered to a client is
+ * known to be a client's.
+ */
 function entropyOf(p: Float64Array): number {
+  let total = 0;
+  for (const x of p) total += x;
   let h = 0;
-  for (const x of p) if (x > 0) h -= x * Math.log2(x);
+  for (const x of p) if (x > 0) h -= (x / total) * Math.log2(x / total);
   return h;
 }
 
@@ -138,6 +164,8 @@ interface Meta {
   dist: Float64Array;
   /** When it entered the network (first hop). */
   enteredAt: number;
+  /** Whether it is a mix's or gateway's own loop. */
+  mixLoop?: boolean;
 }
 
 /** A mix's pool for the anonymity accounting: the sum of the held packets' distributions. */
@@ -162,6 +190,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
     lambdaP: options.lambdaP ?? 1,
     lambdaL: options.lambdaL ?? 1,
     lambdaD: options.lambdaD ?? 1,
+    lambdaM: options.lambdaM ?? options.lambdaL ?? 1,
     cover: options.cover ?? true,
     messageRate: options.messageRate ?? 0.05,
     linkLatencyMs: options.linkLatencyMs ?? 5,
@@ -194,6 +223,9 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
       privateKey,
       pool: { sum: new Float64Array(o.clients), held: 0 } as Pool,
       failed: false,
+      /** Its own loops (with cover), each node's counters apart: which nodes saw losses. */
+      loops: undefined as MixLoops | undefined,
+      metrics: new MemoryMetrics(),
     };
   };
   const layers = Array.from({ length: o.layers }, (_, l) =>
@@ -215,7 +247,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
       lambdaP: o.lambdaP || 1,
       lambdaL: o.lambdaL || 1,
       lambdaD: o.lambdaD || 1,
-      lambdaM: 1,
+      lambdaM: o.lambdaM || 1,
       meanDelayMs: o.meanDelayMs,
     },
   };
@@ -223,6 +255,11 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
 
   let unwrapMs = 0;
   let lostAtFailedMix = 0;
+  let mixLoopsLostAtFailedMix = 0;
+  const lostAt = (meta: Meta) => {
+    lostAtFailedMix++;
+    if (meta.mixLoop) mixLoopsLostAtFailedMix++;
+  };
   /** Without cover, the messages sent alone; with it, the clients' own counters. */
   let plainSent = 0;
   const metrics = new MemoryMetrics();
@@ -243,6 +280,9 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
   const latencies: number[] = [];
   const networkLatencies: number[] = [];
   const entropies: number[] = [];
+  const mixLoopRoundTrips: number[] = [];
+  /** Ten times a mix loop's mean delays: the sim's links never take long to open. */
+  const lossTimeoutMs = 10 * o.layers * o.meanDelayMs;
 
   // A packet arriving at a node after the link's latency: unwrapped, held, sent on.
   const arrive = (from: string, hop: Uint8Array, packet: Uint8Array, meta: Meta) => {
@@ -250,27 +290,35 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
     observe(from, n.name, packet.length);
     clock.setTimeout(() => {
       if (n.failed) {
-        lostAtFailedMix++;
+        lostAt(meta);
         return;
       }
       const before = performance.now();
       const step = unwrapPacket(geo, n.privateKey, packet, aezSprp);
       unwrapMs += performance.now() - before;
-      if (step.kind === 'final') return deliver(n.name, step.commands, step.payload, meta);
+      if (step.kind === 'final') return deliver(n, step.commands, step.payload, meta);
       // Into the pool; out after the delay the sender drew, as the mean of the pool.
       for (let i = 0; i < o.clients; i++) n.pool.sum[i]! += meta.dist[i]!;
       n.pool.held++;
       const delay = step.commands.find((c) => c.type === 'node-delay');
       clock.setTimeout(
         () => {
-          if (n.failed) return;
+          // Held when the mix failed: lost there too.
+          if (n.failed) {
+            lostAt(meta);
+            return;
+          }
           const dist = new Float64Array(o.clients);
           for (let i = 0; i < o.clients; i++) {
             dist[i] = n.pool.sum[i]! / n.pool.held;
             n.pool.sum[i]! -= dist[i]!;
           }
           n.pool.held--;
-          arrive(n.name, step.nextHop, step.packet, { dist, enteredAt: meta.enteredAt });
+          arrive(n.name, step.nextHop, step.packet, {
+            dist,
+            enteredAt: meta.enteredAt,
+            ...(meta.mixLoop ? { mixLoop: true } : {}),
+          });
         },
         delay?.type === 'node-delay' ? delay.delayMs : 0,
       );
@@ -280,7 +328,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
   const clients: { loopix?: LoopixClient; id: Uint8Array; gateway: Uint8Array; name: string }[] =
     [];
   const deliver = (
-    at: string,
+    at: ReturnType<typeof node>,
     commands: readonly { type: string }[],
     payload: Uint8Array,
     meta: Meta,
@@ -289,10 +337,15 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
       | { id: Uint8Array }
       | undefined;
     if (!recipient || Buffer.from(recipient.id).equals(Buffer.from(DROP_RECIPIENT))) return;
+    if (Buffer.from(recipient.id).equals(Buffer.from(at.descriptor.id))) {
+      const back = at.loops?.receive(payload);
+      if (back) mixLoopRoundTrips.push(back.roundTripMs);
+      return;
+    }
     const to = clients.find((c) => Buffer.from(c.id).equals(Buffer.from(recipient.id)));
     if (!to) return;
     // The client fetches it from its gateway: a packet on that link too.
-    observe(at, to.name, geo.packetLength);
+    observe(at.name, to.name, geo.packetLength);
     const read = to.loopix ? to.loopix.receive({ payload }) : readPlain(payload);
     if (read.kind !== 'message') return;
     const id = new DataView(read.data.buffer, read.data.byteOffset).getUint32(0);
@@ -377,13 +430,37 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
     next();
     clients[c]!.loopix?.start();
   }
+  if (o.cover)
+    for (const n of [...layers.flat(), ...gateways]) {
+      n.loops = new MixLoops({
+        geometry: geo,
+        self: n.descriptor.id,
+        // No document after the run: the stream ends with the clients', while the loops in
+        // flight still come back or time out.
+        directory: () => (clock.now() - t0 < o.durationMs ? document : undefined),
+        send: (hop, packet) =>
+          arrive(n.name, hop, packet, {
+            dist: new Float64Array(o.clients),
+            enteredAt: clock.now(),
+            mixLoop: true,
+          }),
+        lambdaM: o.lambdaM,
+        lossTimeoutMs,
+        clock,
+        random,
+        metrics: n.metrics,
+      });
+      n.loops.start();
+    }
 
   // Failure bookkeeping: messages queued before and after the failure.
   const step = 10;
   let failedAtMessage = -1;
-  for (let t = 0; t < o.durationMs + 30 * o.meanDelayMs + 1000; t += step) {
+  const tailMs = Math.max(30 * o.meanDelayMs, lossTimeoutMs) + 1000;
+  for (let t = 0; t < o.durationMs + tailMs; t += step) {
     if (failed && o.failMixAtMs !== undefined && !failed.failed && t >= o.failMixAtMs) {
       failed.failed = true;
+      failed.loops?.stop();
       failedAtMessage = messageId;
       options.onProgress?.(`t=${(t / 1000).toFixed(1)} s: a middle-layer mix fails`);
     }
@@ -392,6 +469,12 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
     if (t % 10_000 === 0) options.onProgress?.(`t=${t / 1000} s, ${messageId} messages queued`);
   }
   for (const c of clients) c.loopix?.stop();
+  const nodes = [...layers.flat(), ...gateways];
+  for (const n of nodes) n.loops?.stop();
+  const mixLoopCount = (n: (typeof nodes)[number], what: 'sent' | 'received' | 'lost') =>
+    n.loops ? n.metrics.value(`hush_mix_loops_${what}_total`) : 0;
+  const mixLoopSum = (what: 'sent' | 'received' | 'lost') =>
+    nodes.reduce((sum, n) => sum + mixLoopCount(n, what), 0);
 
   const sent = messages.size;
   const delivered = [...messages.values()].filter((m) => m.delivered).length;
@@ -440,6 +523,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
             lambdaP: o.lambdaP,
             lambdaL: o.lambdaL,
             lambdaD: o.lambdaD,
+            lambdaM: o.lambdaM,
             meanDelayMs: o.meanDelayMs,
             linkLatencyMs: o.linkLatencyMs,
             messageRate: o.messageRate,
@@ -471,6 +555,13 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
       sent: sentOn('loop'),
       returned: counted('hush_loopix_packets_received_total', { kind: 'loop' }),
     },
+    mixLoops: {
+      sent: mixLoopSum('sent'),
+      returned: mixLoopSum('received'),
+      lost: mixLoopSum('lost'),
+      meanRoundTripMs: distribution(mixLoopRoundTrips).mean,
+      lostByNode: Object.fromEntries(nodes.map((n) => [n.name, mixLoopCount(n, 'lost')])),
+    },
     unwrapMicrosPerClientSecond: (unwrapMs * 1000) / o.clients / seconds,
     ...(failed
       ? {
@@ -478,6 +569,7 @@ export async function simulateMixnet(options: MixnetSimOptions = {}): Promise<Mi
             before: split(0, failedAtMessage < 0 ? messageId : failedAtMessage),
             after: split(failedAtMessage < 0 ? messageId : failedAtMessage, messageId),
             lostAtFailedMix,
+            mixLoopsLostAtFailedMix,
           },
         }
       : {}),
@@ -501,11 +593,19 @@ export function formatReport(r: MixnetSimReport): string {
     `  anonymity     sender entropy of delivered messages: mean ${r.entropy.mean.toFixed(2)} bits, min ${r.entropy.min.toFixed(2)}, of at most log2(${o.clients}) = ${r.entropy.max.toFixed(2)}`,
     `  packets       ${r.packets.real} real, ${r.packets.cover} cover: ${r.packets.perClientPerSecond.toFixed(2)} packets/s a client; cover ${(r.coverBytesPerClientHour / 1e6).toFixed(1)} MB a client per hour`,
     `  loops         ${r.loops.returned} of ${r.loops.sent} came back`,
+    o.cover
+      ? `  mix loops     λM ${o.lambdaM}/s per mix and gateway: ${r.mixLoops.returned} of ${r.mixLoops.sent} came back, mean round trip ${ms(r.mixLoops.meanRoundTripMs)}; ${r.mixLoops.lost} lost`
+      : '  mix loops     none (no cover)',
     `  mix CPU       ${r.unwrapMicrosPerClientSecond.toFixed(0)} µs of unwrapping per client per second, all mixes together`,
   ];
   if (r.failure)
     lines.push(
       `  mix failure   at ${ms(o.failMixAtMs ?? 0)}: delivered ${r.failure.before.delivered}/${r.failure.before.sent} of the messages queued before, ${r.failure.after.delivered}/${r.failure.after.sent} after; ${r.failure.lostAtFailedMix} packets lost at the failed mix`,
+      `                ${r.failure.mixLoopsLostAtFailedMix} of them mix loops; mix loops lost, by the node that sent them (how it notices): ${Object.entries(
+        r.mixLoops.lostByNode,
+      )
+        .map(([name, lost]) => `${name} ${lost}`)
+        .join(', ')}`,
     );
   lines.push(`  wall time     ${ms(r.wallMs)}`);
   return lines.join('\n');

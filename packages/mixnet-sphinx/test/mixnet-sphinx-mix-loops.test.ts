@@ -3,7 +3,8 @@
  * back to the node; on a network of `MixServer`s over in-memory links, on a virtual clock,
  * every node's loops leave at λM, come back and are counted, are lost (and warned of) when a
  * hop on their way is down, and stop with the server; λM = 0 sends none; a packet addressed
- * to a node that is not one of its loops is dropped as before.
+ * to a node that is not one of its loops is dropped as before. In the simulation, the loops
+ * of the nodes whose routes cross a failed mix are lost.
  */
 import { secp256k1Identity, secp256k1Verifier } from '@hush/crypto';
 import {
@@ -20,6 +21,7 @@ import { rawChannelPair } from '@hush/interface-compliance';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { simulateMixnet } from '../sim/simulation.js';
 import {
   aezSprp,
   buildDirectory,
@@ -279,5 +281,31 @@ describe('§13.4 mix loops on a network', () => {
     expect(m2!.metrics.value('hush_mix_packets_dropped_total', { reason: 'no-recipient' })).toBe(2);
     expect(g!.metrics.value('hush_mix_packets_dropped_total', { reason: 'no-recipient' })).toBe(1);
     for (const node of [m2!, g!]) expect(count(node, 'received')).toBe(0);
+  });
+});
+
+describe('§13.4 mix loops in the simulation', () => {
+  const SMALL = { clients: 10, durationMs: 15_000, meanDelayMs: 200, messageRate: 0.2, seed: 3 };
+
+  it('come back; through a failed mix they are lost, which is how the other nodes notice', async () => {
+    const healthy = await simulateMixnet(SMALL);
+    // 12 nodes at λM = 1 for 15 s: about 180.
+    expect(healthy.mixLoops.sent).toBeGreaterThan(120);
+    expect(healthy.mixLoops.returned).toBe(healthy.mixLoops.sent);
+    expect(healthy.mixLoops.lost).toBe(0);
+    // Three delaying hops of mean 200 ms, and the links.
+    expect(healthy.mixLoops.meanRoundTripMs).toBeGreaterThan(300);
+    expect(healthy.mixLoops.meanRoundTripMs).toBeLessThan(1200);
+
+    const failing = await simulateMixnet({ ...SMALL, failMixAtMs: 5_000 });
+    expect(failing.mixLoops.lost).toBeGreaterThan(0);
+    expect(failing.failure!.mixLoopsLostAtFailedMix).toBeGreaterThanOrEqual(failing.mixLoops.lost);
+    const lost = failing.mixLoops.lostByNode;
+    // The failed mix is m1.0: the loops of the middle layer never cross it, the others' do.
+    for (const name of ['m1.0', 'm1.1', 'm1.2']) expect(lost[name], name).toBe(0);
+    expect(Object.values(lost).filter((n) => n > 0).length).toBeGreaterThan(6);
+
+    const bare = await simulateMixnet({ ...SMALL, cover: false });
+    expect(bare.mixLoops.sent).toBe(0);
   });
 });
