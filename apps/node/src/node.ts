@@ -505,7 +505,9 @@ async function assemble(
           config,
           dhtAddress: dht?.address,
           servedRelay: direct?.relayUrl,
+          mixnet,
         }),
+        mixnet,
         logger,
       });
     }

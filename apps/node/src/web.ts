@@ -1,10 +1,13 @@
 /**
  * The browser app's HTTP server (`--web-port`): the built `@hush/web` files, which Vite writes
  * into `apps/node/web/`, and `/hush-web.json`, the document that tells the page where to
- * connect (the node's gossip, DHT, mailserver and relay addresses; no key of the node). The
+ * connect (the node's gossip, DHT, mailserver and relay addresses, and its mixnet's network
+ * file and exit; no key of the node). With `--mixnet` it also serves the signed directory
+ * documents the node holds (`/mixnet/documents/<epoch>`), exactly as the authorities signed
+ * them: the page checks their signatures itself and needs no CORS from the authorities. The
  * page runs its own light Whisper peer and makes no JSON-RPC call, so this server reaches
- * nothing of the node's state; it keeps the RPC's Host rule (DNS rebinding) and sends a strict
- * Content-Security-Policy and isolation headers on every answer.
+ * nothing else of the node's state; it keeps the RPC's Host rule (DNS rebinding) and sends a
+ * strict Content-Security-Policy and isolation headers on every answer.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
@@ -15,8 +18,10 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { formatDhtAddress, parseDhtAddress } from '@hush/inbox-dht';
 import { HushError, type Logger, silentLogger } from '@hush/interface';
+import { encodeNetworkConfig, type SignedDirectory } from '@hush/mixnet-sphinx';
 import type { GossipNode } from '@hush/transport-gossip';
 import type { NodeConfig } from './config.js';
+import type { WhisperMixnet } from './mixnet/whisper-mixnet.js';
 import { hostAllowed, type RpcSecurity } from './rpc/guards.js';
 
 /**
@@ -27,6 +32,10 @@ export const DEFAULT_WEB_ROOT: string = fileURLToPath(new URL('../web/', import.
 
 /** The path the page fetches to learn where to connect. */
 export const WEB_CONNECT_PATH = '/hush-web.json';
+
+/** Where the page reads the signed directory of an epoch: `/mixnet/documents/<epoch>`. */
+export const WEB_MIXNET_DOCUMENTS_PATH = '/mixnet/documents/';
+const MIXNET_DOCUMENT = /^\/mixnet\/documents\/(0|[1-9][0-9]{0,14})$/;
 
 /** What to run when the app is not built (the 503 of `/` and the start-up warning say it). */
 export const WEB_BUILD_COMMAND = 'pnpm --filter @hush/web build';
@@ -95,6 +104,19 @@ export interface WebConnectInfo {
   readonly relay: string | null;
   /** STUN servers for WebRTC (--stun). */
   readonly stun: readonly string[];
+  /**
+   * The mixnet the page may send through (--mixnet, with an exit: --mixnet-exit or
+   * --mixnet-exit-via), or null. Absent in a document of a node older than the field: null.
+   */
+  readonly mixnet?: WebMixnetInfo | null;
+}
+
+/** The mixnet part of `/hush-web.json`. */
+export interface WebMixnetInfo {
+  /** The network file (`encodeNetworkConfig`): authorities, threshold, geometry, rates. */
+  readonly network: Record<string, unknown>;
+  /** The exit's mixnet address, `<queue id>@<gateway id>`: it injects envelopes into gossip. */
+  readonly exit: string;
 }
 
 /** Why the web server could not start or describe the node. */
@@ -122,6 +144,8 @@ export function webConnectInfo(parts: {
   readonly dhtAddress: string | undefined;
   /** The relay the node serves (--relay-port), if any. */
   readonly servedRelay: string | undefined;
+  /** The node's mixnet client (--mixnet), if any: offered only when it has an exit. */
+  readonly mixnet?: Pick<WhisperMixnet, 'network' | 'exitAddress'> | undefined;
 }): WebConnectInfo {
   const { gossip, config } = parts;
   const address = gossip.linkAddresses[0];
@@ -138,7 +162,17 @@ export function webConnectInfo(parts: {
     mailserver: config.mailserver ? { peer: publicKey, password: config.mailserverPassword } : null,
     relay: parts.servedRelay ?? config.relay ?? null,
     stun: [...config.stun],
+    mixnet: mixnetInfo(parts.mixnet),
   };
+}
+
+/** The `mixnet` field: the network file and the exit, or null without an exit to send to. */
+function mixnetInfo(
+  mixnet: Pick<WhisperMixnet, 'network' | 'exitAddress'> | undefined,
+): WebMixnetInfo | null {
+  const exit = mixnet?.exitAddress;
+  if (!mixnet || exit === undefined) return null;
+  return { network: encodeNetworkConfig(mixnet.network), exit };
 }
 
 /** Loopback addresses: the page is a secure context there over plain http (WebCrypto works). */
@@ -240,6 +274,8 @@ export interface WebServerOptions {
   readonly vhosts: readonly string[];
   /** The directory of the built app; `DEFAULT_WEB_ROOT` unless a test gives its own. */
   readonly webRoot?: string;
+  /** The node's mixnet client: the signed directories `/mixnet/documents/<epoch>` serves. */
+  readonly mixnet?: Pick<WhisperMixnet, 'signedDocument'> | undefined;
   readonly logger?: Logger;
 }
 
@@ -271,6 +307,14 @@ function requestPath(target: string | undefined): string | undefined {
   if (path.includes('\\') || path.includes('\0')) return undefined;
   if (path.split('/').some((segment) => segment === '.' || segment === '..')) return undefined;
   return path;
+}
+
+/** A signed directory as the authorities serve it: `{document, signatures}`, nothing else. */
+function signedJson(signed: SignedDirectory): SignedDirectory {
+  return {
+    document: signed.document,
+    signatures: signed.signatures.map((s) => ({ authority: s.authority, signature: s.signature })),
+  };
 }
 
 function plain(response: ServerResponse, status: number, text: string): void {
@@ -356,6 +400,20 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const body = connectBody(request.headers.host);
       response.writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        'content-length': Buffer.byteLength(body),
+      });
+      return void response.end(request.method === 'HEAD' ? undefined : body);
+    }
+    if (path.startsWith(WEB_MIXNET_DOCUMENTS_PATH)) {
+      const epoch = MIXNET_DOCUMENT.exec(path)?.[1];
+      const signed =
+        epoch === undefined ? undefined : options.mixnet?.signedDocument(Number(epoch));
+      if (!signed) return plain(response, 404, 'no such directory held\n');
+      const body = `${JSON.stringify(signedJson(signed))}\n`;
+      response.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        // Held for this epoch and the next; the node may hold a later one on the next request.
         'cache-control': 'no-store',
         'content-length': Buffer.byteLength(body),
       });

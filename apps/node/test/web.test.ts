@@ -306,6 +306,37 @@ describe('the web server over a build', () => {
     expect(JSON.parse(named.body)).toEqual(CONNECT);
   });
 
+  it('serves the signed directories a mixnet node holds, and 404 for any other', async () => {
+    expect((await raw(server.url, '/mixnet/documents/1')).status).toBe(404);
+    const signed = {
+      document: '{"version":1}',
+      signatures: [{ authority: 'aa', signature: 'bb' }],
+    };
+    const mixnetServer = await startWebServer({
+      host: '127.0.0.1',
+      port: 0,
+      connect: CONNECT,
+      vhosts: ['127.0.0.1'],
+      webRoot: join(dir, 'web'),
+      mixnet: {
+        signedDocument: (epoch) => (epoch === 7 ? { ...signed, extra: 'not served' } : undefined),
+      },
+    });
+    try {
+      const answer = await raw(mixnetServer.url, '/mixnet/documents/7');
+      expect(answer.status).toBe(200);
+      expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(answer.headers['cache-control']).toBe('no-store');
+      expectSecurityHeaders(answer);
+      // Exactly the authorities' {document, signatures}: the page verifies them itself.
+      expect(JSON.parse(answer.body)).toEqual(signed);
+      for (const path of ['/mixnet/documents/8', '/mixnet/documents/007', '/mixnet/documents/x'])
+        expect((await raw(mixnetServer.url, path)).status, path).toBe(404);
+    } finally {
+      await mixnetServer.close();
+    }
+  });
+
   it('closes the file of a download the client aborts, and goes on serving', async () => {
     const big = join(dir, 'web', 'assets', 'big-abc123.bin');
     const escaped: unknown[] = [];
@@ -591,6 +622,7 @@ describe("a node's /hush-web.json", () => {
         mailserver: { peer: `0x${node.id}`, password: 'the mailserver password' },
         relay: node.direct!.relayUrl,
         stun: ['stun:stun.example.org:3478'],
+        mixnet: null,
       });
       expect(info.gossip).toMatch(/^ws:\/\/127\.0\.0\.1:\d+#[0-9a-f]{64}$/);
       expect(info.gossipPublicKey).toMatch(/^0x04[0-9a-f]{128}$/);
