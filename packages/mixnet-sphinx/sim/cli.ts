@@ -2,14 +2,18 @@
  * `pnpm sim mixnet [--clients 100] [--seconds 60] [--delay-ms 500] [--rate 1] [--messages 0.05]
  * [--no-cover] [--fail-at S] [--seed 1] [--trace DIR]`: runs the mixnet simulation (simulation.ts)
  * and prints its figures; with --trace, writes what a global observer sees and the truth to DIR;
- * with --attack, runs the traffic-analysis attack (attack.ts) on the mixnet without cover and
- * with cover at two rates, and prints its success beside a random guess and the latency.
+ * with --attack, runs the traffic-analysis attack (attack.ts) on gossip (`pnpm sim gossip
+ * --trace`, as a child process, with as many nodes as clients and the same seed), on the
+ * mixnet without cover and with cover at two rates, and prints its success beside a random
+ * guess and the latency.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { attackTrace } from './attack.js';
+import { type AttackReport, attackTrace } from './attack.js';
 import { formatReport, simulateMixnet } from './simulation.js';
 
 const USAGE =
@@ -69,6 +73,41 @@ if (values.attack) {
   console.log(
     'setting                          top-1     top-5   entropy   latency (mean, in network)',
   );
+  const row = (label: string, a: AttackReport, latencyMs: number, detail: string) =>
+    console.log(
+      `${label.padEnd(30)} ${(100 * a.top1).toFixed(1).padStart(6)} %  ${(100 * a.top5).toFixed(1).padStart(6)} %  ${a.entropy.toFixed(2).padStart(6)} b   ${(latencyMs / 1000).toFixed(2)} s   (${a.messages} messages; ${detail})`,
+    );
+  // Gossip, one message a transmission cycle (its lightest load), through the repository's
+  // own entry point: this package runs no other package's code.
+  const gossipDir = mkdtempSync(join(tmpdir(), 'hush-attack-'));
+  try {
+    const hush = fileURLToPath(new URL('../../../scripts/hush.mjs', import.meta.url));
+    const gossip = ['sim', 'gossip', '--nodes', String(base.clients), '--messages', '50'];
+    const run = spawnSync(
+      process.execPath,
+      [hush, ...gossip, '--seed', String(base.seed), '--trace', gossipDir],
+      { encoding: 'utf8' },
+    );
+    // 1 is a run that did not deliver everything: its trace is whole all the same.
+    if (run.status !== 0 && run.status !== 1) {
+      console.error(`sim: pnpm sim gossip --trace failed\n${run.stdout}${run.stderr}`);
+      process.exit(1);
+    }
+    const delivered = readFileSync(join(gossipDir, 'truth.jsonl'), 'utf8')
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => JSON.parse(line) as { sent: number; delivered: number | null })
+      .filter((m) => m.delivered !== null);
+    const latency = delivered.reduce((a, m) => a + m.delivered! - m.sent, 0) / delivered.length;
+    row(
+      'gossip (Whisper today)',
+      attackTrace(gossipDir),
+      latency,
+      'one a transmission cycle, posted to delivered',
+    );
+  } finally {
+    rmSync(gossipDir, { recursive: true, force: true });
+  }
   for (const setting of settings) {
     const dir = mkdtempSync(join(tmpdir(), 'hush-attack-'));
     try {
@@ -80,15 +119,16 @@ if (values.attack) {
         lambdaD: setting.r,
         traceDir: dir,
       });
-      const a = attackTrace(dir);
-      console.log(
-        `${setting.label.padEnd(30)} ${(100 * a.top1).toFixed(1).padStart(6)} %  ${(100 * a.top5).toFixed(1).padStart(6)} %  ${a.entropy.toFixed(2).padStart(6)} b   ${(r.networkLatency.mean / 1000).toFixed(2)} s   (${a.messages} messages; ${(r.coverBytesPerClientHour / 1e6).toFixed(1)} MB cover a client per hour)`,
+      row(
+        setting.label,
+        attackTrace(dir),
+        r.networkLatency.mean,
+        `${(r.coverBytesPerClientHour / 1e6).toFixed(1)} MB cover a client per hour`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log('gossip (Whisper today): pnpm sim gossip --trace is not written yet');
   process.exit(0);
 }
 const report = await simulateMixnet({
