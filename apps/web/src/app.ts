@@ -27,6 +27,7 @@ import {
   type Path,
   type StoredMessage,
 } from './history.js';
+import type { MixnetStatus, PageMixnet } from './mixnet.js';
 import type { PageMetrics } from './page-metrics.js';
 import { type OpenedMessage, PagePeer, type Recipient } from './peer.js';
 import type { SealedStore } from './sealed-store.js';
@@ -65,6 +66,11 @@ export interface AppState {
   direct: Map<string, string>;
   notice?: { readonly kind: 'error' | 'info'; readonly text: string };
   powTimes: { at: number; ms: number }[];
+  /**
+   * "Send through the mixnet" (specs/web/SPEC.md §7): whether it is on, and the page's own
+   * Loopix client's status (phase 'off' while it is off or the node offers no mixnet).
+   */
+  mixnet: { on: boolean; status: MixnetStatus };
 }
 
 /** What the page needs from its direct channels (`direct-service.ts`). */
@@ -115,8 +121,11 @@ export class HushApp extends EventTarget {
     offline: new Map(),
     direct: new Map(),
     powTimes: [],
+    mixnet: { on: false, status: { phase: 'off' } },
   };
   private readonly vault: Vault;
+  /** The page's Loopix client while "send through the mixnet" is on. */
+  private mixnet: PageMixnet | undefined;
   private history: History | undefined;
   private historyStore: SealedStore | undefined;
   private peer: PagePeer | undefined;
@@ -369,8 +378,10 @@ export class HushApp extends EventTarget {
     for (const sealing of this.state.sealing.values()) sealing.cancel();
     const peer = this.peer;
     const direct = this.direct;
+    const mixnet = this.mixnet;
     this.peer = undefined;
     this.direct = undefined;
+    this.mixnet = undefined;
     this.history = undefined;
     const historyStore = this.historyStore;
     this.historyStore = undefined;
@@ -385,11 +396,13 @@ export class HushApp extends EventTarget {
       sealing: new Map(),
       offline: new Map(),
       direct: new Map(),
+      mixnet: { on: false, status: { phase: 'off' } },
     });
     delete this.state.active;
     delete this.state.notice;
     this.changed();
     await peer?.stop().catch(() => {});
+    await mixnet?.stop().catch(() => {});
     this.identityKey?.fill(0);
     this.inboxSecret?.fill(0);
     this.identityKey = undefined;
@@ -459,6 +472,42 @@ export class HushApp extends EventTarget {
       .catch((error: unknown) =>
         this.notify('error', `direct channel: ${(error as Error).message}`),
       );
+  }
+
+  /**
+   * Turns "send through the mixnet" on or off. On: the page starts a Loopix client of its own
+   * (a fresh identity, the node's verified directory, a gateway link, cover traffic at the
+   * directory's rates), and messages the user sends leave through it to the exit instead of
+   * to the node's gossip. Off (or on lock): the client stops and its keys are dropped.
+   *
+   * @throws WebError 'locked'; 'mixnet-unavailable' when the node offers no mixnet
+   */
+  async setMixnet(on: boolean): Promise<void> {
+    if (on === this.state.mixnet.on) return;
+    if (!this.peer) throw new WebError('locked', 'unlock first');
+    const config = this.config.mixnet;
+    if (on && !config)
+      throw new WebError('mixnet-unavailable', 'the node offers no mixnet (no --mixnet exit)');
+    const session = this.session;
+    this.state.mixnet = { on, status: { phase: on ? 'connecting' : 'off' } };
+    this.changed();
+    if (!on) {
+      const running = this.mixnet;
+      this.mixnet = undefined;
+      await running?.stop();
+      return;
+    }
+    // Loaded on first use: a page that never turns it on never loads the Sphinx code.
+    const { PageMixnet } = await import('./mixnet.js');
+    if (session !== this.session || !this.state.mixnet.on || this.mixnet) return;
+    this.mixnet = PageMixnet.start({
+      config: config!,
+      onStatus: (status) => {
+        if (session !== this.session || !this.state.mixnet.on) return;
+        this.state.mixnet = { on: true, status };
+        this.changed();
+      },
+    });
   }
 
   /** Makes a conversation the one shown. */
@@ -534,9 +583,14 @@ export class HushApp extends EventTarget {
 
   /**
    * Sends a message in the active conversation: PoW in the workers (progress, cancellable),
-   * then gossip; to a contact also over the direct channel and to its DHT inbox.
+   * then gossip; to a contact also over the direct channel and to its DHT inbox. With "send
+   * through the mixnet" on, the envelope goes through the page's Loopix client to the exit,
+   * which injects it into gossip, and by no other path: handing the same envelope to the node
+   * (gossip, the DHT inbox, a relayed direct channel) would tell the node it came from this
+   * page, which is what the mixnet hides.
    *
-   * @throws WebError 'locked'; RangeError for an empty message
+   * @throws WebError 'locked'; 'mixnet-unavailable' when the mixnet is on and not ready;
+   *   'too-large' when the text cannot fit one mixnet packet; RangeError for an empty message
    */
   async send(text: string, options: { pow?: number } = {}): Promise<void> {
     const conversation = this.state.conversations.find((c) => c.id === this.state.active);
@@ -566,6 +620,23 @@ export class HushApp extends EventTarget {
           }
         : undefined;
     if (!recipient) throw new RangeError('this conversation has no key to write with');
+    // Refused before the PoW is spent: the mixnet cannot take it now, or the text alone is
+    // already over one packet (the envelope is checked again once sealed).
+    const mixnet = this.state.mixnet.on ? this.mixnet : undefined;
+    if (this.state.mixnet.on) {
+      const status = this.state.mixnet.status;
+      if (!mixnet || status.phase !== 'ready')
+        throw new WebError(
+          'mixnet-unavailable',
+          `the mixnet is ${status.phase}${status.reason ? ` (${status.reason})` : ''}: wait until it is ready, or turn it off`,
+        );
+      const bytes = new TextEncoder().encode(text).length;
+      if (bytes > mixnet.maxEnvelope)
+        throw new WebError(
+          'too-large',
+          `${bytes} bytes do not fit one mixnet packet (an envelope of at most ${mixnet.maxEnvelope} bytes): send a shorter message, or turn the mixnet off`,
+        );
+    }
     const session = this.session;
     await this.putMessage(base);
     const abort = new AbortController();
@@ -605,6 +676,31 @@ export class HushApp extends EventTarget {
     if (this.state.powTimes.length > 500) this.state.powTimes.shift();
     const hash = bytesToHex(envelopeHash(envelope));
     this.seen.add(hash);
+    if (mixnet) {
+      try {
+        mixnet.send(envelope);
+      } catch (error) {
+        await this.putMessage({
+          ...base,
+          state: 'failed',
+          detail: (error as Error).message,
+          powMs,
+          envelopeHash: hash,
+          path: 'mixnet',
+        });
+        return;
+      }
+      // Handed to the Loopix client: it leaves in the next payload slot, to the exit.
+      await this.putMessage({
+        ...base,
+        state: 'sent',
+        powMs,
+        envelopeHash: hash,
+        expiry: envelope.expiry,
+        path: 'mixnet',
+      });
+      return;
+    }
     try {
       this.peer.post(envelope);
     } catch (error) {

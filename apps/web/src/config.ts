@@ -4,6 +4,12 @@
  * and the page sends the node nothing but Noise frames.
  */
 import { parseDhtAddress } from '@hush/inbox-dht';
+import {
+  type LoopixAddress,
+  type NetworkConfig,
+  parseMixnetAddress,
+  parseNetworkConfig,
+} from '@hush/mixnet-sphinx';
 import { WebError } from './errors.js';
 
 /** Whether `text` is a DHT address as the node prints it (`<128 hex>@ws://host:port`). */
@@ -31,6 +37,20 @@ export interface WebConfig {
   readonly mailserver: { readonly peer: string; readonly password: string } | null;
   readonly relay: string | null;
   readonly stun: readonly string[];
+  /**
+   * The node's mixnet (specs/web/SPEC.md §7), or null: the network file (whose authority keys
+   * the page checks every directory against) and the exit that injects into gossip. A node
+   * older than the field sends none: read as null (the parser always sets it; a hand-made
+   * configuration may leave it out).
+   */
+  readonly mixnet?: WebMixnetConfig | null;
+}
+
+/** The mixnet part of the configuration, parsed. */
+export interface WebMixnetConfig {
+  readonly network: NetworkConfig;
+  /** The exit, `<queue id>@<gateway id>`. */
+  readonly exit: LoopixAddress;
 }
 
 const PUBLIC_KEY = /^0x04[0-9a-fA-F]{128}$/;
@@ -81,7 +101,24 @@ export function parseWebConfig(value: unknown): WebConfig {
     !c!.stun.every((s) => typeof s === 'string' && /^(stun|turn)s?:\S+$/.test(s))
   )
     bad('stun');
-  return c as WebConfig;
+  const mixnet = parseMixnet(c!.mixnet, bad);
+  return { ...(c as WebConfig), mixnet };
+}
+
+/**
+ * The `mixnet` field: null (or absent), or the network file and the exit's address. The
+ * network file's own parser bounds it (1 to 32 authorities, 16 layers of 1,000 mixes, 1,000
+ * gateways, epochs of 1 s to a day).
+ */
+function parseMixnet(value: unknown, bad: (field: string) => never): WebMixnetConfig | null {
+  if (value === null || value === undefined) return null;
+  const m = value as { network?: unknown; exit?: unknown };
+  if (typeof m !== 'object' || typeof m.exit !== 'string') return bad('mixnet');
+  try {
+    return { network: parseNetworkConfig(m.network), exit: parseMixnetAddress(m.exit) };
+  } catch {
+    return bad('mixnet');
+  }
 }
 
 /**

@@ -23,8 +23,13 @@ export type WebErrorCode =
   | 'insecure-context'
   /** The node's /hush-web.json is missing or malformed. */
   | 'bad-config'
-  /** A message is too large for the node's limit. */
+  /** A message is too large for the node's limit, or for one mixnet packet. */
   | 'too-large'
+  /**
+   * The mixnet cannot take a message now: the node offers none, no directory that verifies
+   * is held for this epoch, or the gateway link is down (the reason says which).
+   */
+  | 'mixnet-unavailable'
   /** A stored record failed authentication (corrupted or written under another key). */
   | 'corrupt-record';
 

@@ -37,8 +37,11 @@ export type SignatureState =
   /** Our own message. */
   | 'own';
 
-/** How a message reached the page. */
-export type Path = 'gossip' | 'direct' | 'inbox' | 'mailserver' | 'local';
+/**
+ * How a message reached the page, or for an outgoing one how it left: 'mixnet' is a message
+ * sent through the page's Loopix client to the exit ("send through the mixnet").
+ */
+export type Path = 'gossip' | 'direct' | 'inbox' | 'mailserver' | 'local' | 'mixnet';
 
 /** A message of a conversation. */
 export interface StoredMessage {

@@ -1,7 +1,8 @@
 /**
  * The unlocked screen (specs/web/SPEC.md §4–§6): conversations and the forms that add them,
  * the active conversation's messages with their delivery and signature states, the composer
- * with PoW progress and cancel, missed-message progress, and the live panel. Built once per
+ * with PoW progress and cancel and, when the node offers a mixnet, "send through the mixnet"
+ * with the page's mixnet client's state, missed-message progress, and the live panel. Built once per
  * unlock; `update` changes only what changed, so focus and typed text survive every event.
  */
 import type { AppState, HushApp } from '../app.js';
@@ -34,7 +35,23 @@ const PATH_TEXT: Record<StoredMessage['path'], string> = {
   inbox: 'from the DHT inbox',
   mailserver: 'from the mailserver',
   local: '',
+  mixnet: 'via the mixnet',
 };
+
+/** What the composer says of the page's mixnet client. */
+function mixnetText(status: AppState['mixnet']['status']): string {
+  const loops = status.loops && status.loops.back > 0 ? `, ${status.loops.back} loops back` : '';
+  switch (status.phase) {
+    case 'off':
+      return 'Mixnet: off';
+    case 'connecting':
+      return `Mixnet: connecting…${status.reason ? ` (${status.reason})` : ''}`;
+    case 'ready':
+      return `Mixnet: ready (cover traffic on${loops})`;
+    case 'unavailable':
+      return `Mixnet: unavailable${status.reason ? `: ${status.reason}` : ''}`;
+  }
+}
 
 /** The unlocked screen's element and its updater. */
 export interface Shell {
@@ -64,7 +81,13 @@ function messageItem(message: StoredMessage): HTMLLIElement {
       SIGNATURE_TEXT[message.signature]
         ? el('span', { class: `sig-${message.signature}` }, SIGNATURE_TEXT[message.signature])
         : null,
-      el('span', { class: `state-${message.state}` }, STATE_TEXT[message.state]),
+      el(
+        'span',
+        { class: `state-${message.state}` },
+        message.path === 'mixnet' && message.state === 'sent'
+          ? 'sent into the mixnet'
+          : STATE_TEXT[message.state],
+      ),
       PATH_TEXT[message.path] ? el('span', {}, PATH_TEXT[message.path]) : null,
       message.powMs !== undefined ? el('span', {}, `PoW ${message.powMs} ms`) : null,
       message.detail ? el('span', { class: 'state-failed' }, message.detail) : null,
@@ -112,6 +135,29 @@ export function shellScreen(
     'aria-describedby': 'pow-help',
   });
   const sealing = el('div', { class: 'sealing', 'aria-live': 'polite' });
+  // Shown only when the node names a mixnet with an exit (its /hush-web.json `mixnet`).
+  const mixnetOption = el('input', { type: 'checkbox', id: 'mixnet-option' });
+  // Under the composer, as the direct channel's line is above the messages.
+  const mixnetStatus = el('p', {
+    class: 'offline mixnet-status',
+    role: 'status',
+    'aria-label': 'Mixnet status',
+  });
+  mixnetOption.addEventListener('change', () => {
+    const on = mixnetOption.checked;
+    void app.setMixnet(on).catch((error) => {
+      mixnetOption.checked = app.state.mixnet.on;
+      app.notify('error', errorText(error));
+    });
+  });
+  const mixnetControls = app.config.mixnet
+    ? el(
+        'span',
+        { class: 'mixnet', style: 'align-self: center; white-space: nowrap; font-size: 0.85em' },
+        mixnetOption,
+        el('label', { for: 'mixnet-option' }, 'Send through the mixnet'),
+      )
+    : null;
   const offline = el('section', { class: 'offline', 'aria-label': 'Missed messages' });
   const notice = el('p', { class: 'notice', role: 'alert', hidden: true });
   const panelHost = el('div', {});
@@ -240,8 +286,10 @@ export function shellScreen(
           { id: 'pow-help', class: 'visually-hidden' },
           `The node accepts ${app.config.minPow} or more; more work is slower to send and ranks higher.`,
         ),
+        mixnetControls,
         send,
       ),
+      app.config.mixnet ? mixnetStatus : null,
       live,
     ),
   );
@@ -257,6 +305,12 @@ export function shellScreen(
   let shownCount = 0;
 
   function update(state: AppState): void {
+    if (mixnetControls) {
+      mixnetOption.checked = state.mixnet.on;
+      mixnetStatus.dataset.phase = state.mixnet.status.phase;
+      const shown = mixnetText(state.mixnet.status);
+      if (mixnetStatus.textContent !== shown) mixnetStatus.textContent = shown;
+    }
     status.className = `status ${state.connection}`;
     status.textContent =
       state.connection === 'connected'
