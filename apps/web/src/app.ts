@@ -67,7 +67,7 @@ export interface AppState {
   notice?: { readonly kind: 'error' | 'info'; readonly text: string };
   powTimes: { at: number; ms: number }[];
   /**
-   * "Send through the mixnet" (specs/web/SPEC.md §7): whether it is on, and the page's own
+   * "Send through the mixnet" (specs/web/SPEC.md §9): whether it is on, and the page's own
    * Loopix client's status (phase 'off' while it is off or the node offers no mixnet).
    */
   mixnet: { on: boolean; status: MixnetStatus };

@@ -38,7 +38,7 @@ export interface WebConfig {
   readonly relay: string | null;
   readonly stun: readonly string[];
   /**
-   * The node's mixnet (specs/web/SPEC.md §7), or null: the network file (whose authority keys
+   * The node's mixnet (specs/web/SPEC.md §9), or null: the network file (whose authority keys
    * the page checks every directory against) and the exit that injects into gossip. A node
    * older than the field sends none: read as null (the parser always sets it; a hand-made
    * configuration may leave it out).

@@ -1,5 +1,5 @@
 /**
- * The page's own Loopix client (specs/web/SPEC.md §7; specs/mixnet-sphinx/SPEC.md §13,
+ * The page's own Loopix client (specs/web/SPEC.md §9; specs/mixnet-sphinx/SPEC.md §13,
  * §13.5): with "send through the mixnet" on, the page is a client of the mixnet its node names
  * in `/hush-web.json`, so that an envelope enters gossip at the exit, not at the page's node.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue 17, item 3, the web part (specs/web/SPEC.md §7): "send through the mixnet" in
+ * Issue 17, item 3, the web part (specs/web/SPEC.md §9): "send through the mixnet" in
  * Debian's Chromium, against a loopback mixnet of real processes (3 authorities, 3 × 3 mixes,
  * a gateway) and two real `hush` nodes that share no gossip link:
  *
