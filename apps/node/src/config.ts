@@ -101,6 +101,11 @@ export interface NodeConfig {
   mixnet: string | undefined;
   /** The gateway to use, its id (64 hex); default: one drawn from the directory and kept. */
   mixnetGateway: string | undefined;
+  /**
+   * The gateway that keeps the node's queue (64 hex), fetched through SURBs: that gateway never
+   * learns where the node is. Unset: the queue is at the gateway the node links to.
+   */
+  mixnetInbox: string | undefined;
   /** Post envelopes that come from the mixnet to be injected into gossip (an exit). */
   mixnetExit: boolean;
   /** The exit's mixnet address envelopes for gossip go through (`<64 hex>@<64 hex>`). */
@@ -152,6 +157,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   inboxQuota: 256 * 1024 * 1024,
   mixnet: undefined,
   mixnetGateway: undefined,
+  mixnetInbox: undefined,
   mixnetExit: false,
   mixnetExitVia: undefined,
   postVia: 'gossip',
@@ -394,6 +400,13 @@ export const SETTINGS: readonly Setting[] = [
     shownDefault: 'one drawn from the directory and kept',
   },
   {
+    key: 'mixnetInbox',
+    flag: 'mixnet-inbox',
+    kind: 'string',
+    help: 'a gateway id (64 hex) that keeps the queue, fetched through SURBs, never linked to',
+    shownDefault: 'the queue at --mixnet-gateway',
+  },
+  {
     key: 'mixnetExit',
     flag: 'mixnet-exit',
     kind: 'boolean',
@@ -603,6 +616,10 @@ function validate(config: NodeConfig): NodeConfig {
     'mixnet-gateway must be a gateway id: 64 lowercase hex digits',
   );
   check(
+    config.mixnetInbox === undefined || /^[0-9a-f]{64}$/.test(config.mixnetInbox),
+    'mixnet-inbox must be a gateway id: 64 lowercase hex digits',
+  );
+  check(
     config.mixnetExitVia === undefined || /^[0-9a-f]{64}@[0-9a-f]{64}$/.test(config.mixnetExitVia),
     'mixnet-exit-via must be a mixnet address: <64 hex>@<64 hex>',
   );
@@ -615,8 +632,9 @@ function validate(config: NodeConfig): NodeConfig {
       (!config.mixnetExit &&
         config.mixnetExitVia === undefined &&
         config.mixnetGateway === undefined &&
+        config.mixnetInbox === undefined &&
         config.postVia === 'gossip'),
-    'mixnet-exit, mixnet-exit-via, mixnet-gateway and post-via mixnet need --mixnet <network file>',
+    'mixnet-exit, mixnet-exit-via, mixnet-gateway, mixnet-inbox and post-via mixnet need --mixnet <network file>',
   );
   check(
     config.postVia === 'gossip' || config.mixnetExitVia !== undefined,

@@ -406,6 +406,9 @@ async function assemble(
         ...(config.mixnetGateway
           ? { gateway: Uint8Array.from(Buffer.from(config.mixnetGateway, 'hex')) }
           : {}),
+        ...(config.mixnetInbox
+          ? { inbox: Uint8Array.from(Buffer.from(config.mixnetInbox, 'hex')) }
+          : {}),
         metrics,
         logger,
       });

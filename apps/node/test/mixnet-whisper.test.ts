@@ -1,13 +1,15 @@
 /**
  * Issue 17, item 3 (specs/mixnet-sphinx/SPEC.md §13, §13.5): Whisper envelopes between two
  * `hush` nodes through a loopback mixnet of real processes (3 authorities, 3 × 3 mixes, a
- * gateway), with Loopix cover traffic on. B is an exit (`--mixnet-exit`); A sends shh_post
- * through B (`--mixnet-exit-via`, `--post-via mixnet`). A posts to B's mixnet address with a
+ * gateways), with Loopix cover traffic on. B is an exit (`--mixnet-exit`) whose queue is kept at
+ * the second gateway and fetched through SURBs (`--mixnet-inbox`, §11.2): B links only to the
+ * first. A sends shh_post through B (`--mixnet-exit-via`, `--post-via mixnet`). A posts to B's mixnet address with a
  * SURB, B's filter gets it and B answers on the SURB, and A's filter gets the answer; A's
  * plain shh_post enters gossip at B. A's loops come back, its drops leave. The nodes share no
  * gossip link: what arrives came through the mixnet. The waits are bounded, not timed.
  */
 import { waitFor } from '@hush/interface-compliance';
+import { mixNodeId } from '@hush/mixnet-sphinx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Mixnet,
@@ -36,17 +38,27 @@ describe('Whisper over a loopback mixnet between two hush nodes, cover traffic o
   let b: MixnetWhisperNode;
   const keyIds = new Map<MixnetWhisperNode, string>();
   const filters = new Map<MixnetWhisperNode, string>();
+  const gatewayId = (i: number) =>
+    Buffer.from(mixNodeId(mixnet!.network.gateways[i]!)).toString('hex');
 
   beforeAll(async () => {
-    mixnet = await startMixnet({ epochMs: 600_000, meanDelayMs: 10 });
+    mixnet = await startMixnet({ epochMs: 600_000, meanDelayMs: 10, gateways: 2 });
     await waitForMixnet(mixnet, { timeoutMs: 240_000 });
-    b = await startWhisperNode(mixnet, 'b', ['--mixnet-exit']);
+    b = await startWhisperNode(mixnet, 'b', [
+      '--mixnet-exit',
+      '--mixnet-gateway',
+      gatewayId(0),
+      '--mixnet-inbox',
+      gatewayId(1),
+    ]);
     nodes.push(b);
     a = await startWhisperNode(mixnet, 'a', [
       '--mixnet-exit-via',
       b.address,
       '--post-via',
       'mixnet',
+      '--mixnet-gateway',
+      gatewayId(0),
     ]);
     nodes.push(a);
     for (const node of nodes) {
@@ -94,7 +106,12 @@ describe('Whisper over a loopback mixnet between two hush nodes, cover traffic o
 
   it('A posts to B’s address with a SURB; B answers on it once; each filter gets its message', async () => {
     const info = (await rpc(b.rpcUrl, 'hush_mixnetInfo')) as { address: string; exit: boolean };
-    expect(info).toMatchObject({ address: b.address, exit: true });
+    expect(info).toMatchObject({
+      address: `${b.address.split('@')[0]}@${gatewayId(1)}`,
+      exit: true,
+      gateway: gatewayId(0),
+      inbox: gatewayId(1),
+    });
     const question = hex('question through the mixnet');
     const posted = (await rpc(a.rpcUrl, 'hush_mixnetPost', [
       { symKeyID: keyIds.get(a), topic, payload: question },
@@ -109,6 +126,15 @@ describe('Whisper over a loopback mixnet between two hush nodes, cover traffic o
       { symKeyID: keyIds.get(b), topic, payload: answer },
     ]);
     await arrives(a, answer);
+    // B's queue is at the second gateway, which answered B's fetch requests on their SURBs.
+    const inbox = { metricsUrl: mixnet!.gateways[1]!.metricsUrl! } as MixnetWhisperNode;
+    expect(await metric(b, 'hush_mixnet_fetch_requests_total')).toBeGreaterThan(0);
+    expect(
+      await metric(inbox, 'hush_mix_fetch_requests_total{outcome="answered"}'),
+    ).toBeGreaterThan(0);
+    expect(
+      await metric(inbox, 'hush_mix_fetch_answers_total{kind="message"}'),
+    ).toBeGreaterThanOrEqual(1);
     expect(await metric(a, 'hush_mixnet_envelopes_received_total{kind="reply"}')).toBe(1);
     // The SURB was used: a second answer has none to go on.
     await expect(

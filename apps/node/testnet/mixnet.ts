@@ -1,11 +1,11 @@
 /**
  * A mixnet on one machine (issue 16, item 5; specs/mixnet-sphinx/SPEC.md §9–§11): directory
- * authorities (3 by default, a threshold of 2), 3 layers of 3 mixes and a gateway, each a
+ * authorities (3 by default, a threshold of 2), 3 layers of 3 mixes and a gateway (or more), each a
  * real `hush directory` or `hush mix` process from source on loopback, in its own data
  * directory under one temporary directory. The keys are made first (the network file lists
  * them), then the network file is written, then every process starts. `waitForMixnet`
  * resolves once the current epoch's document carries the threshold of signatures and names
- * every mix and the gateway, and every mix holds it. `pnpm testnet mixnet` (cli.ts) and the
+ * every mix and gateway, and every mix and gateway holds it. `pnpm testnet mixnet` (cli.ts) and the
  * test use it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +39,8 @@ export interface MixnetOptions {
   /** The mean per-hop delay (default 20 ms). */
   readonly meanDelayMs?: number;
   readonly userPayloadLength?: number;
+  /** Gateways (default 1). */
+  readonly gateways?: number;
   readonly startTimeoutMs?: number;
 }
 
@@ -61,7 +63,10 @@ export interface Mixnet {
   readonly network: NetworkConfig;
   readonly authorities: readonly MixnetMember[];
   readonly mixes: readonly MixnetMember[];
+  /** The first gateway. */
   readonly gateway: MixnetMember;
+  /** Every gateway, the first one first. */
+  readonly gateways: readonly MixnetMember[];
   /** Stops every process still running and removes the directory. */
   stop(): Promise<void>;
 }
@@ -111,10 +116,15 @@ export async function startMixnet(options: MixnetOptions = {}): Promise<Mixnet> 
     const mixDirs = Array.from({ length: layerCount * perLayer }, (_, i) =>
       join(dir, `mix-${Math.floor(i / perLayer)}-${i % perLayer}`),
     );
-    const gatewayDir = join(dir, 'gateway');
+    const gatewayCount = options.gateways ?? 1;
+    if (!Number.isInteger(gatewayCount) || gatewayCount < 1)
+      throw new RangeError(`gateways must be a positive integer, not ${gatewayCount}`);
+    const gatewayDirs = Array.from({ length: gatewayCount }, (_, i) =>
+      join(dir, i === 0 ? 'gateway' : `gateway-${i}`),
+    );
     const authorityKeys = await Promise.all(authorityDirs.map((d) => keyOf(d, 'authority')));
     const mixKeys = await Promise.all(mixDirs.map((d) => keyOf(d, 'mix')));
-    const gatewayKey = await keyOf(gatewayDir, 'mix');
+    const gatewayKeys = await Promise.all(gatewayDirs.map((d) => keyOf(d, 'mix')));
     const ports = await Promise.all(authorityDirs.map(() => freePort()));
     const network = parseNetworkConfig({
       epochMs: options.epochMs ?? 600_000,
@@ -134,7 +144,7 @@ export async function startMixnet(options: MixnetOptions = {}): Promise<Mixnet> 
       layers: Array.from({ length: layerCount }, (_, l) =>
         mixKeys.slice(l * perLayer, (l + 1) * perLayer),
       ),
-      gateways: [gatewayKey],
+      gateways: gatewayKeys,
     });
     const networkFile = join(dir, 'network.json');
     writeFileSync(networkFile, `${JSON.stringify(encodeNetworkConfig(network), null, 2)}\n`);
@@ -187,7 +197,7 @@ export async function startMixnet(options: MixnetOptions = {}): Promise<Mixnet> 
     const settled = await Promise.allSettled([
       ...authorityDirs.map((d, i) => startAuthority(d, i)),
       ...mixDirs.map((d, i) => startMix(d, `mix ${Math.floor(i / perLayer)}.${i % perLayer}`)),
-      startMix(gatewayDir, 'gateway'),
+      ...gatewayDirs.map((d, i) => startMix(d, i === 0 ? 'gateway' : `gateway ${i}`)),
     ]);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -204,6 +214,9 @@ export async function startMixnet(options: MixnetOptions = {}): Promise<Mixnet> 
       authorities,
       mixes,
       gateway: members.find((m) => m.name === 'gateway')!,
+      gateways: members
+        .filter((m) => m.name.startsWith('gateway'))
+        .sort((a, b) => a.name.localeCompare(b.name)),
       stop,
     };
   } catch (error) {
@@ -301,8 +314,10 @@ export async function waitForMixnet(
       const { document } = await fetchDirectory(mixnet.network, epoch);
       const mixes = document.layers.flat().length;
       if (mixes < want) missing = `the document names ${mixes} of ${want} mixes`;
+      else if (document.gateways.length < mixnet.gateways.length)
+        missing = `the document names ${document.gateways.length} of ${mixnet.gateways.length} gateways`;
       else {
-        const members = [...mixnet.mixes, mixnet.gateway];
+        const members = [...mixnet.mixes, ...mixnet.gateways];
         const ready = await Promise.all(
           members.map((m) =>
             fetch(`${m.metricsUrl}/health/ready`).then(

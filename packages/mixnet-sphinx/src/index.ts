@@ -61,6 +61,7 @@ export {
 } from './directory-client.js';
 export { EpochKeys } from './epoch-keys.js';
 export { SphinxError, type SphinxErrorCode } from './errors.js';
+export { FETCH_HOLD_MS, FetchAnswerer, type FetchAnswererOptions } from './fetch-answerer.js';
 export { GatewayClient, type GatewayClientOptions } from './gateway-client.js';
 export {
   type DepositRefusal,
@@ -134,6 +135,7 @@ export {
   parseNetworkConfig,
   preferredUpload,
 } from './network.js';
+export { QueueFetcher, type QueueFetcherOptions } from './queue-fetcher.js';
 export { ReplayCache } from './replay-cache.js';
 export {
   exponentialDelay,
@@ -144,5 +146,17 @@ export {
 } from './route.js';
 export { aezSprp } from './sprp.js';
 export { type CreatedSurb, createSurb, decryptSurbPayload, packetFromSurb } from './surb.js';
+export {
+  decodeFetchRequest,
+  encodeFetchRequest,
+  FETCH_ACK_LENGTH,
+  FETCH_CLOCK_SKEW_MS,
+  FETCH_RECIPIENT,
+  type FetchRequest,
+  fetchMessageId,
+  maxFetchAcks,
+  maxFetchSurbs,
+  type ReadFetchRequest,
+} from './surb-fetch.js';
 export { type RetransmitDelays, retransmitDelay, SurbStore } from './surb-store.js';
 export { type PayloadSprp, packetReplayTag, type Unwrapped, unwrapPacket } from './unwrap.js';

@@ -26,6 +26,7 @@ import {
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { RandomBytes } from './create.js';
 import { type DirectoryDocument, type MixDescriptor, mixNodeId } from './directory.js';
+import { FetchAnswerer } from './fetch-answerer.js';
 import type { GatewayQueues } from './gateway-queues.js';
 import type { Geometry } from './geometry.js';
 import { equalBytes } from './header-crypto.js';
@@ -41,6 +42,8 @@ import { DROP_RECIPIENT } from './loopix-client.js';
 import { type Delivery, Mix, type MixKey, type Unwrapper } from './mix.js';
 import { MixLoops } from './mix-loops.js';
 import type { ReplayCache } from './replay-cache.js';
+import { aezSprp } from './sprp.js';
+import { FETCH_RECIPIENT } from './surb-fetch.js';
 
 /** How a mix or gateway runs. */
 export interface MixServerOptions {
@@ -139,6 +142,7 @@ export class MixServer {
   private readonly framesRefused;
   private readonly coverDropped;
   private readonly loops: MixLoops | undefined;
+  private readonly fetches: FetchAnswerer | undefined;
   private stopped = false;
   private outLinks = 0;
 
@@ -201,6 +205,19 @@ export class MixServer {
           clock: this.clock,
           metrics,
           logger: this.logger,
+        })
+      : undefined;
+    this.fetches = options.queues
+      ? new FetchAnswerer({
+          geometry: options.geometry,
+          gateway: this.id,
+          verifier: options.verifier,
+          queues: options.queues,
+          isFirstLayer: (id) => options.isFirstLayer?.(id) ?? false,
+          send: (hop, packet) => this.forward(hop, packet),
+          sprp: aezSprp,
+          clock: this.clock,
+          metrics,
         })
       : undefined;
   }
@@ -333,6 +350,15 @@ export class MixServer {
     if (delivery.recipient && equalBytes(delivery.recipient, this.id)) {
       // Addressed to the node itself: one of its loops back, or nothing anybody may fetch.
       if (!this.loops?.receive(delivery.payload)) this.mix.drop('no-recipient');
+      return;
+    }
+    if (this.fetches && delivery.recipient && equalBytes(delivery.recipient, FETCH_RECIPIENT)) {
+      // A client fetching its queue through the mixnet (§11.2): answered on its SURBs.
+      try {
+        await this.fetches.answer(delivery.payload);
+      } catch (error) {
+        this.logger.warn({ reason: String(error) }, 'mix: fetch request failed');
+      }
       return;
     }
     if (queues && delivery.recipient && equalBytes(delivery.recipient, DROP_RECIPIENT)) {

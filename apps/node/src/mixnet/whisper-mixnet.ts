@@ -54,6 +54,7 @@ import {
   mixNodeId,
   type NetworkConfig,
   type QueuedMessage,
+  QueueFetcher,
   type SignedDirectory,
   SURB_ID_LENGTH,
   SurbStore,
@@ -112,6 +113,14 @@ export interface WhisperMixnetOptions {
   readonly exitVia?: LoopixAddress;
   /** The gateway's id (default: one drawn from the directory once and kept). */
   readonly gateway?: Uint8Array;
+  /**
+   * The gateway that keeps this node's queue, if not the one it links to (--mixnet-inbox):
+   * the queue is then fetched through SURBs (§11.2), and that gateway never learns where the
+   * node is; the node's address names it.
+   */
+  readonly inbox?: Uint8Array;
+  /** How often a fetch request leaves for the inbox gateway (default 1 s). */
+  readonly fetchMs?: number;
   /** How often the queue is fetched (default 500 ms). */
   readonly pollMs?: number;
   readonly clock?: Clock;
@@ -123,6 +132,10 @@ export interface WhisperMixnetOptions {
 export interface WhisperMixnetInfo {
   /** `<queue id>@<gateway id>`, the address contacts send to. */
   readonly address: string;
+  /** The gateway this node links to (its id, hex). */
+  readonly gateway: string;
+  /** The gateway that keeps its queue when that is fetched through SURBs, else null. */
+  readonly inbox: string | null;
   readonly epoch: number;
   /** Whether the directory of this epoch is held and the gateway linked. */
   readonly ready: boolean;
@@ -157,6 +170,7 @@ export class WhisperMixnet {
   private readonly signedDocuments = new Map<number, SignedDirectory>();
   private readonly loopix: LoopixClient;
   private readonly surbs: SurbStore;
+  private readonly fetcher: QueueFetcher | undefined;
   /** SURBs that came with envelopes: envelope hash (hex) → SURB and when its keys go. */
   private readonly replySurbs = new Map<string, { surb: Uint8Array; until: number }>();
   private readonly waiting: { firstHop: Uint8Array; packet: Uint8Array }[] = [];
@@ -168,6 +182,7 @@ export class WhisperMixnet {
   private connecting: Promise<void> | undefined;
   private ticker: ReturnType<typeof coalescingTicker> | undefined;
   private polling: ReturnType<typeof coalescingTicker> | undefined;
+  private fetching: ReturnType<typeof coalescingTicker> | undefined;
   private closed = false;
 
   private constructor(
@@ -202,11 +217,26 @@ export class WhisperMixnet {
         help: 'Messages from the mixnet the node refused, by reason',
         labelNames: ['reason'],
       }),
+      fetches: metrics.counter({
+        name: 'hush_mixnet_fetch_requests_total',
+        help: 'Fetch requests sent through the mixnet to the inbox gateway (--mixnet-inbox)',
+      }),
       lost: metrics.counter({
         name: 'hush_mixnet_packets_lost_total',
         help: 'Packets dropped because the gateway link stayed down too long',
       }),
     };
+    this.fetcher = options.inbox
+      ? new QueueFetcher({
+          geometry: this.geometry,
+          identity: this.identity,
+          inbox: options.inbox,
+          replyTo: { id: this.queueId, gateway: gatewayId },
+          surbs: this.surbs,
+          sprp: aezSprp,
+          clock: this.clock,
+        })
+      : undefined;
     this.loopix = new LoopixClient({
       geometry: this.geometry,
       directory: () => this.document(),
@@ -226,8 +256,8 @@ export class WhisperMixnet {
    * const mixnet = await WhisperMixnet.start({ network, store, client, inject: (e) => gossip.post(e), exit: false });
    * await mixnet.post(envelope, { to: parseMixnetAddress(bobAddress), surb: true });
    * ```
-   * @throws RangeError for a --mixnet-gateway that is not a gateway of the network; what the
-   *   store throws
+   * @throws RangeError for a --mixnet-gateway or --mixnet-inbox that is not a gateway of the
+   *   network; what the store throws
    */
   static async start(options: WhisperMixnetOptions): Promise<WhisperMixnet> {
     const { store, network } = options;
@@ -238,16 +268,23 @@ export class WhisperMixnet {
     }
     const linkKey = await loadStaticKey(store, LINK_KEY, 'mixnet-client');
     const gateways = network.gateways.map((g) => mixNodeId(g));
+    const known = (id: Uint8Array) => gateways.some((g) => bytesToHex(g) === bytesToHex(id));
+    const { inbox } = options;
+    if (inbox && !known(inbox))
+      throw new RangeError('mixnet-inbox: not a gateway of the network file');
     let gatewayId = options.gateway;
     if (gatewayId) {
-      if (!gateways.some((g) => bytesToHex(g) === bytesToHex(gatewayId!)))
+      if (!known(gatewayId))
         throw new RangeError('mixnet-gateway: not a gateway of the network file');
     } else {
+      // Not the inbox gateway when there is another: that one is never to see this node.
+      const candidates = gateways.filter((g) => !inbox || bytesToHex(g) !== bytesToHex(inbox));
+      const pool = candidates.length > 0 ? candidates : gateways;
       const kept = await store.get(GATEWAY_KEY);
       gatewayId =
-        kept && gateways.some((g) => bytesToHex(g) === bytesToHex(kept))
+        kept && pool.some((g) => bytesToHex(g) === bytesToHex(kept))
           ? kept
-          : gateways[randomBytes(1)[0]! % gateways.length]!;
+          : pool[randomBytes(1)[0]! % pool.length]!;
       await store.put(GATEWAY_KEY, gatewayId);
     }
     const mixnet = new WhisperMixnet(options, secret, linkKey, gatewayId);
@@ -257,7 +294,10 @@ export class WhisperMixnet {
 
   /** The address contacts send to: `<queue id>@<gateway id>`. */
   get address(): string {
-    return formatMixnetAddress({ id: this.queueId, gateway: this.gatewayId });
+    return formatMixnetAddress({
+      id: this.queueId,
+      gateway: this.options.inbox ?? this.gatewayId,
+    });
   }
 
   /** The directory of the epoch now, if held. */
@@ -298,6 +338,8 @@ export class WhisperMixnet {
     const p = this.document()?.parameters ?? network.parameters;
     return {
       address: this.address,
+      gateway: bytesToHex(this.gatewayId),
+      inbox: this.options.inbox ? bytesToHex(this.options.inbox) : null,
       epoch: epochAt(this.clock.now(), network.epochMs),
       ready: this.ready(),
       exit: this.options.exit,
@@ -432,6 +474,22 @@ export class WhisperMixnet {
       this.clock,
       (error) => this.logger.debug({ reason: String(error) }, 'mixnet: fetch'),
     );
+    if (this.fetcher) {
+      const fetcher = this.fetcher;
+      this.fetching = coalescingTicker(
+        async () => {
+          const document = this.document();
+          // One request waiting for a slot at most: they would only queue up behind it.
+          if (!document || !this.link || this.loopix.queued > 1) return;
+          const data = await fetcher.request(document);
+          this.loopix.send(fetcher.destination, data);
+          this.counters.fetches.inc();
+        },
+        this.options.fetchMs ?? 1000,
+        this.clock,
+        (error) => this.logger.debug({ reason: String(error) }, 'mixnet: fetch request'),
+      );
+    }
     this.loopix.start();
     this.ticker.tick();
   }
@@ -534,7 +592,17 @@ export class WhisperMixnet {
   /** Handles one message of the queue. */
   private async take(message: QueuedMessage): Promise<void> {
     let payload = message.payload;
-    if (message.surbId) {
+    // A reply on a SURB of this node's posts (not a message its inbox gateway kept).
+    let viaSurb = false;
+    if (message.surbId && this.fetcher?.owns(message.surbId)) {
+      // A message of the inbox gateway's queue, fetched on one of this node's SURBs.
+      const fetched = await this.fetcher
+        .open(message.surbId, message.payload)
+        .catch(() => undefined);
+      if (!fetched) return;
+      payload = fetched;
+    } else if (message.surbId) {
+      viaSurb = true;
       const keys = await this.surbs.take(message.surbId).catch(() => undefined);
       if (!keys) {
         this.counters.refused.inc(1, { reason: 'unknown-surb' });
@@ -591,7 +659,7 @@ export class WhisperMixnet {
         ),
       });
     }
-    this.counters.received.inc(1, { kind: message.surbId ? 'reply' : 'deliver' });
+    this.counters.received.inc(1, { kind: viaSurb ? 'reply' : 'deliver' });
     this.options.client.deliver({ envelope, hash, source: 'mixnet' });
   }
 
@@ -601,6 +669,7 @@ export class WhisperMixnet {
     this.loopix.stop();
     await this.ticker?.stop();
     await this.polling?.stop();
+    await this.fetching?.stop();
     await this.connecting;
     this.link?.close();
     this.link = undefined;
