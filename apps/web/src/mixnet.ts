@@ -26,6 +26,7 @@ import { defaultBackend, randomBytes, secp256k1Identity, secp256k1Verifier } fro
 import { type Envelope, encodeEnvelope } from '@hush/envelope';
 import {
   type DirectoryDocument,
+  decodeDirectory,
   encodeCarried,
   epochAt,
   epochStart,
@@ -123,6 +124,14 @@ export async function fetchVerifiedDocument(
     !Array.isArray(signed.signatures)
   )
     throw unavailable('not {document, signatures}');
+  // Another epoch's document is refused as such, before its signatures are checked.
+  let claimed: number;
+  try {
+    claimed = decodeDirectory(signed.document).epoch;
+  } catch (cause) {
+    throw unavailable(`not a directory document (${(cause as Error).message})`, cause);
+  }
+  if (claimed !== epoch) throw unavailable(`a document of epoch ${claimed}`);
   let document: DirectoryDocument;
   try {
     // A future epoch's document is checked at its start, as the node checks it.
@@ -135,7 +144,6 @@ export async function fetchVerifiedDocument(
   } catch (cause) {
     throw unavailable(`it does not verify (${(cause as Error).message})`, cause);
   }
-  if (document.epoch !== epoch) throw unavailable(`a document of epoch ${document.epoch}`);
   if (
     document.sphinx.hops !== network.sphinx.hops ||
     document.sphinx.userPayloadLength !== network.sphinx.userPayloadLength
