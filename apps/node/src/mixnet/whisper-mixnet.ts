@@ -575,6 +575,8 @@ export class WhisperMixnet {
         messages = await link.fetch(FETCH_PAGE);
       } catch (error) {
         if (this.link === link) this.link = undefined;
+        // No answer in time closes the link already; any other failure closes it here.
+        link.close();
         this.logger.info({ reason: String(error) }, 'mixnet: gateway link lost');
         this.ticker?.tick();
         return;
