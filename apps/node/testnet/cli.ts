@@ -7,13 +7,18 @@
  * `pnpm testnet mixnet [--epoch-ms 600000]`: a mixnet on loopback (issue 16, item 5;
  * mixnet.ts): 3 directory authorities, 3 layers of 3 mixes and a gateway, each its own
  * process; prints the network file, each authority's URL and each mix's links and metrics.
+ * With `--whisper`, a second gateway and two `hush` nodes on the mixnet (issue 17): B an exit
+ * whose queue is kept at the second gateway and fetched through SURBs, A posting shh_post
+ * through B; it prints their RPC URLs and mixnet addresses.
  */
 import { parseArgs } from 'node:util';
-import { startMixnet, waitForMixnet } from './mixnet.js';
+import { mixNodeId } from '@hush/mixnet-sphinx';
+import { type MixnetWhisperNode, startMixnet, startWhisperNode, waitForMixnet } from './mixnet.js';
 import { startTestnet, TestnetError, waitForDht } from './testnet.js';
 
 const USAGE = `usage: pnpm testnet dht [--nodes N]   (N hush processes on loopback, default 20)
-       pnpm testnet mixnet [--epoch-ms MS]   (3 authorities, 3 × 3 mixes and a gateway; epochs default 10 min)`;
+       pnpm testnet mixnet [--epoch-ms MS] [--whisper]   (3 authorities, 3 × 3 mixes and a gateway; epochs default 10 min;
+                                                      --whisper: a second gateway and two hush nodes on the mixnet)`;
 
 /** Runs until SIGINT or SIGTERM. */
 function untilStopped(): { stopped: Promise<void>; readonly stopping: boolean } {
@@ -35,11 +40,14 @@ function untilStopped(): { stopped: Promise<void>; readonly stopping: boolean } 
   };
 }
 
-async function mixnetMain(epochMs: number): Promise<number> {
-  process.stdout.write('starting 3 authorities, 9 mixes and a gateway…\n');
+async function mixnetMain(epochMs: number, whisper: boolean): Promise<number> {
+  process.stdout.write(
+    `starting 3 authorities, 9 mixes and ${whisper ? 'two gateways' : 'a gateway'}…\n`,
+  );
   let mixnet: Awaited<ReturnType<typeof startMixnet>>;
+  const nodes: MixnetWhisperNode[] = [];
   try {
-    mixnet = await startMixnet({ epochMs });
+    mixnet = await startMixnet({ epochMs, gateways: whisper ? 2 : 1 });
   } catch (error) {
     process.stderr.write(`testnet: ${(error as Error).message}\n`);
     return 1;
@@ -52,13 +60,38 @@ async function mixnetMain(epochMs: number): Promise<number> {
       process.stdout.write(`network  ${mixnet.networkFile}\n`);
       for (const a of mixnet.authorities)
         process.stdout.write(`${a.name.padEnd(12)} ${a.url}   log ${a.process.logFile}\n`);
-      for (const m of [...mixnet.mixes, mixnet.gateway])
+      for (const m of [...mixnet.mixes, ...mixnet.gateways])
         process.stdout.write(
           `${m.name.padEnd(12)} ${m.links!.join(', ')}   metrics ${m.metricsUrl}/metrics\n`,
         );
       process.stdout.write(
-        `epoch ${document.epoch} is published: ${document.layers.flat().length} mixes in ${document.layers.length} layers, ${document.gateways.length} gateway. Ctrl-C stops them.\n`,
+        `epoch ${document.epoch} is published: ${document.layers.flat().length} mixes in ${document.layers.length} layers, ${document.gateways.length} gateway${document.gateways.length === 1 ? '' : 's'}.\n`,
       );
+      if (whisper) {
+        const gateway = (i: number) =>
+          Buffer.from(mixNodeId(mixnet.network.gateways[i]!)).toString('hex');
+        const b = await startWhisperNode(mixnet, 'b', [
+          '--mixnet-exit',
+          '--mixnet-gateway',
+          gateway(0),
+          '--mixnet-inbox',
+          gateway(1),
+        ]);
+        nodes.push(b);
+        const a = await startWhisperNode(mixnet, 'a', [
+          '--mixnet-exit-via',
+          b.address,
+          '--post-via',
+          'mixnet',
+          '--mixnet-gateway',
+          gateway(0),
+        ]);
+        nodes.push(a);
+        process.stdout.write(
+          `hush b (exit, queue at gateway 1)  rpc ${b.rpcUrl}  mixnet ${b.address}\nhush a (shh_post through b)       rpc ${a.rpcUrl}  mixnet ${a.address}\n`,
+        );
+      }
+      process.stdout.write('Ctrl-C stops them.\n');
     }
     await signal.stopped;
     return 0;
@@ -67,6 +100,7 @@ async function mixnetMain(epochMs: number): Promise<number> {
     return 1;
   } finally {
     process.stdout.write('stopping…\n');
+    await Promise.all(nodes.map((n) => n.process.stop()));
     await mixnet.stop();
     process.stdout.write('stopped\n');
   }
@@ -76,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
   const options = {
     nodes: { type: 'string' },
     'epoch-ms': { type: 'string' },
+    whisper: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
@@ -102,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    return mixnetMain(epochMs);
+    return mixnetMain(epochMs, parsed.values.whisper === true);
   }
   const nodes = parsed.values.nodes === undefined ? 20 : Number(parsed.values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 200) {
