@@ -2,7 +2,7 @@
  * What a Loopix message carries for a Whisper node (specs/mixnet-sphinx/SPEC.md §13.5), and the
  * mixnet address a node gives its contacts. The message bytes of §13.1 are:
  *
- *   u8 kind ‖ u8 flags ‖ [SURB, the geometry's SURB length, when flags bit 0] ‖ body
+ *   u8 kind ‖ u8 flags ‖ [u32 SURB epoch ‖ SURB, the geometry's SURB length: flags bit 0] ‖ body
  *
  * - kind 1 `deliver`: the body is for the recipient itself (a Whisper node hands it to its
  *   filters);
@@ -10,7 +10,8 @@
  *   (so the envelope enters gossip at the exit, not at its sender).
  *
  * The body is opaque here (a Whisper envelope's RLP for the node); a SURB lets the recipient
- * answer without learning who or where the sender is.
+ * answer without learning who or where the sender is, and its epoch tells the recipient until
+ * when it works (the keys of that epoch's mixes are gone a grace after its end).
  */
 import { SphinxError } from './errors.js';
 import { type Geometry, NODE_ID_LENGTH } from './geometry.js';
@@ -24,12 +25,15 @@ export interface CarriedMessage {
   readonly kind: CarriedKind;
   /** A SURB back to the sender (its geometry's `surbLength` bytes). */
   readonly surb?: Uint8Array;
+  /** The epoch the SURB was made in (given with `surb`). */
+  readonly surbEpoch?: number;
   readonly body: Uint8Array;
 }
 
 const KIND_BYTE: Record<CarriedKind, number> = { deliver: 1, inject: 2 };
 const FLAG_SURB = 0x01;
 const HEADER_LENGTH = 2;
+const SURB_EPOCH_LENGTH = 4;
 /** The u32 length prefix a Loopix message has in its payload (§13.1). */
 const LENGTH_PREFIX = 4;
 
@@ -43,7 +47,7 @@ export function maxCarriedBody(geometry: Geometry, withSurb: boolean): number {
     geometry.userPayloadLength -
     LENGTH_PREFIX -
     HEADER_LENGTH -
-    (withSurb ? geometry.surbLength : 0)
+    (withSurb ? SURB_EPOCH_LENGTH + geometry.surbLength : 0)
   );
 }
 
@@ -54,12 +58,16 @@ export function maxCarriedBody(geometry: Geometry, withSurb: boolean): number {
  * ```ts
  * client.send(exit, encodeCarried(geometry, { kind: 'inject', body: encodeEnvelope(envelope) }));
  * ```
- * @throws RangeError when a SURB is not of the geometry's length or the body does not fit
+ * @throws RangeError when a SURB is not of the geometry's length or comes without its epoch
+ *   (a u32), or the body does not fit
  */
 export function encodeCarried(geometry: Geometry, message: CarriedMessage): Uint8Array {
   const surb = message.surb;
   if (surb && surb.length !== geometry.surbLength)
     throw new RangeError(`message.surb must be ${geometry.surbLength} bytes`);
+  const epoch = message.surbEpoch;
+  if (surb && !(Number.isInteger(epoch) && epoch! >= 0 && epoch! <= 0xffffffff))
+    throw new RangeError('message.surbEpoch: a SURB goes with its epoch, a u32');
   const most = maxCarriedBody(geometry, surb !== undefined);
   if (message.body.length > most)
     throw new RangeError(
@@ -67,11 +75,15 @@ export function encodeCarried(geometry: Geometry, message: CarriedMessage): Uint
     );
   const kind = KIND_BYTE[message.kind];
   if (kind === undefined) throw new RangeError(`message.kind: unknown ${String(message.kind)}`);
-  const out = new Uint8Array(HEADER_LENGTH + (surb?.length ?? 0) + message.body.length);
+  const surbPart = surb ? SURB_EPOCH_LENGTH + surb.length : 0;
+  const out = new Uint8Array(HEADER_LENGTH + surbPart + message.body.length);
   out[0] = kind;
   out[1] = surb ? FLAG_SURB : 0;
-  if (surb) out.set(surb, HEADER_LENGTH);
-  out.set(message.body, HEADER_LENGTH + (surb?.length ?? 0));
+  if (surb) {
+    new DataView(out.buffer).setUint32(HEADER_LENGTH, epoch!);
+    out.set(surb, HEADER_LENGTH + SURB_EPOCH_LENGTH);
+  }
+  out.set(message.body, HEADER_LENGTH + surbPart);
   return out;
 }
 
@@ -89,12 +101,14 @@ export function decodeCarried(geometry: Geometry, data: Uint8Array): CarriedMess
   const flags = data[1]!;
   if ((flags & ~FLAG_SURB) !== 0) throw new SphinxError('bad-payload', `unknown flags ${flags}`);
   if (flags & FLAG_SURB) {
-    if (data.length < HEADER_LENGTH + geometry.surbLength)
+    const end = HEADER_LENGTH + SURB_EPOCH_LENGTH + geometry.surbLength;
+    if (data.length < end)
       throw new SphinxError('bad-payload', 'a carried message too short for its SURB');
     return {
       kind,
-      surb: data.slice(HEADER_LENGTH, HEADER_LENGTH + geometry.surbLength),
-      body: data.slice(HEADER_LENGTH + geometry.surbLength),
+      surbEpoch: new DataView(data.buffer, data.byteOffset).getUint32(HEADER_LENGTH),
+      surb: data.slice(HEADER_LENGTH + SURB_EPOCH_LENGTH, end),
+      body: data.slice(end),
     };
   }
   return { kind, body: data.slice(HEADER_LENGTH) };

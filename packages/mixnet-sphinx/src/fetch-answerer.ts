@@ -18,6 +18,8 @@ import type { PayloadSprp } from './unwrap.js';
 
 /** How long a message sent on a SURB is not sent again, waiting for its ack, ms. */
 export const FETCH_HOLD_MS = 30_000;
+/** The most messages of one queue read for one request (a queue's default bound). */
+const MAX_WINDOW = 10_000;
 /** Queues whose held messages a gateway remembers, at most. */
 const MAX_QUEUES_HELD = 10_000;
 /** The u32 length prefix of a §13.1 message. */
@@ -44,6 +46,8 @@ export class FetchAnswerer {
   private readonly options: FetchAnswererOptions;
   /** Per queue (hex): message id (hex) → until when it is held. */
   private readonly held = new Map<string, Map<string, number>>();
+  /** Per queue (hex): the answer under way; the next waits for it (both would send the same). */
+  private readonly answering = new Map<string, Promise<void>>();
   private readonly requests;
   private readonly answers;
 
@@ -69,7 +73,7 @@ export class FetchAnswerer {
    * @throws what the queues' store throws
    */
   async answer(payload: Uint8Array): Promise<void> {
-    const { geometry, queues, clock } = this.options;
+    const { geometry, clock } = this.options;
     const length =
       payload.length >= LENGTH_PREFIX
         ? new DataView(payload.buffer, payload.byteOffset).getUint32(0)
@@ -89,27 +93,52 @@ export class FetchAnswerer {
       return;
     }
     const key = bytesToHex(request.queue);
+    const run = (this.answering.get(key) ?? Promise.resolve()).then(() =>
+      this.answerFor(key, request),
+    );
+    const tail = run.catch(() => {});
+    this.answering.set(key, tail);
+    void tail.then(() => {
+      if (this.answering.get(key) === tail) this.answering.delete(key);
+    });
+    await run;
+  }
+
+  private async answerFor(
+    key: string,
+    request: ReturnType<typeof decodeFetchRequest>,
+  ): Promise<void> {
+    const { geometry, queues, clock } = this.options;
     const now = clock.now();
     const held = this.held.get(key) ?? new Map<string, number>();
     for (const [id, until] of held) if (until <= now) held.delete(id);
     const acked = new Set(request.acks.map((a) => bytesToHex(a)));
-    // The acked and held messages are among the oldest: they were sent oldest first.
-    const listed = await queues.fetch(
-      request.queue,
-      request.surbs.length + acked.size + held.size + 100,
-    );
-    const ackSeqs: bigint[] = [];
-    const sending: { id: string; payload: Uint8Array }[] = [];
-    for (const message of listed) {
-      const id = bytesToHex(fetchMessageId(message.payload));
-      if (acked.has(id)) {
-        ackSeqs.push(message.seq);
-        held.delete(id);
-        continue;
+    // The acked and held messages are among the oldest: they were sent oldest first. What
+    // cannot be sent (held, or SURB replies anyone may address to the queue) may fill the
+    // front, so the window grows until enough is found or the whole queue was read.
+    let ackSeqs: bigint[] = [];
+    let sending: { id: string; payload: Uint8Array }[] = [];
+    for (
+      let most = request.surbs.length + acked.size + held.size + 100;
+      ;
+      most = Math.min(MAX_WINDOW, most * 4)
+    ) {
+      const listed = await queues.fetch(request.queue, most);
+      ackSeqs = [];
+      sending = [];
+      for (const message of listed) {
+        const id = bytesToHex(fetchMessageId(message.payload));
+        if (acked.has(id)) {
+          ackSeqs.push(message.seq);
+          continue;
+        }
+        if (message.surbId || held.has(id) || sending.length >= request.surbs.length) continue;
+        sending.push({ id, payload: message.payload });
       }
-      if (message.surbId || held.has(id) || sending.length >= request.surbs.length) continue;
-      sending.push({ id, payload: message.payload });
+      if (sending.length >= request.surbs.length || listed.length < most || most >= MAX_WINDOW)
+        break;
     }
+    for (const id of acked) held.delete(id);
     if (ackSeqs.length > 0) await queues.acknowledge(request.queue, ackSeqs);
     request.surbs.forEach((surb, i) => {
       const message = sending[i];

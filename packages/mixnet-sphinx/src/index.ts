@@ -148,6 +148,7 @@ export { aezSprp } from './sprp.js';
 export { type CreatedSurb, createSurb, decryptSurbPayload, packetFromSurb } from './surb.js';
 export {
   decodeFetchRequest,
+  defaultFetchSurbs,
   encodeFetchRequest,
   FETCH_ACK_LENGTH,
   FETCH_CLOCK_SKEW_MS,

@@ -127,6 +127,10 @@ export class LoopixClient {
         help: 'Packets a Loopix client took from its queue, by kind',
         labelNames: ['kind'],
       }),
+      unroutable: metrics.counter({
+        name: 'hush_loopix_messages_unroutable_total',
+        help: 'Queued messages dropped at their slot: their gateway was not in the directory',
+      }),
       skipped: metrics.counter({
         name: 'hush_loopix_slots_skipped_total',
         help: 'Stream slots that sent nothing: no directory in force',
@@ -278,8 +282,9 @@ export class LoopixClient {
         this.random,
       );
     } catch {
-      // A gateway that left the directory: the slot passes.
+      // A gateway that left the directory: the slot passes, and a message for it is lost.
       this.counters.skipped.inc();
+      if (sent === 'payload') this.counters.unroutable.inc();
       return;
     }
     const packet = createPacket(this.options.geometry, path, payload, this.sprp, this.random);

@@ -16,6 +16,7 @@ import type { LoopixAddress } from './loopix-client.js';
 import { surbRoute } from './route.js';
 import { createSurb, decryptSurbPayload } from './surb.js';
 import {
+  defaultFetchSurbs,
   encodeFetchRequest,
   FETCH_RECIPIENT,
   fetchMessageId,
@@ -41,7 +42,7 @@ export interface QueueFetcherOptions {
   readonly replyTo: LoopixAddress;
   /** Keeps the SURBs' keys until they expire. */
   readonly surbs: SurbStore;
-  /** SURBs per request (default: as many as fit). */
+  /** SURBs per request (default: as many as fit with an ack's room for each, see `defaultFetchSurbs`). */
   readonly surbsPerRequest?: number;
   readonly sprp: PayloadSprp;
   readonly clock: Clock;
@@ -55,7 +56,8 @@ export class QueueFetcher {
   /** SURB ids (hex) of requests not answered yet, with when they expire. */
   private readonly own = new Map<string, number>();
   private readonly seen = new Set<string>();
-  private pendingAcks: Uint8Array[] = [];
+  /** Ids to acknowledge in the next requests (hex → id), oldest first, each once. */
+  private readonly pendingAcks = new Map<string, Uint8Array>();
 
   /**
    * @throws RangeError when the geometry's payload holds no SURB, or `surbsPerRequest` is not
@@ -63,8 +65,9 @@ export class QueueFetcher {
    */
   constructor(options: QueueFetcherOptions) {
     const most = maxFetchSurbs(options.geometry);
-    const n = options.surbsPerRequest ?? most;
-    if (most < 1) throw new RangeError('geometry: its user payload holds no SURB');
+    const n = options.surbsPerRequest ?? defaultFetchSurbs(options.geometry);
+    if (defaultFetchSurbs(options.geometry) < 1)
+      throw new RangeError('geometry: its user payload holds no SURB and its ack');
     if (!Number.isInteger(n) || n < 1 || n > most)
       throw new RangeError(`surbsPerRequest must be an integer in [1, ${most}]`);
     this.options = options;
@@ -78,7 +81,7 @@ export class QueueFetcher {
 
   /** Ids waiting to be acknowledged. */
   get acksPending(): number {
-    return this.pendingAcks.length;
+    return this.pendingAcks.size;
   }
 
   /**
@@ -90,7 +93,7 @@ export class QueueFetcher {
    */
   async request(document: DirectoryDocument): Promise<Uint8Array> {
     const { geometry, replyTo, clock } = this.options;
-    const n = this.options.surbsPerRequest ?? maxFetchSurbs(geometry);
+    const n = this.options.surbsPerRequest ?? defaultFetchSurbs(geometry);
     const now = clock.now();
     for (const [id, until] of this.own) if (until <= now) this.own.delete(id);
     const surbs: Uint8Array[] = [];
@@ -105,17 +108,16 @@ export class QueueFetcher {
       this.own.set(bytesToHex(surbId), document.validUntil);
       surbs.push(made.surb);
     }
-    const acks = this.pendingAcks.splice(0, maxFetchAcks(geometry, n));
-    try {
-      return encodeFetchRequest(geometry, this.options.inbox, this.options.identity, {
-        issuedAt: Math.floor(now),
-        acks,
-        surbs,
-      });
-    } catch (error) {
-      this.pendingAcks.unshift(...acks);
-      throw error;
-    }
+    const acks = [...this.pendingAcks.values()].slice(0, maxFetchAcks(geometry, n));
+    const data = encodeFetchRequest(geometry, this.options.inbox, this.options.identity, {
+      issuedAt: Math.floor(now),
+      acks,
+      surbs,
+    });
+    // Sent once: a lost request loses its acks, and the gateway sends those messages again,
+    // which are then acked again.
+    for (const ack of acks) this.pendingAcks.delete(bytesToHex(ack));
+    return data;
   }
 
   /** Whether a SURB id is one of this fetcher's (its reply is a fetched message). */
@@ -141,12 +143,16 @@ export class QueueFetcher {
     } catch {
       return undefined;
     }
-    // Padding: the gateway had nothing more (a real payload is never all zero).
-    if (fetched.every((b) => b === 0)) return undefined;
     const id = fetchMessageId(fetched);
     const key = bytesToHex(id);
-    if (this.pendingAcks.length >= MAX_PENDING_ACKS) this.pendingAcks.shift();
-    this.pendingAcks.push(id);
+    // Acked whatever it is: a message of zeros someone sent is deleted too, not sent forever.
+    if (!this.pendingAcks.has(key)) {
+      if (this.pendingAcks.size >= MAX_PENDING_ACKS)
+        this.pendingAcks.delete(this.pendingAcks.keys().next().value!);
+      this.pendingAcks.set(key, id);
+    }
+    // Padding: the gateway had nothing more (a real payload is never all zero).
+    if (fetched.every((b) => b === 0)) return undefined;
     if (this.seen.has(key)) return undefined;
     if (this.seen.size >= MAX_SEEN) this.seen.delete(this.seen.values().next().value!);
     this.seen.add(key);

@@ -3,8 +3,9 @@
  * kept at gateway G need never link to G. It sends G, through the mixnet like any packet, a
  * signed fetch request carrying SURBs whose routes end at the gateway it does link to; G
  * answers on each SURB with one queued message (or with random bytes when it has no more), and
- * deletes what the next request acknowledges. G learns neither where its client is nor who
- * sends to it; the client's own gateway sees only SURB replies it cannot read.
+ * deletes what the next request acknowledges (zero bytes answer a SURB when nothing is left).
+ * G learns neither where its client is nor who sends to it; the client's own gateway sees only
+ * SURB replies it cannot read.
  *
  * A request is the data of a §13.1 message to the fetch recipient (32 bytes of 0xff) at G:
  *
@@ -66,6 +67,17 @@ export function fetchMessageId(payload: Uint8Array): Uint8Array {
 export function maxFetchSurbs(geometry: Geometry): number {
   const room = geometry.userPayloadLength - LENGTH_PREFIX - HEADER_LENGTH - SIGNATURE_LENGTH;
   return Math.max(0, Math.min(255, Math.floor(room / geometry.surbLength)));
+}
+
+/**
+ * The SURBs a request carries by default: as many as fit while leaving an ack's room for each
+ * (each answer is acked in the next request, so acks keep up with answers).
+ *
+ * @throws nothing
+ */
+export function defaultFetchSurbs(geometry: Geometry): number {
+  const room = geometry.userPayloadLength - LENGTH_PREFIX - HEADER_LENGTH - SIGNATURE_LENGTH;
+  return Math.max(0, Math.min(255, Math.floor(room / (geometry.surbLength + FETCH_ACK_LENGTH))));
 }
 
 /**

@@ -24,11 +24,13 @@ describe('§13.5 carried messages', () => {
         fc.boolean(),
         fc.uint8Array({ maxLength: maxCarriedBody(GEO, true) }),
         (kind, withSurb, body) => {
-          const surb = withSurb ? new Uint8Array(GEO.surbLength).fill(9) : undefined;
-          const bytes = encodeCarried(GEO, { kind, body, ...(surb ? { surb } : {}) });
+          const surb = withSurb
+            ? { surb: new Uint8Array(GEO.surbLength).fill(9), surbEpoch: 2_993_650 }
+            : {};
+          const bytes = encodeCarried(GEO, { kind, body, ...surb });
           expect(bytes[0]).toBe(kind === 'deliver' ? 1 : 2);
           expect(bytes[1]).toBe(withSurb ? 1 : 0);
-          expect(decodeCarried(GEO, bytes)).toEqual({ kind, body, ...(surb ? { surb } : {}) });
+          expect(decodeCarried(GEO, bytes)).toEqual({ kind, body, ...surb });
         },
       ),
     );
@@ -37,7 +39,7 @@ describe('§13.5 carried messages', () => {
   it('fills a packet: the largest body fits the Loopix message exactly', () => {
     for (const withSurb of [false, true]) {
       const most = maxCarriedBody(GEO, withSurb);
-      const surb = withSurb ? { surb: new Uint8Array(GEO.surbLength) } : {};
+      const surb = withSurb ? { surb: new Uint8Array(GEO.surbLength), surbEpoch: 1 } : {};
       expect(
         encodeCarried(GEO, { kind: 'deliver', body: new Uint8Array(most), ...surb }).length,
       ).toBe(GEO.userPayloadLength - 4);
@@ -46,8 +48,23 @@ describe('§13.5 carried messages', () => {
       ).toThrow(RangeError);
     }
     expect(() =>
-      encodeCarried(GEO, { kind: 'deliver', body: Uint8Array.of(1), surb: new Uint8Array(3) }),
+      encodeCarried(GEO, {
+        kind: 'deliver',
+        body: Uint8Array.of(1),
+        surb: new Uint8Array(3),
+        surbEpoch: 1,
+      }),
     ).toThrow(RangeError);
+    // A SURB without its epoch: the recipient could not tell until when it works.
+    expect(() =>
+      encodeCarried(GEO, {
+        kind: 'deliver',
+        body: Uint8Array.of(1),
+        surb: new Uint8Array(GEO.surbLength),
+      }),
+    ).toThrow(RangeError);
+    expect(maxCarriedBody(GEO, false)).toBe(2042);
+    expect(maxCarriedBody(GEO, true)).toBe(2042 - 4 - GEO.surbLength);
   });
 
   it('refuses an unknown kind, an unknown flag and a message cut short', () => {

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aezSprp,
   decodeFetchRequest,
+  defaultFetchSurbs,
   encodeFetchRequest,
   FETCH_HOLD_MS,
   FETCH_RECIPIENT,
@@ -37,6 +38,22 @@ describe('§11.2 fetch requests', () => {
     expect(maxFetchSurbs(GEO)).toBe(3);
     expect(maxFetchAcks(GEO, 3)).toBe(15);
     expect(maxFetchSurbs(geometry(5, 512))).toBe(0);
+  });
+
+  it('carry by default as many SURBs as leave an ack for each, in any geometry', () => {
+    for (const [hops, payload] of [
+      [4, 2048],
+      [5, 2048],
+      [5, 4096],
+      [5, 8192],
+      [7, 16_384],
+    ] as const) {
+      const geo = geometry(hops, payload);
+      const n = defaultFetchSurbs(geo);
+      expect(n).toBeGreaterThan(0);
+      expect(n).toBeLessThanOrEqual(maxFetchSurbs(geo));
+      expect(maxFetchAcks(geo, n)).toBeGreaterThanOrEqual(n);
+    }
   });
 
   it('decode to what was encoded, the queue being the signer’s', () => {
@@ -162,6 +179,56 @@ describe('§11.2 a queue fetched through SURBs', () => {
     expect(metrics.value('hush_mix_fetch_answers_total', { kind: 'message' })).toBe(4);
     expect(metrics.value('hush_mix_fetch_answers_total', { kind: 'padding' })).toBe(5);
     expect(metrics.value('hush_mix_fetch_requests_total', { outcome: 'answered' })).toBe(3);
+  });
+
+  it('is not blocked by SURB replies in front, nor answered twice by requests that cross', async () => {
+    const { doc, carry } = network(GEO);
+    const [linked, inbox] = doc.gateways.map((g) => g.id) as [Uint8Array, Uint8Array];
+    const clock = new ManualClock(60_000);
+    const queues = new GatewayQueues(new MemoryStore(), { clock });
+    const arrived: ReturnType<typeof carry>[] = [];
+    const answerer = new FetchAnswerer({
+      geometry: GEO,
+      gateway: inbox,
+      verifier,
+      queues,
+      isFirstLayer: (id) => doc.layers[0]!.some((m) => Buffer.from(m.id).equals(id)),
+      send: (hop, packet) => arrived.push(carry(hop, packet)),
+      sprp: aezSprp,
+      clock,
+    });
+    const fetcher = new QueueFetcher({
+      geometry: GEO,
+      identity: owner,
+      inbox,
+      replyTo: { id: new Uint8Array(32).fill(7), gateway: linked },
+      surbs: new SurbStore(new MemoryStore(), clock),
+      sprp: aezSprp,
+      clock,
+      random: seeded(8),
+    });
+    // Anyone may send SURB replies to the queue: 500 of them, then six messages.
+    for (let i = 0; i < 500; i++)
+      await queues.deposit(queue, {
+        payload: new Uint8Array(GEO.userPayloadLength).fill(1),
+        surbId: new Uint8Array(16).fill(i % 256),
+      });
+    const deposited = [0, 1, 2, 3, 4, 5].map((i) => seeded(40 + i)(GEO.userPayloadLength));
+    for (const payload of deposited) await queues.deposit(queue, { payload });
+    const asPayload = (data: Uint8Array) => {
+      const payload = new Uint8Array(GEO.userPayloadLength);
+      new DataView(payload.buffer).setUint32(0, data.length);
+      payload.set(data, 4);
+      return payload;
+    };
+    const requests = [await fetcher.request(doc), await fetcher.request(doc)];
+    await Promise.all(requests.map((r) => answerer.answer(asPayload(r))));
+    const opened = [];
+    for (const a of arrived) opened.push(await fetcher.open(a.surbId!, a.payload));
+    expect(opened).toHaveLength(6);
+    expect(new Set(opened.map((o) => Buffer.from(o!).toString('hex')))).toEqual(
+      new Set(deposited.map((d) => Buffer.from(d).toString('hex'))),
+    );
   });
 
   it('a request that does not verify is counted and answered with nothing', async () => {
