@@ -438,7 +438,12 @@ async function assemble(
     ...(direct ? { direct, nodeKey: key } : {}),
     ...(dht ? { inboxKey: () => dht.inboxPrivateKey() } : {}),
     ...(mixnet && config.postVia === 'mixnet'
-      ? { postVia: (envelope: Envelope) => mixnet.post(envelope) }
+      ? {
+          postVia: {
+            send: (envelope: Envelope) => mixnet.post(envelope),
+            maxEnvelopeSize: mixnet.maxEnvelopeSize,
+          },
+        }
       : {}),
   };
   const methods = shhMethods(shhServices);

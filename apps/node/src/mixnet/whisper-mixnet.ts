@@ -65,8 +65,13 @@ import { coalescingTicker } from './ticker.js';
 
 const bytesToHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
-/** Where the node keeps its mixnet identity (a 32-byte secp256k1 secret), link key and gateway. */
+/**
+ * Where the node keeps its mixnet identities (32-byte secp256k1 secrets: the one its gateway
+ * link proves, and with --mixnet-inbox the one that owns its queue at the inbox gateway), its
+ * link key and its gateway.
+ */
 const IDENTITY_KEY = 'node/mixnet/identity';
+const INBOX_IDENTITY_KEY = 'node/mixnet/inbox-identity';
 const LINK_KEY = 'node/mixnet/link-key';
 const GATEWAY_KEY = 'node/mixnet/gateway';
 /** Packets kept while the gateway link is down. */
@@ -75,6 +80,12 @@ const MAX_WAITING_PACKETS = 1000;
 const MAX_REPLY_SURBS = 10_000;
 /** Messages fetched per FETCH. */
 const FETCH_PAGE = 100;
+/** Loops not back after this long are forgotten (lost), ms. */
+const LOOP_TIMEOUT_MS = 5 * 60_000;
+/** Envelopes replied to, remembered so that a copy coming again cannot re-arm a used SURB. */
+const MAX_REPLIED = 10_000;
+/** RLP's overhead on an envelope's Whisper size (20 + data), at most. */
+const RLP_OVERHEAD = 16;
 
 /** Why the node's mixnet refused. */
 export type NodeMixnetErrorCode =
@@ -87,7 +98,9 @@ export type NodeMixnetErrorCode =
   /** No SURB for a reply to this envelope (never one, used, or expired). */
   | 'no-surb'
   /** The send queue is full. */
-  | 'queue-full';
+  | 'queue-full'
+  /** An address whose gateway is not in the directory of this epoch. */
+  | 'unknown-gateway';
 
 /** A refusal of the node's mixnet. */
 export class NodeMixnetError extends Error {
@@ -160,8 +173,10 @@ export interface MixnetPostOptions {
 /** The node's Loopix client and what it carries. */
 export class WhisperMixnet {
   readonly geometry: Geometry;
-  /** This node's queue id at its gateway. */
+  /** This node's queue id at the gateway it links to (loops and SURB replies come there). */
   readonly queueId: Uint8Array;
+  /** The queue id its address names: at the inbox gateway with --mixnet-inbox, else queueId. */
+  readonly addressId: Uint8Array;
   private readonly options: WhisperMixnetOptions;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -173,6 +188,9 @@ export class WhisperMixnet {
   private readonly fetcher: QueueFetcher | undefined;
   /** SURBs that came with envelopes: envelope hash (hex) → SURB and when its keys go. */
   private readonly replySurbs = new Map<string, { surb: Uint8Array; until: number }>();
+  private readonly replied = new Set<string>();
+  /** The last epoch whose expired SURB keys were swept from the store. */
+  private sweptEpoch = -1;
   private readonly waiting: { firstHop: Uint8Array; packet: Uint8Array }[] = [];
   private readonly counters;
   private readonly identity;
@@ -188,6 +206,7 @@ export class WhisperMixnet {
   private constructor(
     options: WhisperMixnetOptions,
     secret: Uint8Array,
+    inboxSecret: Uint8Array | undefined,
     linkKey: Uint8Array,
     gatewayId: Uint8Array,
   ) {
@@ -197,6 +216,10 @@ export class WhisperMixnet {
     this.geometry = geometry(options.network.sphinx.hops, options.network.sphinx.userPayloadLength);
     this.identity = secp256k1Identity(secret);
     this.queueId = mixNodeId(this.identity.publicKey.subarray(1));
+    // The inbox's queue belongs to another identity than the link's: the gateway linked to
+    // sees the link's, and nothing it sees names the queue of the node's address.
+    const inboxIdentity = inboxSecret ? secp256k1Identity(inboxSecret) : undefined;
+    this.addressId = inboxIdentity ? mixNodeId(inboxIdentity.publicKey.subarray(1)) : this.queueId;
     this.linkKey = linkKey;
     this.gatewayId = gatewayId;
     this.surbs = new SurbStore(options.store, this.clock);
@@ -229,7 +252,7 @@ export class WhisperMixnet {
     this.fetcher = options.inbox
       ? new QueueFetcher({
           geometry: this.geometry,
-          identity: this.identity,
+          identity: inboxIdentity!,
           inbox: options.inbox,
           replyTo: { id: this.queueId, gateway: gatewayId },
           surbs: this.surbs,
@@ -272,22 +295,35 @@ export class WhisperMixnet {
     const { inbox } = options;
     if (inbox && !known(inbox))
       throw new RangeError('mixnet-inbox: not a gateway of the network file');
+    if (inbox && gateways.length < 2)
+      throw new RangeError(
+        'mixnet-inbox: the network has one gateway; the inbox must be another than the one linked to',
+      );
+    if (inbox && options.gateway && bytesToHex(inbox) === bytesToHex(options.gateway))
+      throw new RangeError('mixnet-inbox: the inbox must be another gateway than --mixnet-gateway');
     let gatewayId = options.gateway;
     if (gatewayId) {
       if (!known(gatewayId))
         throw new RangeError('mixnet-gateway: not a gateway of the network file');
     } else {
-      // Not the inbox gateway when there is another: that one is never to see this node.
-      const candidates = gateways.filter((g) => !inbox || bytesToHex(g) !== bytesToHex(inbox));
-      const pool = candidates.length > 0 ? candidates : gateways;
+      // Never the inbox gateway: that one is never to see this node.
+      const pool = gateways.filter((g) => !inbox || bytesToHex(g) !== bytesToHex(inbox));
       const kept = await store.get(GATEWAY_KEY);
       gatewayId =
         kept && pool.some((g) => bytesToHex(g) === bytesToHex(kept))
           ? kept
-          : pool[randomBytes(1)[0]! % pool.length]!;
+          : pool[new DataView(randomBytes(4).buffer).getUint32(0) % pool.length]!;
       await store.put(GATEWAY_KEY, gatewayId);
     }
-    const mixnet = new WhisperMixnet(options, secret, linkKey, gatewayId);
+    let inboxSecret: Uint8Array | undefined;
+    if (inbox) {
+      inboxSecret = await store.get(INBOX_IDENTITY_KEY);
+      if (inboxSecret?.length !== 32) {
+        inboxSecret = randomBytes(32);
+        await store.put(INBOX_IDENTITY_KEY, inboxSecret);
+      }
+    }
+    const mixnet = new WhisperMixnet(options, secret, inboxSecret, linkKey, gatewayId);
     mixnet.run();
     return mixnet;
   }
@@ -295,7 +331,7 @@ export class WhisperMixnet {
   /** The address contacts send to: `<queue id>@<gateway id>`. */
   get address(): string {
     return formatMixnetAddress({
-      id: this.queueId,
+      id: this.addressId,
       gateway: this.options.inbox ?? this.gatewayId,
     });
   }
@@ -325,6 +361,14 @@ export class WhisperMixnet {
   get exitAddress(): string | undefined {
     if (this.options.exitVia) return formatMixnetAddress(this.options.exitVia);
     return this.options.exit ? this.address : undefined;
+  }
+
+  /**
+   * The largest envelope (its Whisper size, 20 + data bytes) one packet carries without a
+   * SURB: what shh_post seals at most with --post-via mixnet.
+   */
+  get maxEnvelopeSize(): number {
+    return maxCarriedBody(this.geometry, false) - RLP_OVERHEAD;
   }
 
   /** Whether envelopes can leave now: the directory held and the gateway linked. */
@@ -368,11 +412,18 @@ export class WhisperMixnet {
     const to =
       options.to ??
       this.options.exitVia ??
-      (this.options.exit ? { id: this.queueId, gateway: this.gatewayId } : undefined);
+      (this.options.exit
+        ? { id: this.addressId, gateway: this.options.inbox ?? this.gatewayId }
+        : undefined);
     if (!to)
       throw new NodeMixnetError(
         'no-exit',
         'no exit to inject through: give an address, or start the node with --mixnet-exit-via',
+      );
+    if (!document.gateways.some((g) => bytesToHex(g.id) === bytesToHex(to.gateway)))
+      throw new NodeMixnetError(
+        'unknown-gateway',
+        `the address's gateway ${bytesToHex(to.gateway)} is not in this epoch's directory`,
       );
     const kind: CarriedKind = options.to ? 'deliver' : 'inject';
     const body = encodeEnvelope(envelope);
@@ -393,7 +444,14 @@ export class WhisperMixnet {
       surb = made.surb;
     }
     this.queue(() =>
-      this.loopix.send(to, encodeCarried(this.geometry, { kind, body, ...(surb ? { surb } : {}) })),
+      this.loopix.send(
+        to,
+        encodeCarried(this.geometry, {
+          kind,
+          body,
+          ...(surb ? { surb, surbEpoch: document.epoch } : {}),
+        }),
+      ),
     );
     this.counters.sent.inc(1, { kind });
     return envelopeHash(envelope);
@@ -426,6 +484,8 @@ export class WhisperMixnet {
       this.loopix.sendReply(kept.surb, encodeCarried(this.geometry, { kind: 'deliver', body })),
     );
     this.replySurbs.delete(key);
+    if (this.replied.size >= MAX_REPLIED) this.replied.delete(this.replied.values().next().value!);
+    this.replied.add(key);
     this.counters.sent.inc(1, { kind: 'reply' });
     return envelopeHash(envelope);
   }
@@ -520,6 +580,12 @@ export class WhisperMixnet {
       }
     const at = this.clock.now();
     for (const [key, kept] of this.replySurbs) if (kept.until <= at) this.replySurbs.delete(key);
+    this.loopix.expireLoops(LOOP_TIMEOUT_MS);
+    if (this.sweptEpoch !== now) {
+      this.sweptEpoch = now;
+      // Keys of SURBs never answered (no reply came, an answer was lost) go with their epoch.
+      await this.surbs.sweep();
+    }
     if (!this.link && !this.connecting && this.document()) {
       this.connecting = this.connect().finally(() => {
         this.connecting = undefined;
@@ -569,7 +635,7 @@ export class WhisperMixnet {
   private async poll(): Promise<void> {
     const link = this.link;
     if (!link) return;
-    for (;;) {
+    while (!this.closed) {
       let messages: QueuedMessage[];
       try {
         messages = await link.fetch(FETCH_PAGE);
@@ -648,18 +714,21 @@ export class WhisperMixnet {
       }
       return;
     }
-    if (carried.surb) {
+    const hashKey = bytesToHex(hash);
+    const until = carried.surbEpoch !== undefined ? this.surbExpiry(carried.surbEpoch) : 0;
+    // The first SURB of an envelope is kept: a copy coming again (from anyone who holds the
+    // envelope) neither replaces it nor re-arms one used; a SURB already expired is not kept.
+    if (
+      carried.surb &&
+      until > this.clock.now() &&
+      !this.replySurbs.has(hashKey) &&
+      !this.replied.has(hashKey)
+    ) {
       if (this.replySurbs.size >= MAX_REPLY_SURBS) {
         const oldest = this.replySurbs.keys().next().value!;
         this.replySurbs.delete(oldest);
       }
-      const document = this.document();
-      this.replySurbs.set(bytesToHex(hash), {
-        surb: carried.surb,
-        until: this.surbExpiry(
-          document?.epoch ?? epochAt(this.clock.now(), this.options.network.epochMs),
-        ),
-      });
+      this.replySurbs.set(hashKey, { surb: carried.surb, until });
     }
     this.counters.received.inc(1, { kind: viaSurb ? 'reply' : 'deliver' });
     this.options.client.deliver({ envelope, hash, source: 'mixnet' });
@@ -669,11 +738,13 @@ export class WhisperMixnet {
   async close(): Promise<void> {
     this.closed = true;
     this.loopix.stop();
+    // The link first: a FETCH under way fails at once instead of being waited for.
+    this.link?.close();
+    this.link = undefined;
     await this.ticker?.stop();
     await this.polling?.stop();
     await this.fetching?.stop();
+    // A link that opens meanwhile is closed by connect() itself (it sees `closed`).
     await this.connecting;
-    this.link?.close();
-    this.link = undefined;
   }
 }

@@ -29,7 +29,13 @@ const invalid = (index: number, message: string) =>
 const refused = (message: string) => new RpcError(-32000, message);
 
 function rpcError(error: unknown): unknown {
-  if (error instanceof NodeMixnetError) return refused(error.message);
+  // The node's refusals, and a route or SURB the directory cannot give (a gateway gone).
+  if (
+    error instanceof NodeMixnetError ||
+    error instanceof SphinxError ||
+    error instanceof RangeError
+  )
+    return refused(error.message);
   return error;
 }
 
@@ -77,6 +83,8 @@ export function mixnetMethods(services: MixnetServices): Record<string, Method> 
         }
       }
       const surb = optional(raw, 'surb', (v) => bool(v, 1, 'surb'), false);
+      if (surb && !to)
+        throw invalid(1, 'surb needs to: an exit posts into gossip, it replies to nobody');
       // For gossip, the exit's network asks its PoW: refused here, before any work.
       if (!to && !(Number(message.powTarget ?? 0) >= services.minPow))
         throw refused('message rejected, PoW too low (the exit posts it into gossip)');

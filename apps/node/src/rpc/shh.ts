@@ -50,7 +50,11 @@ export interface ShhServices {
    * Where shh_post sends what it would post to gossip, when not to gossip itself: with
    * `--post-via mixnet`, through the mixnet to the exit (resolves to the envelope's hash).
    */
-  readonly postVia?: (envelope: Envelope) => Promise<Uint8Array>;
+  readonly postVia?: {
+    send(envelope: Envelope): Promise<Uint8Array>;
+    /** The largest envelope (Whisper size) it carries: refused before the seal, not after. */
+    readonly maxEnvelopeSize: number;
+  };
   /** The node's direct channels with contacts, when it has them. */
   readonly direct?: DirectRoutes;
   /**
@@ -533,7 +537,17 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       const contact = !targetKey && !symKeyID ? services.direct?.route(pubKey) : undefined;
       const envelope = await sealPost(services, post, keys, context, {
         // Refused before the seal, not after: a 2 MiB payload must not cost its PoW time.
-        ...(targetPeer ? {} : { maxEnvelopeSize: gossip.engine.settings().maxMessageSize }),
+        ...(targetPeer
+          ? {}
+          : {
+              maxEnvelopeSize:
+                !contact && services.postVia
+                  ? Math.min(
+                      services.postVia.maxEnvelopeSize,
+                      gossip.engine.settings().maxMessageSize,
+                    )
+                  : gossip.engine.settings().maxMessageSize,
+            }),
       });
       if (contact) return sendDirect(services, contact, envelope);
       if (targetKey) {
@@ -544,7 +558,7 @@ export function shhMethods(services: ShhServices): Record<string, Method> {
       let hash: Uint8Array;
       if (services.postVia) {
         try {
-          return toHex(await services.postVia(envelope));
+          return toHex(await services.postVia.send(envelope));
         } catch (error) {
           throw refused(`not sent through the mixnet: ${(error as Error).message}`);
         }
