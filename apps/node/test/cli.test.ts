@@ -40,6 +40,26 @@ describe('hush CLI', () => {
     expect(() => resolveConfig({ light: true, mailserver: true }, {})).toThrow(
       /light and mailserver/,
     );
+    // The mixnet's settings: each needs --mixnet, and each is checked.
+    const hex = 'ab'.repeat(32);
+    expect(() => resolveConfig({ 'post-via': 'mixnet' }, {})).toThrow(/need --mixnet/);
+    expect(() => resolveConfig({ 'mixnet-exit': true }, {})).toThrow(/need --mixnet/);
+    expect(() => resolveConfig({ mixnet: 'n.json', 'post-via': 'mixnet' }, {})).toThrow(
+      /post-via mixnet needs --mixnet-exit-via/,
+    );
+    expect(() => resolveConfig({ mixnet: 'n.json', 'post-via': 'tor' }, {})).toThrow(/post-via/);
+    expect(() => resolveConfig({ mixnet: 'n.json', 'mixnet-inbox': 'xyz' }, {})).toThrow(
+      /mixnet-inbox/,
+    );
+    expect(() => resolveConfig({ mixnet: 'n.json', 'mixnet-exit-via': hex }, {})).toThrow(
+      /mixnet-exit-via/,
+    );
+    expect(
+      resolveConfig(
+        { mixnet: 'n.json', 'mixnet-exit-via': `${hex}@${hex}`, 'post-via': 'mixnet' },
+        {},
+      ).postVia,
+    ).toBe('mixnet');
   });
 
   it('reads a value that starts with a dash as the value of its option', () => {
