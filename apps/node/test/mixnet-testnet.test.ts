@@ -29,17 +29,11 @@ import {
 import { x25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Mixnet, startMixnet, waitForMixnet } from '../testnet/mixnet.js';
+import { scrapeMetric } from '../testnet/process.js';
 
 const EPOCH_MS = 30_000;
 const GEO = geometry(5, 2048);
 const verifier = secp256k1Verifier();
-
-/** A metric's value in a Prometheus text scrape (0 when absent). */
-async function scrape(url: string, series: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 describe('a mixnet of 3 authorities, 3 × 3 mixes and a gateway, each its own process', () => {
   let mixnet: Mixnet | undefined;
@@ -133,11 +127,12 @@ describe('a mixnet of 3 authorities, 3 × 3 mixes and a gateway, each its own pr
     await roundTrips(18, [1, 2]);
     // 36 packets over 3 mixes a layer, chosen at random: each mix carried some.
     for (const mix of mixnet!.mixes)
-      expect(await scrape(mix.metricsUrl!, 'hush_mix_packets_out_total'), mix.name).toBeGreaterThan(
-        0,
-      );
+      expect(
+        await scrapeMetric(mix.metricsUrl!, 'hush_mix_packets_out_total'),
+        mix.name,
+      ).toBeGreaterThan(0);
     expect(
-      await scrape(mixnet!.gateway.metricsUrl!, 'hush_mix_packets_delivered_total'),
+      await scrapeMetric(mixnet!.gateway.metricsUrl!, 'hush_mix_packets_delivered_total'),
     ).toBeGreaterThanOrEqual(36);
   });
 
@@ -146,8 +141,8 @@ describe('a mixnet of 3 authorities, 3 × 3 mixes and a gateway, each its own pr
     const gateway = doc.gateways[0]!.id;
     const mallory = await client(3, doc);
     const metrics = mixnet!.gateway.metricsUrl!;
-    const replays = await scrape(metrics, 'hush_mix_packets_dropped_total{reason="replay"}');
-    const badMacs = await scrape(metrics, 'hush_mix_packets_dropped_total{reason="bad-mac"}');
+    const replays = await scrapeMetric(metrics, 'hush_mix_packets_dropped_total{reason="replay"}');
+    const badMacs = await scrapeMetric(metrics, 'hush_mix_packets_dropped_total{reason="bad-mac"}');
     const path = forwardRoute(doc, { entry: gateway, exit: gateway, recipient: mallory.id });
     const packet = createPacket(GEO, path, new Uint8Array(GEO.userPayloadLength), aezSprp);
     mallory.link.submit(gateway, packet);
@@ -157,9 +152,10 @@ describe('a mixnet of 3 authorities, 3 × 3 mixes and a gateway, each its own pr
     mallory.link.submit(gateway, tampered);
     await waitFor(
       async () =>
-        (await scrape(metrics, 'hush_mix_packets_dropped_total{reason="replay"}')) ===
+        (await scrapeMetric(metrics, 'hush_mix_packets_dropped_total{reason="replay"}')) ===
           replays + 1 &&
-        (await scrape(metrics, 'hush_mix_packets_dropped_total{reason="bad-mac"}')) === badMacs + 1,
+        (await scrapeMetric(metrics, 'hush_mix_packets_dropped_total{reason="bad-mac"}')) ===
+          badMacs + 1,
       'the replay and the tampered packet counted',
     );
     // The packet itself went through, once.

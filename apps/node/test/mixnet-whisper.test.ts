@@ -18,18 +18,12 @@ import {
   startWhisperNode,
   waitForMixnet,
 } from '../testnet/mixnet.js';
+import { scrapeMetric } from '../testnet/process.js';
 import { rpc } from '../testnet/testnet.js';
 
 const topic = '0x6d697821';
 const symKey = `0x${'5a'.repeat(32)}`;
 const hex = (text: string) => `0x${Buffer.from(text).toString('hex')}`;
-
-/** A metric's value in a node's Prometheus text (0 when absent). */
-async function metric(node: MixnetWhisperNode, series: string): Promise<number> {
-  const text = await (await fetch(`${node.metricsUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 describe('Whisper over a loopback mixnet between two hush nodes, cover traffic on', () => {
   let mixnet: Mixnet | undefined;
@@ -127,15 +121,17 @@ describe('Whisper over a loopback mixnet between two hush nodes, cover traffic o
     ]);
     await arrives(a, answer);
     // B's queue is at the second gateway, which answered B's fetch requests on their SURBs.
-    const inbox = { metricsUrl: mixnet!.gateways[1]!.metricsUrl! } as MixnetWhisperNode;
-    expect(await metric(b, 'hush_mixnet_fetch_requests_total')).toBeGreaterThan(0);
+    const inbox = mixnet!.gateways[1]!.metricsUrl!;
+    expect(await scrapeMetric(b.metricsUrl, 'hush_mixnet_fetch_requests_total')).toBeGreaterThan(0);
     expect(
-      await metric(inbox, 'hush_mix_fetch_requests_total{outcome="answered"}'),
+      await scrapeMetric(inbox, 'hush_mix_fetch_requests_total{outcome="answered"}'),
     ).toBeGreaterThan(0);
     expect(
-      await metric(inbox, 'hush_mix_fetch_answers_total{kind="message"}'),
+      await scrapeMetric(inbox, 'hush_mix_fetch_answers_total{kind="message"}'),
     ).toBeGreaterThanOrEqual(1);
-    expect(await metric(a, 'hush_mixnet_envelopes_received_total{kind="reply"}')).toBe(1);
+    expect(
+      await scrapeMetric(a.metricsUrl, 'hush_mixnet_envelopes_received_total{kind="reply"}'),
+    ).toBe(1);
     // The SURB was used: a second answer has none to go on.
     await expect(
       rpc(b.rpcUrl, 'hush_mixnetReply', [
@@ -151,9 +147,13 @@ describe('Whisper over a loopback mixnet between two hush nodes, cover traffic o
       { symKeyID: keyIds.get(a), topic, payload, powTarget: 0.2, powTime: 5 },
     ])) as string;
     expect(await arrives(b, payload)).toBe(hash);
-    expect(await metric(b, 'hush_mixnet_envelopes_received_total{kind="inject"}')).toBe(1);
+    expect(
+      await scrapeMetric(b.metricsUrl, 'hush_mixnet_envelopes_received_total{kind="inject"}'),
+    ).toBe(1);
     // A node that is not an exit refuses to inject: A never posts what is sent to it for gossip.
-    expect(await metric(a, 'hush_mixnet_envelopes_received_total{kind="inject"}')).toBe(0);
+    expect(
+      await scrapeMetric(a.metricsUrl, 'hush_mixnet_envelopes_received_total{kind="inject"}'),
+    ).toBe(0);
   });
 
   it('refuses what does not fit: an envelope over a packet, a bad address, no mixnet PoW for gossip', async () => {
@@ -178,14 +178,15 @@ describe('Whisper over a loopback mixnet between two hush nodes, cover traffic o
   it('cover traffic runs: A’s loops come back through the mixnet and its drops leave', async () => {
     await waitFor(
       async () =>
-        (await metric(a, 'hush_loopix_packets_received_total{kind="loop"}')) >= 3 &&
-        (await metric(a, 'hush_loopix_packets_sent_total{stream="drop"}')) >= 3 &&
-        (await metric(b, 'hush_loopix_packets_received_total{kind="loop"}')) >= 3,
+        (await scrapeMetric(a.metricsUrl, 'hush_loopix_packets_received_total{kind="loop"}')) >=
+          3 &&
+        (await scrapeMetric(a.metricsUrl, 'hush_loopix_packets_sent_total{stream="drop"}')) >= 3 &&
+        (await scrapeMetric(b.metricsUrl, 'hush_loopix_packets_received_total{kind="loop"}')) >= 3,
       'loops back at A and B, drops from A',
       60_000,
     );
     expect(
-      await metric(a, 'hush_loopix_packets_sent_total{stream="payload-drop"}'),
+      await scrapeMetric(a.metricsUrl, 'hush_loopix_packets_sent_total{stream="payload-drop"}'),
     ).toBeGreaterThan(0);
   });
 });

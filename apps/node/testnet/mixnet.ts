@@ -9,7 +9,6 @@
  * test use it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -24,7 +23,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { loadAuthorityKey } from '../src/mixnet/authority.js';
 import { mixIdentity } from '../src/mixnet/mix-node.js';
 import { openStore } from '../src/node.js';
-import { type HushProcess, spawnHush, TestnetError } from './process.js';
+import { freePort, type HushProcess, spawnHush, TestnetError } from './process.js';
 
 /** How a mixnet is made. */
 export interface MixnetOptions {
@@ -69,18 +68,6 @@ export interface Mixnet {
   readonly gateways: readonly MixnetMember[];
   /** Stops every process still running and removes the directory. */
   stop(): Promise<void>;
-}
-
-/** A port free now (the authorities' URLs are in the network file before they start). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function keyOf(dataDir: string, kind: 'mix' | 'authority'): Promise<string> {

@@ -676,18 +676,21 @@ export class HushApp extends EventTarget {
     if (this.state.powTimes.length > 500) this.state.powTimes.shift();
     const hash = bytesToHex(envelopeHash(envelope));
     this.seen.add(hash);
+    /** Stores the message as failed: what `post` or the mixnet refused. */
+    const failed = (error: unknown, path?: 'mixnet') =>
+      this.putMessage({
+        ...base,
+        state: 'failed',
+        detail: (error as Error).message,
+        powMs,
+        envelopeHash: hash,
+        ...(path ? { path } : {}),
+      });
     if (mixnet) {
       try {
         mixnet.send(envelope);
       } catch (error) {
-        await this.putMessage({
-          ...base,
-          state: 'failed',
-          detail: (error as Error).message,
-          powMs,
-          envelopeHash: hash,
-          path: 'mixnet',
-        });
+        await failed(error, 'mixnet');
         return;
       }
       // Handed to the Loopix client: it leaves in the next payload slot, to the exit.
@@ -704,13 +707,7 @@ export class HushApp extends EventTarget {
     try {
       this.peer.post(envelope);
     } catch (error) {
-      await this.putMessage({
-        ...base,
-        state: 'failed',
-        detail: (error as Error).message,
-        powMs,
-        envelopeHash: hash,
-      });
+      await failed(error);
       return;
     }
     await this.putMessage({

@@ -14,31 +14,19 @@
  * refused with a clear message. The waits are bounded, not timed.
  */
 import 'fake-indexeddb/auto';
-import { createServer } from 'node:net';
 import { waitFor } from '@hush/interface-compliance';
 import { encodeNetworkConfig, epochAt } from '@hush/mixnet-sphinx';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@hush/test-support/browser';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Mixnet, startMixnet, waitForMixnet } from '../../node/testnet/mixnet.js';
+import { freePort, scrapeMetric } from '../../node/testnet/process.js';
 import { topicOfName } from '../src/channels.js';
 import { buildWebApp, type HushProcess, rpc, startHush } from './support/hush-node.js';
 import { type AppPage, openApp, screenshot } from './support/page-driver.js';
 
 const CHANNEL = 'hush-mixnet-e2e';
 const INJECTED = 'hush_mixnet_envelopes_received_total{kind="inject"}';
-
-/** A port free now (the node's metrics listener is given one). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A `hush` node on the mixnet with its metrics on a known port. */
 async function mixnetNode(
@@ -54,14 +42,7 @@ async function mixnetNode(
     String(port),
     ...args,
   ]);
-  return { hush, metrics: `http://127.0.0.1:${port}/metrics` };
-}
-
-/** A series' value in a node's Prometheus text (0 when absent). */
-async function metric(url: string, series: string): Promise<number> {
-  const text = await (await fetch(url)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
+  return { hush, metrics: `http://127.0.0.1:${port}` };
 }
 
 async function mixnetInfo(node: HushProcess): Promise<{ address: string; ready: boolean }> {
@@ -170,10 +151,10 @@ describe('apps/web sends through a loopback mixnet of real processes', () => {
       'the message in the exit’s filter',
       60_000,
     );
-    expect(await metric(exit!.metrics, INJECTED)).toBe(1);
+    expect(await scrapeMetric(exit!.metrics, INJECTED)).toBe(1);
     // The page's node is no exit and never had the envelope: the page did not post it to
     // its gossip, and the exit shares no gossip link with it.
-    expect(await metric(web!.metrics, INJECTED)).toBe(0);
+    expect(await scrapeMetric(web!.metrics, INJECTED)).toBe(0);
     expect(await filterTexts(web!.hush, atWeb, seenAtWeb)).not.toContain(text);
     // The page's own cover: its loops come back to it through the mixnet.
     await expect.poll(() => status.textContent(), { timeout: 60_000 }).toMatch(/loops back/);
@@ -210,6 +191,6 @@ describe('apps/web sends through a loopback mixnet of real processes', () => {
       30_000,
     );
     await expect(item(page, text).textContent()).resolves.not.toContain('via the mixnet');
-    expect(await metric(exit!.metrics, INJECTED)).toBe(1);
+    expect(await scrapeMetric(exit!.metrics, INJECTED)).toBe(1);
   });
 });

@@ -18,7 +18,6 @@ import {
   TransportError,
 } from '@hush/interface';
 import { rawChannelPair } from '@hush/interface-compliance';
-import { chacha20 } from '@noble/ciphers/chacha.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { simulateMixnet } from '../sim/simulation.js';
@@ -37,22 +36,12 @@ import {
   signMixDescriptor,
   verifyMixDescriptor,
 } from '../src/index.js';
+import { seeded } from './loopix-fixtures.js';
 
 const GEO = geometry(5, 256);
 const EPOCH = 3;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const verifier = secp256k1Verifier();
-
-/** A deterministic RandomBytes: ChaCha20's keystream of a seed. */
-function seeded(seed: number) {
-  const key = new Uint8Array(32).fill(seed);
-  let counter = 0;
-  return (length: number) => {
-    const out = chacha20(key, new Uint8Array(12), new Uint8Array(length), undefined, counter);
-    counter += Math.ceil(length / 64);
-    return out;
-  };
-}
 
 /** Carriers that reach each other in memory, by address: a stopped one cannot be dialed. */
 function memoryCarriers() {

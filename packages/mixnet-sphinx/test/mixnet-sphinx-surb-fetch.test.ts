@@ -114,36 +114,45 @@ describe('§11.2 fetch requests', () => {
   });
 });
 
+/**
+ * A client whose queue is at gateway G (the second of the fixtures' directory), fetching it on
+ * SURBs that end at its queue at the first: G's answerer sends on what the hops unwrap.
+ */
+function fetchThrough(seed: number) {
+  const { doc, carry } = network(GEO);
+  const [linked, inbox] = doc.gateways.map((g) => g.id) as [Uint8Array, Uint8Array];
+  const clock = new ManualClock(60_000);
+  const queues = new GatewayQueues(new MemoryStore(), { clock });
+  const metrics = new MemoryMetrics();
+  const arrived: ReturnType<typeof carry>[] = [];
+  const answerer = new FetchAnswerer({
+    geometry: GEO,
+    gateway: inbox,
+    verifier,
+    queues,
+    isFirstLayer: (id) => doc.layers[0]!.some((m) => Buffer.from(m.id).equals(id)),
+    send: (hop, packet) => arrived.push(carry(hop, packet)),
+    sprp: aezSprp,
+    clock,
+    metrics,
+  });
+  const fetcher = new QueueFetcher({
+    geometry: GEO,
+    identity: owner,
+    inbox,
+    replyTo: { id: new Uint8Array(32).fill(7), gateway: linked },
+    surbs: new SurbStore(new MemoryStore(), clock),
+    sprp: aezSprp,
+    clock,
+    random: seeded(seed),
+  });
+  return { doc, linked, inbox, clock, queues, metrics, arrived, answerer, fetcher };
+}
+
 describe('§11.2 a queue fetched through SURBs', () => {
   it('comes back on the SURBs, held until acked, deleted once acked, padded when empty', async () => {
-    const { doc, carry } = network(GEO);
-    const [linked, inbox] = doc.gateways.map((g) => g.id) as [Uint8Array, Uint8Array];
-    const clock = new ManualClock(60_000);
-    const store = new MemoryStore();
-    const queues = new GatewayQueues(store, { clock });
-    const metrics = new MemoryMetrics();
-    const arrived: ReturnType<typeof carry>[] = [];
-    const answerer = new FetchAnswerer({
-      geometry: GEO,
-      gateway: inbox,
-      verifier,
-      queues,
-      isFirstLayer: (id) => doc.layers[0]!.some((m) => Buffer.from(m.id).equals(id)),
-      send: (hop, packet) => arrived.push(carry(hop, packet)),
-      sprp: aezSprp,
-      clock,
-      metrics,
-    });
-    const fetcher = new QueueFetcher({
-      geometry: GEO,
-      identity: owner,
-      inbox,
-      replyTo: { id: new Uint8Array(32).fill(7), gateway: linked },
-      surbs: new SurbStore(new MemoryStore(), clock),
-      sprp: aezSprp,
-      clock,
-      random: seeded(3),
-    });
+    const { doc, linked, inbox, clock, queues, metrics, arrived, answerer, fetcher } =
+      fetchThrough(3);
     expect(fetcher.destination).toEqual({ id: FETCH_RECIPIENT, gateway: inbox });
     const deposited: Uint8Array[] = [];
     for (let i = 0; i < 4; i++) {
@@ -182,31 +191,7 @@ describe('§11.2 a queue fetched through SURBs', () => {
   });
 
   it('is not blocked by SURB replies in front, nor answered twice by requests that cross', async () => {
-    const { doc, carry } = network(GEO);
-    const [linked, inbox] = doc.gateways.map((g) => g.id) as [Uint8Array, Uint8Array];
-    const clock = new ManualClock(60_000);
-    const queues = new GatewayQueues(new MemoryStore(), { clock });
-    const arrived: ReturnType<typeof carry>[] = [];
-    const answerer = new FetchAnswerer({
-      geometry: GEO,
-      gateway: inbox,
-      verifier,
-      queues,
-      isFirstLayer: (id) => doc.layers[0]!.some((m) => Buffer.from(m.id).equals(id)),
-      send: (hop, packet) => arrived.push(carry(hop, packet)),
-      sprp: aezSprp,
-      clock,
-    });
-    const fetcher = new QueueFetcher({
-      geometry: GEO,
-      identity: owner,
-      inbox,
-      replyTo: { id: new Uint8Array(32).fill(7), gateway: linked },
-      surbs: new SurbStore(new MemoryStore(), clock),
-      sprp: aezSprp,
-      clock,
-      random: seeded(8),
-    });
+    const { doc, queues, arrived, answerer, fetcher } = fetchThrough(8);
     // Anyone may send SURB replies to the queue: 500 of them, then six messages.
     for (let i = 0; i < 500; i++)
       await queues.deposit(queue, {
