@@ -1,0 +1,178 @@
+/**
+ * The peer adapter's session (issue 18; specs/whisper-v6/SPEC.md §7.1–§7.3, §7.6): a Whisper
+ * peer that speaks to the node under test over its peer transport — Hush's Noise gossip link
+ * (`ws://host:port#<static key>`) today — but plays no engine: it sends exactly the protocol
+ * messages a case gives, in order, and records everything the node sends and whether (and why)
+ * the node closed the link. Cases read the node's status, what it relays and when it
+ * disconnects from here.
+ */
+import { randomBytes } from '@hush/crypto';
+import type { Connection } from '@hush/interface';
+import {
+  decodeFrame,
+  encodeFrame,
+  type ProtocolMessage,
+  webSocketTransport,
+} from '@hush/transport-gossip';
+
+/** How a session connects. */
+export interface PeerSessionOptions {
+  /** The session's 32-byte secp256k1 node key (default: a fresh one). */
+  readonly privateKey?: Uint8Array;
+  /** How long the dial and handshake may take (default 10 s). */
+  readonly timeoutMs?: number;
+}
+
+/** How the node ended the link, once it did. */
+export interface PeerClose {
+  readonly reason: string;
+  readonly detail?: string;
+}
+
+/** A frame the node sent that does not decode as a protocol message. */
+export interface UnreadableFrame {
+  readonly unreadable: Uint8Array;
+}
+
+/** A raw Whisper peer connected to the node under test. */
+export class PeerSession {
+  private readonly connection: Connection;
+  private readonly inbox: (ProtocolMessage | UnreadableFrame)[] = [];
+  private readonly waiters = new Set<() => void>();
+  private ended: PeerClose | undefined;
+  /** How many messages `next` has handed out. */
+  private read = 0;
+  private readonly transport: { close(): Promise<void> };
+
+  private constructor(connection: Connection, transport: { close(): Promise<void> }) {
+    this.connection = connection;
+    this.transport = transport;
+    connection.onFrame((frame) => {
+      let message: ProtocolMessage | UnreadableFrame;
+      try {
+        message = decodeFrame(frame);
+      } catch {
+        message = { unreadable: frame.slice() };
+      }
+      this.inbox.push(message);
+      this.wake();
+    });
+    connection.onClose((reason, detail) => {
+      this.ended = { reason, ...(detail ? { detail } : {}) };
+      this.wake();
+    });
+  }
+
+  /**
+   * Dials the node at `address` (`ws://host:port#<64 hex>`, the address a Hush node prints).
+   *
+   * @example
+   * ```ts
+   * const peer = await PeerSession.connect('ws://127.0.0.1:30303#ab…');
+   * const status = await peer.next(5000);
+   * peer.send({ code: 0, payload: Uint8Array.of(0xc1, 0x06) });
+   * ```
+   * @throws TransportError 'dial-failed' or 'handshake-failed' when the node cannot be reached
+   *   or does not complete the Noise handshake in time
+   */
+  static async connect(address: string, options: PeerSessionOptions = {}): Promise<PeerSession> {
+    const transport = webSocketTransport({ privateKey: options.privateKey ?? randomBytes(32) });
+    try {
+      const connection = await transport.dial(address, {
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+      return new PeerSession(connection, transport);
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /** The node's peer id (its 65-byte public key, hex), proven in the handshake. */
+  get remoteKey(): Uint8Array {
+    return this.connection.remoteKey;
+  }
+
+  /** Everything the node sent so far, in order. */
+  get received(): readonly (ProtocolMessage | UnreadableFrame)[] {
+    return this.inbox;
+  }
+
+  /** How the node ended the link, if it did. */
+  get closed(): PeerClose | undefined {
+    return this.ended;
+  }
+
+  /**
+   * Sends one protocol message as it is (nothing checked: cases send what is wrong on purpose).
+   *
+   * @returns false when the link is closed
+   */
+  send(message: ProtocolMessage): boolean {
+    if (this.ended) return false;
+    this.connection.send(encodeFrame(message));
+    return true;
+  }
+
+  /** Sends raw bytes as one frame (a frame that is not RLP, a truncated one). */
+  sendRaw(frame: Uint8Array): boolean {
+    if (this.ended) return false;
+    this.connection.send(frame);
+    return true;
+  }
+
+  /**
+   * Waits until `done` holds over what was received and how the link stands, or `timeoutMs`
+   * passes.
+   *
+   * @returns whether it held
+   */
+  async until(
+    done: (
+      received: readonly (ProtocolMessage | UnreadableFrame)[],
+      closed: PeerClose | undefined,
+    ) => boolean,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    if (done(this.inbox, this.ended)) return true;
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!done(this.inbox, this.ended)) return;
+        finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (held: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(held);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  /**
+   * The next message not yet read by `next`.
+   *
+   * @returns the message, or undefined when none came within `timeoutMs` or the link closed
+   */
+  async next(timeoutMs: number): Promise<ProtocolMessage | UnreadableFrame | undefined> {
+    const want = this.read + 1;
+    await this.until(
+      (received, closed) => received.length >= want || closed !== undefined,
+      timeoutMs,
+    );
+    if (this.inbox.length < want) return undefined;
+    this.read = want;
+    return this.inbox[want - 1];
+  }
+
+  /** Closes the link (and the session's transport). */
+  async close(): Promise<void> {
+    this.connection.close('local');
+    await this.transport.close();
+  }
+}
