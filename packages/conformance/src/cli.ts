@@ -4,26 +4,51 @@
  *
  *   hush-conformance vectors DIR [--quiet] [--backend native|noble]
  *   hush-conformance emit DIR --out OUT [--backend native|noble]
+ *   hush-conformance rpc URL [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE] [--quiet]
  *
- * Exit status 0 only when at least one case ran and none failed; 1 on failures or when the
- * folder held no vector file the runner knows; 2 for a usage error.
+ * Exit status 0 only when at least one case ran and none failed (nor crashed); 1 on failures,
+ * crashes or when nothing ran; 2 for a usage error.
  */
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type CryptoBackend, defaultBackend, nobleBackend } from '@hush/crypto';
 import { emitVectors } from './emit.js';
 import { formatLine, formatTotals, totals } from './report.js';
 import { checkedNothing, knownVectorFiles, runVectors } from './runner.js';
+import { PROFILES, type Profile, suiteTotals } from './suite/model.js';
+import {
+  formatCaseLine,
+  formatSuiteTotals,
+  htmlReport,
+  junitXml,
+  type ReportSpec,
+} from './suite/reports.js';
+import { RPC_SPECS, runRpcSuite } from './suite/run-rpc.js';
 
 const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|noble]
        hush-conformance emit DIR --out OUT [--backend native|noble]
+       hush-conformance rpc URL [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE]
+                            [--quiet] [--timeout MS] [--only TEXT]... [--origin ORIGIN]
 
   vectors DIR     run every vector file in DIR (specs/whisper-v6/vectors schema): a line per
                   case, then "N passed, N failed, N skipped"; fails when DIR holds no
                   vector file it knows, naming the files it did not recognise
   emit DIR        re-seal every reproducible case of DIR with Hush and write files of the
                   same schema to OUT
-  --quiet         print only failures, skips and the totals
+  rpc URL         run the JSON-RPC suites (specs/shh-rpc) against the node at URL
+                  (http://… or ws://…; subscriptions need ws://): a line per case, then
+                  "N passed, N failed, N skipped, N crashed"
+  --profile       also run the cases of a profile: where implementations knowingly differ
+                  (specs/shh-rpc/SPEC.md §8); without it only the common cases run
+  --junit FILE    write a JUnit XML report
+  --html FILE     write a self-contained HTML report, by spec section
+  --timeout MS    longest wait for one answer (default 10000): no answer is a crash
+  --origin        the Origin of the WebSocket handshake (default http://localhost, as
+                  geth's Go client; "" for none)
+  --only TEXT     run only the cases whose id contains TEXT (repeatable)
+  --quiet         print only failures, skips, crashes and the totals
   --backend       crypto backend: native (Node default) or noble (pure JS, as in browsers)`;
 
 class UsageError extends Error {}
@@ -42,6 +67,12 @@ async function main(argv: string[]): Promise<number> {
       quiet: { type: 'boolean', default: false },
       out: { type: 'string' },
       backend: { type: 'string' },
+      profile: { type: 'string' },
+      junit: { type: 'string' },
+      html: { type: 'string' },
+      timeout: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      origin: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,6 +82,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const [command, dir] = positionals;
   const base = process.env.INIT_CWD || process.cwd();
+  if (command === 'rpc' && dir && positionals.length === 2) {
+    return rpcCommand(dir, base, values);
+  }
   const backend = chooseBackend(values.backend);
   if (command === 'vectors' && dir && positionals.length === 2) {
     const lines = await runVectors(
@@ -83,6 +117,73 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError('bad arguments');
+}
+
+/** The repo's specs/ folder, when the package runs from its checkout. */
+function specsFolder(): string | undefined {
+  const folder = fileURLToPath(new URL('../../../specs/', import.meta.url));
+  return existsSync(folder) ? folder : undefined;
+}
+
+async function rpcCommand(
+  url: string,
+  base: string,
+  values: {
+    profile?: string | undefined;
+    junit?: string | undefined;
+    html?: string | undefined;
+    timeout?: string | undefined;
+    only?: string[] | undefined;
+    origin?: string | undefined;
+    quiet?: boolean | undefined;
+  },
+): Promise<number> {
+  const profile = values.profile as Profile | undefined;
+  if (profile !== undefined && !PROFILES.includes(profile))
+    throw new UsageError(`unknown profile ${profile} (${PROFILES.join(', ')})`);
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
+    throw new UsageError('--timeout takes a positive number of milliseconds');
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`not a URL: ${url}`);
+  }
+  const started = new Date().toISOString();
+  const results = await runRpcSuite(url, {
+    ...(profile ? { profile } : {}),
+    ...(timeoutMs ? { timeoutMs } : {}),
+    ...(values.only ? { only: values.only } : {}),
+    ...(values.origin !== undefined ? { origin: values.origin } : {}),
+    onResult: (r) => {
+      if (!values.quiet || r.outcome.status !== 'pass') console.log(formatCaseLine(r));
+    },
+  });
+  const t = suiteTotals(results);
+  console.log(formatSuiteTotals(t));
+  const meta = { target: url, ...(profile ? { profile } : {}), started };
+  if (values.junit) {
+    const file = resolve(base, values.junit);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, junitXml(results, meta));
+  }
+  if (values.html) {
+    const file = resolve(base, values.html);
+    mkdirSync(dirname(file), { recursive: true });
+    const specs = specsFolder();
+    const reportSpecs: ReportSpec[] = RPC_SPECS.map(({ spec, sections }) => ({
+      spec,
+      sections,
+      href: specs
+        ? relative(dirname(file), resolve(specs, spec, 'SPEC.md'))
+            .split('\\')
+            .join('/')
+        : `specs/${spec}/SPEC.md`,
+    }));
+    writeFileSync(file, htmlReport(results, meta, reportSpecs));
+  }
+  const ran = t.passed + t.failed + t.crashed;
+  return ran > 0 && t.failed === 0 && t.crashed === 0 ? 0 : 1;
 }
 
 // A reader that stops early (`| head`) is not an error of ours.

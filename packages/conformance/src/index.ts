@@ -17,3 +17,43 @@ export {
   type Verdict,
 } from './report.js';
 export { checkedNothing, knownVectorFiles, runVectors } from './runner.js';
+export {
+  type AdapterKind,
+  type CaseResult,
+  type ConformanceCase,
+  expectEqual,
+  expectThat,
+  inProfile,
+  Mismatch,
+  type Outcome,
+  PROFILES,
+  type Profile,
+  runCases,
+  Skip,
+  type SuiteTotals,
+  suiteTotals,
+} from './suite/model.js';
+export {
+  escapeXml,
+  formatCaseLine,
+  formatSuiteTotals,
+  githubAnchor,
+  htmlReport,
+  junitXml,
+  type ReportMeta,
+  type ReportSpec,
+} from './suite/reports.js';
+export {
+  type RpcAdapter,
+  RpcCallError,
+  rpcAdapter,
+  type Subscription,
+  Unreachable,
+} from './suite/rpc-client.js';
+export { RPC_SPECS, type RpcSuiteOptions, runRpcSuite } from './suite/run-rpc.js';
+export {
+  SHH_RPC_SECTIONS,
+  SHH_RPC_SPEC,
+  type ShhRpcContext,
+  shhRpcCases,
+} from './suite/shh-rpc.js';

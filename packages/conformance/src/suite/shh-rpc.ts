@@ -1,0 +1,1011 @@
+/**
+ * The shh-rpc suite: specs/shh-rpc/SPEC.md as cases run through the RPC adapter against any
+ * node that serves geth v1.8.27's `shh_*` API. Expectations are geth's (its source, see the
+ * spec's PROVENANCE.md); where Hush deliberately or knowingly differs (SPEC §8), the case is in
+ * a profile.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type ConformanceCase,
+  expectEqual,
+  expectThat,
+  Mismatch,
+  type Profile,
+  Skip,
+} from './model.js';
+import { type RpcAdapter, RpcCallError, type Subscription } from './rpc-client.js';
+
+/** What the shh-rpc cases run with. */
+export interface ShhRpcContext {
+  readonly rpc: RpcAdapter;
+  /** Longest wait for a posted message to reach a filter or subscription, ms. */
+  readonly deliveryMs: number;
+}
+
+/** A heading of the spec, for the reports (checked against SPEC.md by a test). */
+export interface SpecSection {
+  readonly section: string;
+  readonly title: string;
+}
+
+export const SHH_RPC_SPEC = 'shh-rpc';
+
+/** Every numbered heading of specs/shh-rpc/SPEC.md. */
+export const SHH_RPC_SECTIONS: readonly SpecSection[] = [
+  { section: '§1', title: 'Transport and errors' },
+  { section: '§1.1', title: 'Transports' },
+  { section: '§1.2', title: 'Requests and arguments' },
+  { section: '§1.3', title: 'Error codes' },
+  { section: '§1.4', title: 'Encodings' },
+  { section: '§2', title: 'Node info and settings' },
+  { section: '§2.1', title: 'shh_version' },
+  { section: '§2.2', title: 'shh_info' },
+  { section: '§2.3', title: 'shh_setMaxMessageSize' },
+  { section: '§2.4', title: 'shh_setMinPoW' },
+  { section: '§2.5', title: 'shh_markTrustedPeer' },
+  { section: '§3', title: 'Keys' },
+  { section: '§3.1', title: 'Key ids and kinds' },
+  { section: '§3.2', title: 'Key pairs' },
+  { section: '§3.3', title: 'Symmetric keys' },
+  { section: '§3.4', title: 'Password keys' },
+  { section: '§4', title: 'Posting' },
+  { section: '§4.1', title: 'The message object' },
+  { section: '§4.2', title: 'Checks' },
+  { section: '§4.3', title: 'Sealing and the minimum PoW' },
+  { section: '§5', title: 'Filters' },
+  { section: '§5.1', title: 'Criteria' },
+  { section: '§5.2', title: 'shh_newMessageFilter' },
+  { section: '§5.3', title: 'shh_getFilterMessages and the message object' },
+  { section: '§5.4', title: 'shh_deleteMessageFilter' },
+  { section: '§6', title: 'Subscriptions' },
+  { section: '§6.1', title: 'shh_subscribe' },
+  { section: '§6.2', title: 'Notifications' },
+  { section: '§6.3', title: 'shh_unsubscribe' },
+  { section: '§7', title: 'Limits and bad parameters' },
+  { section: '§7.1', title: 'Message size' },
+  { section: '§7.2', title: 'Bad parameters' },
+  { section: '§8', title: 'Differences' },
+];
+
+type Case = ConformanceCase<ShhRpcContext>;
+
+const hex = (bytes: Uint8Array | Buffer) => `0x${Buffer.from(bytes).toString('hex')}`;
+const randomTopic = () => hex(randomBytes(4));
+const ID = /^[0-9a-f]{64}$/;
+const HASH = /^0x[0-9a-f]{64}$/;
+const PUBLIC_KEY = /^0x04[0-9a-f]{128}$/;
+/** secp256k1: private key 1 and its public key, the generator G. */
+const KEY_ONE = `0x${'00'.repeat(31)}01`;
+const G = `0x0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8`;
+const CURVE_ORDER = '0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141';
+/** An id no node gave out (64 hex digits, as key and filter ids are). */
+const UNKNOWN_ID = 'a0'.repeat(32);
+/** A valid enode of a node that is not connected. */
+const STRANGER_ENODE = `enode://${G.slice(4)}@127.0.0.1:30399`;
+
+/** The call must be refused with `code` and, when given, a message matching `message`. */
+async function refused(
+  rpc: RpcAdapter,
+  method: string,
+  params: unknown[],
+  code: number,
+  message?: string | RegExp,
+): Promise<void> {
+  let result: unknown;
+  try {
+    result = await rpc.call(method, params);
+  } catch (error) {
+    if (!(error instanceof RpcCallError)) throw error;
+    const matches =
+      message === undefined ||
+      (typeof message === 'string' ? error.message === message : message.test(error.message));
+    if (error.code !== code || !matches)
+      throw new Mismatch(
+        `${method} refused otherwise`,
+        { code, ...(message !== undefined ? { message: String(message) } : {}) },
+        { code: error.code, message: error.message },
+      );
+    return;
+  }
+  throw new Mismatch(
+    `${method} answered`,
+    { error: { code, ...(message !== undefined ? { message: String(message) } : {}) } },
+    { result },
+  );
+}
+
+async function ok<T = unknown>(rpc: RpcAdapter, method: string, params: unknown[] = []) {
+  try {
+    return (await rpc.call(method, params)) as T;
+  } catch (error) {
+    if (error instanceof RpcCallError)
+      throw new Mismatch(`${method} refused`, 'a result', {
+        code: error.code,
+        message: error.message,
+      });
+    throw error;
+  }
+}
+
+async function info(rpc: RpcAdapter) {
+  return ok<{ memory: number; messages: number; minPow: number; maxMessageSize: number }>(
+    rpc,
+    'shh_info',
+  );
+}
+
+/** A post's common fields: TTL, and PoW enough for the node's minimum. */
+async function postBase(rpc: RpcAdapter) {
+  const { minPow } = await info(rpc);
+  return { ttl: 60, powTime: 2, powTarget: Math.max(minPow, 0.2) };
+}
+
+type RpcMessage = Record<string, unknown>;
+
+/** Polls a filter until `until` holds of what it gave, within `ms`; answers everything given. */
+async function pollFilter(
+  rpc: RpcAdapter,
+  id: string,
+  ms: number,
+  until: (all: RpcMessage[]) => boolean = (all) => all.length > 0,
+): Promise<RpcMessage[]> {
+  const all: RpcMessage[] = [];
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await ok<RpcMessage[]>(rpc, 'shh_getFilterMessages', [id]);
+    expectThat('shh_getFilterMessages answers an array', Array.isArray(got), 'an array', got);
+    all.push(...got);
+    if (until(all)) return all;
+    if (Date.now() > deadline)
+      throw new Mismatch(`not delivered within ${ms} ms`, 'the posted message', all);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Checks a delivered message against what was posted. */
+function expectMessage(
+  message: RpcMessage,
+  want: {
+    topic: string;
+    payload: string;
+    padding?: string;
+    ttl: number;
+    hash: string;
+    powTarget: number;
+    sig?: string;
+    recipientPublicKey?: string;
+  },
+) {
+  expectEqual('topic', want.topic, message.topic);
+  expectEqual('payload', want.payload, message.payload);
+  if (want.padding !== undefined) expectEqual('padding', want.padding, message.padding);
+  else
+    expectThat(
+      'padding is hex',
+      typeof message.padding === 'string' && /^0x([0-9a-f]{2})*$/.test(message.padding),
+      '0x-prefixed hex',
+      message.padding,
+    );
+  expectEqual('ttl', want.ttl, message.ttl);
+  expectEqual('hash (as shh_post answered)', want.hash, message.hash);
+  expectThat(
+    'pow at least powTarget',
+    typeof message.pow === 'number' && message.pow >= want.powTarget,
+    `≥ ${want.powTarget}`,
+    message.pow,
+  );
+  expectThat(
+    'timestamp is a uint32',
+    Number.isInteger(message.timestamp) && (message.timestamp as number) >= 0,
+    'an integer ≥ 0',
+    message.timestamp,
+  );
+  expectEqual('sig', want.sig, message.sig);
+  expectEqual('recipientPublicKey', want.recipientPublicKey, message.recipientPublicKey);
+}
+
+/** A round trip: keys, a filter, a post, the message checked. */
+async function roundTrip(
+  context: ShhRpcContext,
+  options: { asym: boolean; signed: boolean; viaSubscription?: boolean },
+): Promise<void> {
+  const { rpc } = context;
+  const topic = randomTopic();
+  const payload = hex(randomBytes(37));
+  const padding = hex(randomBytes(19));
+  let filterKey: Record<string, string>;
+  let postKey: Record<string, string>;
+  let recipientPublicKey: string | undefined;
+  if (options.asym) {
+    const pair = await ok<string>(rpc, 'shh_newKeyPair');
+    recipientPublicKey = await ok<string>(rpc, 'shh_getPublicKey', [pair]);
+    filterKey = { privateKeyID: pair };
+    postKey = { pubKey: recipientPublicKey };
+  } else {
+    const sym = await ok<string>(rpc, 'shh_newSymKey');
+    filterKey = { symKeyID: sym };
+    postKey = { symKeyID: sym };
+  }
+  let sig: string | undefined;
+  let signer: string | undefined;
+  if (options.signed) {
+    signer = await ok<string>(rpc, 'shh_newKeyPair');
+    sig = await ok<string>(rpc, 'shh_getPublicKey', [signer]);
+  }
+  const criteria = { ...filterKey, topics: [topic] };
+  let subscription: Subscription | undefined;
+  let filter: string | undefined;
+  if (options.viaSubscription) {
+    if (rpc.transport !== 'ws') throw new Skip('subscriptions need a WebSocket URL (ws://)');
+    try {
+      subscription = await rpc.subscribe('shh', ['messages', criteria]);
+    } catch (error) {
+      if (error instanceof RpcCallError)
+        throw new Mismatch('shh_subscribe refused', 'a subscription id', {
+          code: error.code,
+          message: error.message,
+        });
+      throw error;
+    }
+  } else filter = await ok<string>(rpc, 'shh_newMessageFilter', [criteria]);
+  const base = await postBase(rpc);
+  const hash = await ok<string>(rpc, 'shh_post', [
+    { ...postKey, ...(signer ? { sig: signer } : {}), topic, payload, padding, ...base },
+  ]);
+  expectThat('shh_post answers the envelope hash', HASH.test(String(hash)), 'a 32-byte hash', hash);
+  const want = {
+    topic,
+    payload,
+    padding,
+    ttl: base.ttl,
+    hash,
+    powTarget: base.powTarget,
+    ...(sig ? { sig } : {}),
+    ...(recipientPublicKey ? { recipientPublicKey } : {}),
+  };
+  if (subscription) {
+    let message: unknown;
+    try {
+      message = await subscription.next(context.deliveryMs);
+    } catch (error) {
+      if ((error as Error).name === 'Unreachable') throw error;
+      throw new Mismatch((error as Error).message, 'a notification', subscription.pending());
+    }
+    expectMessage(message as RpcMessage, want);
+    expectEqual('shh_unsubscribe', true, await subscription.unsubscribe());
+    return;
+  }
+  const messages = await pollFilter(rpc, filter!, context.deliveryMs);
+  expectEqual('messages delivered', 1, messages.length);
+  expectMessage(messages[0]!, want);
+  expectEqual('a second poll', [], await ok(rpc, 'shh_getFilterMessages', [filter]));
+  expectEqual('shh_deleteMessageFilter', true, await ok(rpc, 'shh_deleteMessageFilter', [filter]));
+}
+
+/** Sets a setting for the body of `run` and puts it back after. */
+async function withSetting<T>(
+  rpc: RpcAdapter,
+  method: 'shh_setMinPoW' | 'shh_setMaxMessageSize',
+  value: number,
+  run: () => Promise<T>,
+): Promise<T> {
+  const before = await info(rpc);
+  expectEqual(method, true, await ok(rpc, method, [value]));
+  try {
+    return await run();
+  } finally {
+    await rpc.call(method, [method === 'shh_setMinPoW' ? before.minPow : before.maxMessageSize]);
+  }
+}
+
+function make(
+  section: string,
+  name: string,
+  title: string,
+  /** Throws Mismatch to fail, Skip to skip; what it resolves to is not looked at. */
+  run: (context: ShhRpcContext) => Promise<unknown>,
+  profiles?: readonly Profile[],
+): Case {
+  return {
+    id: `${SHH_RPC_SPEC}/${name}${profiles ? `@${profiles.join('+')}` : ''}`,
+    spec: SHH_RPC_SPEC,
+    section,
+    title,
+    adapter: 'rpc',
+    ...(profiles ? { profiles } : {}),
+    run: async (context) => {
+      await run(context);
+      return undefined;
+    },
+  };
+}
+
+const INVALID_ARG_0 = /^invalid argument 0/;
+
+/** The cases, in the order they run. */
+export function shhRpcCases(): Case[] {
+  return [
+    // §1 transport and errors
+    make('§1.3', 'unknown-method', 'an unknown method is refused with -32601', async ({ rpc }) =>
+      refused(rpc, 'shh_noSuchMethod', [], -32601),
+    ),
+    make('§1.2', 'missing-argument', 'a missing argument is refused with -32602', async ({ rpc }) =>
+      refused(rpc, 'shh_getSymKey', [], -32602, 'missing value for required argument 0'),
+    ),
+    make(
+      '§1.2',
+      'extra-argument',
+      'an argument too many is refused with -32602',
+      async ({ rpc }) => refused(rpc, 'shh_hasSymKey', [UNKNOWN_ID, 'more'], -32602),
+      ['geth-1.8.27'],
+    ),
+    make(
+      '§1.2',
+      'params-omitted',
+      'params may be omitted for a method without arguments',
+      async ({ rpc }) => {
+        const response = (await rpc.raw({ jsonrpc: '2.0', id: 7, method: 'shh_version' })) as {
+          result?: unknown;
+        };
+        expectEqual('result', '6.0', response.result);
+      },
+    ),
+    // §2 node info and settings
+    make('§2.1', 'version', 'shh_version answers "6.0"', async ({ rpc }) =>
+      expectEqual('shh_version', '6.0', await ok(rpc, 'shh_version')),
+    ),
+    make(
+      '§2.2',
+      'info',
+      'shh_info answers memory, messages, minPow and maxMessageSize',
+      async ({ rpc }) => {
+        const i = (await info(rpc)) as unknown as Record<string, unknown>;
+        expectEqual(
+          'fields',
+          ['maxMessageSize', 'memory', 'messages', 'minPow'],
+          Object.keys(i).sort(),
+        );
+        for (const field of ['memory', 'messages', 'maxMessageSize'])
+          expectThat(
+            field,
+            Number.isInteger(i[field]) && (i[field] as number) >= 0,
+            'an integer ≥ 0',
+            i[field],
+          );
+        expectThat(
+          'minPow',
+          typeof i.minPow === 'number' && i.minPow >= 0,
+          'a number ≥ 0',
+          i.minPow,
+        );
+      },
+    ),
+    make(
+      '§2.3',
+      'set-max-message-size',
+      'shh_setMaxMessageSize takes effect in shh_info',
+      async ({ rpc }) => {
+        await withSetting(rpc, 'shh_setMaxMessageSize', 524_288, async () =>
+          expectEqual('maxMessageSize', 524_288, (await info(rpc)).maxMessageSize),
+        );
+      },
+    ),
+    make(
+      '§2.3',
+      'set-max-message-size-over',
+      'a size over 10 MiB is refused with -32000',
+      async ({ rpc }) => refused(rpc, 'shh_setMaxMessageSize', [10_485_761], -32000),
+    ),
+    make(
+      '§8',
+      'set-max-message-size-zero',
+      'size 0 is accepted (and then every envelope is too large)',
+      async ({ rpc }) =>
+        withSetting(rpc, 'shh_setMaxMessageSize', 0, async () =>
+          expectEqual('maxMessageSize', 0, (await info(rpc)).maxMessageSize),
+        ),
+      ['geth-1.8.27'],
+    ),
+    make(
+      '§8',
+      'set-max-message-size-zero',
+      'size 0 is refused with -32000 (sizes are 1 … 10 MiB)',
+      async ({ rpc }) => {
+        const before = await info(rpc);
+        try {
+          await refused(rpc, 'shh_setMaxMessageSize', [0], -32000);
+        } finally {
+          // An implementation that took 0 would refuse every later post: put it back.
+          await rpc.call('shh_setMaxMessageSize', [before.maxMessageSize]).catch(() => {});
+        }
+      },
+      ['hush'],
+    ),
+    make('§2.4', 'set-min-pow', 'shh_setMinPoW takes effect in shh_info', async ({ rpc }) => {
+      await withSetting(rpc, 'shh_setMinPoW', 1.25, async () =>
+        expectEqual('minPow', 1.25, (await info(rpc)).minPow),
+      );
+    }),
+    make('§2.4', 'set-min-pow-negative', 'a negative PoW is refused with -32000', async ({ rpc }) =>
+      refused(rpc, 'shh_setMinPoW', [-1], -32000, /^invalid PoW: -1/),
+    ),
+    make(
+      '§2.5',
+      'mark-trusted-stranger',
+      'marking a node that is not a peer is refused with -32000',
+      async ({ rpc }) =>
+        refused(
+          rpc,
+          'shh_markTrustedPeer',
+          [STRANGER_ENODE],
+          -32000,
+          /^Could not find peer with ID: [0-9a-f]{64}$/,
+        ),
+    ),
+    make(
+      '§8',
+      'mark-trusted-malformed',
+      'a malformed enode is refused with -32000',
+      async ({ rpc }) => refused(rpc, 'shh_markTrustedPeer', ['enode://zz'], -32000),
+      ['geth-1.8.27'],
+    ),
+    make(
+      '§8',
+      'mark-trusted-malformed',
+      'a malformed enode is refused with -32602',
+      async ({ rpc }) => refused(rpc, 'shh_markTrustedPeer', ['enode://zz'], -32602, INVALID_ARG_0),
+      ['hush'],
+    ),
+    // §3 keys
+    make(
+      '§3.2',
+      'new-key-pair',
+      'shh_newKeyPair: an id, its public and private key',
+      async ({ rpc }) => {
+        const id = await ok<string>(rpc, 'shh_newKeyPair');
+        expectThat('key id', ID.test(String(id)), '64 lowercase hex digits', id);
+        expectEqual('shh_hasKeyPair', true, await ok(rpc, 'shh_hasKeyPair', [id]));
+        const pub = await ok<string>(rpc, 'shh_getPublicKey', [id]);
+        expectThat('public key', PUBLIC_KEY.test(String(pub)), '0x04 and 128 hex digits', pub);
+        const priv = await ok<string>(rpc, 'shh_getPrivateKey', [id]);
+        expectThat('private key', /^0x[0-9a-f]{64}$/.test(String(priv)), '32 bytes', priv);
+        const again = await ok<string>(rpc, 'shh_addPrivateKey', [priv]);
+        expectThat('a new id for the same key', again !== id, `not ${id}`, again);
+        expectEqual('its public key', pub, await ok(rpc, 'shh_getPublicKey', [again]));
+      },
+    ),
+    make(
+      '§3.2',
+      'add-private-key',
+      'shh_addPrivateKey: key 1 has public key G',
+      async ({ rpc }) => {
+        const id = await ok<string>(rpc, 'shh_addPrivateKey', [KEY_ONE]);
+        expectEqual('shh_getPublicKey', G, await ok(rpc, 'shh_getPublicKey', [id]));
+        expectEqual('shh_getPrivateKey', KEY_ONE, await ok(rpc, 'shh_getPrivateKey', [id]));
+      },
+    ),
+    make(
+      '§3.2',
+      'add-private-key-invalid',
+      'a private key of the wrong length, zero or ≥ n is refused with -32000',
+      async ({ rpc }) => {
+        await refused(
+          rpc,
+          'shh_addPrivateKey',
+          ['0x0102'],
+          -32000,
+          'invalid length, need 256 bits',
+        );
+        await refused(
+          rpc,
+          'shh_addPrivateKey',
+          [`0x${'00'.repeat(32)}`],
+          -32000,
+          'invalid private key, zero or negative',
+        );
+        await refused(rpc, 'shh_addPrivateKey', [CURVE_ORDER], -32000, 'invalid private key, >=N');
+      },
+    ),
+    make(
+      '§3.2',
+      'delete-key-pair',
+      'shh_deleteKeyPair removes the pair; a second delete is refused',
+      async ({ rpc }) => {
+        const id = await ok<string>(rpc, 'shh_newKeyPair');
+        expectEqual('shh_deleteKeyPair', true, await ok(rpc, 'shh_deleteKeyPair', [id]));
+        expectEqual('shh_hasKeyPair', false, await ok(rpc, 'shh_hasKeyPair', [id]));
+        await refused(rpc, 'shh_deleteKeyPair', [id], -32000, `key pair ${id} not found`);
+        await refused(rpc, 'shh_getPublicKey', [id], -32000, 'invalid id');
+      },
+    ),
+    make(
+      '§3.2',
+      'unknown-key-pair',
+      'an unknown key pair id: has false, get refused with "invalid id"',
+      async ({ rpc }) => {
+        expectEqual('shh_hasKeyPair', false, await ok(rpc, 'shh_hasKeyPair', [UNKNOWN_ID]));
+        await refused(rpc, 'shh_getPublicKey', [UNKNOWN_ID], -32000, 'invalid id');
+        await refused(rpc, 'shh_getPrivateKey', [UNKNOWN_ID], -32000, 'invalid id');
+      },
+    ),
+    make(
+      '§3.3',
+      'new-sym-key',
+      'shh_newSymKey: an id and a 32-byte key, not all zero',
+      async ({ rpc }) => {
+        const id = await ok<string>(rpc, 'shh_newSymKey');
+        expectThat('key id', ID.test(String(id)), '64 lowercase hex digits', id);
+        expectEqual('shh_hasSymKey', true, await ok(rpc, 'shh_hasSymKey', [id]));
+        const key = await ok<string>(rpc, 'shh_getSymKey', [id]);
+        expectThat(
+          'key',
+          /^0x[0-9a-f]{64}$/.test(String(key)) && !/^0x0+$/.test(String(key)),
+          '32 bytes, not all zero',
+          key,
+        );
+      },
+    ),
+    make('§3.3', 'add-sym-key', 'shh_addSymKey keeps the key as given', async ({ rpc }) => {
+      const key = hex(randomBytes(32));
+      const id = await ok<string>(rpc, 'shh_addSymKey', [key]);
+      expectEqual('shh_getSymKey', key, await ok(rpc, 'shh_getSymKey', [id]));
+    }),
+    make(
+      '§3.3',
+      'add-sym-key-size',
+      'a symmetric key of 2 bytes is refused with -32000',
+      async ({ rpc }) => refused(rpc, 'shh_addSymKey', ['0x0102'], -32000, 'wrong key size: 2'),
+    ),
+    make('§3.3', 'delete-sym-key', 'shh_deleteSymKey answers true, then false', async ({ rpc }) => {
+      const id = await ok<string>(rpc, 'shh_newSymKey');
+      expectEqual('shh_deleteSymKey', true, await ok(rpc, 'shh_deleteSymKey', [id]));
+      expectEqual('shh_hasSymKey', false, await ok(rpc, 'shh_hasSymKey', [id]));
+      expectEqual('a second shh_deleteSymKey', false, await ok(rpc, 'shh_deleteSymKey', [id]));
+      await refused(rpc, 'shh_getSymKey', [id], -32000, 'non-existent key ID');
+    }),
+    make(
+      '§3.1',
+      'kinds-apart',
+      'key pairs and symmetric keys are separate kinds',
+      async ({ rpc }) => {
+        const pair = await ok<string>(rpc, 'shh_newKeyPair');
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        expectEqual('shh_hasSymKey(pair id)', false, await ok(rpc, 'shh_hasSymKey', [pair]));
+        expectEqual('shh_hasKeyPair(sym id)', false, await ok(rpc, 'shh_hasKeyPair', [sym]));
+        await refused(rpc, 'shh_getSymKey', [pair], -32000, 'non-existent key ID');
+        await refused(rpc, 'shh_getPublicKey', [sym], -32000, 'invalid id');
+      },
+    ),
+    make(
+      '§3.4',
+      'password-key',
+      "shh_generateSymKeyFromPassword derives geth's key",
+      async ({ rpc }) => {
+        for (const [password, key] of [
+          ['password', '0x9afe990d1915aa6c20da3c5c26b4656ed871418867e89709f15f571c91d21824'],
+          ['ünïcødé ✓', '0x737264515edba9b19c33dfa28465812832fab9309b39fa0c63846785be1b9c72'],
+        ] as const) {
+          const id = await ok<string>(rpc, 'shh_generateSymKeyFromPassword', [password]);
+          expectThat('key id', ID.test(String(id)), '64 lowercase hex digits', id);
+          expectEqual(
+            `the key of ${JSON.stringify(password)}`,
+            key,
+            await ok(rpc, 'shh_getSymKey', [id]),
+          );
+        }
+      },
+    ),
+    make(
+      '§3.4',
+      'password-key-twice',
+      'the same password twice: two ids, one key',
+      async ({ rpc }) => {
+        const password = `conformance ${hex(randomBytes(8))}`;
+        const a = await ok<string>(rpc, 'shh_generateSymKeyFromPassword', [password]);
+        const b = await ok<string>(rpc, 'shh_generateSymKeyFromPassword', [password]);
+        expectThat('two ids', a !== b, `not ${a}`, b);
+        expectEqual(
+          'one key',
+          await ok(rpc, 'shh_getSymKey', [a]),
+          await ok(rpc, 'shh_getSymKey', [b]),
+        );
+      },
+    ),
+    // §4 posting
+    make(
+      '§4.2',
+      'post-key-choice',
+      'a post needs exactly one of symKeyID and pubKey',
+      async ({ rpc }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const pair = await ok<string>(rpc, 'shh_newKeyPair');
+        const pub = await ok<string>(rpc, 'shh_getPublicKey', [pair]);
+        const base = { ...(await postBase(rpc)), topic: randomTopic(), payload: '0x01' };
+        const message = 'specify either a symmetric or an asymmetric key';
+        await refused(rpc, 'shh_post', [base], -32000, message);
+        await refused(rpc, 'shh_post', [{ ...base, symKeyID: sym, pubKey: pub }], -32000, message);
+      },
+    ),
+    make('§4.2', 'post-sym-topic', 'a symmetric post needs a topic', async ({ rpc }) => {
+      const sym = await ok<string>(rpc, 'shh_newSymKey');
+      await refused(
+        rpc,
+        'shh_post',
+        [{ ...(await postBase(rpc)), symKeyID: sym, payload: '0x01' }],
+        -32000,
+        'missing topic(s)',
+      );
+    }),
+    make(
+      '§4.2',
+      'post-unknown-keys',
+      'unknown symKeyID and sig ids are refused',
+      async ({ rpc }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const base = { ...(await postBase(rpc)), topic: randomTopic(), payload: '0x01' };
+        await refused(
+          rpc,
+          'shh_post',
+          [{ ...base, symKeyID: UNKNOWN_ID }],
+          -32000,
+          'non-existent key ID',
+        );
+        await refused(
+          rpc,
+          'shh_post',
+          [{ ...base, symKeyID: sym, sig: UNKNOWN_ID }],
+          -32000,
+          'invalid id',
+        );
+      },
+    ),
+    make(
+      '§4.2',
+      'post-bad-public-key',
+      'a pubKey that is not a point is refused',
+      async ({ rpc }) => {
+        const base = { ...(await postBase(rpc)), topic: randomTopic(), payload: '0x01' };
+        await refused(
+          rpc,
+          'shh_post',
+          [{ ...base, pubKey: '0x0401' }],
+          -32000,
+          'invalid public key',
+        );
+        await refused(
+          rpc,
+          'shh_post',
+          [{ ...base, pubKey: `0x04${'00'.repeat(64)}` }],
+          -32000,
+          'invalid public key',
+        );
+      },
+    ),
+    make(
+      '§4.3',
+      'post-below-min-pow',
+      'shh_setMinPoW takes effect: a post below it is refused',
+      async ({ rpc }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const base = await postBase(rpc);
+        await withSetting(rpc, 'shh_setMinPoW', base.powTarget + 50, async () =>
+          refused(
+            rpc,
+            'shh_post',
+            [{ ...base, symKeyID: sym, topic: randomTopic(), payload: '0x01' }],
+            -32000,
+            'message rejected, PoW too low',
+          ),
+        );
+      },
+    ),
+    // §5 filters, with the round trips of §4
+    make('§5.3', 'sym-round-trip', 'symmetric, unsigned: post → filter', (c) =>
+      roundTrip(c, { asym: false, signed: false }),
+    ),
+    make('§5.3', 'sym-round-trip-signed', 'symmetric, signed: the signer in sig', (c) =>
+      roundTrip(c, { asym: false, signed: true }),
+    ),
+    make('§5.3', 'asym-round-trip', 'asymmetric, unsigned: recipientPublicKey', (c) =>
+      roundTrip(c, { asym: true, signed: false }),
+    ),
+    make('§5.3', 'asym-round-trip-signed', 'asymmetric, signed: sig and recipientPublicKey', (c) =>
+      roundTrip(c, { asym: true, signed: true }),
+    ),
+    make(
+      '§5.1',
+      'filter-topic',
+      'a filter receives only its topics',
+      async ({ rpc, deliveryMs }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const [mine, other] = [randomTopic(), randomTopic()];
+        const filter = await ok<string>(rpc, 'shh_newMessageFilter', [
+          { symKeyID: sym, topics: [mine] },
+        ]);
+        const base = { ...(await postBase(rpc)), symKeyID: sym };
+        await ok(rpc, 'shh_post', [{ ...base, topic: other, payload: '0x02' }]);
+        await ok(rpc, 'shh_post', [{ ...base, topic: mine, payload: '0x01' }]);
+        const got = await pollFilter(rpc, filter, deliveryMs);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        got.push(...(await ok<RpcMessage[]>(rpc, 'shh_getFilterMessages', [filter])));
+        expectEqual(
+          'topics delivered',
+          [mine],
+          got.map((m) => m.topic),
+        );
+      },
+    ),
+    make(
+      '§5.1',
+      'filter-signer',
+      "a filter with sig receives only that signer's messages",
+      async ({ rpc, deliveryMs }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const [alice, bob] = [
+          await ok<string>(rpc, 'shh_newKeyPair'),
+          await ok<string>(rpc, 'shh_newKeyPair'),
+        ];
+        const alicePub = await ok<string>(rpc, 'shh_getPublicKey', [alice]);
+        const topic = randomTopic();
+        const filter = await ok<string>(rpc, 'shh_newMessageFilter', [
+          { symKeyID: sym, topics: [topic], sig: alicePub },
+        ]);
+        const base = { ...(await postBase(rpc)), symKeyID: sym, topic };
+        await ok(rpc, 'shh_post', [{ ...base, payload: '0x0b', sig: bob }]);
+        await ok(rpc, 'shh_post', [{ ...base, payload: '0x0c' }]);
+        await ok(rpc, 'shh_post', [{ ...base, payload: '0x0a', sig: alice }]);
+        const got = await pollFilter(rpc, filter, deliveryMs, (all) =>
+          all.some((m) => m.payload === '0x0a'),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        got.push(...(await ok<RpcMessage[]>(rpc, 'shh_getFilterMessages', [filter])));
+        expectEqual(
+          'payloads delivered',
+          ['0x0a'],
+          got.map((m) => m.payload),
+        );
+        expectEqual('sig', alicePub, got[0]!.sig);
+      },
+    ),
+    make(
+      '§5.2',
+      'filter-key-choice',
+      'a filter needs exactly one of symKeyID and privateKeyID',
+      async ({ rpc }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const pair = await ok<string>(rpc, 'shh_newKeyPair');
+        const message = 'specify either a symmetric or an asymmetric key';
+        await refused(rpc, 'shh_newMessageFilter', [{ topics: [randomTopic()] }], -32000, message);
+        await refused(
+          rpc,
+          'shh_newMessageFilter',
+          [{ symKeyID: sym, privateKeyID: pair }],
+          -32000,
+          message,
+        );
+      },
+    ),
+    make(
+      '§5.2',
+      'filter-unknown-keys',
+      'unknown key ids and a bad sig are refused',
+      async ({ rpc }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        await refused(
+          rpc,
+          'shh_newMessageFilter',
+          [{ symKeyID: UNKNOWN_ID, topics: [randomTopic()] }],
+          -32000,
+          'non-existent key ID',
+        );
+        await refused(
+          rpc,
+          'shh_newMessageFilter',
+          [{ privateKeyID: UNKNOWN_ID }],
+          -32000,
+          'invalid id',
+        );
+        await refused(
+          rpc,
+          'shh_newMessageFilter',
+          [{ symKeyID: sym, topics: [randomTopic()], sig: '0x0401' }],
+          -32000,
+          'invalid signing public key',
+        );
+      },
+    ),
+    make('§5.3', 'filter-unknown', 'polling an unknown filter is refused', async ({ rpc }) =>
+      refused(rpc, 'shh_getFilterMessages', [UNKNOWN_ID], -32000, 'filter not found'),
+    ),
+    make(
+      '§5.4',
+      'delete-filter',
+      'a deleted filter is gone; deleting it again is refused',
+      async ({ rpc }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const filter = await ok<string>(rpc, 'shh_newMessageFilter', [
+          { symKeyID: sym, topics: [randomTopic()] },
+        ]);
+        expectThat('filter id', ID.test(String(filter)), '64 lowercase hex digits', filter);
+        expectEqual(
+          'shh_deleteMessageFilter',
+          true,
+          await ok(rpc, 'shh_deleteMessageFilter', [filter]),
+        );
+        await refused(rpc, 'shh_getFilterMessages', [filter], -32000, 'filter not found');
+        await refused(rpc, 'shh_deleteMessageFilter', [filter], -32000, 'Unsubscribe: Invalid ID');
+      },
+    ),
+    // §6 subscriptions
+    make('§6.2', 'subscribe-sym', 'a subscription is notified of a symmetric post', (c) =>
+      roundTrip(c, { asym: false, signed: true, viaSubscription: true }),
+    ),
+    make('§6.2', 'subscribe-asym', 'a subscription is notified of an asymmetric post', (c) =>
+      roundTrip(c, { asym: true, signed: false, viaSubscription: true }),
+    ),
+    make(
+      '§6.1',
+      'subscribe-refusals',
+      'shh_subscribe refuses what shh_newMessageFilter refuses, and a symmetric one without topics',
+      async ({ rpc }) => {
+        if (rpc.transport !== 'ws') throw new Skip('subscriptions need a WebSocket URL (ws://)');
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        await refused(
+          rpc,
+          'shh_subscribe',
+          ['messages', { symKeyID: sym }],
+          -32000,
+          'missing topic(s)',
+        );
+        await refused(
+          rpc,
+          'shh_subscribe',
+          ['messages', { privateKeyID: UNKNOWN_ID }],
+          -32000,
+          'invalid public key',
+        );
+        await refused(
+          rpc,
+          'shh_subscribe',
+          ['messages', {}],
+          -32000,
+          'specify either a symmetric or an asymmetric key',
+        );
+        await refused(rpc, 'shh_subscribe', ['nonsense', {}], -32601);
+      },
+    ),
+    make(
+      '§8',
+      'unsubscribe-unknown',
+      'unsubscribing an unknown id is refused with -32000',
+      async ({ rpc }) => {
+        if (rpc.transport !== 'ws') throw new Skip('subscriptions need a WebSocket URL (ws://)');
+        await refused(rpc, 'shh_unsubscribe', ['0x0123456789abcdef0123456789abcdef'], -32000);
+      },
+      ['geth-1.8.27'],
+    ),
+    make(
+      '§8',
+      'unsubscribe-unknown',
+      'unsubscribing an unknown id answers false',
+      async ({ rpc }) => {
+        if (rpc.transport !== 'ws') throw new Skip('subscriptions need a WebSocket URL (ws://)');
+        expectEqual(
+          'shh_unsubscribe',
+          false,
+          await ok(rpc, 'shh_unsubscribe', ['0x0123456789abcdef0123456789abcdef']),
+        );
+      },
+      ['hush'],
+    ),
+    make(
+      '§8',
+      'subscribe-over-http',
+      'shh_subscribe over HTTP is refused with -32000 "notifications not supported"',
+      async ({ rpc }) => {
+        if (rpc.transport !== 'http') throw new Skip('over HTTP only');
+        await refused(
+          rpc,
+          'shh_subscribe',
+          ['messages', {}],
+          -32000,
+          'notifications not supported',
+        );
+        await refused(
+          rpc,
+          'shh_unsubscribe',
+          ['0x0123456789abcdef0123456789abcdef'],
+          -32000,
+          'notifications not supported',
+        );
+      },
+      ['geth-1.8.27'],
+    ),
+    make(
+      '§8',
+      'subscribe-over-http',
+      'shh_subscribe over HTTP is refused with -32601 "notifications not supported"',
+      async ({ rpc }) => {
+        if (rpc.transport !== 'http') throw new Skip('over HTTP only');
+        await refused(
+          rpc,
+          'shh_subscribe',
+          ['messages', {}],
+          -32601,
+          'notifications not supported',
+        );
+      },
+      ['hush'],
+    ),
+    // §7 limits and bad parameters
+    make(
+      '§7.1',
+      'post-over-max-size',
+      'a post larger than the max message size is refused; one within it is not',
+      async ({ rpc }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const base = { ...(await postBase(rpc)), symKeyID: sym, topic: randomTopic() };
+        await withSetting(rpc, 'shh_setMaxMessageSize', 1024, async () => {
+          await refused(rpc, 'shh_post', [{ ...base, payload: hex(randomBytes(2048)) }], -32000);
+          const hash = await ok(rpc, 'shh_post', [{ ...base, payload: hex(randomBytes(100)) }]);
+          expectThat('a hash', HASH.test(String(hash)), 'a 32-byte hash', hash);
+        });
+      },
+    ),
+    make(
+      '§7.2',
+      'bad-hex',
+      'hex without 0x, of odd length or with a non-hex digit is refused with -32602',
+      async ({ rpc }) => {
+        for (const bad of ['0102', '0x123', '0xzz'])
+          await refused(rpc, 'shh_addSymKey', [bad], -32602, INVALID_ARG_0);
+      },
+    ),
+    make(
+      '§7.2',
+      'wrong-types',
+      'arguments of the wrong type are refused with -32602',
+      async ({ rpc }) => {
+        await refused(rpc, 'shh_addSymKey', [12], -32602, INVALID_ARG_0);
+        await refused(rpc, 'shh_hasKeyPair', [12], -32602, INVALID_ARG_0);
+        await refused(rpc, 'shh_setMinPoW', ['high'], -32602, INVALID_ARG_0);
+        await refused(rpc, 'shh_setMaxMessageSize', [-1], -32602, INVALID_ARG_0);
+        await refused(rpc, 'shh_setMaxMessageSize', [1.5], -32602, INVALID_ARG_0);
+        await refused(rpc, 'shh_post', ['a message'], -32602, INVALID_ARG_0);
+        await refused(rpc, 'shh_post', [{ ttl: 'long' }], -32602, INVALID_ARG_0);
+      },
+    ),
+    make(
+      '§7.2',
+      'bad-topics',
+      'a topic that is not 4 bytes is refused with -32602',
+      async ({ rpc }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        await refused(
+          rpc,
+          'shh_post',
+          [{ symKeyID: sym, topic: '0x0102', payload: '0x01' }],
+          -32602,
+          INVALID_ARG_0,
+        );
+        await refused(
+          rpc,
+          'shh_newMessageFilter',
+          [{ symKeyID: sym, topics: ['0x010203'] }],
+          -32602,
+          INVALID_ARG_0,
+        );
+      },
+    ),
+  ];
+}
+
+/** The liveness probe the runner calls after each case. */
+export async function shhRpcAlive(context: ShhRpcContext): Promise<void> {
+  try {
+    await context.rpc.call('shh_version');
+  } catch (error) {
+    // An answer, even an error, is a node that answers; only Unreachable is a crash.
+    if (!(error instanceof RpcCallError)) throw error;
+  }
+}
