@@ -43,6 +43,11 @@ export interface RpcAdapter {
   call(method: string, params?: unknown[]): Promise<unknown>;
   /** A raw request body (any JSON), answered as the node's parsed response. */
   raw(body: unknown): Promise<unknown>;
+  /**
+   * A body sent as it is (not JSON, a batch, ids of any type), answered as the node's parsed
+   * response; HTTP only (undefined over WebSocket, where answers are found by our ids).
+   */
+  readonly rawText?: (text: string) => Promise<unknown>;
   /** `<namespace>_subscribe`; WebSocket only (over HTTP it is an ordinary call that must fail). */
   subscribe(namespace: string, params: unknown[]): Promise<Subscription>;
   close(): Promise<void>;
@@ -92,12 +97,16 @@ class HttpAdapter implements RpcAdapter {
   }
 
   async raw(body: unknown): Promise<unknown> {
+    return this.rawText(JSON.stringify(body));
+  }
+
+  readonly rawText = async (body: string): Promise<unknown> => {
     let response: globalThis.Response;
     try {
       response = await fetch(this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
+        body,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
@@ -116,7 +125,7 @@ class HttpAdapter implements RpcAdapter {
     } catch {
       throw new RpcCallError(0, `HTTP ${response.status}: not JSON: ${text.slice(0, 200)}`);
     }
-  }
+  };
 
   async call(method: string, params: unknown[] = []): Promise<unknown> {
     const response = (await this.raw({ jsonrpc: '2.0', id: ++this.#id, method, params })) as

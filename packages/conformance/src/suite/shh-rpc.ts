@@ -273,6 +273,10 @@ async function roundTrip(
     }
     expectMessage(message as RpcMessage, want);
     expectEqual('shh_unsubscribe', true, await subscription.unsubscribe());
+    // Nothing more after it: a second post is not notified (geth sends every 250 ms).
+    await ok(rpc, 'shh_post', [{ ...postKey, topic, payload, ...base }]);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expectEqual('notifications after shh_unsubscribe', [], subscription.pending());
     return;
   }
   const messages = await pollFilter(rpc, filter!, context.deliveryMs);
@@ -322,6 +326,17 @@ function make(
 
 const INVALID_ARG_0 = /^invalid argument 0/;
 
+/** The adapter's raw bodies; HTTP only (the case is skipped over WebSocket). */
+function rawOnly(rpc: RpcAdapter): (text: string) => Promise<unknown> {
+  if (!rpc.rawText) throw new Skip('raw bodies are sent over HTTP only');
+  return rpc.rawText;
+}
+
+function expectErrorCode(answer: unknown, code: number) {
+  const error = (answer as { error?: { code?: unknown } } | null)?.error;
+  expectEqual('error code', code, error?.code);
+}
+
 /** The cases, in the order they run. */
 export function shhRpcCases(): Case[] {
   return [
@@ -349,6 +364,90 @@ export function shhRpcCases(): Case[] {
         };
         expectEqual('result', '6.0', response.result);
       },
+    ),
+    make('§1.1', 'batch', 'a batch is answered by an array of the answers', async ({ rpc }) => {
+      const answers = await rawOnly(rpc)(
+        JSON.stringify([
+          { jsonrpc: '2.0', id: 1, method: 'shh_version', params: [] },
+          { jsonrpc: '2.0', id: 2, method: 'shh_noSuchMethod', params: [] },
+        ]),
+      );
+      expectThat(
+        'an array of two',
+        Array.isArray(answers) && answers.length === 2,
+        'two answers',
+        answers,
+      );
+      const byId = new Map((answers as { id: unknown }[]).map((a) => [a.id, a]));
+      expectEqual('answer 1', '6.0', (byId.get(1) as { result?: unknown } | undefined)?.result);
+      expectEqual(
+        'answer 2 code',
+        -32601,
+        (byId.get(2) as { error?: { code?: unknown } } | undefined)?.error?.code,
+      );
+    }),
+    make('§1.2', 'string-id', 'a string id is answered with the same id', async ({ rpc }) => {
+      const answer = (await rawOnly(rpc)(
+        JSON.stringify({ jsonrpc: '2.0', id: 'conformance', method: 'shh_version', params: null }),
+      )) as { id?: unknown; result?: unknown };
+      expectEqual(
+        'answer',
+        { id: 'conformance', result: '6.0' },
+        { id: answer.id, result: answer.result },
+      );
+    }),
+    make(
+      '§8',
+      'not-json',
+      'a body that is not JSON is refused with -32600',
+      async ({ rpc }) => expectErrorCode(await rawOnly(rpc)('{"jsonrpc":"2.0","id":1,'), -32600),
+      ['geth-1.8.27'],
+    ),
+    make(
+      '§8',
+      'not-json',
+      'a body that is not JSON is refused with -32700 (JSON-RPC 2.0)',
+      async ({ rpc }) => expectErrorCode(await rawOnly(rpc)('{"jsonrpc":"2.0","id":1,'), -32700),
+      ['hush'],
+    ),
+    make(
+      '§8',
+      'no-method',
+      'a request without a method is refused with -32601',
+      async ({ rpc }) => expectErrorCode(await rawOnly(rpc)('{"jsonrpc":"2.0","id":1}'), -32601),
+      ['geth-1.8.27'],
+    ),
+    make(
+      '§8',
+      'no-method',
+      'a request without a method is refused with -32600 (JSON-RPC 2.0)',
+      async ({ rpc }) => expectErrorCode(await rawOnly(rpc)('{"jsonrpc":"2.0","id":1}'), -32600),
+      ['hush'],
+    ),
+    make(
+      '§8',
+      'params-object',
+      'params as an object is taken for a method without arguments',
+      async ({ rpc }) => {
+        const answer = (await rawOnly(rpc)(
+          JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'shh_version', params: {} }),
+        )) as { result?: unknown };
+        expectEqual('result', '6.0', answer.result);
+      },
+      ['geth-1.8.27'],
+    ),
+    make(
+      '§8',
+      'params-object',
+      'params as an object is refused with -32602',
+      async ({ rpc }) =>
+        expectErrorCode(
+          await rawOnly(rpc)(
+            JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'shh_version', params: {} }),
+          ),
+          -32602,
+        ),
+      ['hush'],
     ),
     // §2 node info and settings
     make('§2.1', 'version', 'shh_version answers "6.0"', async ({ rpc }) =>
@@ -445,15 +544,47 @@ export function shhRpcCases(): Case[] {
     make(
       '§8',
       'mark-trusted-malformed',
-      'a malformed enode is refused with -32000',
-      async ({ rpc }) => refused(rpc, 'shh_markTrustedPeer', ['enode://zz'], -32000),
+      'a malformed enode (shh_markTrustedPeer, targetPeer) is refused with -32000',
+      async ({ rpc }) => {
+        await refused(rpc, 'shh_markTrustedPeer', ['enode://zz'], -32000);
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const post = {
+          ...(await postBase(rpc)),
+          symKeyID: sym,
+          topic: randomTopic(),
+          payload: '0x01',
+        };
+        await refused(
+          rpc,
+          'shh_post',
+          [{ ...post, targetPeer: 'enode://zz' }],
+          -32000,
+          /^failed to parse target peer/,
+        );
+      },
       ['geth-1.8.27'],
     ),
     make(
       '§8',
       'mark-trusted-malformed',
-      'a malformed enode is refused with -32602',
-      async ({ rpc }) => refused(rpc, 'shh_markTrustedPeer', ['enode://zz'], -32602, INVALID_ARG_0),
+      'a malformed enode (shh_markTrustedPeer, targetPeer) is refused with -32602',
+      async ({ rpc }) => {
+        await refused(rpc, 'shh_markTrustedPeer', ['enode://zz'], -32602, INVALID_ARG_0);
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const post = {
+          ...(await postBase(rpc)),
+          symKeyID: sym,
+          topic: randomTopic(),
+          payload: '0x01',
+        };
+        await refused(
+          rpc,
+          'shh_post',
+          [{ ...post, targetPeer: 'enode://zz' }],
+          -32602,
+          INVALID_ARG_0,
+        );
+      },
       ['hush'],
     ),
     // §3 keys
@@ -699,6 +830,21 @@ export function shhRpcCases(): Case[] {
         );
       },
     ),
+    make(
+      '§4.2',
+      'post-target-stranger',
+      'a post to a targetPeer that is not connected is refused with -32000',
+      async ({ rpc }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const post = {
+          ...(await postBase(rpc)),
+          symKeyID: sym,
+          topic: randomTopic(),
+          payload: '0x01',
+        };
+        await refused(rpc, 'shh_post', [{ ...post, targetPeer: STRANGER_ENODE }], -32000);
+      },
+    ),
     // §5 filters, with the round trips of §4
     make('§5.3', 'sym-round-trip', 'symmetric, unsigned: post → filter', (c) =>
       roundTrip(c, { asym: false, signed: false }),
@@ -834,6 +980,36 @@ export function shhRpcCases(): Case[] {
         );
         await refused(rpc, 'shh_getFilterMessages', [filter], -32000, 'filter not found');
         await refused(rpc, 'shh_deleteMessageFilter', [filter], -32000, 'Unsubscribe: Invalid ID');
+      },
+    ),
+    make(
+      '§5.1',
+      'filter-min-pow',
+      "a filter whose minPow is above the message's PoW does not receive it",
+      async ({ rpc, deliveryMs }) => {
+        const sym = await ok<string>(rpc, 'shh_newSymKey');
+        const topic = randomTopic();
+        const strict = await ok<string>(rpc, 'shh_newMessageFilter', [
+          { symKeyID: sym, topics: [topic], minPow: 1e6 },
+        ]);
+        const open = await ok<string>(rpc, 'shh_newMessageFilter', [
+          { symKeyID: sym, topics: [topic] },
+        ]);
+        await ok(rpc, 'shh_post', [
+          { ...(await postBase(rpc)), symKeyID: sym, topic, payload: '0x01' },
+        ]);
+        const got = await pollFilter(rpc, open, deliveryMs);
+        expectEqual(
+          'the filter without minPow',
+          ['0x01'],
+          got.map((m) => m.payload),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expectEqual(
+          'the filter with minPow 1e6',
+          [],
+          await ok(rpc, 'shh_getFilterMessages', [strict]),
+        );
       },
     ),
     // §6 subscriptions
