@@ -132,10 +132,12 @@ const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
 h3{font-size:1em;margin:1.2em 0 .4em}a{color:#0550ae}
 .totals span{margin-right:1em;font-weight:600}
-table{border-collapse:collapse;width:100%;margin-bottom:.5em}
+table{border-collapse:collapse;width:100%;margin-bottom:.5em;table-layout:fixed}
+col.s{width:6em}col.c{width:30%}col.w{width:18%}
 td,th{border:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left}
 th{background:#f4f4f4}td.v{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all;width:28%}
-.pass{color:#116329}.fail{color:#b3261e;font-weight:600}.skip{color:#777}.crashed{color:#fff;background:#b3261e;font-weight:600}
+.pass{color:#116329}.fail{color:#b3261e;font-weight:600}.skip{color:#777}.crashed{color:#b3261e;font-weight:600}.totals .crashed.some,td.crashed{color:#fff;background:#b3261e}
+.tally{font-weight:normal;color:#555;font-size:.9em;margin-left:.6em}
 .none{color:#999;font-style:italic}`;
 
 /**
@@ -155,7 +157,7 @@ export function htmlReport(
     `<style>${CSS}</style></head><body>`,
     `<h1>hush-conformance: ${escapeXml(meta.target)}</h1>`,
     `<p>profile: ${escapeXml(meta.profile ?? '(none: only the cases common to every profile)')} · started ${escapeXml(meta.started)}</p>`,
-    `<p class="totals"><span class="pass">${t.passed} passed</span><span class="fail">${t.failed} failed</span><span class="skip">${t.skipped} skipped</span><span class="crashed">${t.crashed} crashed</span></p>`,
+    `<p class="totals"><span class="pass">${t.passed} passed</span><span class="fail">${t.failed} failed</span><span class="skip">${t.skipped} skipped</span><span class="crashed${t.crashed > 0 ? ' some' : ''}">${t.crashed} crashed</span></p>`,
   ];
   const known = new Set<string>();
   for (const spec of specs) {
@@ -165,7 +167,7 @@ export function htmlReport(
       const anchor = githubAnchor(`${section} ${title}`);
       const cases = results.filter((r) => r.spec === spec.spec && r.section === section);
       out.push(
-        `<h3 id="${escapeXml(`${spec.spec}-${anchor}`)}" data-section="${escapeXml(section)}"><a href="${escapeXml(`${spec.href}#${anchor}`)}">${escapeXml(`${section} ${title}`)}</a></h3>`,
+        `<h3 id="${escapeXml(`${spec.spec}-${anchor}`)}" data-section="${escapeXml(section)}"><a href="${escapeXml(`${spec.href}#${anchor}`)}">${escapeXml(`${section} ${title}`)}</a>${tally(cases)}</h3>`,
       );
       out.push(cases.length === 0 ? '<p class="none">no case in this run</p>' : caseTable(cases));
     }
@@ -174,6 +176,15 @@ export function htmlReport(
   if (stray.length > 0) out.push('<h2>Cases of sections not listed</h2>', caseTable(stray));
   out.push('</body></html>', '');
   return out.join('\n');
+}
+
+function tally(cases: readonly CaseResult[]): string {
+  if (cases.length === 0) return '';
+  const t = suiteTotals(cases);
+  const parts = (['passed', 'failed', 'skipped', 'crashed'] as const)
+    .filter((k) => t[k] > 0)
+    .map((k) => `${t[k]} ${k}`);
+  return `<span class="tally">${parts.join(' · ')}</span>`;
 }
 
 function caseTable(cases: readonly CaseResult[]): string {
@@ -186,5 +197,5 @@ function caseTable(cases: readonly CaseResult[]): string {
     const why = o.status === 'skip' || o.status === 'crashed' ? o.why : '';
     return `<tr>${status}${id}<td>${escapeXml(why)}</td><td class="v"></td><td class="v"></td></tr>`;
   });
-  return `<table><tr><th>status</th><th>case</th><th>why</th><th>expected</th><th>actual</th></tr>\n${rows.join('\n')}\n</table>`;
+  return `<table><colgroup><col class="s"><col class="c"><col class="w"><col><col></colgroup><tr><th>status</th><th>case</th><th>why</th><th>expected</th><th>actual</th></tr>\n${rows.join('\n')}\n</table>`;
 }

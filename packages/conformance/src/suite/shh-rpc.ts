@@ -1129,7 +1129,7 @@ export function shhRpcCases(): Case[] {
       },
     ),
     make(
-      '§7.2',
+      '§1.4',
       'bad-hex',
       'hex without 0x, of odd length or with a non-hex digit is refused with -32602',
       async ({ rpc }) => {
