@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -214,6 +215,28 @@ describe('crash detection', () => {
       await stop(victim);
     }
   }, 120_000);
+
+  it('reports a node that accepts connections but never answers as crashed (HTTP and WebSocket)', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      for (const url of [`http://127.0.0.1:${port}`, `ws://127.0.0.1:${port}`]) {
+        const results = await runRpcSuite(url, { timeoutMs: 500 });
+        expect(results[0]!.outcome).toMatchObject({
+          status: 'crashed',
+          why: expect.stringMatching(/no answer within 500 ms|timed out|Opening handshake/i),
+        });
+        expect(results.slice(1).every((r) => r.outcome.status === 'skip')).toBe(true);
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 30_000);
 
   it('runCases: profiles, failures with expected and actual, skips and a crash', async () => {
     const make = (id: string, run: () => Promise<void>, profiles?: ['hush']) =>
