@@ -5,6 +5,7 @@
  *   hush-conformance vectors DIR [--quiet] [--backend native|noble]
  *   hush-conformance emit DIR --out OUT [--backend native|noble]
  *   hush-conformance rpc URL [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE] [--quiet]
+ *   hush-conformance peer ADDRESS [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE] [--quiet]
  *
  * Exit status 0 only when at least one case ran and none failed (nor crashed); 1 on failures,
  * crashes or when nothing ran; 2 for a usage error.
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type CryptoBackend, defaultBackend, nobleBackend } from '@hush/crypto';
 import { emitVectors } from './emit.js';
+import { PEER_SPECS, runPeerSuite } from './peer/run-peer.js';
 import { formatLine, formatTotals, totals } from './report.js';
 import { checkedNothing, knownVectorFiles, runVectors } from './runner.js';
 import { PROFILES, type Profile, suiteTotals } from './suite/model.js';
@@ -31,6 +33,8 @@ const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|n
        hush-conformance emit DIR --out OUT [--backend native|noble]
        hush-conformance rpc URL [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE]
                             [--quiet] [--timeout MS] [--only TEXT]... [--origin ORIGIN]
+       hush-conformance peer ADDRESS [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE]
+                            [--quiet] [--timeout MS] [--only TEXT]...
 
   vectors DIR     run every vector file in DIR (specs/whisper-v6/vectors schema): a line per
                   case, then "N passed, N failed, N skipped"; fails when DIR holds no
@@ -40,6 +44,10 @@ const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|n
   rpc URL         run the JSON-RPC suites (specs/shh-rpc) against the node at URL
                   (http://… or ws://…; subscriptions need ws://): a line per case, then
                   "N passed, N failed, N skipped, N crashed"
+  peer ADDRESS    run the peer suite (specs/whisper-v6 §6–§7: handshake, message loop,
+                  relaying) as raw Whisper peers of the node at ADDRESS, its Noise peer
+                  address ws://host:port#<64 hex> as hush start prints it; the node's clock
+                  must agree with this machine's within a few seconds
   --profile       also run the cases of a profile: where implementations knowingly differ
                   (specs/shh-rpc/SPEC.md §8); without it only the common cases run
   --junit FILE    write a JUnit XML report
@@ -83,7 +91,10 @@ async function main(argv: string[]): Promise<number> {
   const [command, dir] = positionals;
   const base = process.env.INIT_CWD || process.cwd();
   if (command === 'rpc' && dir && positionals.length === 2) {
-    return rpcCommand(dir, base, values);
+    return suiteCommand('rpc', dir, base, values);
+  }
+  if (command === 'peer' && dir && positionals.length === 2) {
+    return suiteCommand('peer', dir, base, values);
   }
   const backend = chooseBackend(values.backend);
   if (command === 'vectors' && dir && positionals.length === 2) {
@@ -125,7 +136,9 @@ function specsFolder(): string | undefined {
   return existsSync(folder) ? folder : undefined;
 }
 
-async function rpcCommand(
+/** `rpc URL` and `peer ADDRESS`: a suite's run, its terminal lines, JUnit and HTML reports. */
+async function suiteCommand(
+  adapter: 'rpc' | 'peer',
   url: string,
   base: string,
   values: {
@@ -149,16 +162,24 @@ async function rpcCommand(
   } catch {
     throw new UsageError(`not a URL: ${url}`);
   }
+  if (adapter === 'peer' && values.origin !== undefined)
+    throw new UsageError('--origin is for rpc over ws://');
   const started = new Date().toISOString();
-  const results = await runRpcSuite(url, {
+  const common = {
     ...(profile ? { profile } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),
     ...(values.only ? { only: values.only } : {}),
-    ...(values.origin !== undefined ? { origin: values.origin } : {}),
-    onResult: (r) => {
+    onResult: (r: Parameters<typeof formatCaseLine>[0]) => {
       if (!values.quiet || r.outcome.status !== 'pass') console.log(formatCaseLine(r));
     },
-  });
+  };
+  const results =
+    adapter === 'rpc'
+      ? await runRpcSuite(url, {
+          ...common,
+          ...(values.origin !== undefined ? { origin: values.origin } : {}),
+        })
+      : await runPeerSuite(url, common);
   const t = suiteTotals(results);
   console.log(formatSuiteTotals(t));
   const meta = { target: url, ...(profile ? { profile } : {}), started };
@@ -171,15 +192,17 @@ async function rpcCommand(
     const file = resolve(base, values.html);
     mkdirSync(dirname(file), { recursive: true });
     const specs = specsFolder();
-    const reportSpecs: ReportSpec[] = RPC_SPECS.map(({ spec, sections }) => ({
-      spec,
-      sections,
-      href: specs
-        ? relative(dirname(file), resolve(specs, spec, 'SPEC.md'))
-            .split('\\')
-            .join('/')
-        : `specs/${spec}/SPEC.md`,
-    }));
+    const reportSpecs: ReportSpec[] = (adapter === 'rpc' ? RPC_SPECS : PEER_SPECS).map(
+      ({ spec, sections }) => ({
+        spec,
+        sections,
+        href: specs
+          ? relative(dirname(file), resolve(specs, spec, 'SPEC.md'))
+              .split('\\')
+              .join('/')
+          : `specs/${spec}/SPEC.md`,
+      }),
+    );
     writeFileSync(file, htmlReport(results, meta, reportSpecs));
   }
   const ran = t.passed + t.failed + t.crashed;

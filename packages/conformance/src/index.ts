@@ -9,6 +9,14 @@ export { messageCodeMatchesReason } from './checks/message.js';
 export { describeEnvelope, type EmittedFile, emitVectors } from './emit.js';
 export { formatFloatGo } from './go-format.js';
 export {
+  type PeerClose,
+  PeerSession,
+  type PeerSessionOptions,
+  type UnreadableFrame,
+} from './peer/peer-session.js';
+export { type PeerContext, peerAlive, peerCases } from './peer/peer-suite.js';
+export { PEER_SPECS, type PeerSuiteOptions, runPeerSuite } from './peer/run-peer.js';
+export {
   formatLine,
   formatTotals,
   type ReportLine,

@@ -1,0 +1,159 @@
+/**
+ * Issue 18's acceptance, as `.ci/run` runs it: `hush-conformance rpc ws://…` and
+ * `hush-conformance peer <address>` against one real `hush start` (its printed WebSocket RPC
+ * URL and Noise peer address), each exiting 0 with 0 failed and 0 crashed; then both HTML
+ * reports opened in Chromium, every section of their specs shown, and a screenshot taken of
+ * each. Bounded waits, no timing assertions.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@hush/test-support/browser';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PEER_SPECS, RPC_SPECS } from '../src/index.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'hush-conformance-cli-'));
+
+let node: ChildProcess | undefined;
+let rpcUrl = '';
+let peerAddress = '';
+
+/** Runs the CLI to its end: its exit code and output. */
+function conformance(args: readonly string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@hush/source', '--import', 'tsx', cli, ...args],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (out += chunk));
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+}
+
+beforeAll(async () => {
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@hush/source',
+      '--import',
+      'tsx',
+      join(root, 'apps/node/src/main.ts'),
+      'start',
+      '--data-dir',
+      join(scratch, 'node'),
+      '--listen',
+      '127.0.0.1:0',
+      '--rpc-port',
+      '0',
+      '--ws-port',
+      '0',
+      '--metrics-port',
+      '-1',
+      '--web-port',
+      '-1',
+      '--no-dht',
+      '--no-direct',
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  node = child;
+  let out = '';
+  // Read, or the node blocks on a full pipe once it has logged 64 KiB.
+  child.stderr!.resume();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`hush did not start in 90 s:\n${out}`)),
+      90_000,
+    );
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const ws = /^\s*ws\s+(ws:\/\/\S+)/m.exec(out)?.[1];
+      const gossip = /^\s*gossip\s+(ws:\/\/\S+#[0-9a-f]{64})/m.exec(out)?.[1];
+      if (ws && gossip) {
+        rpcUrl = ws;
+        peerAddress = gossip;
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`hush exited (${code}) at start:\n${out}`)));
+  });
+}, 120_000);
+
+afterAll(async () => {
+  if (node && node.exitCode === null) {
+    const exited = new Promise((resolve) => node!.once('exit', resolve));
+    node.kill('SIGTERM');
+    const kill = setTimeout(() => node!.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(kill);
+  }
+  rmSync(scratch, { recursive: true, force: true });
+}, 60_000);
+
+describe('hush-conformance against hush start, as .ci/run runs it', () => {
+  for (const adapter of ['rpc', 'peer'] as const) {
+    it(`${adapter}: exits 0 with 0 failed and 0 crashed, and writes its HTML report`, async () => {
+      const html = join(scratch, `${adapter}.html`);
+      const target = adapter === 'rpc' ? rpcUrl : peerAddress;
+      const { code, out } = await conformance([
+        adapter,
+        target,
+        '--profile',
+        'hush',
+        '--quiet',
+        '--html',
+        html,
+        '--junit',
+        join(scratch, `${adapter}.xml`),
+      ]);
+      const totals = /^(\d+) passed, (\d+) failed, (\d+) skipped, (\d+) crashed$/m.exec(out);
+      expect(totals, out).not.toBeNull();
+      expect({ failed: totals![2], crashed: totals![4] }, out).toEqual({
+        failed: '0',
+        crashed: '0',
+      });
+      expect(Number(totals![1])).toBeGreaterThan(40);
+      expect(code, out).toBe(0);
+      expect(readFileSync(html, 'utf8')).toContain('<h3');
+    }, 600_000);
+  }
+
+  it('both HTML reports open in Chromium and show every section of their specs', async () => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS],
+    });
+    try {
+      for (const [adapter, specs] of [
+        ['rpc', RPC_SPECS],
+        ['peer', PEER_SPECS],
+      ] as const) {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        await page.goto(pathToFileURL(join(scratch, `${adapter}.html`)).href);
+        const shown = await page.$$eval('h3[data-section]', (headings) =>
+          headings
+            .filter((h) => (h as HTMLElement).offsetHeight > 0)
+            .map((h) => (h as HTMLElement).dataset.section),
+        );
+        for (const { sections } of specs)
+          for (const { section } of sections)
+            expect(shown, `${adapter} ${section}`).toContain(section);
+        const shot = join(scratch, `${adapter}.png`);
+        await page.screenshot({ path: shot, fullPage: true });
+        expect(statSync(shot).size).toBeGreaterThan(10_000);
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+});
