@@ -6,6 +6,7 @@
  *   hush-conformance emit DIR --out OUT [--backend native|noble]
  *   hush-conformance rpc URL [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE] [--quiet]
  *   hush-conformance peer ADDRESS [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE] [--quiet]
+ *   hush-conformance mailserver ADDRESS [--rpc URL] [--password P] [--profile hush] [--junit FILE] [--html FILE] [--quiet]
  *
  * Exit status 0 only when at least one case ran and none failed (nor crashed); 1 on failures,
  * crashes or when nothing ran; 2 for a usage error.
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type CryptoBackend, defaultBackend, nobleBackend } from '@hush/crypto';
 import { emitVectors } from './emit.js';
+import { MAILSERVER_SPECS, runMailserverSuite } from './peer/run-mailserver.js';
 import { PEER_SPECS, runPeerSuite } from './peer/run-peer.js';
 import { formatLine, formatTotals, totals } from './report.js';
 import { checkedNothing, knownVectorFiles, runVectors } from './runner.js';
@@ -35,6 +37,8 @@ const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|n
                             [--quiet] [--timeout MS] [--only TEXT]... [--origin ORIGIN]
        hush-conformance peer ADDRESS [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE]
                             [--quiet] [--timeout MS] [--only TEXT]...
+       hush-conformance mailserver ADDRESS [--rpc URL] [--password P] [--profile hush]
+                            [--junit FILE] [--html FILE] [--quiet] [--timeout MS] [--only TEXT]...
 
   vectors DIR     run every vector file in DIR (specs/whisper-v6/vectors schema): a line per
                   case, then "N passed, N failed, N skipped"; fails when DIR holds no
@@ -48,6 +52,10 @@ const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|n
                   relaying) as raw Whisper peers of the node at ADDRESS, its Noise peer
                   address ws://host:port#<64 hex> as hush start prints it; the node's clock
                   must agree with this machine's within a few seconds
+  mailserver ADDRESS  run the mailserver suite (specs/mailserver: requests, windows, bloom,
+                  pages and cursors, refusals) as raw peers of the history-serving node at
+                  ADDRESS (as peer); --rpc URL is the same node's JSON-RPC (for shh_post),
+                  --password its mailserver password (default status-offline-inbox)
   --profile       also run the cases of a profile: where implementations knowingly differ
                   (specs/shh-rpc/SPEC.md §8); without it only the common cases run
   --junit FILE    write a JUnit XML report
@@ -81,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       only: { type: 'string', multiple: true },
       origin: { type: 'string' },
+      rpc: { type: 'string' },
+      password: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -95,6 +105,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'peer' && dir && positionals.length === 2) {
     return suiteCommand('peer', dir, base, values);
+  }
+  if (command === 'mailserver' && dir && positionals.length === 2) {
+    return suiteCommand('mailserver', dir, base, values);
   }
   const backend = chooseBackend(values.backend);
   if (command === 'vectors' && dir && positionals.length === 2) {
@@ -136,9 +149,12 @@ function specsFolder(): string | undefined {
   return existsSync(folder) ? folder : undefined;
 }
 
-/** `rpc URL` and `peer ADDRESS`: a suite's run, its terminal lines, JUnit and HTML reports. */
+/**
+ * `rpc URL`, `peer ADDRESS` and `mailserver ADDRESS`: a suite's run, its terminal lines, JUnit
+ * and HTML reports.
+ */
 async function suiteCommand(
-  adapter: 'rpc' | 'peer',
+  adapter: 'rpc' | 'peer' | 'mailserver',
   url: string,
   base: string,
   values: {
@@ -148,6 +164,8 @@ async function suiteCommand(
     timeout?: string | undefined;
     only?: string[] | undefined;
     origin?: string | undefined;
+    rpc?: string | undefined;
+    password?: string | undefined;
     quiet?: boolean | undefined;
   },
 ): Promise<number> {
@@ -162,8 +180,17 @@ async function suiteCommand(
   } catch {
     throw new UsageError(`not a URL: ${url}`);
   }
-  if (adapter === 'peer' && values.origin !== undefined)
+  if (adapter !== 'rpc' && values.origin !== undefined)
     throw new UsageError('--origin is for rpc over ws://');
+  if (adapter !== 'mailserver' && (values.rpc !== undefined || values.password !== undefined))
+    throw new UsageError('--rpc and --password are for mailserver');
+  if (values.rpc !== undefined) {
+    try {
+      new URL(values.rpc);
+    } catch {
+      throw new UsageError(`not a URL: ${values.rpc}`);
+    }
+  }
   const started = new Date().toISOString();
   const common = {
     ...(profile ? { profile } : {}),
@@ -179,7 +206,12 @@ async function suiteCommand(
           ...common,
           ...(values.origin !== undefined ? { origin: values.origin } : {}),
         })
-      : await runPeerSuite(url, common);
+      : adapter === 'peer'
+        ? await runPeerSuite(url, common)
+        : await runMailserverSuite(url, values.rpc, {
+            ...common,
+            ...(values.password !== undefined ? { password: values.password } : {}),
+          });
   const t = suiteTotals(results);
   console.log(formatSuiteTotals(t));
   const meta = { target: url, ...(profile ? { profile } : {}), started };
@@ -192,17 +224,17 @@ async function suiteCommand(
     const file = resolve(base, values.html);
     mkdirSync(dirname(file), { recursive: true });
     const specs = specsFolder();
-    const reportSpecs: ReportSpec[] = (adapter === 'rpc' ? RPC_SPECS : PEER_SPECS).map(
-      ({ spec, sections }) => ({
-        spec,
-        sections,
-        href: specs
-          ? relative(dirname(file), resolve(specs, spec, 'SPEC.md'))
-              .split('\\')
-              .join('/')
-          : `specs/${spec}/SPEC.md`,
-      }),
-    );
+    const suiteSpecs =
+      adapter === 'rpc' ? RPC_SPECS : adapter === 'peer' ? PEER_SPECS : MAILSERVER_SPECS;
+    const reportSpecs: ReportSpec[] = suiteSpecs.map(({ spec, sections }) => ({
+      spec,
+      sections,
+      href: specs
+        ? relative(dirname(file), resolve(specs, spec, 'SPEC.md'))
+            .split('\\')
+            .join('/')
+        : `specs/${spec}/SPEC.md`,
+    }));
     writeFileSync(file, htmlReport(results, meta, reportSpecs));
   }
   const ran = t.passed + t.failed + t.crashed;

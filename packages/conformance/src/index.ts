@@ -9,12 +9,25 @@ export { messageCodeMatchesReason } from './checks/message.js';
 export { describeEnvelope, type EmittedFile, emitVectors } from './emit.js';
 export { formatFloatGo } from './go-format.js';
 export {
+  DEFAULT_MAILSERVER_PASSWORD,
+  MAILSERVER_SECTIONS,
+  MAILSERVER_SPEC,
+  type MailserverContext,
+  mailserverAlive,
+  mailserverCases,
+} from './peer/mailserver-suite.js';
+export {
   type PeerClose,
   PeerSession,
   type PeerSessionOptions,
   type UnreadableFrame,
 } from './peer/peer-session.js';
 export { type PeerContext, peerAlive, peerCases } from './peer/peer-suite.js';
+export {
+  MAILSERVER_SPECS,
+  type MailserverSuiteOptions,
+  runMailserverSuite,
+} from './peer/run-mailserver.js';
 export { PEER_SPECS, type PeerSuiteOptions, runPeerSuite } from './peer/run-peer.js';
 export {
   formatLine,
