@@ -5,7 +5,7 @@
  * reports opened in Chromium, every section of their specs shown, and a screenshot taken of
  * each. Bounded waits, no timing assertions.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +14,12 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@hush/test-support/browser';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEER_SPECS, RPC_SPECS } from '../src/index.js';
+import { type HushNode, ROOT, startHush } from './hush-start.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'hush-conformance-cli-'));
 
-let node: ChildProcess | undefined;
+let node: HushNode | undefined;
 let rpcUrl = '';
 let peerAddress = '';
 
@@ -29,7 +29,7 @@ function conformance(args: readonly string[]): Promise<{ code: number | null; ou
     const child = spawn(
       process.execPath,
       ['--conditions=@hush/source', '--import', 'tsx', cli, ...args],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
@@ -39,63 +39,12 @@ function conformance(args: readonly string[]): Promise<{ code: number | null; ou
 }
 
 beforeAll(async () => {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=@hush/source',
-      '--import',
-      'tsx',
-      join(root, 'apps/node/src/main.ts'),
-      'start',
-      '--data-dir',
-      join(scratch, 'node'),
-      '--listen',
-      '127.0.0.1:0',
-      '--rpc-port',
-      '0',
-      '--ws-port',
-      '0',
-      '--metrics-port',
-      '-1',
-      '--web-port',
-      '-1',
-      '--no-dht',
-      '--no-direct',
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  node = child;
-  let out = '';
-  // Read, or the node blocks on a full pipe once it has logged 64 KiB.
-  child.stderr!.resume();
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`hush did not start in 90 s:\n${out}`)),
-      90_000,
-    );
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const ws = /^\s*ws\s+(ws:\/\/\S+)/m.exec(out)?.[1];
-      const gossip = /^\s*gossip\s+(ws:\/\/\S+#[0-9a-f]{64})/m.exec(out)?.[1];
-      if (ws && gossip) {
-        rpcUrl = ws;
-        peerAddress = gossip;
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`hush exited (${code}) at start:\n${out}`)));
-  });
+  node = await startHush(join(scratch, 'node'));
+  ({ rpcUrl, peerAddress } = node);
 }, 120_000);
 
 afterAll(async () => {
-  if (node && node.exitCode === null) {
-    const exited = new Promise((resolve) => node!.once('exit', resolve));
-    node.kill('SIGTERM');
-    const kill = setTimeout(() => node!.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(kill);
-  }
+  await node?.stop();
   rmSync(scratch, { recursive: true, force: true });
 }, 60_000);
 
