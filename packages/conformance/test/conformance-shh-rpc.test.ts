@@ -5,7 +5,7 @@
  * counts, the HTML report holds every section of the spec; the suite's section list is the
  * spec's.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,84 +26,17 @@ import {
   suiteTotals,
   Unreachable,
 } from '../src/index.js';
+import { type HushNode, ROOT, startHush } from './hush-start.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'hush-conformance-rpc-'));
 
-interface Node {
-  readonly process: ChildProcess;
-  readonly http: string;
-  readonly ws: string;
-  readonly exited: Promise<void>;
-}
-
-/** `hush start` from source on free loopback ports, a fresh data directory. */
-async function startHush(name: string): Promise<Node> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=@hush/source',
-      '--import',
-      'tsx',
-      join(root, 'apps/node/src/main.ts'),
-      'start',
-      '--data-dir',
-      mkdtempSync(join(scratch, `${name}-`)),
-      '--listen',
-      '127.0.0.1:0',
-      '--rpc-port',
-      '0',
-      '--ws-port',
-      '0',
-      '--metrics-port',
-      '-1',
-      '--web-port',
-      '-1',
-      '--no-dht',
-      '--no-direct',
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let out = '';
-  return new Promise<Node>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`hush did not start within 90 s:\n${out}`));
-    }, 90_000);
-    const read = (chunk: Buffer) => {
-      out += chunk;
-      const http = /^\s*rpc\s+(http:\/\/\S+)/m.exec(out)?.[1];
-      const ws = /^\s*ws\s+(ws:\/\/\S+)/m.exec(out)?.[1];
-      if (http && ws) {
-        clearTimeout(timer);
-        resolve({ process: child, http, ws, exited });
-      }
-    };
-    child.stdout!.on('data', read);
-    child.stderr!.on('data', read);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`hush exited (${code}) before it listened:\n${out}`));
-    });
-  });
-}
-
-async function stop(node: Node | undefined) {
-  if (!node || node.process.exitCode !== null || node.process.signalCode !== null) return;
-  node.process.kill('SIGTERM');
-  const killed = setTimeout(() => node.process.kill('SIGKILL'), 10_000);
-  await node.exited;
-  clearTimeout(killed);
-}
-
-let node: Node | undefined;
+let node: HushNode | undefined;
 beforeAll(async () => {
-  node = await startHush('suite');
+  node = await startHush(mkdtempSync(join(scratch, 'suite-')));
 }, 120_000);
 afterAll(async () => {
-  await stop(node);
+  await node?.stop();
   rmSync(scratch, { recursive: true, force: true });
 }, 30_000);
 
@@ -112,7 +45,7 @@ const failures = (results: readonly CaseResult[]) =>
 
 describe('hush-conformance rpc against hush start', () => {
   it('passes every case over HTTP with --profile hush', async () => {
-    const results = await runRpcSuite(node!.http, { profile: 'hush' });
+    const results = await runRpcSuite(node!.httpUrl, { profile: 'hush' });
     expect(failures(results)).toEqual([]);
     const t = suiteTotals(results);
     expect(t.passed).toBeGreaterThanOrEqual(40);
@@ -122,7 +55,7 @@ describe('hush-conformance rpc against hush start', () => {
   }, 120_000);
 
   it('passes every case over WebSocket with --profile hush, subscriptions included', async () => {
-    const results = await runRpcSuite(node!.ws, { profile: 'hush' });
+    const results = await runRpcSuite(node!.rpcUrl, { profile: 'hush' });
     expect(failures(results)).toEqual([]);
     expect(suiteTotals(results).passed).toBeGreaterThanOrEqual(45);
     const passed = new Set(results.filter((r) => r.outcome.status === 'pass').map((r) => r.id));
@@ -141,7 +74,7 @@ describe('hush-conformance rpc against hush start', () => {
         'tsx',
         cli,
         'rpc',
-        node!.ws,
+        node!.rpcUrl,
         '--profile',
         'hush',
         '--junit',
@@ -150,7 +83,7 @@ describe('hush-conformance rpc against hush start', () => {
         html,
         '--quiet',
       ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     run.stdout.on('data', (c) => {
@@ -188,14 +121,14 @@ describe('hush-conformance rpc against hush start', () => {
 
 describe('crash detection', () => {
   it('reports the case during or after which the node died as crashed, and skips the rest', async () => {
-    const victim = await startHush('victim');
+    const victim = await startHush(mkdtempSync(join(scratch, 'victim-')));
     try {
       let seen = 0;
-      const results = await runRpcSuite(victim.http, {
+      const results = await runRpcSuite(victim.httpUrl, {
         profile: 'hush',
         timeoutMs: 3000,
         onResult: () => {
-          if (++seen === 5) victim.process.kill('SIGKILL');
+          if (++seen === 5) victim.child.kill('SIGKILL');
         },
       });
       const statuses = results.map((r) => r.outcome.status);
@@ -212,7 +145,7 @@ describe('crash detection', () => {
         });
       expect(results.length).toBeGreaterThan(at + 10);
     } finally {
-      await stop(victim);
+      await victim.stop();
     }
   }, 120_000);
 
@@ -296,7 +229,7 @@ describe('crash detection', () => {
 
 describe('the suite and its spec', () => {
   it('lists every numbered heading of specs/shh-rpc/SPEC.md, and every case is in one', async () => {
-    const spec = readFileSync(join(root, 'specs/shh-rpc/SPEC.md'), 'utf8');
+    const spec = readFileSync(join(ROOT, 'specs/shh-rpc/SPEC.md'), 'utf8');
     const headings = [...spec.matchAll(/^#{2,4} (§\d+(?:\.\d+)*) (.+)$/gm)].map((m) => ({
       section: m[1],
       title: m[2]!.trim(),

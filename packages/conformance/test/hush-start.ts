@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface HushNode {
+  /** The WebSocket RPC URL (`ws://…`). */
   readonly rpcUrl: string;
+  /** The HTTP RPC URL (`http://…`). */
+  readonly httpUrl: string;
   readonly peerAddress: string;
   readonly child: ChildProcess;
   stop(): Promise<void>;
@@ -60,26 +63,29 @@ export async function startHush(
   // Read, or the node blocks on a full pipe once it has logged 64 KiB.
   child.stderr!.resume();
   try {
-    const [rpcUrl, peerAddress] = await new Promise<[string, string]>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`hush did not start in ${timeoutMs} ms:\n${out}`)),
-        timeoutMs,
-      );
-      child.stdout!.on('data', (chunk) => {
-        out += chunk;
-        const ws = /^\s*ws\s+(ws:\/\/\S+)/m.exec(out)?.[1];
-        const gossip = /^\s*gossip\s+(ws:\/\/\S+#[0-9a-f]{64})/m.exec(out)?.[1];
-        if (ws && gossip) {
+    const [rpcUrl, httpUrl, peerAddress] = await new Promise<[string, string, string]>(
+      (resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`hush did not start in ${timeoutMs} ms:\n${out}`)),
+          timeoutMs,
+        );
+        child.stdout!.on('data', (chunk) => {
+          out += chunk;
+          const ws = /^\s*ws\s+(ws:\/\/\S+)/m.exec(out)?.[1];
+          const http = /^\s*rpc\s+(http:\/\/\S+)/m.exec(out)?.[1];
+          const gossip = /^\s*gossip\s+(ws:\/\/\S+#[0-9a-f]{64})/m.exec(out)?.[1];
+          if (ws && http && gossip) {
+            clearTimeout(timer);
+            resolve([ws, http, gossip]);
+          }
+        });
+        child.once('exit', (code) => {
           clearTimeout(timer);
-          resolve([ws, gossip]);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`hush exited (${code}) at start:\n${out}`));
-      });
-    });
-    return { rpcUrl, peerAddress, child, stop };
+          reject(new Error(`hush exited (${code}) at start:\n${out}`));
+        });
+      },
+    );
+    return { rpcUrl, httpUrl, peerAddress, child, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -41,10 +41,10 @@ import {
 } from '@hush/transport-gossip';
 import {
   type ConformanceCase,
+  caseBuilder,
   expectEqual,
   expectThat,
   Mismatch,
-  type Outcome,
   type Profile,
   Skip,
 } from '../suite/model.js';
@@ -475,23 +475,7 @@ function cursorOf(sent: number, hash: Uint8Array): Uint8Array {
 
 // ---- case builders ----
 
-function make(
-  section: string,
-  name: string,
-  title: string,
-  run: (context: MailserverContext) => Promise<Outcome | undefined> | Promise<void>,
-  profiles?: readonly Profile[],
-): Case {
-  return {
-    id: `${MAILSERVER_SPEC}/peer/${name}${profiles ? `@${profiles.join('+')}` : ''}`,
-    spec: MAILSERVER_SPEC,
-    section,
-    title,
-    adapter: 'peer',
-    ...(profiles ? { profiles } : {}),
-    run: async (context) => (await run(context)) ?? undefined,
-  };
-}
+const make = caseBuilder<MailserverContext>(MAILSERVER_SPEC, 'peer', 'peer/');
 
 /** A session case: `body` gets the session and the base of its own window. */
 function sessionCase(

@@ -45,10 +45,10 @@ import {
 } from '@hush/transport-gossip';
 import {
   type ConformanceCase,
+  caseBuilder,
   expectEqual,
   expectThat,
   Mismatch,
-  type Outcome,
   type Profile,
   Skip,
 } from '../suite/model.js';
@@ -348,23 +348,7 @@ function relaying(node: Status): void {
 
 // ---- case builders ----
 
-function make(
-  section: string,
-  name: string,
-  title: string,
-  run: (context: PeerContext) => Promise<Outcome | undefined> | Promise<void>,
-  profiles?: readonly Profile[],
-): Case {
-  return {
-    id: `${WHISPER_V6_SPEC}/peer/${name}${profiles ? `@${profiles.join('+')}` : ''}`,
-    spec: WHISPER_V6_SPEC,
-    section,
-    title,
-    adapter: 'peer',
-    ...(profiles ? { profiles } : {}),
-    run: async (context) => (await run(context)) ?? undefined,
-  };
-}
+const make = caseBuilder<PeerContext>(WHISPER_V6_SPEC, 'peer', 'peer/');
 
 /** The node answers `inbound` (sent right after its status) by keeping or dropping the peer. */
 function exchange(

@@ -44,6 +44,42 @@ export interface ConformanceCase<C> {
   run(context: C): Promise<Outcome | undefined>;
 }
 
+/**
+ * A suite's case builder: `make(section, name, title, run, profiles?)` gives the case with id
+ * `<spec>/<prefix><name>[@profile+…]`. `run` throws to decide (Mismatch fails, Skip skips); it
+ * may resolve to an outcome, and anything else is a pass.
+ *
+ * @throws nothing
+ */
+export function caseBuilder<C>(spec: string, adapter: AdapterKind, prefix = '') {
+  return (
+    section: string,
+    name: string,
+    title: string,
+    run: (context: C) => Promise<unknown>,
+    profiles?: readonly Profile[],
+  ): ConformanceCase<C> => ({
+    id: `${spec}/${prefix}${name}${profiles ? `@${profiles.join('+')}` : ''}`,
+    spec,
+    section,
+    title,
+    adapter,
+    ...(profiles ? { profiles } : {}),
+    run: async (context) => {
+      const outcome = await run(context);
+      return isOutcome(outcome) ? outcome : undefined;
+    },
+  });
+}
+
+function isOutcome(value: unknown): value is Outcome {
+  const status = (value as { status?: unknown } | null)?.status;
+  return (
+    typeof value === 'object' &&
+    (status === 'pass' || status === 'fail' || status === 'skip' || status === 'crashed')
+  );
+}
+
 /** A failed expectation, thrown by {@link expectEqual} and friends inside a case. */
 export class Mismatch extends Error {
   override readonly name = 'Mismatch';

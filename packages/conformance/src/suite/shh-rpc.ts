@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import {
   type ConformanceCase,
+  caseBuilder,
   expectEqual,
   expectThat,
   Mismatch,
-  type Profile,
   Skip,
 } from './model.js';
 import { type RpcAdapter, RpcCallError, type Subscription } from './rpc-client.js';
@@ -302,27 +302,7 @@ async function withSetting<T>(
   }
 }
 
-function make(
-  section: string,
-  name: string,
-  title: string,
-  /** Throws Mismatch to fail, Skip to skip; what it resolves to is not looked at. */
-  run: (context: ShhRpcContext) => Promise<unknown>,
-  profiles?: readonly Profile[],
-): Case {
-  return {
-    id: `${SHH_RPC_SPEC}/${name}${profiles ? `@${profiles.join('+')}` : ''}`,
-    spec: SHH_RPC_SPEC,
-    section,
-    title,
-    adapter: 'rpc',
-    ...(profiles ? { profiles } : {}),
-    run: async (context) => {
-      await run(context);
-      return undefined;
-    },
-  };
-}
+const make = caseBuilder<ShhRpcContext>(SHH_RPC_SPEC, 'rpc', '');
 
 const INVALID_ARG_0 = /^invalid argument 0/;
 
