@@ -69,6 +69,9 @@ const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|n
 
 class UsageError extends Error {}
 
+/** The longest --timeout: ten minutes (a timer cannot hold more than 2³¹ − 1 ms anyway). */
+const MAX_TIMEOUT_MS = 600_000;
+
 function chooseBackend(name: string | undefined): CryptoBackend {
   if (name === undefined || name === 'native') return defaultBackend;
   if (name === 'noble') return nobleBackend;
@@ -173,8 +176,11 @@ async function suiteCommand(
   if (profile !== undefined && !PROFILES.includes(profile))
     throw new UsageError(`unknown profile ${profile} (${PROFILES.join(', ')})`);
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
-    throw new UsageError('--timeout takes a positive number of milliseconds');
+  if (
+    timeoutMs !== undefined &&
+    !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)
+  )
+    throw new UsageError(`--timeout takes a whole number of milliseconds in 1 … ${MAX_TIMEOUT_MS}`);
   try {
     new URL(url);
   } catch {
@@ -241,9 +247,10 @@ async function suiteCommand(
   return ran > 0 && t.failed === 0 && t.crashed === 0 ? 0 : 1;
 }
 
-// A reader that stops early (`| head`) is not an error of ours.
+// A reader that stops early (`| head`) is not an error of ours: printing stops, the run goes
+// on, its reports are written and its exit status is the run's.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  if (error.code === 'EPIPE') return;
   throw error;
 });
 

@@ -17,7 +17,11 @@ export function show(value: unknown): string {
   }
 }
 
-/** One terminal line: `ok`, `FAIL`, `skip` or `CRASH`, the section, id and title, and why. */
+/**
+ * One terminal line: `ok`, `FAIL`, `skip` or `CRASH`, the section, id and title, and why. What
+ * the implementation answered is in it with its control characters escaped (`\n` as `\x0a`,
+ * ANSI escapes as `\x1b`): a node cannot forge a line of the report or colour the terminal.
+ */
 export function formatCaseLine(r: CaseResult): string {
   const label = `${r.spec} ${r.section} ${r.id}: ${r.title}`;
   const o = r.outcome;
@@ -25,12 +29,21 @@ export function formatCaseLine(r: CaseResult): string {
     case 'pass':
       return `ok    ${label}`;
     case 'fail':
-      return `FAIL  ${label}: ${o.message}: expected ${show(o.expected)}, got ${show(o.actual)}`;
+      return `FAIL  ${label}: ${terminalSafe(`${o.message}: expected ${show(o.expected)}, got ${show(o.actual)}`)}`;
     case 'skip':
-      return `skip  ${label}: ${o.why}`;
+      return `skip  ${label}: ${terminalSafe(o.why)}`;
     case 'crashed':
-      return `CRASH ${label}: ${o.why}`;
+      return `CRASH ${label}: ${terminalSafe(o.why)}`;
   }
+}
+
+/** Control characters as `\xNN`. */
+function terminalSafe(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    /[\x00-\x1f\x7f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 /** `N passed, N failed, N skipped, N crashed`. */

@@ -76,7 +76,9 @@ function answer(response: Response): unknown {
     const { code, message, data } = response.error;
     throw new RpcCallError(code, message, data);
   }
-  if (!('result' in response)) throw new Unreachable('answer has neither result nor error');
+  // An answer that is not JSON-RPC is the implementation's failure, not a crash: it answered.
+  if (!('result' in response))
+    throw new RpcCallError(0, 'not a JSON-RPC answer: it has neither result nor error');
   return response.result;
 }
 
