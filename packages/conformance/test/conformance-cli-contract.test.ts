@@ -95,6 +95,13 @@ describe('hush-conformance’s contract', () => {
     expect(results.every((r) => r.outcome.status === 'fail')).toBe(true);
   }, 60_000);
 
+  it('an answer under another id (a string for our number) fails the case; it is no crash', async () => {
+    const url = await fakeNode((id) => ({ jsonrpc: '2.0', id: String(id), result: '6.0' }));
+    const results = await runRpcSuite(url, { only: ['shh-rpc/version'] });
+    expect(results.length).toBeGreaterThan(0);
+    expect(results.every((r) => r.outcome.status === 'fail')).toBe(true);
+  }, 60_000);
+
   it('what a node answers cannot forge a line of the terminal report', async () => {
     const url = await fakeNode(refusing);
     const results = await runRpcSuite(url, { only: ['shh-rpc/version'] });

@@ -71,7 +71,16 @@ interface Response {
   params?: { subscription?: string; result?: unknown };
 }
 
-function answer(response: Response): unknown {
+/**
+ * The answer's result, given the id its request carried: an answer with another id (a string
+ * for our number, say) is the implementation's failure, on HTTP and WebSocket alike.
+ */
+function answer(response: Response, id: number): unknown {
+  if (response.id !== id)
+    throw new RpcCallError(
+      0,
+      `not a JSON-RPC answer to request ${id}: its id is ${JSON.stringify(response.id)}`,
+    );
   if (response.error) {
     const { code, message, data } = response.error;
     throw new RpcCallError(code, message, data);
@@ -130,12 +139,13 @@ class HttpAdapter implements RpcAdapter {
   };
 
   async call(method: string, params: unknown[] = []): Promise<unknown> {
-    const response = (await this.raw({ jsonrpc: '2.0', id: ++this.#id, method, params })) as
+    const id = ++this.#id;
+    const response = (await this.raw({ jsonrpc: '2.0', id, method, params })) as
       | Response
       | undefined;
     if (typeof response !== 'object' || response === null)
       throw new RpcCallError(0, `not a JSON-RPC response: ${JSON.stringify(response)}`);
-    return answer(response);
+    return answer(response, id);
   }
 
   async subscribe(namespace: string, params: unknown[]): Promise<Subscription> {
@@ -235,10 +245,18 @@ class WsAdapter implements RpcAdapter {
       }
       return;
     }
-    const pending = typeof message.id === 'number' ? this.#pending.get(message.id) : undefined;
+    // An id given back as a string ("7" for 7) still finds its request, whose answer then
+    // fails on the id instead of timing out as if the node were gone.
+    const key =
+      typeof message.id === 'number'
+        ? message.id
+        : typeof message.id === 'string' && /^\d{1,15}$/.test(message.id)
+          ? Number(message.id)
+          : undefined;
+    const pending = key === undefined ? undefined : this.#pending.get(key);
     if (!pending) return;
     clearTimeout(pending.timer);
-    this.#pending.delete(message.id as number);
+    this.#pending.delete(key!);
     pending.resolve(message);
   }
 
@@ -263,7 +281,8 @@ class WsAdapter implements RpcAdapter {
   }
 
   async call(method: string, params: unknown[] = []): Promise<unknown> {
-    return answer(await this.#request({ jsonrpc: '2.0', id: ++this.#id, method, params }));
+    const id = ++this.#id;
+    return answer(await this.#request({ jsonrpc: '2.0', id, method, params }), id);
   }
 
   async subscribe(namespace: string, params: unknown[]): Promise<Subscription> {
