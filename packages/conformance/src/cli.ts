@@ -69,6 +69,16 @@ const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|n
 
 class UsageError extends Error {}
 
+/** The options each command takes (beyond --help). */
+const SUITE_OPTIONS = ['quiet', 'profile', 'junit', 'html', 'timeout', 'only'];
+const OPTIONS_OF = {
+  vectors: ['quiet', 'backend'],
+  emit: ['out', 'backend'],
+  rpc: [...SUITE_OPTIONS, 'origin'],
+  peer: SUITE_OPTIONS,
+  mailserver: [...SUITE_OPTIONS, 'rpc', 'password'],
+} as const satisfies Record<string, readonly string[]>;
+
 /** The longest --timeout: ten minutes (a timer cannot hold more than 2³¹ − 1 ms anyway). */
 const MAX_TIMEOUT_MS = 600_000;
 
@@ -103,6 +113,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const [command, dir] = positionals;
   const base = process.env.INIT_CWD || process.cwd();
+  // An option a command does not take is a usage error, not silently ignored.
+  const allowed = OPTIONS_OF[command as keyof typeof OPTIONS_OF];
+  if (allowed)
+    for (const [name, value] of Object.entries(values))
+      if (value !== undefined && name !== 'help' && !(name === 'quiet' && value === false))
+        if (!(allowed as readonly string[]).includes(name))
+          throw new UsageError(`${command} takes no --${name}`);
   if (command === 'rpc' && dir && positionals.length === 2) {
     return suiteCommand('rpc', dir, base, values);
   }
@@ -175,6 +192,13 @@ async function suiteCommand(
   const profile = values.profile as Profile | undefined;
   if (profile !== undefined && !PROFILES.includes(profile))
     throw new UsageError(`unknown profile ${profile} (${PROFILES.join(', ')})`);
+  // The mailserver suite has Hush's profile only (specs/mailserver §8.1 names Status's ways).
+  if (adapter === 'mailserver' && profile !== undefined && profile !== 'hush')
+    throw new UsageError(`mailserver has no profile ${profile} (only hush)`);
+  if (adapter !== 'rpc' && !/^wss?:\/\/[^#\s]+#[0-9a-fA-F]{64}$/.test(url))
+    throw new UsageError(
+      `${adapter} takes a peer address ws://host:port#<64 hex digits of its Noise static key>, not ${url}`,
+    );
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
   if (
     timeoutMs !== undefined &&

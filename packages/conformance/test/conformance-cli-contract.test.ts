@@ -88,6 +88,27 @@ describe('hush-conformance’s contract', () => {
     expect(code).toBe(2);
   }, 60_000);
 
+  it('refuses, as usage errors, options a command does not take and addresses it cannot dial', async () => {
+    const usage = (args: readonly string[]) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ['--conditions=@hush/source', '--import', 'tsx', cli, ...args],
+          { cwd: ROOT, stdio: 'ignore' },
+        );
+        child.once('exit', resolve);
+      });
+    const key = 'ab'.repeat(32);
+    for (const args of [
+      ['vectors', 'specs/whisper-v6/vectors', '--junit', 'x.xml'],
+      ['rpc', 'http://127.0.0.1:9', '--backend', 'noble'],
+      ['peer', 'http://127.0.0.1:9'],
+      ['peer', `ws://127.0.0.1:9#${key}`, '--rpc', 'http://127.0.0.1:9'],
+      ['mailserver', `ws://127.0.0.1:9#${key}`, '--profile', 'geth-1.8.27'],
+    ])
+      expect(await usage(args), args.join(' ')).toBe(2);
+  }, 120_000);
+
   it('an answer with neither result nor error fails the case; it is no crash', async () => {
     const url = await fakeNode((id) => ({ jsonrpc: '2.0', id }));
     const results = await runRpcSuite(url, { only: ['shh-rpc/version'] });
