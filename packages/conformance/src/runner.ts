@@ -1,8 +1,11 @@
 /**
- * Runs every vector file of a directory (the specs/whisper-v6/vectors schema) through the
- * Hush packages: one verdict per case; files it does not recognise are reported as skipped,
+ * Runs every vector file of a directory (the specs/whisper-v6/vectors schema, and the Noise,
+ * Sphinx and AEZ formats of specs/noise and specs/mixnet-sphinx, recognised by content) through
+ * the Hush packages: one verdict per case; files it does not recognise are reported as skipped,
  * never silently passed, and a run that checked no case at all is a failure of the caller's
- * (see `checkedNothing`).
+ * (see `checkedNothing`). The file recognition (`readVectorFiles`) and the check of one case
+ * (`checkVectorCase`) are shared with the in-process suite (src/inprocess/), which reports the
+ * same cases by spec section.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,7 +27,13 @@ import {
 import type { CaseHandler, VectorCase } from './checks/types.js';
 import type { ReportLine } from './report.js';
 
-function describeError(error: unknown): string {
+/**
+ * An error as a report line says it: a Mismatch's message, else the error's name, code and
+ * message.
+ *
+ * @throws nothing
+ */
+export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return typeof code === 'string' && error.name !== 'Mismatch'
@@ -32,6 +41,194 @@ function describeError(error: unknown): string {
       : error.message;
   }
   return String(error);
+}
+
+/** The vector formats the runner recognises. */
+export type VectorFormat =
+  /** A file of the specs/whisper-v6/vectors schema, known by its name (`params.json`…). */
+  | 'whisper-v6'
+  /** Cacophony's Noise vectors (`{"vectors": [{"protocol_name": …}]}`), by content. */
+  | 'noise'
+  /** Katzenpost's Sphinx packet vectors, by content. */
+  | 'sphinx-packets'
+  /** Katzenpost's Sphinx routing command vectors, by content. */
+  | 'sphinx-commands'
+  /** Katzenpost's AEZ primitive vectors (`{"primitive": "sprp_aez"}`), by content. */
+  | 'sprp-aez';
+
+/**
+ * A file of a vector folder as the runner recognised it: its cases with their handler, a file
+ * that should hold vectors but cannot be read, or a file it does not know (with how many
+ * cases it seems to hold).
+ */
+export type VectorFile =
+  | {
+      readonly kind: 'cases';
+      /** Its path in the folder, `/`-separated. */
+      readonly file: string;
+      readonly format: VectorFormat;
+      readonly cases: readonly VectorCase[];
+      readonly handler: CaseHandler;
+    }
+  | { readonly kind: 'unreadable'; readonly file: string; readonly why: string }
+  | {
+      readonly kind: 'unknown';
+      readonly file: string;
+      readonly what: string;
+      readonly cases: number;
+    };
+
+/**
+ * Reads and recognises every file of a vector folder (its subfolders too), in the order the
+ * runner reports them: files it cannot read as JSON first, then Noise, Sphinx and AEZ files
+ * (known by content), then the JSON files by name. Documentation (`*.md`) is left out.
+ *
+ * @param dir - a directory of vector files
+ * @param backend - the crypto backend the Whisper handlers open and seal with
+ * @throws if `dir` cannot be read
+ */
+export async function readVectorFiles(
+  dir: string,
+  backend: CryptoBackend = defaultBackend,
+): Promise<VectorFile[]> {
+  const out: VectorFile[] = [];
+  // Files of subdirectories too (specs/mixnet-sphinx/vectors/primitives), named by their path.
+  const entries: { name: string }[] = [];
+  const walk = async (relative: string) => {
+    for (const entry of await readdir(join(dir, relative), { withFileTypes: true })) {
+      const name = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(name);
+      else if (entry.isFile()) entries.push({ name });
+    }
+  };
+  await walk('');
+  // Noise vector files (the Cacophony format) and Katzenpost's Sphinx and AEZ files are
+  // recognised by their content, whatever their name (Cacophony's own is cacophony.txt).
+  const contentFiles: VectorFile[] = [];
+  const noiseFiles: VectorFile[] = [];
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.name.endsWith('.md')) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(join(dir, entry.name), 'utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    const file = entry.name;
+    if (isNoiseVectorFile(parsed))
+      noiseFiles.push({
+        kind: 'cases',
+        file,
+        format: 'noise',
+        cases: parsed.vectors,
+        handler: noiseVector,
+      });
+    else if (isSphinxVectorFile(parsed))
+      contentFiles.push({
+        kind: 'cases',
+        file,
+        format: 'sphinx-packets',
+        cases: namedSphinxCases(parsed),
+        handler: sphinxVector(sphinxGeometry(parsed)),
+      });
+    else if (isSphinxCommandsFile(parsed))
+      contentFiles.push({
+        kind: 'cases',
+        file,
+        format: 'sphinx-commands',
+        cases: sphinxCommandCases(parsed),
+        handler: sphinxCommandVector,
+      });
+    else if (isAezVectorFile(parsed))
+      contentFiles.push({
+        kind: 'cases',
+        file,
+        format: 'sprp-aez',
+        cases: parsed.vectors,
+        handler: aezVector,
+      });
+    // Documentation (README.md, PROVENANCE.md) sits beside vectors; anything else that is
+    // not JSON is named, so that a wrong folder is seen for what it is.
+    else if (!entry.name.endsWith('.json'))
+      out.push({ kind: 'unknown', file, what: 'not a vector file', cases: 0 });
+  }
+  out.push(...noiseFiles, ...contentFiles);
+  const byContent = new Set([...noiseFiles, ...contentFiles].map(({ file }) => file));
+  const files = entries
+    .map((e) => e.name)
+    .filter((name) => name.endsWith('.json') && !byContent.has(name))
+    .sort();
+  let wireNow = 0;
+  try {
+    wireNow = wireClock(JSON.parse(await readFile(join(dir, 'wire.json'), 'utf8')).cases ?? []);
+  } catch {
+    // No (readable) wire.json: nothing needs its clock.
+  }
+  const handlers = createHandlers(backend, wireNow);
+  for (const file of files) {
+    let cases: VectorCase[];
+    try {
+      const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as { cases?: unknown };
+      if (!Array.isArray(parsed.cases)) throw new Error('no cases array');
+      cases = parsed.cases as VectorCase[];
+    } catch (error) {
+      out.push(
+        Object.hasOwn(handlers, file)
+          ? { kind: 'unreadable', file, why: `unreadable: ${describeError(error)}` }
+          : { kind: 'unknown', file, what: 'not a vector file', cases: 0 },
+      );
+      continue;
+    }
+    const handler = Object.hasOwn(handlers, file) ? handlers[file] : undefined;
+    out.push(
+      handler
+        ? { kind: 'cases', file, format: 'whisper-v6', cases, handler }
+        : {
+            kind: 'unknown',
+            file,
+            what: 'not a vector file this runner knows',
+            cases: cases.length,
+          },
+    );
+  }
+  return out;
+}
+
+/** A vector case's name as reports show it: its `name` (or Noise `protocol_name`). */
+export function vectorCaseName(c: VectorCase | null | undefined): string {
+  const label = c?.name ?? c?.protocol_name;
+  return typeof label === 'string' ? label : '(unnamed)';
+}
+
+/** What checking one vector case came to. */
+export type VectorVerdict =
+  | { readonly status: 'pass' }
+  | { readonly status: 'skip'; readonly why: string }
+  | { readonly status: 'fail'; readonly error: unknown };
+
+/**
+ * Checks one case with its handler: a handler that returns a reason skips it, one that
+ * throws or rejects fails it (with the error), one that resolves passes it.
+ *
+ * @throws nothing: every error of the handler is the verdict's
+ */
+export async function checkVectorCase(
+  handler: CaseHandler,
+  c: VectorCase | null | undefined,
+): Promise<VectorVerdict> {
+  let outcome: Promise<void> | string;
+  try {
+    outcome = handler(c ?? {});
+  } catch (error) {
+    return { status: 'fail', error };
+  }
+  if (typeof outcome === 'string') return { status: 'skip', why: outcome };
+  try {
+    await outcome;
+    return { status: 'pass' };
+  } catch (error) {
+    return { status: 'fail', error };
+  }
 }
 
 /**
@@ -53,88 +250,19 @@ export async function runVectors(
     lines.push(line);
     onLine(line);
   };
-  // Files of subdirectories too (specs/mixnet-sphinx/vectors/primitives), named by their path.
-  const entries: { name: string }[] = [];
-  const walk = async (relative: string) => {
-    for (const entry of await readdir(join(dir, relative), { withFileTypes: true })) {
-      const name = relative ? `${relative}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(name);
-      else if (entry.isFile()) entries.push({ name });
-    }
-  };
-  await walk('');
-  // Noise vector files (the Cacophony format) and Katzenpost's Sphinx and AEZ files are
-  // recognised by their content, whatever their name (Cacophony's own is cacophony.txt).
-  const noiseFiles: [string, VectorCase[]][] = [];
-  const contentFiles: [string, VectorCase[], CaseHandler][] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.endsWith('.md')) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await readFile(join(dir, entry.name), 'utf8'));
-    } catch {
-      parsed = undefined;
-    }
-    if (isNoiseVectorFile(parsed)) noiseFiles.push([entry.name, parsed.vectors]);
-    else if (isSphinxVectorFile(parsed))
-      contentFiles.push([
-        entry.name,
-        namedSphinxCases(parsed),
-        sphinxVector(sphinxGeometry(parsed)),
-      ]);
-    else if (isSphinxCommandsFile(parsed))
-      contentFiles.push([entry.name, sphinxCommandCases(parsed), sphinxCommandVector]);
-    else if (isAezVectorFile(parsed)) contentFiles.push([entry.name, parsed.vectors, aezVector]);
-    // Documentation (README.md, PROVENANCE.md) sits beside vectors; anything else that is
-    // not JSON is named, so that a wrong folder is seen for what it is.
-    else if (!entry.name.endsWith('.json'))
-      emit({ kind: 'skip', file: entry.name, what: 'not a vector file', cases: 0 });
-  }
-  const noiseNames = new Set([...noiseFiles, ...contentFiles].map(([name]) => name));
-  const files = entries
-    .map((e) => e.name)
-    .filter((name) => name.endsWith('.json') && !noiseNames.has(name))
-    .sort();
-  for (const [file, vectors] of noiseFiles) await runCases(file, vectors, noiseVector, emit);
-  for (const [file, cases, handler] of contentFiles) await runCases(file, cases, handler, emit);
-  let wireNow = 0;
-  try {
-    wireNow = wireClock(JSON.parse(await readFile(join(dir, 'wire.json'), 'utf8')).cases ?? []);
-  } catch {
-    // No (readable) wire.json: nothing needs its clock.
-  }
-  const handlers = createHandlers(backend, wireNow);
-  for (const file of files) {
-    let cases: VectorCase[];
-    try {
-      const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as { cases?: unknown };
-      if (!Array.isArray(parsed.cases)) throw new Error('no cases array');
-      cases = parsed.cases as VectorCase[];
-    } catch (error) {
-      if (handlers[file]) {
-        emit({
-          kind: 'case',
-          file,
-          index: 0,
-          name: '(file)',
-          verdict: { ok: false, reason: `unreadable: ${describeError(error)}` },
-        });
-      } else {
-        emit({ kind: 'skip', file, what: 'not a vector file', cases: 0 });
-      }
-      continue;
-    }
-    const handler = handlers[file];
-    if (!handler) {
+  for (const vectorFile of await readVectorFiles(dir, backend)) {
+    if (vectorFile.kind === 'cases')
+      await runCases(vectorFile.file, vectorFile.cases, vectorFile.handler, emit);
+    else if (vectorFile.kind === 'unreadable')
       emit({
-        kind: 'skip',
-        file,
-        what: 'not a vector file this runner knows',
-        cases: cases.length,
+        kind: 'case',
+        file: vectorFile.file,
+        index: 0,
+        name: '(file)',
+        verdict: { ok: false, reason: vectorFile.why },
       });
-      continue;
-    }
-    await runCases(file, cases, handler, emit);
+    else
+      emit({ kind: 'skip', file: vectorFile.file, what: vectorFile.what, cases: vectorFile.cases });
   }
   return lines;
 }
@@ -148,30 +276,20 @@ async function runCases(
 ): Promise<void> {
   const skipped = new Map<string, number>();
   for (const [index, c] of cases.entries()) {
-    const label = c?.name ?? c?.protocol_name;
-    const name = typeof label === 'string' ? label : '(unnamed)';
-    let outcome: Promise<void> | string;
-    try {
-      outcome = handler(c ?? {});
-    } catch (error) {
-      outcome = Promise.reject(error);
-    }
-    if (typeof outcome === 'string') {
-      skipped.set(outcome, (skipped.get(outcome) ?? 0) + 1);
-      continue;
-    }
-    try {
-      await outcome;
-      emit({ kind: 'case', file, index, name, verdict: { ok: true } });
-    } catch (error) {
+    const name = vectorCaseName(c);
+    const verdict = await checkVectorCase(handler, c);
+    if (verdict.status === 'skip') skipped.set(verdict.why, (skipped.get(verdict.why) ?? 0) + 1);
+    else
       emit({
         kind: 'case',
         file,
         index,
         name,
-        verdict: { ok: false, reason: describeError(error) },
+        verdict:
+          verdict.status === 'pass'
+            ? { ok: true }
+            : { ok: false, reason: describeError(verdict.error) },
       });
-    }
   }
   for (const [what, count] of skipped) emit({ kind: 'skip', file, what, cases: count });
 }

@@ -18,7 +18,7 @@ import {
 } from '@hush/envelope';
 import { keccak256 } from '@hush/keccak';
 import { powBits, powBuffer, targetBits, trailingZeroBits } from '@hush/pow';
-import { field, hex, Mismatch, powNumber, same, uint64 } from '../expect.js';
+import { field, hex, mismatch, powNumber, same, uint64 } from '../expect.js';
 import type { CaseHandler, VectorCase } from './types.js';
 
 /** Builds the envelope a vector describes. */
@@ -100,9 +100,10 @@ export const sealPow: CaseHandler = async (c) => {
       now: () => (ticks++ < 4 ? 0 : Number.MAX_SAFE_INTEGER),
     });
     same('timed expiry', result.expiry, sealed.expiry);
-    if (result.nonce === 0n) throw new Mismatch('timed sealing found no nonce');
+    if (result.nonce === 0n)
+      throw mismatch('timed sealing found no nonce', 'timed nonce', 'a nonce found', result.nonce);
   } else {
-    throw new Mismatch(`unknown seal mode ${String(mode)}`);
+    throw mismatch(`unknown seal mode ${String(mode)}`, 'seal mode', 'target, none or timed', mode);
   }
 };
 
@@ -122,7 +123,12 @@ function decodeError(run: () => unknown): EnvelopeDecodeError | undefined {
     run();
   } catch (error) {
     if (error instanceof EnvelopeDecodeError) return error;
-    throw new Mismatch(`untyped error: ${String(error)}`);
+    throw mismatch(
+      `untyped error: ${String(error)}`,
+      'error',
+      'an EnvelopeDecodeError',
+      String(error),
+    );
   }
   return undefined;
 }
@@ -131,16 +137,38 @@ function decodeError(run: () => unknown): EnvelopeDecodeError | undefined {
 export const rlpDecodeInvalid: CaseHandler = async (c) => {
   const reason = field<string>(c, 'reason');
   const error = decodeError(() => decodeEnvelope(hex(field(c, 'rlp'), 'rlp')));
-  if (!error) throw new Mismatch('accepted an envelope geth refuses');
+  if (!error)
+    throw mismatch(
+      'accepted an envelope geth refuses',
+      'decoding',
+      `refused: ${reason}`,
+      'accepted',
+    );
   if (!codeMatchesReason(error, reason))
-    throw new Mismatch(`refused with code ${error.code}, expected ${reason}`);
+    throw mismatch(
+      `refused with code ${error.code}, expected ${reason}`,
+      'code',
+      reason,
+      error.code,
+    );
   if (typeof c.messagesPacket === 'string') {
     const packetError = decodeError(() =>
       decodeMessagesPacket(hex(c.messagesPacket, 'messagesPacket')),
     );
     const gethRefused = typeof c.gethPacketError === 'string' && c.gethPacketError !== '';
-    if (gethRefused && !packetError) throw new Mismatch('accepted a messages packet geth refuses');
+    if (gethRefused && !packetError)
+      throw mismatch(
+        'accepted a messages packet geth refuses',
+        'messages packet',
+        `refused (${String(c.gethPacketError)})`,
+        'accepted',
+      );
     if (!gethRefused && packetError)
-      throw new Mismatch(`refused a packet geth accepts (${packetError.code})`);
+      throw mismatch(
+        `refused a packet geth accepts (${packetError.code})`,
+        'messages packet',
+        'accepted',
+        `refused: ${packetError.code}`,
+      );
   }
 };

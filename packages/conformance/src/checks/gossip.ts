@@ -5,7 +5,7 @@
 import { createEnvelope, decodeEnvelope, type Envelope } from '@hush/envelope';
 import { ManualClock } from '@hush/interface';
 import { GossipEngine, replayExchange } from '@hush/transport-gossip';
-import { field, hex, Mismatch, powNumber, same, toHex, uint64 } from '../expect.js';
+import { field, hex, mismatch, powNumber, same, toHex, uint64 } from '../expect.js';
 import type { CaseHandler, VectorCase } from './types.js';
 
 const envelopeFrom = (value: unknown): Envelope =>
@@ -48,8 +48,11 @@ export function wireCase(fileNow: number): CaseHandler {
     const sent = result.sent.map((m) => ({ code: m.code, payload: toHex(m.payload) }));
     const status = field<VectorCase>(c, 'gethStatus');
     if (!sent[0] || sent[0].code !== status.code || sent[0].payload !== status.payload) {
-      throw new Mismatch(
+      throw mismatch(
         `first message ${JSON.stringify(sent[0])}, geth sent ${JSON.stringify(status)}`,
+        'first message',
+        status,
+        sent[0] ?? 'none',
       );
     }
     const after = (c.gethSentAfterHandshake as VectorCase[] | null) ?? [];
@@ -96,9 +99,11 @@ export const nodeInvalidCase: CaseHandler = async (c) => {
     engine.post(envelope);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code !== reason) throw new Mismatch(`refused with ${String(code)}, expected ${reason}`);
-    if (engine.poolStats().envelopes !== 0) throw new Mismatch('refused envelope was pooled');
+    if (code !== reason)
+      throw mismatch(`refused with ${String(code)}, expected ${reason}`, 'code', reason, code);
+    const pooled = engine.poolStats().envelopes;
+    if (pooled !== 0) throw mismatch('refused envelope was pooled', 'envelopes pooled', 0, pooled);
     return;
   }
-  throw new Mismatch('accepted an envelope geth refuses');
+  throw mismatch('accepted an envelope geth refuses', 'outcome', `refused: ${reason}`, 'accepted');
 };

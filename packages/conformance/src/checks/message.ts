@@ -15,7 +15,7 @@ import {
   symKeyFromPassword,
   wrapMessage,
 } from '@hush/message';
-import { field, hex, Mismatch, powNumber, same, toHex } from '../expect.js';
+import { field, hex, mismatch, powNumber, same, toHex } from '../expect.js';
 import { checkEnvelope } from './envelope.js';
 import type { CaseHandler, VectorCase } from './types.js';
 
@@ -33,7 +33,12 @@ export function openCase(
   if (typeof c.recipientPrivateKey === 'string') {
     return openAsymmetric(envelope, hex(c.recipientPrivateKey, 'recipientPrivateKey'), { backend });
   }
-  throw new Mismatch('case has neither symKey nor recipientPrivateKey');
+  throw mismatch(
+    'case has neither symKey nor recipientPrivateKey',
+    'the vector case',
+    'a symKey or a recipientPrivateKey',
+    'neither',
+  );
 }
 
 /** Compares an opened message with a case's `expected` (geth's ReceivedMessage). */
@@ -186,12 +191,17 @@ async function expectRefusal(reason: string, run: () => unknown): Promise<void> 
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (!(error instanceof Error) || typeof code !== 'string')
-      throw new Mismatch(`untyped error: ${String(error)}`);
+      throw mismatch(
+        `untyped error: ${String(error)}`,
+        'error',
+        `a code for ${reason}`,
+        String(error),
+      );
     if (!messageCodeMatchesReason(code, reason))
-      throw new Mismatch(`refused with code ${code}, expected ${reason}`);
+      throw mismatch(`refused with code ${code}, expected ${reason}`, 'code', reason, code);
     return;
   }
-  throw new Mismatch('accepted what geth refuses');
+  throw mismatch('accepted what geth refuses', 'outcome', `refused: ${reason}`, 'accepted');
 }
 
 export function invalidMessageCase(backend: CryptoBackend, layer: string): CaseHandler {

@@ -6,7 +6,7 @@
  * @hush/noise does not know is skipped with the reason.
  */
 import { type CipherState, HandshakeState, NoiseError } from '@hush/noise';
-import { Mismatch, toHexString, vectorBytes } from '../expect.js';
+import { mismatch, toHexString, vectorBytes } from '../expect.js';
 import type { CaseHandler, VectorCase } from './types.js';
 
 /** Whether a parsed file is a Noise vector file. */
@@ -74,9 +74,19 @@ export const noiseVector: CaseHandler = (v) => {
         read = receive.decryptWithAd(new Uint8Array(0), bytes(m.ciphertext, 'ciphertext'));
       }
       if (hex(ciphertext) !== String(m.ciphertext).toLowerCase())
-        throw new Mismatch(`message ${n}: ciphertext ${hex(ciphertext)}, expected ${m.ciphertext}`);
+        throw mismatch(
+          `message ${n}: ciphertext ${hex(ciphertext)}, expected ${m.ciphertext}`,
+          `message ${n}: ciphertext`,
+          String(m.ciphertext).toLowerCase(),
+          hex(ciphertext),
+        );
       if (hex(read) !== String(m.payload).toLowerCase())
-        throw new Mismatch(`message ${n}: decrypted ${hex(read)}, expected ${m.payload}`);
+        throw mismatch(
+          `message ${n}: decrypted ${hex(read)}, expected ${m.payload}`,
+          `message ${n}: decrypted payload`,
+          String(m.payload).toLowerCase(),
+          hex(read),
+        );
     });
     if (typeof v.handshake_hash === 'string') {
       for (const [who, state] of [
@@ -84,7 +94,12 @@ export const noiseVector: CaseHandler = (v) => {
         ['responder', responder],
       ] as const)
         if (hex(state.handshakeHash) !== v.handshake_hash.toLowerCase())
-          throw new Mismatch(`${who}'s handshake hash ${hex(state.handshakeHash)}`);
+          throw mismatch(
+            `${who}'s handshake hash ${hex(state.handshakeHash)}`,
+            `${who}'s handshake hash`,
+            v.handshake_hash.toLowerCase(),
+            hex(state.handshakeHash),
+          );
     }
   })();
 };

@@ -20,13 +20,14 @@ import {
   type RoutingCommand,
   unwrapPacket,
 } from '@hush/mixnet-sphinx';
-import { Mismatch, toHexString, vectorBytes } from '../expect.js';
+import { mismatch, toHexString, vectorBytes } from '../expect.js';
 import type { CaseHandler, VectorCase } from './types.js';
 
 const bytes = vectorBytes;
 const hex = toHexString;
 const same = (got: Uint8Array, want: string, what: string) => {
-  if (hex(got) !== want.toLowerCase()) throw new Mismatch(`${what}: got ${hex(got)}, want ${want}`);
+  if (hex(got) !== want.toLowerCase())
+    throw mismatch(`${what}: got ${hex(got)}, want ${want}`, what, want.toLowerCase(), hex(got));
 };
 
 /** Whether a parsed file is Katzenpost's Sphinx packet vectors. */
@@ -65,22 +66,32 @@ export function sphinxVector(geo: Geometry): CaseHandler {
     let packet = bytes(packets[0], 'Packets[0]');
     for (const [i, hop] of path.entries()) {
       const node = nodes.find((n) => n.ID === hop.ID);
-      if (!node) throw new Mismatch(`hop ${i}: no node ${hop.ID}`);
+      if (!node) throw mismatch(`hop ${i}: no node ${hop.ID}`, `hop ${i}: node`, hop.ID, 'none');
       const step = unwrapPacket(geo, bytes(node.PrivateKey, 'PrivateKey'), packet, aezSprp);
       const own = step.commands
         .filter((cmd) => cmd.type !== 'next-node-hop')
         .map((cmd) => hex(encodeCommand(cmd)));
       if (JSON.stringify(own) !== JSON.stringify(hop.Commands))
-        throw new Mismatch(
+        throw mismatch(
           `hop ${i}: commands ${JSON.stringify(own)}, want ${JSON.stringify(hop.Commands)}`,
+          `hop ${i}: commands`,
+          hop.Commands,
+          own,
         );
       if (step.kind === 'forward') {
-        if (i === path.length - 1) throw new Mismatch(`hop ${i}: the last hop forwards`);
+        if (i === path.length - 1)
+          throw mismatch(`hop ${i}: the last hop forwards`, `hop ${i}`, 'the last hop', 'forwards');
         same(step.nextHop, path[i + 1]!.ID, `hop ${i}: next hop`);
         same(step.packet, packets[i + 1]!, `hop ${i}: the next packet`);
         packet = step.packet;
       } else {
-        if (i !== path.length - 1) throw new Mismatch(`hop ${i}: ends before the path does`);
+        if (i !== path.length - 1)
+          throw mismatch(
+            `hop ${i}: ends before the path does`,
+            `hop ${i}`,
+            'forwards',
+            'the last hop',
+          );
         const payload = surb
           ? decryptSurbPayload(step.payload, bytes(c.SurbKeys, 'SurbKeys'), aezSprp)
           : step.payload;
@@ -128,7 +139,12 @@ export const sphinxCommandVector: CaseHandler = async (c) => {
   same(encodeCommand(command), String(c.wire), 'encoded');
   const decoded = decodeCommands(bytes(c.wire, 'wire'));
   if (decoded.length !== 1 || hex(encodeCommand(decoded[0]!)) !== String(c.wire).toLowerCase())
-    throw new Mismatch('decoded: not the command back');
+    throw mismatch(
+      'decoded: not the command back',
+      'decoded',
+      String(c.wire).toLowerCase(),
+      decoded.map((d) => hex(encodeCommand(d))),
+    );
 };
 
 /** Whether a parsed file is Katzenpost's AEZ primitive vectors. */
