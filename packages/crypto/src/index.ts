@@ -9,5 +9,13 @@
 
 export { defaultBackend } from '#default-backend';
 export { type CryptoBackend, randomBytes } from './backend.js';
+export {
+  ECIES_OVERHEAD,
+  type EciesFailure,
+  type EciesOptions,
+  type EciesRandomness,
+  eciesDecrypt,
+  eciesEncrypt,
+} from './ecies.js';
 export { secp256k1Identity, secp256k1Verifier } from './identity.js';
 export { nobleBackend } from './noble-backend.js';

@@ -1,0 +1,61 @@
+/**
+ * @hush/transport-rlpx: RLPx (devp2p) as go-ethereum v1.8.27 speaks it (specs/rlpx): the
+ * EIP-8 encryption handshake (pre-EIP-8 packets read too), frames with their MACs, the
+ * devp2p hello, ping/pong and disconnect reasons, snappy exactly when geth uses it, and
+ * `enode://` URLs, as a Hush `Transport` whose connections carry one capability (Whisper's
+ * shh 6) to the gossip engine. Node only: it runs over TCP.
+ *
+ * @example
+ * ```ts
+ * import { rlpxTransport } from '@hush/transport-rlpx';
+ * import { createGossipNode } from '@hush/transport-gossip';
+ *
+ * const transport = rlpxTransport({ privateKey: nodeKey, host: '0.0.0.0', port: 30303 });
+ * const node = createGossipNode({ key: nodeKey, transport, bootstrap: [gethEnode] });
+ * await node.start();
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  BASE_PROTOCOL_LENGTH,
+  BASE_PROTOCOL_VERSION,
+  BaseCode,
+  type Capability,
+  DisconnectReason,
+  decodeDisconnect,
+  decodeHello,
+  disconnectReasonText,
+  encodeDisconnect,
+  encodeHello,
+  type Hello,
+  type MatchedCapability,
+  matchCapabilities,
+  SNAPPY_PROTOCOL_VERSION,
+} from './devp2p.js';
+export { type Enode, formatEnode, parseEnode } from './enode.js';
+export { RlpxError, type RlpxErrorCode } from './errors.js';
+export { FrameCodec, type FrameMessage, frameBodyBytes, MAX_FRAME_SIZE } from './frame.js';
+export {
+  ACK_PACKET_PLAIN_SIZE,
+  type AckBody,
+  AUTH_PACKET_PLAIN_SIZE,
+  type AuthBody,
+  answerAuth,
+  deriveSecrets,
+  type HandshakeRandomness,
+  InitiatorHandshake,
+  type MacState,
+  RLPX_VERSION,
+  readAck,
+  readAuth,
+  type Secrets,
+} from './handshake.js';
+export { PING_INTERVAL_MS, RlpxConnection, type RlpxSessionInit } from './session.js';
+export { snappyCompress, snappyDecodedLength, snappyUncompress } from './snappy.js';
+export {
+  type RlpxTransport,
+  type RlpxTransportOptions,
+  rlpxTransport,
+  SHH_CAPABILITY,
+} from './transport.js';
