@@ -344,6 +344,9 @@ export class RlpxConnection implements Connection {
       if (code !== BaseCode.hello)
         throw new RlpxError('bad-hello', `expected hello, got code ${code}`);
       const hello = decodeHello(payload);
+      // geth turns snappy on once the hello is read, before it checks the identity and the
+      // capabilities: those refusals go compressed, a hello that does not decode does not.
+      this.snappy = hello.version >= SNAPPY_PROTOCOL_VERSION;
       const remoteId = this.remoteKey.subarray(1);
       if (!hello.id.every((b, i) => b === remoteId[i]))
         throw new RlpxError(
@@ -359,7 +362,6 @@ export class RlpxConnection implements Connection {
           `no ${this.init.capability.name}/${this.init.capability.version} among ${hello.capabilities.map((c) => `${c.name}/${c.version}`).join(', ') || 'no capabilities'}`,
         );
       this.offset = mine.offset;
-      this.snappy = hello.version >= SNAPPY_PROTOCOL_VERSION;
       this.phase = 'open';
       if (this.handshakeTimer) this.init.clock.clearTimeout(this.handshakeTimer);
       this.handshakeTimer = undefined;
