@@ -12,20 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The suite's own modules, not the package index: the RPC suite is tested by itself.
 import {
   type CaseResult,
   type ConformanceCase,
   expectEqual,
-  githubAnchor,
-  htmlReport,
-  junitXml,
   runCases,
-  runRpcSuite,
-  SHH_RPC_SECTIONS,
   Skip,
   suiteTotals,
-  Unreachable,
-} from '../src/index.js';
+} from '../src/suite/model.js';
+import { githubAnchor, htmlReport, junitXml } from '../src/suite/reports.js';
+import { Unreachable } from '../src/suite/rpc-client.js';
+import { runRpcSuite } from '../src/suite/run-rpc.js';
+import { SHH_RPC_SECTIONS, shhRpcCases } from '../src/suite/shh-rpc.js';
 import { type HushNode, ROOT, startHush } from './hush-start.js';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -235,7 +234,6 @@ describe('the suite and its spec', () => {
       title: m[2]!.trim(),
     }));
     expect(headings).toEqual(SHH_RPC_SECTIONS);
-    const { shhRpcCases } = await import('../src/index.js');
     const sections = new Set(SHH_RPC_SECTIONS.map((s) => s.section));
     for (const c of shhRpcCases()) expect(sections).toContain(c.section);
   });

@@ -2,7 +2,9 @@
  * The case model of the conformance suites: each case names its spec and section, the adapter
  * it needs and the profiles it belongs to, and its `run` decides pass, fail (with expected and
  * actual) or skip (with why). The runner adds `crashed`: the implementation stopped answering
- * during a case or right after it, after which every remaining case is skipped.
+ * during a case or right after it, and did not answer the re-probe either, after which every
+ * remaining case is skipped. A single answer that did not come, from an implementation that
+ * answers the re-probe, fails its case and the run goes on.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Unreachable } from './rpc-client.js';
@@ -147,6 +149,16 @@ export interface RunOptions<C> {
   readonly profile?: Profile;
   /** Resolves if the implementation still answers; throws (Unreachable) if it does not. */
   readonly alive: (context: C) => Promise<void>;
+  /**
+   * How often `alive` is tried again before a case that met an {@link Unreachable} (or after
+   * which `alive` failed) is called crashed (default 2).
+   */
+  readonly reprobeTries?: number;
+  /**
+   * The longest the re-probe may take in all, ms (default 30 000): a probe that hangs past it
+   * counts as no answer. Give at least the probe's own timeout per try.
+   */
+  readonly reprobeMs?: number;
   /** Each result as it is decided. */
   readonly onResult?: (result: CaseResult) => void;
   /** Only cases whose id contains one of these strings. */
@@ -159,6 +171,46 @@ function describe(error: unknown): string {
     return code !== undefined ? `${error.name} ${String(code)}: ${error.message}` : error.message;
   }
   return String(error);
+}
+
+/** A pause between two tries of the re-probe: a node that dropped a connection may need it. */
+const REPROBE_PAUSE_MS = 250;
+
+/**
+ * Tries `alive` up to `tries` times within `withinMs` in all: undefined once it answers, else
+ * why it did not (its last error, or the bound).
+ */
+async function reprobe<C>(
+  alive: (context: C) => Promise<void>,
+  context: C,
+  tries: number,
+  withinMs: number,
+): Promise<string | undefined> {
+  const deadline = performance.now() + withinMs;
+  let why = 'no re-probe was tried';
+  for (let i = 0; i < tries; i++) {
+    const left = deadline - performance.now();
+    if (left <= 0) return `${why}; no answer to the re-probe within ${withinMs} ms`;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        alive(context),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Unreachable(`no answer to the re-probe within ${withinMs} ms`)),
+            left,
+          );
+        }),
+      ]);
+      return undefined;
+    } catch (error) {
+      why = describe(error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (i + 1 < tries) await new Promise((resolve) => setTimeout(resolve, REPROBE_PAUSE_MS));
+  }
+  return why;
 }
 
 async function decide<C>(c: ConformanceCase<C>, context: C): Promise<Outcome> {
@@ -184,9 +236,15 @@ async function decide<C>(c: ConformanceCase<C>, context: C): Promise<Outcome> {
 }
 
 /**
- * Runs `cases` in order under `options.profile`. Cases of other profiles are not reported; a
- * case during or after which the implementation does not answer (`alive` throws) is
- * `crashed`, and every later case is skipped as "the implementation crashed".
+ * Runs `cases` in order under `options.profile`. Cases of other profiles are not reported.
+ *
+ * A case that meets an {@link Unreachable} (an answer that did not come), or after which
+ * `alive` throws, is decided by a re-probe (`alive` tried `reprobeTries` times within
+ * `reprobeMs`): if the implementation answers it, the case fails with what did not come and
+ * the run goes on; if not, the case is `crashed` and every later case is skipped as "the
+ * implementation crashed".
+ *
+ * @throws Error for two cases with one id (before any case runs)
  */
 export async function runCases<C>(
   cases: readonly ConformanceCase<C>[],
@@ -199,6 +257,9 @@ export async function runCases<C>(
     ids.add(c.id);
   }
   const results: CaseResult[] = [];
+  const tries = Math.max(1, options.reprobeTries ?? 2);
+  const withinMs = options.reprobeMs ?? 30_000;
+  const stillDead = () => reprobe(options.alive, context, tries, withinMs);
   let crashed: string | undefined;
   for (const c of cases) {
     if (!inProfile(c, options.profile)) continue;
@@ -208,7 +269,20 @@ export async function runCases<C>(
     if (crashed) outcome = { status: 'skip', why: `the implementation crashed (${crashed})` };
     else {
       outcome = await decide(c, context);
-      if (outcome.status !== 'crashed') {
+      if (outcome.status === 'crashed') {
+        // One answer that did not come is not yet a crash: a slow or lost answer from a node
+        // that still answers is that case's failure, and the rest of the run can go on.
+        const dead = await stillDead();
+        outcome =
+          dead === undefined
+            ? {
+                status: 'fail',
+                message: outcome.why,
+                expected: 'an answer',
+                actual: 'none (the implementation answered the re-probe after it)',
+              }
+            : { status: 'crashed', why: `${outcome.why}; and no answer to the re-probe: ${dead}` };
+      } else {
         try {
           await options.alive(context);
         } catch (error) {
@@ -218,10 +292,20 @@ export async function runCases<C>(
               : outcome.status === 'skip'
                 ? `; the case was skipped: ${outcome.why}`
                 : '';
-          outcome = {
-            status: 'crashed',
-            why: `no answer right after the case: ${describe(error)}${was}`,
-          };
+          const after = `no answer right after the case: ${describe(error)}`;
+          const dead = await stillDead();
+          outcome =
+            dead === undefined
+              ? {
+                  status: 'fail',
+                  message: `${after}${was}`,
+                  expected: 'an answer to the liveness probe',
+                  actual: 'none (the implementation answered the re-probe after it)',
+                }
+              : {
+                  status: 'crashed',
+                  why: `${after}${was}; and no answer to the re-probe: ${dead}`,
+                };
         }
       }
       if (outcome.status === 'crashed') crashed = c.id;

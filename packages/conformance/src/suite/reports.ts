@@ -59,14 +59,30 @@ const XML_ESCAPES: Record<string, string> = {
   "'": '&apos;',
 };
 
-/** Escapes text for XML and HTML, dropping characters XML 1.0 cannot hold. */
+/**
+ * Escapes text for XML and HTML element content, dropping characters XML 1.0 cannot hold. A
+ * carriage return is written `&#13;`: a parser turns a literal one (and CR LF) into LF.
+ *
+ * @throws nothing
+ */
 export function escapeXml(text: string): string {
   return (
     text
       // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML forbids
       .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-      .replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!)
+      .replace(/[&<>"'\r]/g, (c) => XML_ESCAPES[c] ?? `&#${c.charCodeAt(0)};`)
   );
+}
+
+/**
+ * Escapes text for an XML attribute value: as {@link escapeXml}, and newlines and tabs as
+ * `&#10;` and `&#9;`, which a parser would otherwise normalise to spaces (XML 1.0 §3.3.3), so
+ * that a multi-line message survives as an attribute.
+ *
+ * @throws nothing
+ */
+export function escapeXmlAttribute(text: string): string {
+  return escapeXml(text).replace(/[\n\t]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export interface ReportMeta {
@@ -86,18 +102,18 @@ export function junitXml(results: readonly CaseResult[], meta: ReportMeta): stri
     const time = cases.reduce((sum, c) => sum + c.ms, 0) / 1000;
     const body = cases.map((c) => {
       const o = c.outcome;
-      const open = `    <testcase classname="${escapeXml(name)}" name="${escapeXml(`${c.id}: ${c.title}`)}" time="${(c.ms / 1000).toFixed(3)}"`;
+      const open = `    <testcase classname="${escapeXmlAttribute(name)}" name="${escapeXmlAttribute(`${c.id}: ${c.title}`)}" time="${(c.ms / 1000).toFixed(3)}"`;
       if (o.status === 'pass') return `${open}/>`;
       const inner =
         o.status === 'fail'
-          ? `<failure message="${escapeXml(o.message)}" type="mismatch">${escapeXml(`expected: ${show(o.expected)}\nactual: ${show(o.actual)}`)}</failure>`
+          ? `<failure message="${escapeXmlAttribute(o.message)}" type="mismatch">${escapeXml(`expected: ${show(o.expected)}\nactual: ${show(o.actual)}`)}</failure>`
           : o.status === 'skip'
-            ? `<skipped message="${escapeXml(o.why)}"/>`
-            : `<error message="${escapeXml(o.why)}" type="crashed">${escapeXml(o.why)}</error>`;
+            ? `<skipped message="${escapeXmlAttribute(o.why)}"/>`
+            : `<error message="${escapeXmlAttribute(o.why)}" type="crashed">${escapeXml(o.why)}</error>`;
       return `${open}>\n      ${inner}\n    </testcase>`;
     });
     return [
-      `  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${s.failed}" errors="${s.crashed}" skipped="${s.skipped}" time="${time.toFixed(3)}" timestamp="${escapeXml(meta.started)}">`,
+      `  <testsuite name="${escapeXmlAttribute(name)}" tests="${cases.length}" failures="${s.failed}" errors="${s.crashed}" skipped="${s.skipped}" time="${time.toFixed(3)}" timestamp="${escapeXmlAttribute(meta.started)}">`,
       ...body,
       '  </testsuite>',
     ].join('\n');
@@ -106,7 +122,7 @@ export function junitXml(results: readonly CaseResult[], meta: ReportMeta): stri
   const name = `hush-conformance ${meta.target}${meta.profile ? ` --profile ${meta.profile}` : ''}`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${escapeXml(name)}" tests="${results.length}" failures="${t.failed}" errors="${t.crashed}" skipped="${t.skipped}" time="${time.toFixed(3)}">`,
+    `<testsuites name="${escapeXmlAttribute(name)}" tests="${results.length}" failures="${t.failed}" errors="${t.crashed}" skipped="${t.skipped}" time="${time.toFixed(3)}">`,
     ...suites,
     '</testsuites>',
     '',

@@ -19,7 +19,10 @@ export class RpcCallError extends Error {
   }
 }
 
-/** The node did not answer: connection refused or closed, or no answer within the timeout. */
+/**
+ * The node did not answer: connection refused or closed, or no answer within the timeout (its
+ * message then says `no answer within N ms to <method>`).
+ */
 export class Unreachable extends Error {
   override readonly name = 'Unreachable';
 }
@@ -91,10 +94,16 @@ function answer(response: Response, id: number): unknown {
   return response.result;
 }
 
-function unreachable(url: string, error: unknown): Unreachable {
+function unreachable(url: string, error: unknown, what?: string): Unreachable {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
-  return new Unreachable(`${url}: ${why}`);
+  return new Unreachable(`${url}: ${why}${what ? ` (during ${what})` : ''}`);
+}
+
+/** What a request body is, for messages: its method, or "a raw body". */
+function whatIs(body: unknown): string {
+  const method = (body as { method?: unknown } | null)?.method;
+  return typeof method === 'string' ? method : 'a raw body';
 }
 
 class HttpAdapter implements RpcAdapter {
@@ -108,10 +117,13 @@ class HttpAdapter implements RpcAdapter {
   }
 
   async raw(body: unknown): Promise<unknown> {
-    return this.rawText(JSON.stringify(body));
+    return this.#post(JSON.stringify(body), whatIs(body));
   }
 
-  readonly rawText = async (body: string): Promise<unknown> => {
+  readonly rawText = (body: string): Promise<unknown> => this.#post(body, 'a raw body');
+
+  /** POSTs `body`; `what` names it in the timeout's message (a method, or "a raw body"). */
+  async #post(body: string, what: string): Promise<unknown> {
     let response: globalThis.Response;
     try {
       response = await fetch(this.url, {
@@ -122,21 +134,23 @@ class HttpAdapter implements RpcAdapter {
       });
     } catch (error) {
       if ((error as Error).name === 'TimeoutError')
-        throw new Unreachable(`${this.url}: no answer within ${this.timeoutMs} ms`);
-      throw unreachable(this.url, error);
+        throw new Unreachable(`${this.url}: no answer within ${this.timeoutMs} ms to ${what}`);
+      throw unreachable(this.url, error, what);
     }
     let text: string;
     try {
       text = await response.text();
     } catch (error) {
-      throw unreachable(this.url, error);
+      if ((error as Error).name === 'TimeoutError')
+        throw new Unreachable(`${this.url}: no answer within ${this.timeoutMs} ms to ${what}`);
+      throw unreachable(this.url, error, what);
     }
     try {
       return JSON.parse(text);
     } catch {
       throw new RpcCallError(0, `HTTP ${response.status}: not JSON: ${text.slice(0, 200)}`);
     }
-  };
+  }
 
   async call(method: string, params: unknown[] = []): Promise<unknown> {
     const id = ++this.#id;
@@ -161,6 +175,12 @@ class WsAdapter implements RpcAdapter {
   readonly transport = 'ws';
   #id = 0;
   #socket: WebSocket | undefined;
+  /**
+   * The connection being opened: every call made before it is open waits on this one promise,
+   * so that they share one connection (a second `new WebSocket` per call, or a send on a
+   * socket still connecting, is what this prevents).
+   */
+  #opening: Promise<WebSocket> | undefined;
   #closed: Unreachable | undefined;
   readonly #pending = new Map<
     number,
@@ -179,14 +199,25 @@ class WsAdapter implements RpcAdapter {
     this.origin = origin;
   }
 
-  async #open(): Promise<WebSocket> {
-    if (this.#closed) throw this.#closed;
-    if (this.#socket) return this.#socket;
+  #open(): Promise<WebSocket> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    this.#opening ??= this.#connect().catch((error: Error) => {
+      // A refused handshake is tried again by the next call; an Unreachable has failed the
+      // adapter for good (#fail), so the next call gets it at once.
+      this.#opening = undefined;
+      throw error;
+    });
+    return this.#opening;
+  }
+
+  async #connect(): Promise<WebSocket> {
     const socket = new WebSocket(this.url, {
       handshakeTimeout: this.timeoutMs,
       ...(this.origin ? { origin: this.origin } : {}),
     });
     this.#socket = socket;
+    // Listening before the open event: nothing the node sends once open is missed.
+    socket.on('message', (data) => this.#receive(String(data)));
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       // A node that answers the handshake with an HTTP status is up but refuses us: not a
@@ -202,11 +233,17 @@ class WsAdapter implements RpcAdapter {
       socket.once('error', (error) => reject(unreachable(this.url, error)));
     }).catch((error: Error) => {
       this.#socket = undefined;
+      socket.removeAllListeners('message');
+      socket.on('error', () => {});
       socket.terminate();
       if (error instanceof Unreachable) this.#fail(error);
       throw error;
     });
-    socket.on('message', (data) => this.#receive(String(data)));
+    // The suite closed the adapter while the handshake was under way.
+    if (this.#closed) {
+      socket.terminate();
+      throw this.#closed;
+    }
     socket.on('close', () => this.#fail(new Unreachable(`${this.url}: connection closed`)));
     socket.on('error', (error) => this.#fail(unreachable(this.url, error)));
     return socket;
@@ -262,14 +299,18 @@ class WsAdapter implements RpcAdapter {
 
   async #request(body: Record<string, unknown> & { id: number }): Promise<Response> {
     const socket = await this.#open();
+    // The connection may have closed while this call waited for it to open.
+    if (this.#closed) throw this.#closed;
     return new Promise<Response>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(body.id);
-        reject(new Unreachable(`${this.url}: no answer within ${this.timeoutMs} ms`));
+        reject(
+          new Unreachable(`${this.url}: no answer within ${this.timeoutMs} ms to ${whatIs(body)}`),
+        );
       }, this.timeoutMs);
       this.#pending.set(body.id, { resolve, reject, timer });
       socket.send(JSON.stringify(body), (error) => {
-        if (error) this.#fail(unreachable(this.url, error));
+        if (error) this.#fail(unreachable(this.url, error, whatIs(body)));
       });
     });
   }

@@ -21,18 +21,29 @@ export interface RpcSuiteOptions {
 /** The specs the RPC suites cover, with their numbered headings (for the HTML report). */
 export const RPC_SPECS = [{ spec: SHH_RPC_SPEC, sections: SHH_RPC_SECTIONS }] as const;
 
-/** Runs every RPC suite against the node at `url` (http://, https://, ws:// or wss://). */
+/**
+ * Runs every RPC suite against the node at `url` (http://, https://, ws:// or wss://). A call
+ * that gets no answer within the timeout fails its case when the node answers `shh_version`
+ * again (two tries); only a node that does not is crashed.
+ *
+ * @throws TypeError for a URL of another scheme
+ */
 export async function runRpcSuite(
   url: string,
   options: RpcSuiteOptions = {},
 ): Promise<CaseResult[]> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   const rpc = rpcAdapter(url, {
-    timeoutMs: options.timeoutMs ?? 10_000,
+    timeoutMs,
     ...(options.origin !== undefined ? { origin: options.origin } : {}),
   });
   const context = { rpc, deliveryMs: options.deliveryMs ?? 15_000 };
   const run: RunOptions<typeof context> = {
     alive: shhRpcAlive,
+    // Each try of the re-probe is one shh_version, bounded by the adapter's timeout; the
+    // bound in all leaves room for two of them and the pause between.
+    reprobeTries: 2,
+    reprobeMs: 2 * timeoutMs + 1000,
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.onResult ? { onResult: options.onResult } : {}),
     ...(options.only ? { only: options.only } : {}),

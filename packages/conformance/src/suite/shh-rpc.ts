@@ -13,7 +13,7 @@ import {
   Mismatch,
   Skip,
 } from './model.js';
-import { type RpcAdapter, RpcCallError, type Subscription } from './rpc-client.js';
+import { type RpcAdapter, RpcCallError, type Subscription, Unreachable } from './rpc-client.js';
 
 /** What the shh-rpc cases run with. */
 export interface ShhRpcContext {
@@ -286,20 +286,122 @@ async function roundTrip(
   expectEqual('shh_deleteMessageFilter', true, await ok(rpc, 'shh_deleteMessageFilter', [filter]));
 }
 
-/** Sets a setting for the body of `run` and puts it back after. */
+type SettingMethod = 'shh_setMinPoW' | 'shh_setMaxMessageSize';
+
+/** The `shh_info` field a setting method sets. */
+const SETTING_FIELD = { shh_setMinPoW: 'minPow', shh_setMaxMessageSize: 'maxMessageSize' } as const;
+
+/**
+ * Runs `run` and then, whatever it did (resolved, threw, timed out), puts the setting of
+ * `method` back to the value `shh_info` gave before, and checks with `shh_info` that it is
+ * back. A restore that fails is reported, never dropped: on a case that passed it is the
+ * case's failure; on a case that failed or crashed it is added to that failure's message.
+ *
+ * @throws Mismatch when the restore fails (or the case's own error, with the restore's
+ *   failure in its message); Unreachable when the case or the restore met no answer
+ */
+async function restoring<T>(
+  rpc: RpcAdapter,
+  method: SettingMethod,
+  run: () => Promise<T>,
+): Promise<T> {
+  const field = SETTING_FIELD[method];
+  const before = (await info(rpc))[field];
+  let result: T;
+  try {
+    result = await run();
+  } catch (error) {
+    const problem = await restore(rpc, method, field, before);
+    if (problem === undefined) throw error;
+    throw withRestoreProblem(error, problem);
+  }
+  const problem = await restore(rpc, method, field, before);
+  if (problem !== undefined) throw withRestoreProblem(undefined, problem);
+  return result;
+}
+
+/** Sets a setting for the body of `run` and puts it back after ({@link restoring}). */
 async function withSetting<T>(
   rpc: RpcAdapter,
-  method: 'shh_setMinPoW' | 'shh_setMaxMessageSize',
+  method: SettingMethod,
   value: number,
   run: () => Promise<T>,
 ): Promise<T> {
-  const before = await info(rpc);
-  expectEqual(method, true, await ok(rpc, method, [value]));
+  // The set itself is inside: a set that timed out or answered oddly may still have applied.
+  return restoring(rpc, method, async () => {
+    expectEqual(method, true, await ok(rpc, method, [value]));
+    return run();
+  });
+}
+
+interface RestoreProblem {
+  readonly message: string;
+  readonly expected: unknown;
+  readonly actual: unknown;
+  /** The restore met no answer (the node may be gone). */
+  readonly unreachable: boolean;
+}
+
+/** Puts the setting back and checks it; undefined when it is back, else what went wrong. */
+async function restore(
+  rpc: RpcAdapter,
+  method: SettingMethod,
+  field: 'minPow' | 'maxMessageSize',
+  value: number,
+): Promise<RestoreProblem | undefined> {
+  const what = `${method}(${value})`;
   try {
-    return await run();
-  } finally {
-    await rpc.call(method, [method === 'shh_setMinPoW' ? before.minPow : before.maxMessageSize]);
+    const answer = await rpc.call(method, [value]);
+    if (answer !== true)
+      return { message: `${what} answered`, expected: true, actual: answer, unreachable: false };
+    const now = (await info(rpc))[field];
+    if (now !== value)
+      return {
+        message: `after ${what}, shh_info's ${field}`,
+        expected: value,
+        actual: now,
+        unreachable: false,
+      };
+    return undefined;
+  } catch (error) {
+    const actual =
+      error instanceof RpcCallError
+        ? { code: error.code, message: error.message }
+        : error instanceof Mismatch
+          ? error.actual
+          : (error as Error).message;
+    return {
+      message: `${what} failed${error instanceof Mismatch ? `: ${error.message}` : ''}`,
+      expected: 'true, and shh_info giving the value back',
+      actual,
+      unreachable: error instanceof Unreachable,
+    };
   }
+}
+
+/**
+ * What a case reports when its restore failed: the case's error (undefined if it passed) with
+ * the failed restore in its message, its kind kept where it says more than the restore.
+ */
+function withRestoreProblem(error: unknown, problem: RestoreProblem): Error {
+  const said = `the setting was not restored: ${problem.message}: ${JSON.stringify(problem.actual)}`;
+  // A case that met no answer stays Unreachable, so that the runner's re-probe decides it.
+  if (error instanceof Unreachable) return new Unreachable(`${error.message}; and ${said}`);
+  if (error instanceof Mismatch)
+    return new Mismatch(`${error.message}; and ${said}`, error.expected, error.actual);
+  if (problem.unreachable) return new Unreachable(said);
+  // A pass, a skip or an unexpected error: the failed restore is the case's failure.
+  const before =
+    error === undefined
+      ? ''
+      : error instanceof Skip
+        ? ` (the case was skipped: ${error.message})`
+        : ` (the case threw: ${(error as Error).message ?? String(error)})`;
+  return new Mismatch(
+    `the setting was not restored: ${problem.message}${before}`,
+    problem.expected,
+    problem.actual,
+  );
 }
 
 const make = caseBuilder<ShhRpcContext>(SHH_RPC_SPEC, 'rpc', '');
@@ -489,15 +591,11 @@ export function shhRpcCases(): Case[] {
       '§8',
       'set-max-message-size-zero',
       'size 0 is refused with -32000 (sizes are 1 … 10 MiB)',
-      async ({ rpc }) => {
-        const before = await info(rpc);
-        try {
-          await refused(rpc, 'shh_setMaxMessageSize', [0], -32000);
-        } finally {
-          // An implementation that took 0 would refuse every later post: put it back.
-          await rpc.call('shh_setMaxMessageSize', [before.maxMessageSize]).catch(() => {});
-        }
-      },
+      // An implementation that took 0 would refuse every later post: it is put back.
+      async ({ rpc }) =>
+        restoring(rpc, 'shh_setMaxMessageSize', () =>
+          refused(rpc, 'shh_setMaxMessageSize', [0], -32000),
+        ),
       ['hush'],
     ),
     make('§2.4', 'set-min-pow', 'shh_setMinPoW takes effect in shh_info', async ({ rpc }) => {
