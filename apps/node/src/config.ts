@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isDhtEndpoint, parseDhtAddress } from '@hush/inbox-dht';
+import { parseEnode } from '@hush/transport-rlpx';
 import { RPC_MODULES } from './rpc/node-api.js';
 import { redactUrl } from './store/postgres-store.js';
 
@@ -19,8 +20,15 @@ export interface NodeConfig {
   dataDir: string;
   /** Gossip WebSocket listen address, host:port. */
   listen: string;
-  /** Peers to dial at start (ws:// addresses). */
+  /** Peers to dial at start: ws:// addresses (Noise links) and enode:// URLs (RLPx). */
   bootstrap: string[];
+  /**
+   * RLPx (devp2p) TCP listen address host:port, for geth and status-go peers (specs/rlpx).
+   * Unset: the node dials enode:// peers but accepts none over RLPx.
+   */
+  rlpx: string | undefined;
+  /** The host put in the node's enode URL instead of the --rlpx host. */
+  rlpxAnnounce: string | undefined;
   maxPeers: number;
   minPow: number;
   maxMessageSize: number;
@@ -119,6 +127,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   dataDir: '~/.hush',
   listen: '127.0.0.1:30303',
   bootstrap: [],
+  rlpx: undefined,
+  rlpxAnnounce: undefined,
   maxPeers: 25,
   minPow: 0.2,
   maxMessageSize: 1024 * 1024,
@@ -193,7 +203,19 @@ export const SETTINGS: readonly Setting[] = [
     key: 'bootstrap',
     flag: 'bootstrap',
     kind: 'list',
-    help: 'comma-separated ws:// peers to dial (ws://host:port#<noise key> dials with IK)',
+    help: 'comma-separated peers to dial: ws:// (ws://host:port#<noise key> dials with IK) or enode:// (RLPx, geth)',
+  },
+  {
+    key: 'rlpx',
+    flag: 'rlpx',
+    kind: 'string',
+    help: 'RLPx (devp2p) TCP listen address host:port, for geth peers; unset: enode:// peers are only dialed',
+  },
+  {
+    key: 'rlpxAnnounce',
+    flag: 'rlpx-announce',
+    kind: 'string',
+    help: "host put in the node's enode URL instead of the --rlpx host",
   },
   { key: 'maxPeers', flag: 'max-peers', kind: 'number', help: 'most peer connections' },
   { key: 'minPow', flag: 'min-pow', kind: 'number', help: 'minimum PoW of accepted envelopes' },
@@ -536,7 +558,24 @@ function validate(config: NodeConfig): NodeConfig {
     'log-format must be json, pretty or auto',
   );
   check(/^[^:]+:\d+$|^\[.+\]:\d+$/.test(config.listen), 'listen must be host:port');
+  if (config.rlpx !== undefined) {
+    check(
+      /^[^:]+:\d+$|^\[.+\]:\d+$/.test(config.rlpx) &&
+        Number(/:(\d+)$/.exec(config.rlpx)?.[1]) < 65536,
+      'rlpx must be host:port, the port in [0, 65535]',
+    );
+  }
   for (const peer of config.bootstrap) {
+    if (peer.startsWith('enode:')) {
+      let enode = true;
+      try {
+        parseEnode(peer);
+      } catch {
+        enode = false;
+      }
+      check(enode, `bootstrap: "${peer}" is not an enode URL (enode://<128 hex>@host:port)`);
+      continue;
+    }
     let url: URL | undefined;
     try {
       url = new URL(peer);

@@ -20,6 +20,7 @@ import {
 } from '@hush/mixnet-sphinx';
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
+import { rlpxTransport } from '@hush/transport-rlpx';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
 import { NodeContacts } from './contacts.js';
 import { NodeDht } from './dht.js';
@@ -40,6 +41,7 @@ import { shhextMethods } from './rpc/shhext.js';
 import { PersistentKeyStore } from './store/key-store.js';
 import { isPostgresUrl, PostgresStore, redactUrl } from './store/postgres-store.js';
 import { LevelStore, type Store } from './store/store.js';
+import { combinedTransport } from './transports.js';
 import { startWebServer, type WebServer, webConnectInfo } from './web.js';
 
 /**
@@ -255,14 +257,31 @@ async function assemble(
     Math.max(config.bootstrap.length, config.maxPeers),
   );
   const archive = archiveStore ? new Archive(archiveStore) : undefined;
+  const linkLimits = { maxFrameBytes: config.maxMessageSize + 1024 };
+  const rlpxAt = config.rlpx ? /^\[?(.*?)\]?:(\d+)$/.exec(config.rlpx) : null;
+  const rlpx = rlpxTransport({
+    privateKey: key,
+    ...(rlpxAt ? { host: rlpxAt[1]!, port: Number(rlpxAt[2]) } : {}),
+    ...(config.rlpxAnnounce ? { announceHost: config.rlpxAnnounce } : {}),
+    limits: linkLimits,
+    metrics,
+    backend,
+  });
   const gossip = createGossipNode({
     key,
-    transport: webSocketTransport({
-      privateKey: key,
-      host,
-      port: Number(port),
-      limits: { maxFrameBytes: config.maxMessageSize + 1024 },
-    }),
+    transport: combinedTransport([
+      {
+        schemes: ['ws', 'wss'],
+        listens: true,
+        transport: webSocketTransport({
+          privateKey: key,
+          host,
+          port: Number(port),
+          limits: linkLimits,
+        }),
+      },
+      { schemes: ['enode'], listens: rlpxAt !== null, transport: rlpx },
+    ]),
     bootstrap: dialList,
     maxPeers: config.maxPeers,
     minPow: config.minPow,
@@ -536,7 +555,8 @@ async function assemble(
   logger.info(
     {
       id: gossip.id,
-      gossip: gossip.addresses,
+      gossip: gossip.addresses.filter((a) => !a.startsWith('enode:')),
+      ...(rlpxAt ? { enode: rlpx.addresses[0] } : {}),
       rpc: rpc.httpUrl,
       ws: rpc.wsUrl,
       ...(direct ? { direct: direct.endpoints } : {}),

@@ -188,7 +188,10 @@ export class GossipNode
   get linkAddresses(): readonly string[] {
     const key = (this.options.transport as { staticKey?: Uint8Array }).staticKey;
     if (!key) return this.addresses;
-    return this.addresses.map((address) => `${address}#${toHex(key)}`);
+    // Only Noise link addresses take the key; another transport's (enode://) name their own.
+    return this.addresses.map((address) =>
+      /^wss?:/.test(address) ? `${address}#${toHex(key)}` : address,
+    );
   }
 
   /** Dials `address` now and keeps redialing it when the connection drops, until stopped. */

@@ -3,7 +3,14 @@
  * the hellos, when the other side's hello version is at least 5. A decoded length over the
  * limit is refused before anything is decompressed, as geth does with `snappy.DecodedLen`.
  */
-import snappy from 'snappyjs';
+import { createRequire } from 'node:module';
+
+// snappyjs is CommonJS and ships no types: the two functions this package calls.
+const snappy = createRequire(import.meta.url)('snappyjs') as {
+  compress(input: Uint8Array): Uint8Array;
+  uncompress(input: Uint8Array, maxLength?: number): Uint8Array;
+};
+
 import { RlpxError } from './errors.js';
 
 /** The length a snappy block says it decodes to (its leading varint), or -1 if malformed. */

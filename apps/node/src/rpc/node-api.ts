@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { keccak256 } from '@hush/keccak';
 import type { GossipNode } from '@hush/transport-gossip';
+import { parseEnode } from '@hush/transport-rlpx';
 import { type Method, RpcError } from './jsonrpc.js';
 import { arg, hexBytes, string, toHex } from './params.js';
 
@@ -42,6 +43,16 @@ function endpoint(address: string | undefined): { host: string; port: string } |
   return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: address.slice(at + 1) };
 }
 
+/** Whether `address` is an enode URL the RLPx transport dials. */
+function isEnode(address: string): boolean {
+  try {
+    parseEnode(address);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** An enode URL of a node key (65 bytes, hex) at an address (0.0.0.0:0 when unknown). */
 function enodeOf(id: string, address: string | undefined): string {
   const at = endpoint(address) ?? { host: '0.0.0.0', port: '0' };
@@ -66,13 +77,16 @@ export function nodeApiMethods(
   methods.rpc_modules = () => Object.fromEntries(modules.map((m) => [m, '1.0']));
   if (modules.includes('admin')) {
     methods.admin_nodeInfo = () => {
-      const address = gossip.addresses[0];
+      const address = gossip.addresses.find((a) => !a.startsWith('enode:'));
+      // The node's RLPx enode URL when it listens on RLPx (what geth's peers dial), else one
+      // made of its key and the gossip listener, as before.
+      const rlpxEnode = gossip.addresses.find((a) => a.startsWith('enode:'));
       const url = address ? new URL(address) : undefined;
       const settings = gossip.engine.settings();
       return {
         id: gossip.id,
         name: CLIENT_VERSION,
-        enode: enodeOf(gossip.id, address),
+        enode: rlpxEnode ?? enodeOf(gossip.id, address),
         ip: url?.hostname.replace(/^\[|\]$/g, '') ?? '',
         ports: { discovery: 0, listener: Number(url?.port ?? 0) },
         listenAddr: url ? url.host : '',
@@ -107,8 +121,11 @@ export function nodeApiMethods(
       }));
     methods.admin_addPeer = (params) => {
       const address = string(arg(params, 0), 0, 'url');
-      if (!/^wss?:\/\/[^/]+/.test(address))
-        throw new RpcError(-32000, `invalid peer address ${address}: give ws://host:port`);
+      if (!/^wss?:\/\/[^/]+/.test(address) && !isEnode(address))
+        throw new RpcError(
+          -32000,
+          `invalid peer address ${address}: give ws://host:port or enode://<128 hex>@host:port`,
+        );
       gossip.connect(address);
       return true;
     };
