@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * hush-conformance: runs Whisper v6 vector files against Hush, or re-emits them with Hush.
+ * hush-conformance: runs Whisper v6 vector files against Hush, or re-emits them with Hush; runs
+ * every spec of specs/ in-process; runs the RPC, peer and mailserver suites against a node.
  *
  *   hush-conformance vectors DIR [--quiet] [--backend native|noble]
+ *   hush-conformance inprocess [SPECS_DIR] [--junit FILE] [--html FILE] [--only TEXT]... [--quiet] [--backend native|noble]
  *   hush-conformance emit DIR --out OUT [--backend native|noble]
  *   hush-conformance rpc URL [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE] [--quiet]
  *   hush-conformance peer ADDRESS [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE] [--quiet]
@@ -12,26 +14,32 @@
  * crashes or when nothing ran; 2 for a usage error.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type CryptoBackend, defaultBackend, nobleBackend } from '@hush/crypto';
 import { emitVectors } from './emit.js';
+import { runInProcessSuite, vectorFoldersIn } from './inprocess/run-inprocess.js';
+import { IN_PROCESS_SPECS } from './inprocess/sections.js';
+import { VECTOR_SPECS } from './inprocess/vector-suite.js';
 import { MAILSERVER_SPECS, runMailserverSuite } from './peer/run-mailserver.js';
 import { PEER_SPECS, runPeerSuite } from './peer/run-peer.js';
 import { formatLine, formatTotals, totals } from './report.js';
 import { checkedNothing, knownVectorFiles, runVectors } from './runner.js';
-import { PROFILES, type Profile, suiteTotals } from './suite/model.js';
+import { type CaseResult, PROFILES, type Profile, suiteTotals } from './suite/model.js';
 import {
   formatCaseLine,
   formatSuiteTotals,
   htmlReport,
   junitXml,
+  type ReportMeta,
   type ReportSpec,
 } from './suite/reports.js';
 import { RPC_SPECS, runRpcSuite } from './suite/run-rpc.js';
 
 const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|noble]
+       hush-conformance inprocess [SPECS_DIR] [--junit FILE] [--html FILE] [--only TEXT]...
+                            [--quiet] [--backend native|noble]
        hush-conformance emit DIR --out OUT [--backend native|noble]
        hush-conformance rpc URL [--profile hush|geth-1.8.27] [--junit FILE] [--html FILE]
                             [--quiet] [--timeout MS] [--only TEXT]... [--origin ORIGIN]
@@ -43,6 +51,11 @@ const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|n
   vectors DIR     run every vector file in DIR (specs/whisper-v6/vectors schema): a line per
                   case, then "N passed, N failed, N skipped"; fails when DIR holds no
                   vector file it knows, naming the files it did not recognise
+  inprocess [SPECS_DIR]  run every spec of SPECS_DIR (default: the repo's specs/) against the
+                  Hush packages in this process: the vector files of whisper-v6, noise and
+                  mixnet-sphinx (a case per vector) and the cases of noise, inbox-dht and
+                  transport-direct written against their public APIs, each by spec
+                  section: a line per case, then "N passed, N failed, N skipped, N crashed"
   emit DIR        re-seal every reproducible case of DIR with Hush and write files of the
                   same schema to OUT
   rpc URL         run the JSON-RPC suites (specs/shh-rpc) against the node at URL
@@ -73,6 +86,7 @@ class UsageError extends Error {}
 const SUITE_OPTIONS = ['quiet', 'profile', 'junit', 'html', 'timeout', 'only'];
 const OPTIONS_OF = {
   vectors: ['quiet', 'backend'],
+  inprocess: ['quiet', 'junit', 'html', 'only', 'backend'],
   emit: ['out', 'backend'],
   rpc: [...SUITE_OPTIONS, 'origin'],
   peer: SUITE_OPTIONS,
@@ -130,6 +144,9 @@ async function main(argv: string[]): Promise<number> {
     return suiteCommand('mailserver', dir, base, values);
   }
   const backend = chooseBackend(values.backend);
+  if (command === 'inprocess' && positionals.length <= 2) {
+    return inProcessCommand(dir, base, backend, values);
+  }
   if (command === 'vectors' && dir && positionals.length === 2) {
     const lines = await runVectors(
       resolve(base, dir),
@@ -242,9 +259,27 @@ async function suiteCommand(
             ...common,
             ...(values.password !== undefined ? { password: values.password } : {}),
           });
+  const meta = { target: url, ...(profile ? { profile } : {}), started };
+  const suiteSpecs =
+    adapter === 'rpc' ? RPC_SPECS : adapter === 'peer' ? PEER_SPECS : MAILSERVER_SPECS;
+  return finishSuite(results, meta, suiteSpecs, specsFolder(), base, values);
+}
+
+/**
+ * The end of a suite command: the totals line, the JUnit and HTML reports asked for, and the
+ * exit status (0 only when at least one case ran and none failed or crashed). The HTML links
+ * each section to `specs/<spec>/SPEC.md`, relative to the HTML file when `specs` is known.
+ */
+function finishSuite(
+  results: readonly CaseResult[],
+  meta: ReportMeta,
+  suiteSpecs: readonly { spec: string; sections: ReportSpec['sections'] }[],
+  specs: string | undefined,
+  base: string,
+  values: { junit?: string | undefined; html?: string | undefined },
+): number {
   const t = suiteTotals(results);
   console.log(formatSuiteTotals(t));
-  const meta = { target: url, ...(profile ? { profile } : {}), started };
   if (values.junit) {
     const file = resolve(base, values.junit);
     mkdirSync(dirname(file), { recursive: true });
@@ -253,9 +288,6 @@ async function suiteCommand(
   if (values.html) {
     const file = resolve(base, values.html);
     mkdirSync(dirname(file), { recursive: true });
-    const specs = specsFolder();
-    const suiteSpecs =
-      adapter === 'rpc' ? RPC_SPECS : adapter === 'peer' ? PEER_SPECS : MAILSERVER_SPECS;
     const reportSpecs: ReportSpec[] = suiteSpecs.map(({ spec, sections }) => ({
       spec,
       sections,
@@ -269,6 +301,46 @@ async function suiteCommand(
   }
   const ran = t.passed + t.failed + t.crashed;
   return ran > 0 && t.failed === 0 && t.crashed === 0 ? 0 : 1;
+}
+
+/**
+ * `inprocess [SPECS_DIR]`: the in-process suite over a specs folder (default the repo's),
+ * its terminal lines, JUnit and HTML reports. A folder that holds none of the vectors folders
+ * is not a specs folder: the run is refused (exit status 1), naming what was looked for.
+ */
+async function inProcessCommand(
+  dir: string | undefined,
+  base: string,
+  backend: CryptoBackend,
+  values: {
+    junit?: string | undefined;
+    html?: string | undefined;
+    only?: string[] | undefined;
+    quiet?: boolean | undefined;
+  },
+): Promise<number> {
+  const specs = dir === undefined ? specsFolder() : resolve(base, dir);
+  if (specs === undefined)
+    throw new UsageError(
+      'inprocess: give SPECS_DIR (no specs/ folder beside this package: not run from the repository)',
+    );
+  if (!existsSync(specs)) throw new UsageError(`inprocess: no folder ${specs}`);
+  if (vectorFoldersIn(specs).length === 0) {
+    console.error(
+      `hush-conformance: ${dir ?? specs}: not a specs folder: it holds none of ${VECTOR_SPECS.map((spec) => join(spec, 'vectors')).join(', ')}`,
+    );
+    return 1;
+  }
+  const started = new Date().toISOString();
+  const results = await runInProcessSuite(specs, {
+    backend,
+    ...(values.only ? { only: values.only } : {}),
+    onResult: (r) => {
+      if (!values.quiet || r.outcome.status !== 'pass') console.log(formatCaseLine(r));
+    },
+  });
+  const meta = { target: `in-process ${specs} (backend ${backend.name})`, started };
+  return finishSuite(results, meta, IN_PROCESS_SPECS, specs, base, values);
 }
 
 // A reader that stops early (`| head`) is not an error of ours: printing stops, the run goes

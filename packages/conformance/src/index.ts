@@ -1,6 +1,7 @@
 /**
- * @hush/conformance: the Whisper v6 conformance suite. Runs vector files of the
- * specs/whisper-v6/vectors schema against Hush and reports a verdict per case.
+ * @hush/conformance: the Whisper v6 conformance suite. Runs every spec of specs/ against the
+ * Hush packages in-process (vector files and API cases, by spec section), and the RPC, peer
+ * and mailserver suites against any running node, with terminal, JUnit and HTML reports.
  *
  * @packageDocumentation
  */
@@ -8,6 +9,31 @@ export { codeMatchesReason } from './checks/envelope.js';
 export { messageCodeMatchesReason } from './checks/message.js';
 export { describeEnvelope, type EmittedFile, emitVectors } from './emit.js';
 export { formatFloatGo } from './go-format.js';
+export { INBOX_DHT_SPEC, inboxDhtCases } from './inprocess/inbox-dht-suite.js';
+export { NOISE_SPEC, noiseCases } from './inprocess/noise-suite.js';
+export {
+  type InProcessSuiteOptions,
+  inProcessCases,
+  runInProcessSuite,
+  vectorFoldersIn,
+} from './inprocess/run-inprocess.js';
+export {
+  IN_PROCESS_SPECS,
+  INBOX_DHT_SECTIONS,
+  type InProcessSpec,
+  MIXNET_SPHINX_SECTIONS,
+  NOISE_SECTIONS,
+  type SpecSection,
+  TRANSPORT_DIRECT_SECTIONS,
+} from './inprocess/sections.js';
+export { TRANSPORT_DIRECT_SPEC, transportDirectCases } from './inprocess/transport-direct-suite.js';
+export {
+  type InProcessContext,
+  VECTOR_SPECS,
+  type VectorSpec,
+  vectorCases,
+  vectorSection,
+} from './inprocess/vector-suite.js';
 export {
   DEFAULT_MAILSERVER_PASSWORD,
   MAILSERVER_SECTIONS,
@@ -37,7 +63,18 @@ export {
   totals,
   type Verdict,
 } from './report.js';
-export { checkedNothing, knownVectorFiles, runVectors } from './runner.js';
+export {
+  checkedNothing,
+  checkVectorCase,
+  describeError,
+  knownVectorFiles,
+  readVectorFiles,
+  runVectors,
+  type VectorFile,
+  type VectorFormat,
+  type VectorVerdict,
+  vectorCaseName,
+} from './runner.js';
 export {
   type AdapterKind,
   type CaseResult,
