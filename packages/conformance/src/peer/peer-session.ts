@@ -4,16 +4,24 @@
  * (`ws://host:port#<static key>`) today — but plays no engine: it sends exactly the protocol
  * messages a case gives, in order, and records everything the node sends and whether (and why)
  * the node closed the link. Cases read the node's status, what it relays and when it
- * disconnects from here.
+ * disconnects from here. {@link connectForFirstFrame} is how every suite dials: a node that
+ * sends anything at all has answered, whatever it sent (§7.2 says what it should be; the
+ * cases judge that).
  */
 import { randomBytes } from '@hush/crypto';
 import type { Connection } from '@hush/interface';
 import {
   decodeFrame,
+  decodeStatus,
   encodeFrame,
+  MessageCode,
   type ProtocolMessage,
+  type Status,
+  TRANSMISSION_CYCLE_MS,
   webSocketTransport,
 } from '@hush/transport-gossip';
+import { Mismatch } from '../suite/model.js';
+import { Unreachable } from '../suite/rpc-client.js';
 
 /** How a session connects. */
 export interface PeerSessionOptions {
@@ -174,5 +182,88 @@ export class PeerSession {
   async close(): Promise<void> {
     this.connection.close('local');
     await this.transport.close();
+  }
+}
+
+/** A fresh session and the first frame the node sent on it. */
+export interface FirstFrame {
+  readonly peer: PeerSession;
+  /** The node's first frame: its status if it follows §7.2, but whatever it was. */
+  readonly first: ProtocolMessage | UnreadableFrame;
+}
+
+/** How {@link connectForFirstFrame} dials. */
+export interface FirstFrameOptions {
+  /** Longest wait for the dial and handshake, then for the first frame, ms. */
+  readonly timeoutMs: number;
+  /** Dials in all when the node closes before its first frame (default 4). */
+  readonly attempts?: number;
+  /** Called with each session as soon as it is open (so that a caller can close it later). */
+  readonly opened?: (peer: PeerSession) => void;
+}
+
+/**
+ * Dials the node at `address` and waits for its first frame, whatever it is: a frame that does
+ * not decode, or a message that is not a valid status, is still an answer, and the node is
+ * alive (the cases fail it, §7.2). A node that closes the link before sending anything is
+ * dialed again after two transmission cycles, up to `attempts` times in all: it may have been
+ * short of inbound slots for a moment (§7.7) while it let go of a session just closed.
+ *
+ * @throws Unreachable when the node cannot be dialed, sends nothing within the timeout, or
+ *   closes every attempt before sending anything: only no connection or no answer is a crash
+ */
+export async function connectForFirstFrame(
+  address: string,
+  options: FirstFrameOptions,
+): Promise<FirstFrame> {
+  let why = '';
+  const attempts = options.attempts ?? 4;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 2 * TRANSMISSION_CYCLE_MS));
+    let peer: PeerSession;
+    try {
+      peer = await PeerSession.connect(address, { timeoutMs: options.timeoutMs });
+    } catch (error) {
+      throw new Unreachable(`cannot connect to ${address}: ${(error as Error).message}`);
+    }
+    options.opened?.(peer);
+    const first = await peer.next(options.timeoutMs);
+    if (first) return { peer, first };
+    const closed = peer.closed;
+    await peer.close().catch(() => undefined);
+    why = closed
+      ? `the node closed the link before sending anything (${closed.reason}${closed.detail ? `: ${closed.detail}` : ''})`
+      : `the node sent nothing within ${options.timeoutMs} ms`;
+    // Silence on an open link is no answer: dialing again would only wait as long again.
+    if (!closed) break;
+  }
+  throw new Unreachable(why);
+}
+
+/**
+ * The node's status, from the first frame it sent (§7.2: a status comes first, §7.1 its
+ * layout).
+ *
+ * @throws Mismatch when the frame does not decode, is not code 0, or its payload is no status:
+ *   the node answered, wrongly, and the case that needed its status fails
+ */
+export function statusOf(first: ProtocolMessage | UnreadableFrame): Status {
+  if (!('code' in first))
+    throw new Mismatch(
+      'the node’s first frame decodes as a protocol message (§7.1)',
+      'an RLP [code, payload] frame',
+      Buffer.from(first.unreadable).toString('hex'),
+    );
+  if (first.code !== MessageCode.status)
+    throw new Mismatch('the node’s first message is its status (§7.2)', 'code 0', {
+      code: first.code,
+    });
+  try {
+    return decodeStatus(first.payload);
+  } catch (error) {
+    throw new Mismatch('the node’s status decodes (§7.1, §7.2)', 'a status', {
+      payload: Buffer.from(first.payload).toString('hex'),
+      error: (error as Error).message,
+    });
   }
 }

@@ -7,10 +7,13 @@
  *
  * Assumptions about the node under test, since the wire does not carry them:
  *
- * - **Clock.** Envelopes are built on this machine's clock ("the implementation's clock" of
- *   §6: the node runs here or on a synchronised clock). Every time-dependent case keeps its
- *   envelope several seconds away from each edge of §6.1's windows, so a skew of a few
- *   seconds does not change the outcome.
+ * - **Clock.** §6's `now` is the node's clock, which need not be this machine's. The first
+ *   case, `clock-offset`, measures it through the protocol itself (`node-clock.ts`: §6.1
+ *   N1's edge found by a binary search over fresh sessions, to within a second), and every
+ *   time-dependent envelope is built on the node's clock: this machine's plus that offset.
+ *   Each keeps at least 4 s from the edges of §6.1's windows, well past the measurement's
+ *   error. A clock that cannot be measured fails `clock-offset` and skips the cases that need
+ *   it.
  * - **Settings.** The minimum PoW, the bloom filter and light mode are read from the status
  *   the node sends (§7.2). MaxMessageSize is not announced (§6.3): the size case assumes the
  *   default (1 MiB); a node with a larger limit still refuses its unsealed envelope (N6), so
@@ -52,8 +55,13 @@ import {
   type Profile,
   Skip,
 } from '../suite/model.js';
-import { Unreachable } from '../suite/rpc-client.js';
-import { PeerSession, type UnreadableFrame } from './peer-session.js';
+import { clockForCase, type NodeClock, nodeClock } from './node-clock.js';
+import {
+  connectForFirstFrame,
+  type PeerSession,
+  statusOf,
+  type UnreadableFrame,
+} from './peer-session.js';
 
 /** What the peer cases run with. */
 export interface PeerContext {
@@ -131,8 +139,6 @@ const RELAY_MS = 10 * CYCLE_MS;
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const bytes = (h: string) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** The clock of §6 in whole Unix seconds (see the module's note on clocks). */
-const now = () => Math.floor(Date.now() / 1000);
 
 // ---- a little RLP, for what the codecs refuse to write ----
 
@@ -163,20 +169,31 @@ class Peers {
   }
 
   /**
-   * A new session that has read the node's status (not answered yet). A node that cannot be
-   * dialed is Unreachable (a crash); one that closes before its status is asked again a few
-   * times (it may have been short of inbound slots), then Unreachable too.
+   * A new session and the node's first frame, whatever it is. A node that cannot be dialed,
+   * or sends nothing, is Unreachable (a crash).
    */
-  async connect(): Promise<{ peer: PeerSession; status: ProtocolMessage }> {
-    return connectForStatus(this.context, (peer) => this.open.push(peer));
+  async first(): Promise<{ peer: PeerSession; first: ProtocolMessage | UnreadableFrame }> {
+    return connectForFirstFrame(this.context.address, {
+      timeoutMs: this.context.timeoutMs,
+      opened: (peer) => this.open.push(peer),
+    });
+  }
+
+  /**
+   * A new session that has read the node's status (not answered yet); a first frame that is
+   * not a status fails the case (Mismatch), as §7.2 wants one.
+   */
+  async connect(): Promise<{ peer: PeerSession; status: ProtocolMessage; node: Status }> {
+    const { peer, first } = await this.first();
+    const node = statusOf(first);
+    return { peer, status: first as ProtocolMessage, node };
   }
 
   /** A new session that has exchanged statuses (ours: `status`, default a full node, PoW 0). */
   async ready(
     status: Uint8Array = encodeStatus({ minPow: 0, bloom: null, lightNode: false }),
   ): Promise<{ peer: PeerSession; node: Status }> {
-    const { peer, status: message } = await this.connect();
-    const node = decodeStatus(message.payload);
+    const { peer, node } = await this.connect();
     peer.send({ code: MessageCode.status, payload: status });
     return { peer, node };
   }
@@ -184,32 +201,6 @@ class Peers {
   async close(): Promise<void> {
     for (const peer of this.open.splice(0)) await peer.close().catch(() => undefined);
   }
-}
-
-async function connectForStatus(
-  context: PeerContext,
-  opened: (peer: PeerSession) => void = () => undefined,
-): Promise<{ peer: PeerSession; status: ProtocolMessage }> {
-  let why = '';
-  for (let attempt = 0; attempt < 4; attempt++) {
-    if (attempt > 0) await sleep(2 * CYCLE_MS);
-    let peer: PeerSession;
-    try {
-      peer = await PeerSession.connect(context.address, { timeoutMs: context.timeoutMs });
-    } catch (error) {
-      throw new Unreachable(`cannot connect to ${context.address}: ${(error as Error).message}`);
-    }
-    opened(peer);
-    const first = await peer.next(context.timeoutMs);
-    if (first && 'code' in first) return { peer, status: first };
-    await peer.close().catch(() => undefined);
-    if (first) throw new Mismatch('the node’s first frame decodes', 'a protocol message', first);
-    why = peer.closed
-      ? `the node closed the link before its status (${peer.closed.reason}${peer.closed.detail ? `: ${peer.closed.detail}` : ''})`
-      : `no status within ${context.timeoutMs} ms`;
-    if (!peer.closed) break;
-  }
-  throw new Unreachable(why);
 }
 
 /** Runs `body` with a fresh set of sessions, all closed afterwards. */
@@ -220,6 +211,18 @@ async function withPeers<T>(context: PeerContext, body: (peers: Peers) => Promis
   } finally {
     await peers.close();
   }
+}
+
+/**
+ * As {@link withPeers} for a time-dependent case: the node's clock first (measured once per
+ * run, before the case opens any session: the probes need inbound slots of their own).
+ */
+async function withClock<T>(
+  context: PeerContext,
+  body: (peers: Peers, clock: NodeClock) => Promise<T>,
+): Promise<T> {
+  const clock = await clockForCase(context, context.address, context.timeoutMs);
+  return withPeers(context, (peers) => body(peers, clock));
 }
 
 function closedText(peer: PeerSession): string {
@@ -299,26 +302,29 @@ interface EnvelopeSpec {
   readonly pow: number;
 }
 
-/** A fresh envelope on this machine's clock, sealed to `pow`. */
-async function envelope(spec: EnvelopeSpec): Promise<Envelope> {
+/** A fresh envelope on the node's clock, sealed to `pow`. */
+async function envelope(clock: NodeClock, spec: EnvelopeSpec): Promise<Envelope> {
   const ttl = spec.ttl ?? 60;
   const e = createEnvelope({
-    expiry: (now() + (spec.sentIn ?? -2) + ttl) >>> 0,
+    expiry: (clock.now() + (spec.sentIn ?? -2) + ttl) >>> 0,
     ttl,
     topic: spec.topic ?? randomTopic(),
     data: randomBytes(spec.dataBytes ?? 64),
   });
   if (spec.pow <= 0) return e;
-  // A little over the target: with the node's clock a second or two behind this one, a node
+  // A little over the target: with the node's clock a second behind the measured one, a node
   // computes the PoW of an envelope from its future (§6.1 N2) over a longer time.
   return sealEnvelope(e, { pow: spec.pow * 1.2, workTime: 30 });
 }
 
-/** An envelope whose PoW is below `limit` (nonces tried from 0), or Skip. */
-function envelopeBelow(limit: number, spec: Omit<EnvelopeSpec, 'pow'> = {}): Envelope {
+/**
+ * An envelope whose PoW is below `limit` (nonces tried from 0), sent at `now` + `sentIn`
+ * (`now`: the node's time in Unix seconds), or Skip.
+ */
+function envelopeBelow(limit: number, now: number, spec: Omit<EnvelopeSpec, 'pow'> = {}): Envelope {
   const ttl = spec.ttl ?? 60;
   const base = createEnvelope({
-    expiry: (now() + (spec.sentIn ?? -2) + ttl) >>> 0,
+    expiry: (now + (spec.sentIn ?? -2) + ttl) >>> 0,
     ttl,
     topic: spec.topic ?? randomTopic(),
     data: randomBytes(spec.dataBytes ?? 64),
@@ -409,7 +415,7 @@ function notRelayedCase(
   section: string,
   name: string,
   title: string,
-  bad: (node: Status) => Promise<Envelope> | Envelope,
+  bad: (node: Status, clock: NodeClock) => Promise<Envelope> | Envelope,
   sender: 'connected' | 'disconnected',
   profiles?: readonly Profile[],
 ): Case {
@@ -418,11 +424,11 @@ function notRelayedCase(
     name,
     title,
     (context) =>
-      withPeers(context, async (peers) => {
+      withClock(context, async (peers, clock) => {
         const b = await peers.ready();
         relaying(b.node);
         const a = await peers.ready();
-        const e = await bad(b.node);
+        const e = await bad(b.node, clock);
         a.peer.send(messages(e));
         let from = a.peer;
         if (sender === 'connected') await expectConnected(a.peer, 'the sender is kept');
@@ -431,7 +437,7 @@ function notRelayedCase(
           await a.peer.close();
           from = (await peers.ready()).peer;
         }
-        const control = await envelope({ pow: enough(b.node) });
+        const control = await envelope(clock, { pow: enough(b.node) });
         from.send(messages(control));
         await expectRelayed(b.peer, [control], 'a valid envelope sent after it is relayed');
         await expectNotRelayed(b.peer, [e], 'the refused envelope is not relayed');
@@ -442,7 +448,21 @@ function notRelayedCase(
 
 /** The cases, in the order they run. */
 export function peerCases(): Case[] {
+  // Sent where time plays no part (code 127 from an untrusted peer is ignored, M9; a bare
+  // envelope fails the packet's layout, M3): this machine's clock will do.
+  const IGNORED_ENVELOPE = envelopeBelow(1, Math.floor(Date.now() / 1000));
   return [
+    // ---- §6 the node's clock, first: the time-dependent cases build on it ----
+    make(
+      '§6.1',
+      'clock-offset',
+      'the node’s clock (§6 now), measured through the admission edge: the sender of an envelope sent more than DefaultSyncAllowance (10 s) in the node’s future is dropped, one within it is not (N1, M4); a binary search over fresh sessions gives its offset from this machine’s clock to a second',
+      async (context) => {
+        const clock = await nodeClock(context, context.address, context.timeoutMs);
+        return { status: 'pass', note: clock.describe() };
+      },
+    ),
+
     // ---- §7.2 handshake ----
     make(
       '§7.2',
@@ -450,7 +470,14 @@ export function peerCases(): Case[] {
       'the node sends its status first, unasked: code 0, [6, Float64bits(minPow), filter or empty, light] in canonical form (§7.1; wire.json gethStatus)',
       (context) =>
         withPeers(context, async (peers) => {
-          const { status: first } = await peers.connect();
+          const { first: frame } = await peers.first();
+          expectThat(
+            'the first frame decodes as a protocol message (§7.1)',
+            'code' in frame,
+            'an RLP [code, payload] frame',
+            'unreadable' in frame ? hex(frame.unreadable) : frame,
+          );
+          const first = frame as ProtocolMessage;
           expectEqual('code', MessageCode.status, first.code);
           let s: Status;
           try {
@@ -482,13 +509,13 @@ export function peerCases(): Case[] {
       'minimal-status-kept-and-ready',
       'a peer answering the minimal status c106 is kept, sent no second status, and is ready: it is sent a pooled envelope (wire.json "peer answers with the minimal status [6]")',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const b = await peers.connect();
-          const node = decodeStatus(b.status.payload);
+          const node = b.node;
           relaying(node);
           b.peer.send(status('c106'));
           const a = await peers.ready();
-          const e = await envelope({ pow: enough(node) });
+          const e = await envelope(clock, { pow: enough(node) });
           a.peer.send(messages(e));
           await expectRelayed(b.peer, [e], 'a peer with requirement 0 and no filter is sent it');
           await expectConnected(b.peer, 'the node keeps the peer');
@@ -590,8 +617,7 @@ export function peerCases(): Case[] {
       'a light-client peer is kept by a full node and dropped by a light one (C6; wire.json "both sides light clients")',
       (context) =>
         withPeers(context, async (peers) => {
-          const { peer, status: s } = await peers.connect();
-          const node = decodeStatus(s.payload);
+          const { peer, node } = await peers.connect();
           peer.send(status('cc06883fc999999999999a8001'));
           if (node.lightNode) await expectDisconnected(context, peer, 'two light clients');
           else await expectConnected(peer, 'a full node keeps a light peer');
@@ -657,7 +683,7 @@ export function peerCases(): Case[] {
       '§7.3',
       'untrusted-p2p-message',
       'a p2pMessage (127) from an untrusted peer is ignored (M9; wire.json)',
-      [DEFAULT_STATUS, { code: MessageCode.p2pMessage, payload: encodeEnvelope(envelopeBelow(1)) }],
+      [DEFAULT_STATUS, { code: MessageCode.p2pMessage, payload: encodeEnvelope(IGNORED_ENVELOPE) }],
       'connected',
     ),
     exchange(
@@ -685,7 +711,7 @@ export function peerCases(): Case[] {
       '§3.7',
       'messages-bare-envelope',
       'a bare envelope instead of a list of envelopes is invalid-envelopes: dropped (M3; wire.json)',
-      [DEFAULT_STATUS, { code: MessageCode.messages, payload: encodeEnvelope(envelopeBelow(1)) }],
+      [DEFAULT_STATUS, { code: MessageCode.messages, payload: encodeEnvelope(IGNORED_ENVELOPE) }],
       'disconnected',
     ),
     exchange(
@@ -769,11 +795,11 @@ export function peerCases(): Case[] {
       'relay',
       'an envelope A sends reaches B within a few cycles, as its own encoding in a messages packet, and is not echoed to A (§6.2, §7.4; wire.json "geth broadcasts its pooled envelope")',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const b = await peers.ready();
           relaying(b.node);
           const a = await peers.ready();
-          const e = await envelope({ pow: enough(b.node) });
+          const e = await envelope(clock, { pow: enough(b.node) });
           a.peer.send(messages(e));
           await expectRelayed(b.peer, [e], 'relayed to B');
           expectEqual(
@@ -790,15 +816,15 @@ export function peerCases(): Case[] {
       'duplicate',
       'an envelope sent twice is a duplicate, not an error: the sender is kept and B is sent it once (N8)',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const b = await peers.ready();
           relaying(b.node);
           const a = await peers.ready();
-          const e = await envelope({ pow: enough(b.node) });
+          const e = await envelope(clock, { pow: enough(b.node) });
           a.peer.send(messages(e));
           await expectRelayed(b.peer, [e], 'relayed to B');
           a.peer.send(messages(e));
-          const control = await envelope({ pow: enough(b.node) });
+          const control = await envelope(clock, { pow: enough(b.node) });
           a.peer.send(messages(control));
           await expectRelayed(b.peer, [control], 'a later envelope is relayed');
           await sleep(CYCLE_MS);
@@ -811,12 +837,12 @@ export function peerCases(): Case[] {
       'future-within-allowance',
       'an envelope sent 5 s in the future (within DefaultSyncAllowance) is accepted and relayed (N1, N2)',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const b = await peers.ready();
           relaying(b.node);
           const a = await peers.ready();
           // N2 computes its PoW over ttl + (sent − now + 1) = 60 + 6 s: seal for that.
-          const e = await envelope({ sentIn: 5, pow: (enough(b.node) * 66) / 60 });
+          const e = await envelope(clock, { sentIn: 5, pow: (enough(b.node) * 66) / 60 });
           a.peer.send(messages(e));
           await expectRelayed(b.peer, [e], 'relayed to B');
           expectThat('A is kept', a.peer.closed === undefined, 'connected', closedText(a.peer));
@@ -826,30 +852,30 @@ export function peerCases(): Case[] {
       '§6.1',
       'future',
       'an envelope sent 60 s in the future is future: not relayed, the sender dropped (N1, M4)',
-      (node) => envelope({ sentIn: 60, pow: enough(node) * 2 }),
+      (node, clock) => envelope(clock, { sentIn: 60, pow: enough(node) * 2 }),
       'disconnected',
     ),
     notRelayedCase(
       '§6.1',
       'very-old',
       'an envelope expired 60 s ago is very-old: not relayed, the sender dropped (N3, M4; wire.json "expired 40 s ago")',
-      (node) => envelope({ sentIn: -120, ttl: 60, pow: enough(node) }),
+      (node, clock) => envelope(clock, { sentIn: -120, ttl: 60, pow: enough(node) }),
       'disconnected',
     ),
     notRelayedCase(
       '§6.1',
       'expired-recently',
       'an envelope expired 10 s ago is dropped silently: not relayed, the sender kept (N4; wire.json "expired 3 s ago")',
-      (node) => envelope({ sentIn: -70, ttl: 60, pow: enough(node) }),
+      (node, clock) => envelope(clock, { sentIn: -70, ttl: 60, pow: enough(node) }),
       'connected',
     ),
     notRelayedCase(
       '§6.1',
       'low-pow',
       'an envelope below the node’s minimum PoW (and below 0.2) is low-pow: not relayed, the sender dropped (N6, M4)',
-      (node) => {
+      (node, clock) => {
         if (!node.minPow) throw new Skip('the node’s minimum PoW is 0: nothing is below it');
-        return envelopeBelow(Math.min(node.minPow, DEFAULT_MINIMUM_POW));
+        return envelopeBelow(Math.min(node.minPow, DEFAULT_MINIMUM_POW), clock.now());
       },
       'disconnected',
     ),
@@ -859,12 +885,12 @@ export function peerCases(): Case[] {
       '§6.3',
       'low-pow-above-default',
       'a node configured with a minimum above 0.2 refuses PoW between 0.2 and it (no tolerated previous value, §6.3)',
-      async (node) => {
+      async (node, clock) => {
         const min = node.minPow ?? 0;
         if (min <= DEFAULT_MINIMUM_POW * 1.5)
           throw new Skip('the node’s minimum PoW is not above 0.2 enough to test');
         for (let i = 0; i < 16; i++) {
-          const e = await envelope({ pow: DEFAULT_MINIMUM_POW });
+          const e = await envelope(clock, { pow: DEFAULT_MINIMUM_POW });
           if (envelopePow(e) < min) return e;
         }
         throw new Skip('no envelope between 0.2 and the node’s minimum found');
@@ -876,9 +902,9 @@ export function peerCases(): Case[] {
       '§6.1',
       'too-large',
       'an envelope of size 1 048 577 (over the default MaxMessageSize) is not relayed and the sender dropped (M1 oversized: its packet is over the limit too; N5)',
-      () =>
+      (_, clock) =>
         createEnvelope({
-          expiry: now() + 58,
+          expiry: clock.now() + 58,
           ttl: 60,
           topic: randomTopic(),
           data: randomBytes(DEFAULT_MAX_MESSAGE_SIZE + 1 - 20),
@@ -890,13 +916,13 @@ export function peerCases(): Case[] {
       'valid-then-invalid',
       'a packet of a valid envelope and a low-PoW one: the sender is dropped, the valid one still pooled and relayed (M4; wire.json "valid envelope followed by a low-PoW one")',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const b = await peers.ready();
           relaying(b.node);
           if (!b.node.minPow) throw new Skip('the node’s minimum PoW is 0: nothing is below it');
           const a = await peers.ready();
-          const good = await envelope({ pow: enough(b.node) });
-          const low = envelopeBelow(Math.min(b.node.minPow, DEFAULT_MINIMUM_POW));
+          const good = await envelope(clock, { pow: enough(b.node) });
+          const low = envelopeBelow(Math.min(b.node.minPow, DEFAULT_MINIMUM_POW), clock.now());
           a.peer.send(messages(good, low));
           await expectDisconnected(context, a.peer, 'the sender is dropped');
           await expectRelayed(b.peer, [good], 'the valid envelope is relayed');
@@ -908,18 +934,18 @@ export function peerCases(): Case[] {
       'status-requirement',
       'a peer whose status asks for more PoW is not sent envelopes below it, and is sent those above (§7.4 rule 2; wire.json "withholds envelopes below the peer’s PoW requirement")',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const probe = await peers.connect();
-          const node = decodeStatus(probe.status.payload);
+          const node = probe.node;
           relaying(node);
-          const low = await envelope({ pow: Math.max(enough(node), 0.2) });
+          const low = await envelope(clock, { pow: Math.max(enough(node), 0.2) });
           const requirement = envelopePow(low) * 2;
           probe.peer.send({
             code: MessageCode.status,
             payload: encodeStatus({ minPow: requirement, bloom: null, lightNode: false }),
           });
           const a = await peers.ready();
-          const high = await envelope({ pow: requirement * 1.25 });
+          const high = await envelope(clock, { pow: requirement * 1.25 });
           a.peer.send(messages(low, high));
           await expectRelayed(probe.peer, [high], 'an envelope above the requirement is sent');
           await expectNotRelayed(probe.peer, [low], 'one below it is not');
@@ -930,10 +956,10 @@ export function peerCases(): Case[] {
       'pow-requirement-honoured',
       'a powRequirement (code 2) a peer sends is honoured: envelopes below it are not sent to it (M5, §7.4 rule 2)',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const b = await peers.ready();
           relaying(b.node);
-          const low = await envelope({ pow: Math.max(enough(b.node), 0.2) });
+          const low = await envelope(clock, { pow: Math.max(enough(b.node), 0.2) });
           const requirement = envelopePow(low) * 2;
           b.peer.send({
             code: MessageCode.powRequirement,
@@ -941,11 +967,11 @@ export function peerCases(): Case[] {
           });
           // B's messages are handled in order: once A is sent B's probe, the node has taken
           // B's requirement.
-          const marker = await envelope({ pow: requirement * 1.25 });
+          const marker = await envelope(clock, { pow: requirement * 1.25 });
           b.peer.send(messages(marker));
           const a = await peers.ready();
           await expectRelayed(a.peer, [marker], 'B’s probe reaches A');
-          const high = await envelope({ pow: requirement * 1.25 });
+          const high = await envelope(clock, { pow: requirement * 1.25 });
           a.peer.send(messages(low, high));
           await expectRelayed(b.peer, [high], 'an envelope above the requirement is sent to B');
           await expectNotRelayed(b.peer, [low], 'one below it is not');
@@ -956,18 +982,18 @@ export function peerCases(): Case[] {
       'requirement-lowered',
       'an envelope withheld for a peer’s requirement is sent once the peer lowers it (§7.4 changes, M5)',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const b = await peers.connect();
-          const node = decodeStatus(b.status.payload);
+          const node = b.node;
           relaying(node);
-          const low = await envelope({ pow: Math.max(enough(node), 0.2) });
+          const low = await envelope(clock, { pow: Math.max(enough(node), 0.2) });
           const requirement = envelopePow(low) * 2;
           b.peer.send({
             code: MessageCode.status,
             payload: encodeStatus({ minPow: requirement, bloom: null, lightNode: false }),
           });
           const a = await peers.ready();
-          const high = await envelope({ pow: requirement * 1.25 });
+          const high = await envelope(clock, { pow: requirement * 1.25 });
           a.peer.send(messages(low, high));
           await expectRelayed(b.peer, [high], 'an envelope above the requirement is sent');
           await expectNotRelayed(b.peer, [low], 'one below it is withheld');
@@ -981,18 +1007,18 @@ export function peerCases(): Case[] {
       'status-bloom',
       'a peer whose status carries a filter is not sent envelopes of other topics (§7.4 rule 3; wire.json "withholds envelopes outside the peer’s bloom filter")',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const [wanted, other] = topicPair();
           const b = await peers.connect();
-          const node = decodeStatus(b.status.payload);
+          const node = b.node;
           relaying(node);
           b.peer.send({
             code: MessageCode.status,
             payload: encodeStatus({ minPow: 0, bloom: topicToBloom(wanted), lightNode: false }),
           });
           const a = await peers.ready();
-          const no = await envelope({ topic: other, pow: enough(node) });
-          const yes = await envelope({ topic: wanted, pow: enough(node) });
+          const no = await envelope(clock, { topic: other, pow: enough(node) });
+          const yes = await envelope(clock, { topic: wanted, pow: enough(node) });
           a.peer.send(messages(no, yes));
           await expectRelayed(b.peer, [yes], 'an envelope of its topic is sent');
           await expectNotRelayed(b.peer, [no], 'one of another topic is not');
@@ -1003,7 +1029,7 @@ export function peerCases(): Case[] {
       'bloom-exchange-honoured',
       'a bloomFilterEx (code 3) a peer sends is honoured: envelopes of other topics are not sent to it (M6, §7.4 rule 3)',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const [wanted, other] = topicPair();
           const b = await peers.ready();
           relaying(b.node);
@@ -1011,12 +1037,12 @@ export function peerCases(): Case[] {
             code: MessageCode.bloomFilterEx,
             payload: encodeBloomFilterEx(topicToBloom(wanted)),
           });
-          const marker = await envelope({ pow: enough(b.node) });
+          const marker = await envelope(clock, { pow: enough(b.node) });
           b.peer.send(messages(marker));
           const a = await peers.ready();
           await expectRelayed(a.peer, [marker], 'B’s probe reaches A');
-          const no = await envelope({ topic: other, pow: enough(b.node) });
-          const yes = await envelope({ topic: wanted, pow: enough(b.node) });
+          const no = await envelope(clock, { topic: other, pow: enough(b.node) });
+          const yes = await envelope(clock, { topic: wanted, pow: enough(b.node) });
           a.peer.send(messages(no, yes));
           await expectRelayed(b.peer, [yes], 'an envelope of its topic is sent to B');
           await expectNotRelayed(b.peer, [no], 'one of another topic is not');
@@ -1033,11 +1059,11 @@ export function peerCases(): Case[] {
       'light-node-does-not-forward',
       'a light-client node does not forward envelopes it received from peers (§7.4 light clients)',
       (context) =>
-        withPeers(context, async (peers) => {
+        withClock(context, async (peers, clock) => {
           const b = await peers.ready();
           if (!b.node.lightNode) throw new Skip('the node is not a light client');
           const a = await peers.ready();
-          const e = await envelope({ pow: enough(b.node) });
+          const e = await envelope(clock, { pow: enough(b.node) });
           a.peer.send(messages(e));
           await sleep(RELAY_MS);
           await expectNotRelayed(b.peer, [e], 'not forwarded');
@@ -1057,10 +1083,13 @@ function topicPair(): [Uint8Array, Uint8Array] {
 }
 
 /**
- * The liveness probe the runner calls after each case: a fresh session still connects and is
- * sent the node's status; anything else is Unreachable (a crash).
+ * The liveness probe the runner calls after each case: a fresh session still connects and the
+ * node sends it something. What it sends is the cases' to judge: a malformed status is an
+ * answer, and a node that answers is alive.
+ *
+ * @throws Unreachable when the node cannot be dialed or sends nothing (a crash)
  */
 export async function peerAlive(context: PeerContext): Promise<void> {
-  const { peer } = await connectForStatus(context);
+  const { peer } = await connectForFirstFrame(context.address, { timeoutMs: context.timeoutMs });
   await peer.close().catch(() => undefined);
 }
