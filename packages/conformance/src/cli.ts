@@ -319,7 +319,8 @@ async function inProcessCommand(
     quiet?: boolean | undefined;
   },
 ): Promise<number> {
-  const specs = dir === undefined ? specsFolder() : resolve(base, dir);
+  const folder = dir === undefined ? specsFolder() : dir;
+  const specs = folder === undefined ? undefined : resolve(base, folder);
   if (specs === undefined)
     throw new UsageError(
       'inprocess: give SPECS_DIR (no specs/ folder beside this package: not run from the repository)',

@@ -194,7 +194,11 @@ export async function readVectorFiles(
   return out;
 }
 
-/** A vector case's name as reports show it: its `name` (or Noise `protocol_name`). */
+/**
+ * A vector case's name as reports show it: its `name` (or Noise `protocol_name`).
+ *
+ * @throws nothing
+ */
 export function vectorCaseName(c: VectorCase | null | undefined): string {
   const label = c?.name ?? c?.protocol_name;
   return typeof label === 'string' ? label : '(unnamed)';

@@ -93,7 +93,11 @@ function showResult(value: unknown): string {
   }
 }
 
-/** Bytes as lowercase hex with `0x`, as the reports show them. */
+/**
+ * Bytes as lowercase hex with `0x`, as the reports show them.
+ *
+ * @throws nothing
+ */
 export function hexOf(bytes: Uint8Array): string {
   return `0x${Buffer.from(bytes).toString('hex')}`;
 }

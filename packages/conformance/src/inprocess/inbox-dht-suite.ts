@@ -1,14 +1,16 @@
 /**
  * specs/inbox-dht/SPEC.md as in-process cases against the public API of `@hush/inbox-dht`
- * (the spec has no vector files): ids and distance (§2.1), the rate limit of §2.5, the
+ * (the spec has no vector files): ids and distance (§2.1), the routing table's Kademlia
+ * update rule, failures, group limits and closest contacts (§2.2), the rate limit of §2.5, the
  * message framing, types and strict decoding of §3.1–§3.4 (malformed bytes refused as
  * DhtError 'malformed'), the inbox key, epoch, location, descriptor encoding and signature of
  * §4 (signatures checked independently with node:crypto's Ed25519), deposit admission rule by
  * rule with its refusal code and counted reason (§5.1, PoW included), the signed requests and
  * their acceptance (§6.1–§6.5), and what a holder keeps: descriptors, tombstones, limits,
  * expiry (§7.1–§7.4). Every case drives a fresh `Holder` over a `MemoryStore` on a
- * `ManualClock`, so each can fail on its own. Routing lookups, the network operations of
- * §5.2/§6.7 and repair (§8) need several nodes and links: they are not in-process cases here.
+ * `ManualClock`, so each can fail on its own. Lookups (§2.3), joining (§2.4), the network
+ * operations of §5.2/§6.7 and repair (§8) need several nodes and links: they are not
+ * in-process cases here.
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import {
@@ -20,6 +22,7 @@ import {
   sealEnvelope,
 } from '@hush/envelope';
 import {
+  type Contact,
   checkEndpoints,
   compareDistance,
   contactOf,
@@ -53,6 +56,7 @@ import {
   PeerRateLimiter,
   pageMessage,
   REQUEST_DOMAIN,
+  RoutingTable,
   type SignedRequest,
   saltEpoch,
   signDescriptor,
@@ -247,6 +251,24 @@ function ed25519Sign(
 
 const sha256 = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
 
+/**
+ * This node's id and `n` contacts all in its farthest bucket (log distance 256), from fixed
+ * secp256k1 keys, so that every case sees the same table.
+ */
+function bucketOf(context: InProcessContext, n: number) {
+  const self = new Uint8Array(32);
+  const contacts: Contact[] = [];
+  for (let seed = 1; contacts.length < n && seed < 255; seed++) {
+    const contact = contactOf(peerIdFromPublicKey(secp256k1Key(context, seed)));
+    if (logDistance(self, contact.id) === 256) contacts.push(contact);
+  }
+  if (contacts.length < n) throw new Error('not enough fixed keys at distance 256');
+  return { self, contacts };
+}
+
+/** Lets the table's pings settle. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** An RLP value's items (a decoded list), or a Mismatch. */
 function listItems(what: string, value: RlpValue): readonly RlpValue[] {
   if (!Array.isArray(value)) throw new Mismatch(what, 'an RLP list', 'a byte string');
@@ -261,7 +283,11 @@ const text = (s: string) => encodeBytes(utf8.encode(s));
 const frame = (...items: Uint8Array[]) => encodeList(items);
 const ENDPOINT = 'ws://127.0.0.1:30400';
 
-/** The cases of specs/inbox-dht, in the order they run. */
+/**
+ * The cases of specs/inbox-dht, in the order they run.
+ *
+ * @throws nothing: each case decides its own outcome when run
+ */
 export function inboxDhtCases(): ConformanceCase<InProcessContext>[] {
   const make = caseBuilder<InProcessContext>(INBOX_DHT_SPEC, 'in-process');
   const cases: ConformanceCase<InProcessContext>[] = [];
@@ -317,6 +343,107 @@ export function inboxDhtCases(): ConformanceCase<InProcessContext>[] {
       await expectThrown('an empty endpoint', 'RangeError', () => checkEndpoints(['']));
       await expectThrown('an endpoint of 257 bytes', 'RangeError', () =>
         checkEndpoints(['w'.repeat(257)]),
+      );
+    },
+  );
+
+  // §2.2 The routing table
+  add(
+    '§2.2',
+    'table/full-bucket-keeps-the-live',
+    'a full bucket: the newcomer is a replacement and the least recently seen entry is pinged; it stays when it answers',
+    async (context) => {
+      const { self, contacts } = bucketOf(context, 22);
+      const pinged: string[] = [];
+      const table = new RoutingTable({
+        self,
+        clock: new ManualClock(T0),
+        ping: async (c) => {
+          pinged.push(c.peer);
+          return true;
+        },
+      });
+      for (const c of contacts.slice(0, 20))
+        expectEqual('a contact of a bucket with room', 'added', table.seen(c));
+      expectEqual('the 21st', 'pending', table.seen(contacts[20]!));
+      await settle();
+      expectEqual('pinged', [contacts[0]!.peer], pinged);
+      const bucket = table.bucketContacts(256).map((c) => c.peer);
+      expectEqual('the pinged entry, now the most recently seen', contacts[0]!.peer, bucket.at(-1));
+      expectEqual('entries', 20, bucket.length);
+      expectEqual(
+        'replacements',
+        [contacts[20]!.peer],
+        table.bucketReplacements(256).map((c) => c.peer),
+      );
+    },
+  );
+  add(
+    '§2.2',
+    'table/full-bucket-evicts-the-dead',
+    'a full bucket whose least recently seen entry does not answer: it is evicted, the newest replacement takes its place',
+    async (context) => {
+      const { self, contacts } = bucketOf(context, 22);
+      const table = new RoutingTable({ self, clock: new ManualClock(T0), ping: async () => false });
+      for (const c of contacts.slice(0, 20)) table.seen(c);
+      table.seen(contacts[20]!);
+      await settle();
+      const bucket = table.bucketContacts(256).map((c) => c.peer);
+      expectEqual('the unanswering entry kept', false, bucket.includes(contacts[0]!.peer));
+      expectEqual('the replacement taken in', true, bucket.includes(contacts[20]!.peer));
+      expectEqual('entries', 20, bucket.length);
+    },
+  );
+  add(
+    '§2.2',
+    'table/three-failures',
+    'an entry whose requests fail 3 times in a row is dropped, the newest replacement taking its place',
+    async (context) => {
+      const { self, contacts } = bucketOf(context, 22);
+      const table = new RoutingTable({
+        self,
+        clock: new ManualClock(T0),
+        ping: () => new Promise<boolean>(() => {}),
+      });
+      for (const c of contacts.slice(0, 21)) table.seen(c);
+      table.failed(contacts[5]!.id);
+      table.failed(contacts[5]!.id);
+      expectEqual('kept after 2 failures', true, table.has(contacts[5]!.id));
+      table.failed(contacts[5]!.id);
+      expectEqual('kept after 3 failures', false, table.has(contacts[5]!.id));
+      expectEqual('the replacement taken in', true, table.has(contacts[20]!.id));
+    },
+  );
+  add(
+    '§2.2',
+    'table/group-limits',
+    'at most 2 contacts of one public /24 per bucket; loopback and private endpoints are not limited',
+    async (context) => {
+      const { self, contacts } = bucketOf(context, 6);
+      const table = new RoutingTable({ self, clock: new ManualClock(T0), ping: async () => true });
+      const at = (i: number, endpoint: string) => contactOf(contacts[i]!.peer, [endpoint]);
+      expectEqual('the first of 203.0.113.0/24', 'added', table.seen(at(0, 'ws://203.0.113.1:1')));
+      expectEqual('the second', 'added', table.seen(at(1, 'ws://203.0.113.2:1')));
+      expectEqual('the third', 'refused', table.seen(at(2, 'ws://203.0.113.3:1')));
+      expectEqual('a loopback endpoint', 'added', table.seen(at(3, 'ws://127.0.0.1:1')));
+      expectEqual('a private endpoint', 'added', table.seen(at(4, 'ws://10.0.0.1:1')));
+      expectEqual('another /24', 'added', table.seen(at(5, 'ws://198.51.100.1:1')));
+    },
+  );
+  add(
+    '§2.2',
+    'table/closest',
+    'closest(target, n) is the n contacts closest to the target by XOR, closest first',
+    async (context) => {
+      const { self, contacts } = bucketOf(context, 8);
+      const table = new RoutingTable({ self, clock: new ManualClock(T0), ping: async () => true });
+      for (const c of contacts) table.seen(c);
+      const target = contacts[3]!.id;
+      const byXor = [...contacts].sort((a, b) => compareDistance(target, a.id, b.id)).slice(0, 5);
+      expectEqual(
+        'closest',
+        byXor.map((c) => c.peer),
+        table.closest(target, 5).map((c) => c.peer),
       );
     },
   );

@@ -74,7 +74,11 @@ const SPEC_PATTERNS = [
   ...['K1K1', 'K1X', 'KX1', 'K1X1', 'I1N', 'I1K', 'IK1', 'I1K1', 'I1X', 'IX1', 'I1X1'],
 ];
 
-/** The cases of specs/noise §1–§4, in the order they run. */
+/**
+ * The cases of specs/noise §1–§4, in the order they run.
+ *
+ * @throws nothing: each case decides its own outcome when run
+ */
 export function noiseCases(): ConformanceCase<InProcessContext>[] {
   const make = caseBuilder<InProcessContext>(NOISE_SPEC, 'in-process', 'api/');
   return [

@@ -14,6 +14,7 @@ import { noiseCases } from './noise-suite.js';
 import { transportDirectCases } from './transport-direct-suite.js';
 import { type InProcessContext, VECTOR_SPECS, vectorCases } from './vector-suite.js';
 
+/** How to run the in-process suite. */
 export interface InProcessSuiteOptions {
   /** The crypto backend messages are opened and sealed with (default: the platform's). */
   readonly backend?: CryptoBackend;

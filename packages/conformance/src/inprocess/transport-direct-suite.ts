@@ -150,7 +150,11 @@ function relayClient(relay: RelayServer) {
   return recording(client);
 }
 
-/** The cases of specs/transport-direct, in the order they run. */
+/**
+ * The cases of specs/transport-direct, in the order they run.
+ *
+ * @throws nothing: each case decides its own outcome when run
+ */
 export function transportDirectCases(): ConformanceCase<InProcessContext>[] {
   const make = caseBuilder<InProcessContext>(TRANSPORT_DIRECT_SPEC, 'in-process');
   const cases: ConformanceCase<InProcessContext>[] = [];

@@ -8,7 +8,7 @@
  * Sections, by file (whisper-v6 SPEC §8's table names every section a file touches; a case
  * is reported under the one its check is about):
  * - whisper-v6: params.json §1.3; topic-bloom.json §2.2; bloom-match.json §2.3 (a filter
- *   aggregated from topics), §2.5 (absent, full or empty filter), else §2.4;
+ *   aggregated from several topics), §2.5 (absent, full or empty filter), else §2.4;
  *   envelope-rlp.json §3.2; seal-pow.json §4.4 (mode `target`), §4.5 (`none`, `timed`);
  *   message-parse.json §5.2; message-sym.json §5.3; message-asym.json §5.4;
  *   symkey-password.json §5.5; invalid.json by layer: `rlp-decode` §3.3, `parse` §5.2,
@@ -42,6 +42,7 @@ export interface InProcessContext {
 
 /** The specs with vector folders (`<specs>/<spec>/vectors`), in report order. */
 export const VECTOR_SPECS = ['whisper-v6', 'noise', 'mixnet-sphinx'] as const;
+/** A spec with a vectors folder. */
 export type VectorSpec = (typeof VECTOR_SPECS)[number];
 
 /** The section of each spec that describes its vectors as a whole. */
@@ -93,7 +94,7 @@ function whisperSection(file: string, c: VectorCase): string {
   if (name === 'bloom-match.json') {
     const filter = typeof c.filter === 'string' ? c.filter.toLowerCase() : c.filter;
     if (filter === null || filter === FULL_BLOOM || filter === EMPTY_BLOOM) return '§2.5';
-    return Array.isArray(c.filterTopics) && c.filterTopics.length > 0 ? '§2.3' : '§2.4';
+    return Array.isArray(c.filterTopics) && c.filterTopics.length > 1 ? '§2.3' : '§2.4';
   }
   if (name === 'seal-pow.json') return c.mode === 'target' ? '§4.4' : '§4.5';
   if (name === 'invalid.json') return INVALID_LAYER_SECTIONS[String(c.layer)] ?? '§8';
