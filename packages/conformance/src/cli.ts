@@ -19,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type CryptoBackend, defaultBackend, nobleBackend } from '@hush/crypto';
 import { emitVectors } from './emit.js';
-import { runInProcessSuite, vectorFoldersIn } from './inprocess/run-inprocess.js';
 import { IN_PROCESS_SPECS } from './inprocess/sections.js';
 import { VECTOR_SPECS } from './inprocess/vector-suite.js';
 import { MAILSERVER_SPECS, runMailserverSuite } from './peer/run-mailserver.js';
@@ -326,6 +325,8 @@ async function inProcessCommand(
       'inprocess: give SPECS_DIR (no specs/ folder beside this package: not run from the repository)',
     );
   if (!existsSync(specs)) throw new UsageError(`inprocess: no folder ${specs}`);
+  // Loaded here: the other commands need none of the packages the in-process cases drive.
+  const { runInProcessSuite, vectorFoldersIn } = await import('./inprocess/run-inprocess.js');
   if (vectorFoldersIn(specs).length === 0) {
     console.error(
       `hush-conformance: ${dir ?? specs}: not a specs folder: it holds none of ${VECTOR_SPECS.map((spec) => join(spec, 'vectors')).join(', ')}`,
