@@ -9,10 +9,14 @@
  *
  * Assumptions about the node under test, since the wire does not carry them:
  *
- * - **Clock.** Envelopes are built on this machine's clock. Their sent times lie minutes in
- *   the past (expiry a couple of minutes ahead), so they pass W§6.1 and a skew of a few
- *   seconds changes nothing; each case draws its own window and its own random topics, so
- *   envelopes of other cases, other runs or live traffic are never selected.
+ * - **Clock.** Windows of sent times are on the node's clock, which need not be this
+ *   machine's: the first case, `clock-offset`, measures it through W§6.1's admission edge
+ *   (`node-clock.ts`, to within a second), and every envelope and window is built on this
+ *   machine's clock plus that offset. Sent times lie minutes in the past (expiry a couple of
+ *   minutes ahead), so the envelopes pass W§6.1; each case draws its own window and its own
+ *   random topics, so envelopes of other cases, other runs or live traffic are never
+ *   selected. A clock that cannot be measured fails `clock-offset` and skips the cases that
+ *   need it.
  * - **Archive.** Envelopes are fed as a peer's messages packet (W§7.3 code 1), which SPEC §3
  *   archives asynchronously: a case polls with requests until they are served before it
  *   asks its own question. The local-post case uses `shh_post` over the RPC (§3).
@@ -34,7 +38,6 @@ import { symKeyFromPassword, wrapMessage } from '@hush/message';
 import {
   decodeP2PMessage,
   decodeRequestCompletePayload,
-  decodeStatus,
   encodeStatus,
   MessageCode,
   type Status,
@@ -49,7 +52,8 @@ import {
   Skip,
 } from '../suite/model.js';
 import { type RpcAdapter, RpcCallError, Unreachable } from '../suite/rpc-client.js';
-import { PeerSession } from './peer-session.js';
+import { clockForCase, type NodeClock, nodeClock } from './node-clock.js';
+import { connectForFirstFrame, type PeerSession, statusOf } from './peer-session.js';
 
 /** What the mailserver cases run with. */
 export interface MailserverContext {
@@ -93,10 +97,10 @@ export const MAILSERVER_SECTIONS: readonly { section: string; title: string }[] 
 ];
 
 type Case = ConformanceCase<MailserverContext>;
+type Received = PeerSession['received'];
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const now = () => Math.floor(Date.now() / 1000);
 const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
 const ZERO_HASH = new Uint8Array(32);
 const ZERO_TOPIC = new Uint8Array(4);
@@ -164,25 +168,29 @@ interface Session {
   readonly node: Status;
 }
 
+/**
+ * A session that has exchanged statuses.
+ *
+ * @throws Unreachable when the node cannot be dialed or sends nothing (a crash)
+ * @throws Mismatch when its first frame is not a status (W§7.2): it answered, wrongly
+ */
 async function open(context: MailserverContext): Promise<Session> {
-  let peer: PeerSession;
-  try {
-    peer = await PeerSession.connect(context.address, { timeoutMs: context.timeoutMs });
-  } catch (error) {
-    throw new Unreachable(`cannot connect to ${context.address}: ${(error as Error).message}`);
-  }
-  const first = await peer.next(context.timeoutMs);
-  if (!first || !('code' in first) || first.code !== MessageCode.status) {
-    await peer.close().catch(() => undefined);
-    throw new Unreachable(`no status from ${context.address} within ${context.timeoutMs} ms`);
-  }
-  const node = decodeStatus(first.payload);
-  peer.send({
-    code: MessageCode.status,
-    payload: encodeStatus({ minPow: 0, bloom: null, lightNode: false }),
+  const { peer, first } = await connectForFirstFrame(context.address, {
+    timeoutMs: context.timeoutMs,
   });
+  let node: Status;
+  try {
+    node = statusOf(first);
+  } catch (error) {
+    await peer.close().catch(() => undefined);
+    throw error;
+  }
+  peer.send({ code: MessageCode.status, payload: OUR_STATUS });
   return { peer, node };
 }
+
+/** A full node with no requirement and no filter (W§7.1). */
+const OUR_STATUS = encodeStatus({ minPow: 0, bloom: null, lightNode: false });
 
 async function withSession<T>(
   context: MailserverContext,
@@ -383,9 +391,12 @@ const hashes = (es: readonly Envelope[]) => es.map(hashOf);
 const sentOf = (e: Envelope) => (e.expiry - e.ttl) >>> 0;
 const bloomOf = (...topics: Uint8Array[]) => topicsToBloom(topics);
 
-/** A window of sent times for one case: minutes in the past, apart from other cases'. */
-function windowBase(): number {
-  return now() - 300 - Math.floor(Math.random() * 600);
+/**
+ * A window of sent times for one case on the node's clock: minutes in the past, apart from
+ * other cases'.
+ */
+function windowBase(clock: NodeClock): number {
+  return clock.now() - 300 - Math.floor(Math.random() * 600);
 }
 
 /** A random topic, and one whose bloom does not match its. */
@@ -397,32 +408,73 @@ function topicPair(): [Uint8Array, Uint8Array] {
   }
 }
 
-/** An envelope sent at `sent` with `topic`, expiring a couple of minutes from now. */
+/** How the envelopes a case feeds are made. */
+interface FeedOptions {
+  /** Seconds from the node's now to their expiry (default 120). */
+  readonly expiresIn?: number;
+  /** Bytes of data each (default 48): fewer for many envelopes, as the PoW grows with size. */
+  readonly dataBytes?: number;
+}
+
+/**
+ * An envelope sent at `sent` with `topic`, expiring `expiresIn` s after the node's now, sealed
+ * to the node's minimum PoW as W§6.1 N2 computes it (over ttl + 11 s for one up to 10 s in
+ * the node's future), with a margin.
+ */
 async function envelopeAt(
   node: Status,
+  clock: NodeClock,
   sent: number,
   topic: Uint8Array,
-  expiresIn = 120,
+  options: FeedOptions = {},
 ): Promise<Envelope> {
-  const ttl = Math.max(1, now() + expiresIn - sent);
-  const e = createEnvelope({ expiry: (sent + ttl) >>> 0, ttl, topic, data: randomBytes(48) });
-  const pow = Math.max(node.minPow ?? 0, 0.001) * 1.2;
+  const ttl = Math.max(1, clock.now() + (options.expiresIn ?? 120) - sent);
+  const e = createEnvelope({
+    expiry: (sent + ttl) >>> 0,
+    ttl,
+    topic,
+    data: randomBytes(options.dataBytes ?? 48),
+  });
+  const pow = ((Math.max(node.minPow ?? 0, 0.001) * (ttl + 12)) / ttl) * 1.2;
   return sealEnvelope(e, { pow, workTime: 30 });
 }
 
 /**
+ * Every envelope a request and the pages after it serve (§4.3: cursors followed until an
+ * empty one), or undefined when a page is not completed successfully.
+ */
+async function served(
+  context: MailserverContext,
+  session: Session,
+  request: Request,
+  maxPages = 5,
+): Promise<Envelope[] | undefined> {
+  const out: Envelope[] = [];
+  let cursor: Uint8Array = new Uint8Array(0);
+  for (let i = 0; i < maxPages; i++) {
+    const answer = await ask(context, session, requestPayload({ ...request, cursor }));
+    if (!answer.completion?.ok) return undefined;
+    out.push(...answer.envelopes);
+    cursor = answer.completion.cursor;
+    if (cursor.length === 0) break;
+  }
+  return out;
+}
+
+/**
  * Builds envelopes at `(sent, topic)`, sends them to the node as a messages packet and waits
- * until a request of their window serves them all (§3: an accepted envelope is archived).
+ * until requests of their window serve them all (§3: an accepted envelope is archived).
  */
 async function feed(
   context: MailserverContext,
   session: Session,
+  clock: NodeClock,
   items: readonly (readonly [number, Uint8Array])[],
-  expiresIn?: number,
+  options: FeedOptions = {},
 ): Promise<Envelope[]> {
   const envelopes: Envelope[] = [];
   for (const [sent, topic] of items)
-    envelopes.push(await envelopeAt(session.node, sent, topic, expiresIn));
+    envelopes.push(await envelopeAt(session.node, clock, sent, topic, options));
   session.peer.send({ code: MessageCode.messages, payload: encodeMessagesPacket(envelopes) });
   const sents = envelopes.map(sentOf);
   const request: Request = {
@@ -432,7 +484,7 @@ async function feed(
   };
   const want = hashes(envelopes);
   const deadline = Date.now() + context.timeoutMs;
-  let served = new Set<string>();
+  let got = new Set<string>();
   while (Date.now() < deadline) {
     if (session.peer.closed)
       throw new Mismatch(
@@ -440,21 +492,104 @@ async function feed(
         'connected',
         session.peer.closed,
       );
-    const answer = await ask(context, session, requestPayload(request));
-    if (!answer.completion) break;
-    served = new Set(hashes(answer.envelopes));
-    if (want.every((h) => served.has(h))) return envelopes;
+    const page = await served(context, session, request, Math.ceil(envelopes.length / 1000) + 2);
+    if (!page) break;
+    got = new Set(hashes(page));
+    if (want.every((h) => got.has(h))) return envelopes;
     await sleep(200);
   }
   throw new Mismatch(
     `the node archives the envelopes it accepts from a peer and serves them (§3) within ${context.timeoutMs} ms`,
-    want,
-    [...served],
+    want.length > 20 ? `${want.length} envelopes` : want,
+    want.length > 20 ? `${want.filter((h) => got.has(h)).length} of them` : [...got],
   );
 }
 
 const sortByKey = (es: readonly Envelope[]) =>
   [...es].sort((a, b) => sentOf(a) - sentOf(b) || (hashOf(a) < hashOf(b) ? -1 : 1));
+
+/**
+ * `count` envelopes of one new topic over ten seconds just behind the node's now, with a short
+ * ttl and 4 bytes of data (cheap to seal by the thousand), fed as one packet; in key order,
+ * with the request of their window.
+ */
+async function feedMany(
+  context: MailserverContext,
+  session: Session,
+  clock: NodeClock,
+  count: number,
+): Promise<{ fed: Envelope[]; request: Request }> {
+  const [topic] = topicPair();
+  const base = clock.now() - 40;
+  const fed = await feed(
+    context,
+    session,
+    clock,
+    Array.from({ length: count }, (_, i) => [base + (i % 10), topic] as const),
+    { dataBytes: 4, expiresIn: 60 },
+  );
+  return { fed: sortByKey(fed), request: { lower: base, upper: base + 9, bloom: bloomOf(topic) } };
+}
+
+/**
+ * Sends the request envelopes in one burst (code 126, back to back) and reads each one's
+ * answer: its completion, and the envelopes of the code-127 messages that came after the
+ * previous completion among them (in order of arrival) and before its own.
+ */
+async function askTogether(
+  context: MailserverContext,
+  { peer }: Session,
+  requests: readonly Envelope[],
+): Promise<Answer[]> {
+  const ids = requests.map((r) => hex(envelopeHash(r)));
+  const start = peer.received.length;
+  for (const r of requests)
+    if (!peer.send({ code: MessageCode.p2pRequest, payload: encodeEnvelope(r) }))
+      throw new Mismatch('the node keeps the requesting peer', 'connected', 'closed');
+  const completions = () => {
+    const out = new Map<string, { at: number; completion: Completion }>();
+    for (let i = start; i < peer.received.length; i++) {
+      const m = peer.received[i]!;
+      if (!('code' in m) || m.code !== MessageCode.p2pRequestComplete) continue;
+      const read = readCompletion(m.payload);
+      if (read && ids.includes(read.id) && !out.has(read.id))
+        out.set(read.id, { at: i, completion: read.completion });
+    }
+    return out;
+  };
+  await peer.until(
+    (_, closed) => closed !== undefined || completions().size === ids.length,
+    context.timeoutMs,
+  );
+  const done = completions();
+  const ends = [...done.values()].map((d) => d.at).sort((x, y) => x - y);
+  return requests.map((request, n) => {
+    const mine = done.get(ids[n]!);
+    const end = mine?.at ?? peer.received.length;
+    const from = Math.max(start, ...ends.filter((e) => e < end).map((e) => e + 1));
+    const envelopes: Envelope[] = [];
+    const batches: Uint8Array[] = [];
+    for (const m of peer.received.slice(from, end)) {
+      if (!('code' in m) || m.code !== MessageCode.p2pMessage) continue;
+      batches.push(m.payload);
+      try {
+        envelopes.push(...decodeP2PMessage(m.payload));
+      } catch {
+        throw new Mismatch(
+          'a code-127 message decodes (§5.1)',
+          'a list of envelopes',
+          hex(m.payload),
+        );
+      }
+    }
+    return {
+      id: envelopeHash(request),
+      batches,
+      envelopes,
+      ...(mine ? { completion: mine.completion } : {}),
+    };
+  });
+}
 
 function expectEnvelopes(
   what: string,
@@ -477,19 +612,37 @@ function cursorOf(sent: number, hash: Uint8Array): Uint8Array {
 
 const make = caseBuilder<MailserverContext>(MAILSERVER_SPEC, 'peer', 'peer/');
 
-/** A session case: `body` gets the session and the base of its own window. */
+/**
+ * The node's clock for a case, measured once per run before the case opens its session (the
+ * probes need inbound slots of their own); unmeasurable, the case is skipped.
+ */
+const caseClock = (context: MailserverContext) =>
+  clockForCase(context, context.address, context.timeoutMs);
+
+/**
+ * A session case: `body` gets the session, the base of its own window and the node's clock
+ * (its windows are on that clock).
+ */
 function sessionCase(
   section: string,
   name: string,
   title: string,
-  body: (context: MailserverContext, session: Session, base: number) => Promise<void>,
+  body: (
+    context: MailserverContext,
+    session: Session,
+    base: number,
+    clock: NodeClock,
+  ) => Promise<void>,
   profiles?: readonly Profile[],
 ): Case {
   return make(
     section,
     name,
     title,
-    (context) => withSession(context, (session) => body(context, session, windowBase())),
+    async (context) => {
+      const clock = await caseClock(context);
+      return withSession(context, (session) => body(context, session, windowBase(clock), clock));
+    },
     profiles,
   );
 }
@@ -511,9 +664,9 @@ function refusal(
       '§2.2',
       name,
       p === 'hush' ? `${title}: no answer at all, as Hush` : `${title}: nothing is served`,
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        const fed = await feed(context, session, [[base, topic]]);
+        const fed = await feed(context, session, clock, [[base, topic]]);
         const request: Request = { lower: base, upper: base, bloom: bloomOf(topic) };
         const bad = await askWith(context, session, await build(context, request), SILENCE_MS);
         const control = await ask(context, session, requestPayload(request));
@@ -566,14 +719,25 @@ const seal = (context: MailserverContext, payload: Uint8Array, options: AskOptio
 /** The cases of specs/mailserver/SPEC.md against a node that serves history. */
 export function mailserverCases(): Case[] {
   return [
+    // The node's clock first: the other cases' windows are on it.
+    make(
+      '§3',
+      'clock-offset',
+      'the node’s clock (W§6 now), measured through W§6.1’s admission edge as the peer suite does (the sender of an envelope sent more than 10 s in the node’s future is dropped, one within it is not): what it archives is sent on that clock, and the windows of the other cases are built on it',
+      async (context) => {
+        const clock = await nodeClock(context, context.address, context.timeoutMs);
+        return { status: 'pass', note: clock.describe() };
+      },
+    ),
+
     // §2.1 Building a request
     sessionCase(
       '§2.1',
       'window',
       'a request for a time window gets the archived envelopes of that window as code-127 messages, then a completion naming the request',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        const fed = await feed(context, session, [
+        const fed = await feed(context, session, clock, [
           [base - 5, topic],
           [base, topic],
           [base + 1, topic],
@@ -601,9 +765,9 @@ export function mailserverCases(): Case[] {
         '§2.1',
         `older-${form}-item-form`,
         `Status's older ${form}-item request list(lower, upper, bloom, limit, cursor${form === 6 ? ', batch' : ''}) is served as one without topics`,
-        async (context, session, base) => {
+        async (context, session, base, clock) => {
           const [topic] = topicPair();
-          const fed = await feed(context, session, [
+          const fed = await feed(context, session, clock, [
             [base, topic],
             [base + 1, topic],
           ]);
@@ -622,9 +786,9 @@ export function mailserverCases(): Case[] {
       '§2.2',
       'trailing-items-ignored',
       'items after the seventh and bytes after the payload’s list are ignored',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        const fed = await feed(context, session, [[base, topic]]);
+        const fed = await feed(context, session, clock, [[base, topic]]);
         const request = { lower: base, upper: base, bloom: bloomOf(topic) };
         const payload = concat(requestPayload(request, 7, [rlpUint(7)]), Uint8Array.of(0x01, 0x02));
         const answer = await ask(context, session, payload);
@@ -731,10 +895,10 @@ export function mailserverCases(): Case[] {
       '§2.2',
       'upper-zero-is-now',
       'upper = 0 means now + 60 s: a recent envelope is served',
-      async (context, session) => {
+      async (context, session, _base, clock) => {
         const [topic] = topicPair();
-        const sent = now() - 20;
-        const fed = await feed(context, session, [[sent, topic]]);
+        const sent = clock.now() - 20;
+        const fed = await feed(context, session, clock, [[sent, topic]]);
         const answer = await ask(
           context,
           session,
@@ -745,18 +909,38 @@ export function mailserverCases(): Case[] {
       },
     ),
 
+    sessionCase(
+      '§2.2',
+      'upper-zero-is-now-plus-60',
+      'upper = 0 is now + 60 s, not now: an envelope sent 6 s in the node’s future (within W§6.1’s allowance) is served',
+      async (context, session, _base, clock) => {
+        const [topic] = topicPair();
+        const sent = clock.now() + 6;
+        const fed = await feed(context, session, clock, [[sent, topic]]);
+        const answer = await ask(
+          context,
+          session,
+          requestPayload({ lower: sent - 1, upper: 0, bloom: bloomOf(topic) }),
+        );
+        completed(answer);
+        expectEnvelopes('the envelope from the node’s near future', fed, answer);
+      },
+    ),
+
     // §3 Archive
     make(
       '§3',
       'local-post-archived',
       'an envelope posted locally (shh_post) is archived once the call returns, and served',
-      (context) =>
-        withSession(context, async (session) => {
-          const rpc = context.rpc;
-          if (!rpc) throw new Skip('no RPC URL given: cannot post locally');
+      async (context) => {
+        const rpc = context.rpc;
+        if (!rpc) throw new Skip('no RPC URL given: cannot post locally');
+        const clock = await caseClock(context);
+        return withSession(context, async (session) => {
           const [topic] = topicPair();
           const key = String(await call(rpc, 'shh_newSymKey', []));
-          const before = now();
+          // The node builds the envelope on its own clock (W§3.6): the window is on it too.
+          const before = clock.now();
           const hash = String(
             await call(rpc, 'shh_post', [
               {
@@ -772,7 +956,7 @@ export function mailserverCases(): Case[] {
           const answer = await ask(
             context,
             session,
-            requestPayload({ lower: before - 10, upper: now() + 10, bloom: bloomOf(topic) }),
+            requestPayload({ lower: before - 10, upper: clock.now() + 10, bloom: bloomOf(topic) }),
           );
           completed(answer);
           expectEqual(
@@ -780,25 +964,30 @@ export function mailserverCases(): Case[] {
             [hash.replace(/^0x/, '')],
             hashes(answer.envelopes),
           );
-        }),
+        });
+      },
     ),
     sessionCase(
       '§3',
       'request-not-archived',
       'request envelopes are not archived: a later request for topic 0x00000000 does not serve them',
-      async (context, session) => {
+      async (context, session, _base, clock) => {
+        const later = clock.now() + 3600;
         const first = await ask(
           context,
           session,
-          requestPayload({ lower: now() + 3600, upper: now() + 3600, bloom: fullBloom() }),
+          requestPayload({ lower: later, upper: later, bloom: fullBloom() }),
         );
         completed(first, 'the first request');
+        // The request envelope was sent on this machine's clock (it skips W§6.1): a node that
+        // archived it would keep it there, so the window covers both clocks.
+        const local = Math.floor(Date.now() / 1000);
         const answer = await ask(
           context,
           session,
           requestPayload({
-            lower: now() - 60,
-            upper: now() + 60,
+            lower: Math.min(local, clock.now()) - 60,
+            upper: Math.max(local, clock.now()) + 60,
             bloom: bloomOf(ZERO_TOPIC),
             topics: [ZERO_TOPIC],
           }),
@@ -816,11 +1005,12 @@ export function mailserverCases(): Case[] {
       '§3',
       'expired-still-served',
       'expiry plays no part: an envelope is served after it expired',
-      async (context, session) => {
+      async (context, session, _base, clock) => {
         const [topic] = topicPair();
-        const sent = now() - 2;
-        const fed = await feed(context, session, [[sent, topic]], 3);
-        const wait = (fed[0]!.expiry + 2 - Date.now() / 1000) * 1000;
+        const sent = clock.now() - 2;
+        const fed = await feed(context, session, clock, [[sent, topic]], { expiresIn: 3 });
+        // Until 2 s past its expiry on the node's clock (W§6.2 removes it from the pool then).
+        const wait = (fed[0]!.expiry + 2) * 1000 - clock.nowMs();
         if (wait > context.timeoutMs) throw new Skip('the envelope would expire too late');
         await sleep(Math.max(0, wait));
         const answer = await ask(
@@ -833,14 +1023,33 @@ export function mailserverCases(): Case[] {
       },
     ),
 
+    sessionCase(
+      '§3',
+      'sent-a-day-ago',
+      'the archive keeps by sent time, not by arrival: an envelope sent a day before the node’s now (inside the default retention of 30 days) and received now is served in a window of a day ago',
+      async (context, session, _base, clock) => {
+        const [topic] = topicPair();
+        const sent = clock.now() - 86_400 - Math.floor(Math.random() * 600);
+        const fed = await feed(context, session, clock, [[sent, topic]], { dataBytes: 4 });
+        const answer = await ask(
+          context,
+          session,
+          requestPayload({ lower: sent, upper: sent, bloom: bloomOf(topic) }),
+        );
+        completed(answer);
+        expectEnvelopes('the envelope of a day ago', fed, answer);
+      },
+      ['hush'],
+    ),
+
     // §4.1 Selection
     sessionCase(
       '§4.1',
       'bounds-inclusive',
       'both bounds are inclusive: envelopes sent at lower and at upper are served, those a second outside are not',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        const fed = await feed(context, session, [
+        const fed = await feed(context, session, clock, [
           [base - 1, topic],
           [base, topic],
           [base + 3, topic],
@@ -859,9 +1068,9 @@ export function mailserverCases(): Case[] {
       '§4.1',
       'bloom-selects-topic',
       'a bloom that admits one topic serves only that topic’s envelopes',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [wanted, other] = topicPair();
-        const fed = await feed(context, session, [
+        const fed = await feed(context, session, clock, [
           [base, wanted],
           [base, other],
           [base + 1, other],
@@ -880,9 +1089,9 @@ export function mailserverCases(): Case[] {
       '§4.1',
       'full-bloom-selects-all',
       'a full bloom selects every topic',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [a, b] = topicPair();
-        const fed = await feed(context, session, [
+        const fed = await feed(context, session, clock, [
           [base, a],
           [base + 1, b],
         ]);
@@ -905,9 +1114,9 @@ export function mailserverCases(): Case[] {
       '§4.1',
       'empty-bloom-selects-none',
       'an all-zero bloom selects nothing: no code 127, a completion with a zero lastEnvelopeHash and an empty cursor',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        await feed(context, session, [[base, topic]]);
+        await feed(context, session, clock, [[base, topic]]);
         const answer = await ask(
           context,
           session,
@@ -923,9 +1132,9 @@ export function mailserverCases(): Case[] {
       '§4.1',
       'topics-replace-bloom',
       'a non-empty topic list replaces the bloom (exact match)',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [wanted, other] = topicPair();
-        const fed = await feed(context, session, [
+        const fed = await feed(context, session, clock, [
           [base, wanted],
           [base, other],
         ]);
@@ -943,9 +1152,9 @@ export function mailserverCases(): Case[] {
       '§4.1',
       'key-order',
       'envelopes are served oldest sent first, ties by hash',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        const fed = await feed(context, session, [
+        const fed = await feed(context, session, clock, [
           [base + 3, topic],
           [base + 1, topic],
           [base + 1, topic],
@@ -965,8 +1174,8 @@ export function mailserverCases(): Case[] {
       '§4.1',
       'future-window',
       'a window in the future gets nothing: no code 127 and an empty completion',
-      async (context, session) => {
-        const lower = now() + 3600;
+      async (context, session, _base, clock) => {
+        const lower = clock.now() + 3600;
         const answer = await ask(
           context,
           session,
@@ -984,10 +1193,10 @@ export function mailserverCases(): Case[] {
       '§4.2',
       'limit-caps-page',
       'limit pages the answer: the first page holds the `limit` oldest envelopes and a 36-byte cursor',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
         const fed = sortByKey(
-          await feed(context, session, [
+          await feed(context, session, clock, [
             [base, topic],
             [base + 1, topic],
             [base + 2, topic],
@@ -1005,13 +1214,83 @@ export function mailserverCases(): Case[] {
       },
     ),
     sessionCase(
+      '§4.1',
+      'limit-zero-is-1000',
+      'limit 0 is the server’s maximum, L = 1000: of 1001 envelopes the first page holds the 1000 oldest with the cursor of the 1000th, the next the last one with an empty cursor',
+      async (context, session, _base, clock) => {
+        const { fed, request } = await feedMany(context, session, clock, 1001);
+        const first = await ask(context, session, requestPayload({ ...request, limit: 0 }));
+        const c = completed(first, 'the first page');
+        expectEnvelopes('the first page: the 1000 oldest', fed.slice(0, 1000), first);
+        expectEqual(
+          'its cursor: the 1000th envelope’s sent ‖ hash (§4.3)',
+          hex(cursorOf(sentOf(fed[999]!), envelopeHash(fed[999]!))),
+          hex(c.cursor),
+        );
+        const next = await ask(
+          context,
+          session,
+          requestPayload({ ...request, limit: 0, cursor: c.cursor }),
+        );
+        expectEnvelopes('the next page: the 1001st alone', [fed[1000]!], next);
+        expectEqual('its cursor is empty (the last page)', '', hex(completed(next).cursor));
+      },
+      ['hush'],
+    ),
+    sessionCase(
+      '§4.1',
+      'limit-above-1000-clamped',
+      'a limit above 1000 is clamped to it (Status refuses or has no maximum, §8.1): limit 5000 over 1001 envelopes gives the 1000 oldest and a cursor',
+      async (context, session, _base, clock) => {
+        const { fed, request } = await feedMany(context, session, clock, 1001);
+        const answer = await ask(context, session, requestPayload({ ...request, limit: 5000 }));
+        const c = completed(answer);
+        expectEnvelopes('the 1000 oldest', fed.slice(0, 1000), answer);
+        expectEqual('the cursor’s length', 36, c.cursor.length);
+      },
+      ['hush'],
+    ),
+    sessionCase(
+      '§4.2',
+      'key-bound',
+      'a page reads at most 10 × max(L, 1) keys, selected or not: with limit 1, eleven envelopes of another topic before the wanted one give an empty first page with a cursor, and following it serves the wanted one',
+      async (context, session, base, clock) => {
+        const [other, wanted] = topicPair();
+        const fed = await feed(context, session, clock, [
+          ...Array.from({ length: 11 }, () => [base, other] as const),
+          [base + 1, wanted],
+        ]);
+        const request: Request = {
+          lower: base,
+          upper: base + 1,
+          bloom: bloomOf(wanted),
+          limit: 1,
+        };
+        const first = await ask(context, session, requestPayload(request));
+        const c = completed(first, 'the first page');
+        expectEqual(
+          'the first page serves nothing (10 keys read, none selected)',
+          0,
+          first.envelopes.length,
+        );
+        expectEqual('it still carries a cursor', 36, c.cursor.length);
+        const pages = await allPages(context, session, request);
+        expectEnvelopes(
+          'the pages together: the wanted envelope once',
+          [fed[11]!],
+          pages.flatMap((p) => p.envelopes),
+        );
+      },
+      ['hush'],
+    ),
+    sessionCase(
       '§4.3',
       'cursor-layout',
       'a full page’s cursor is sent(4, big-endian) ‖ hash(32) of its last envelope',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
         const fed = sortByKey(
-          await feed(context, session, [
+          await feed(context, session, clock, [
             [base, topic],
             [base + 1, topic],
           ]),
@@ -1033,12 +1312,13 @@ export function mailserverCases(): Case[] {
       '§4.3',
       'cursor-pages-to-end',
       'the completion’s cursor fetches the next page, until an empty cursor: every envelope once, in order',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
         const fed = sortByKey(
           await feed(
             context,
             session,
+            clock,
             [0, 1, 1, 2, 4].map((d) => [base + d, topic] as const),
           ),
         );
@@ -1066,9 +1346,9 @@ export function mailserverCases(): Case[] {
       '§4.3',
       'full-last-page-empty-cursor',
       'a full page that ends the range carries an empty cursor (Hush looks ahead; Status may send one more, empty page)',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        await feed(context, session, [
+        await feed(context, session, clock, [
           [base, topic],
           [base + 1, topic],
           [base + 2, topic],
@@ -1092,10 +1372,10 @@ export function mailserverCases(): Case[] {
       '§4.3',
       'cursor-before-lower-clamped',
       'a cursor before lower is clamped to lower: the whole window is served',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
         const fed = sortByKey(
-          await feed(context, session, [
+          await feed(context, session, clock, [
             [base, topic],
             [base + 1, topic],
           ]),
@@ -1119,9 +1399,9 @@ export function mailserverCases(): Case[] {
       '§4.3',
       'cursor-past-end',
       'a cursor past the range gives an empty page with an empty cursor',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        await feed(context, session, [[base, topic]]);
+        await feed(context, session, clock, [[base, topic]]);
         const answer = await ask(
           context,
           session,
@@ -1144,9 +1424,9 @@ export function mailserverCases(): Case[] {
       '§5.1',
       'batch-is-a-list',
       'a page of one envelope is still sent as a list of envelopes',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        const fed = await feed(context, session, [[base, topic]]);
+        const fed = await feed(context, session, clock, [[base, topic]]);
         const answer = await ask(
           context,
           session,
@@ -1162,12 +1442,108 @@ export function mailserverCases(): Case[] {
       ['hush'],
     ),
     sessionCase(
+      '§5.1',
+      'batch-at-most-100',
+      'a page of 250 envelopes goes out as code-127 batches of at most 100 envelopes each, in order (Status bundles by size only, §8.1)',
+      async (context, session, _base, clock) => {
+        const { fed, request } = await feedMany(context, session, clock, 250);
+        const answer = await ask(context, session, requestPayload(request));
+        completed(answer);
+        const sizes = answer.batches.map((b) => decodeP2PMessage(b).length);
+        expectThat(
+          'every batch holds at most 100 envelopes',
+          sizes.every((n) => n <= 100),
+          '≤ 100 each',
+          sizes,
+        );
+        expectEnvelopes('the batches together: the page, in order', fed, answer);
+      },
+      ['hush'],
+    ),
+    sessionCase(
+      '§5.1',
+      'one-request-at-a-time',
+      'one request per peer at a time: of five requests sent in one burst, behind one whose page of 60 envelopes is still being read, each is either served whole or answered at once with the failure form of code 125, reason `busy: one request at a time`, serving nothing, and at least one is busy; the first is served whole, and a request after all the answers is served again',
+      async (context, session, base, clock) => {
+        const [pageTopic, laterTopic] = topicPair();
+        const page = sortByKey(
+          await feed(
+            context,
+            session,
+            clock,
+            Array.from({ length: 60 }, (_, i) => [base + (i % 5), pageTopic] as const),
+            { dataBytes: 8 },
+          ),
+        );
+        const later = await feed(context, session, clock, [[base, laterTopic]]);
+        const laterPayload = requestPayload({
+          lower: base,
+          upper: base,
+          bloom: bloomOf(laterTopic),
+        });
+        // Four requests right behind the first: whichever arrives while the one before it is
+        // still served must be busy, so one at least is, however fast the node reads.
+        const requests = [
+          await seal(
+            context,
+            requestPayload({ lower: base, upper: base + 4, bloom: bloomOf(pageTopic) }),
+          ),
+          ...(await Promise.all(Array.from({ length: 4 }, () => seal(context, laterPayload)))),
+        ];
+        const [first, ...rest] = await askTogether(context, session, requests);
+        expectThat(
+          'the first request is answered by a completion naming it',
+          first!.completion?.ok === true,
+          'a successful completion',
+          first!.completion ?? 'none',
+        );
+        const all = [first!, ...rest].flatMap((x) => x.envelopes);
+        const pageHashes = new Set(hashes(page));
+        expectEnvelopes(
+          'the first request’s page, whole and in order',
+          page,
+          all.filter((e) => pageHashes.has(hashOf(e))),
+        );
+        const BUSY = 'busy: one request at a time';
+        const answers = rest.map((x) =>
+          x.completion === undefined
+            ? 'no completion'
+            : x.completion.ok
+              ? 'served'
+              : x.completion.reason === BUSY
+                ? 'busy'
+                : { error: x.completion.reason },
+        );
+        expectThat(
+          'each request behind it is served or answered busy (§5.1)',
+          answers.every((x) => x === 'served' || x === 'busy'),
+          `"served" or "busy" (${BUSY})`,
+          answers,
+        );
+        expectThat(
+          'one at least arrived while the one before it was served: busy',
+          answers.includes('busy'),
+          'one "busy" at least',
+          answers,
+        );
+        expectEqual(
+          'copies of the later envelope: one per request served, none for a busy one',
+          answers.filter((x) => x === 'served').length,
+          all.filter((e) => hashOf(e) === hashOf(later[0]!)).length,
+        );
+        const again = await ask(context, session, laterPayload);
+        completed(again, 'a request after all the answers');
+        expectEnvelopes('a request after all the answers is served', later, again);
+      },
+      ['hush'],
+    ),
+    sessionCase(
       '§5.2',
       'completion-form',
       'the completion is one RLP byte string, requestId ‖ lastEnvelopeHash ‖ cursor (64 or 100 bytes), nothing after it',
-      async (context, session, base) => {
+      async (context, session, base, clock) => {
         const [topic] = topicPair();
-        const fed = await feed(context, session, [
+        const fed = await feed(context, session, clock, [
           [base, topic],
           [base + 1, topic],
         ]);
@@ -1210,21 +1586,39 @@ async function call(rpc: RpcAdapter, method: string, params: unknown[]): Promise
 }
 
 /**
- * The liveness probe the runner calls after each case: a fresh session still gets the node's
- * status and a completion for a request of a future window; anything else is Unreachable.
+ * The liveness probe the runner calls after each case: a fresh session is sent something
+ * first (whatever it is: a malformed status is an answer, for the cases to fail) and then a
+ * code-125 completion of any form to a request for a window far ahead of either clock.
+ *
+ * @throws Unreachable when the node cannot be dialed, sends nothing, or does not answer the
+ *   request (a crash)
  */
 export async function mailserverAlive(context: MailserverContext): Promise<void> {
-  const session = await open(context);
+  const { peer } = await connectForFirstFrame(context.address, { timeoutMs: context.timeoutMs });
   try {
-    const lower = now() + 7200;
-    const answer = await ask(
+    peer.send({ code: MessageCode.status, payload: OUR_STATUS });
+    const lower = Math.floor(Date.now() / 1000) + 7200;
+    const request = await requestEnvelope(
       context,
-      session,
       requestPayload({ lower, upper: lower, bloom: fullBloom() }),
     );
-    if (!answer.completion)
-      throw new Unreachable(`the mailserver answered no request within ${context.timeoutMs} ms`);
+    const start = peer.received.length;
+    peer.send({ code: MessageCode.p2pRequest, payload: encodeEnvelope(request) });
+    const completion = (received: Received) =>
+      received.some(
+        (m, i) => i >= start && 'code' in m && m.code === MessageCode.p2pRequestComplete,
+      );
+    await peer.until(
+      (received, closed) => closed !== undefined || completion(received),
+      context.timeoutMs,
+    );
+    if (!completion(peer.received))
+      throw new Unreachable(
+        peer.closed
+          ? `the mailserver closed the link (${peer.closed.reason}) without answering a request`
+          : `the mailserver answered no request within ${context.timeoutMs} ms`,
+      );
   } finally {
-    await session.peer.close().catch(() => undefined);
+    await peer.close().catch(() => undefined);
   }
 }
