@@ -3,7 +3,10 @@
  * a raw peer on a real Noise gossip link over WebSocket to a Hush gossip node. It reads the
  * node's status, keeps the link with a valid status of its own, has an envelope it sends
  * taken into the node's pool, and sees the node close the link for a frame that is not a
- * protocol message. Bounded waits, no timing assertions.
+ * protocol message. `connectForFirstFrame` takes whatever the node sends first as its answer
+ * (a node that answers is alive) and is Unreachable only without a connection or an answer;
+ * `statusOf` fails (Mismatch) a first frame that is not a status. Bounded waits, no timing
+ * assertions.
  */
 import { randomBytes } from '@hush/crypto';
 import { createEnvelope, encodeMessagesPacket, envelopeHash } from '@hush/envelope';
@@ -16,7 +19,10 @@ import {
   webSocketTransport,
 } from '@hush/transport-gossip';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PeerSession } from '../src/peer/peer-session.js';
+import { connectForFirstFrame, PeerSession, statusOf } from '../src/peer/peer-session.js';
+import { Mismatch } from '../src/suite/model.js';
+import { Unreachable } from '../src/suite/rpc-client.js';
+import { faultyRelay } from './faulty-relay.js';
 
 const nodes: GossipNode[] = [];
 const sessions: PeerSession[] = [];
@@ -90,5 +96,48 @@ describe('the peer adapter’s raw session over a Noise gossip link', () => {
     await expect(
       PeerSession.connect(`ws://127.0.0.1:9#${'00'.repeat(32)}`, { timeoutMs: 2000 }),
     ).rejects.toMatchObject({ name: 'TransportError' });
+  });
+
+  it('takes any first frame as the node’s answer, and statusOf fails one that is no status', async () => {
+    const gossip = await node();
+    const { peer, first } = await connectForFirstFrame(gossip.linkAddresses[0]!, {
+      timeoutMs: 10_000,
+    });
+    sessions.push(peer);
+    expect(statusOf(first).version).toBe(6);
+    const relay = await faultyRelay(gossip.linkAddresses[0]!, {
+      fromNode: (message, session) =>
+        session.fromNodeCount === 0 ? [Uint8Array.of(0xff, 0x00, 0x13)] : [message],
+    });
+    try {
+      const garbled = await connectForFirstFrame(relay.address, { timeoutMs: 10_000 });
+      sessions.push(garbled.peer);
+      expect(garbled.first).toEqual({ unreadable: Uint8Array.of(0xff, 0x00, 0x13) });
+      expect(() => statusOf(garbled.first)).toThrow(Mismatch);
+    } finally {
+      await relay.close();
+    }
+    expect(() => statusOf({ code: MessageCode.messages, payload: Uint8Array.of(0xc0) })).toThrow(
+      /first message is its status/,
+    );
+    expect(() => statusOf({ code: MessageCode.status, payload: Uint8Array.of(0xc0) })).toThrow(
+      /status decodes/,
+    );
+  });
+
+  it('is Unreachable only when there is no connection or no answer', async () => {
+    await expect(
+      connectForFirstFrame(`ws://127.0.0.1:9#${'00'.repeat(32)}`, { timeoutMs: 2000 }),
+    ).rejects.toBeInstanceOf(Unreachable);
+    const gossip = await node();
+    // A relay that passes nothing from the node: connected, never answered.
+    const relay = await faultyRelay(gossip.linkAddresses[0]!, { fromNode: () => [] });
+    try {
+      await expect(connectForFirstFrame(relay.address, { timeoutMs: 1500 })).rejects.toThrow(
+        /sent nothing within 1500 ms/,
+      );
+    } finally {
+      await relay.close();
+    }
   });
 });
