@@ -89,18 +89,22 @@ describe('hush over RLPx', () => {
       );
     await post(a.rpc.httpUrl, keys[0], 'from a over rlpx');
     // A node's own filters get what it posts too, as geth's do: look for the other's message.
-    let atC: string[] = [];
+    const atC: string[] = [];
     await eventually(
-      async () =>
-        (atC = [...atC, ...(await received(c.rpc.httpUrl, filterC))]).includes('from a over rlpx'),
+      async () => {
+        atC.push(...(await received(c.rpc.httpUrl, filterC)));
+        return atC.includes('from a over rlpx');
+      },
       20_000,
       'a → c',
     );
     await post(c.rpc.httpUrl, keys[1], 'from c over noise');
-    let atA: string[] = [];
+    const atA: string[] = [];
     await eventually(
-      async () =>
-        (atA = [...atA, ...(await received(a.rpc.httpUrl, filterA))]).includes('from c over noise'),
+      async () => {
+        atA.push(...(await received(a.rpc.httpUrl, filterA)));
+        return atA.includes('from c over noise');
+      },
       20_000,
       'c → a',
     );
