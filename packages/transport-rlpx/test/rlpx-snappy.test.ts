@@ -58,7 +58,10 @@ describe('snappy, strict', () => {
 
   it('random blocks: each decodes or is refused as bad-message, never anything else', () => {
     let seed = 7;
-    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed >>> 24;
+    };
     for (let i = 0; i < 20_000; i++) {
       const block = Uint8Array.from({ length: 1 + (next() % 40) }, next);
       const code = refusal(block, 4096);
