@@ -380,8 +380,12 @@ export async function main(argv: string[]): Promise<number> {
       const web = node.web
         ? `  web      ${node.web.url} (the browser app${node.web.built ? '' : `: not built, run ${WEB_BUILD_COMMAND}`})\n`
         : '';
+      const links = node.gossip.linkAddresses.filter((a) => !a.startsWith('enode:'));
+      const enodes = node.gossip.linkAddresses.filter((a) => a.startsWith('enode:'));
+      const rlpx =
+        enodes.length > 0 ? `  rlpx     ${enodes.join(', ')} (RLPx, devp2p: geth's peers)\n` : '';
       process.stdout.write(
-        `hush node ${node.id} running\n  gossip   ${node.gossip.linkAddresses.join(', ')} (Noise, hush-gossip/2)\n${direct}${dht}${mixnet}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n${web}`,
+        `hush node ${node.id} running\n  gossip   ${links.join(', ')} (Noise, hush-gossip/2)\n${rlpx}${direct}${dht}${mixnet}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n${web}`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

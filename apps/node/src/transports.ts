@@ -35,7 +35,19 @@ export function combinedTransport(parts: readonly SchemeTransport[]): Transport 
       return parts.filter((p) => p.listens).flatMap((p) => p.transport.addresses);
     },
     async listen(onConnection: (connection: Connection) => void) {
-      for (const part of parts) if (part.listens) await part.transport.listen(onConnection);
+      // All or none: a listener that failed must not leave the others bound and the node
+      // running without the one it was told to open.
+      const started: Transport[] = [];
+      try {
+        for (const part of parts)
+          if (part.listens) {
+            await part.transport.listen(onConnection);
+            started.push(part.transport);
+          }
+      } catch (error) {
+        await Promise.all(started.map((t) => t.close()));
+        throw error;
+      }
     },
     async dial(address: string, options?: DialOptions) {
       const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(address)?.[1]?.toLowerCase();

@@ -4,6 +4,7 @@
  * engine bridges both transports: a message posted on a node whose only peer is over RLPx
  * reaches a node two hops away over a Noise link, and back.
  */
+import { defaultBackend } from '@hush/crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../src/index.js';
 import { call, eventually, testNode } from './helpers.js';
@@ -24,7 +25,8 @@ const peers = async (url: string) =>
 
 describe('hush over RLPx', () => {
   it('validates --rlpx and enode:// bootstrap peers', () => {
-    const enode = `enode://${'ab'.repeat(64)}@127.0.0.1:30303`;
+    const key = Buffer.from(defaultBackend.publicKeyCreate(new Uint8Array(32).fill(1)).subarray(1));
+    const enode = `enode://${key.toString('hex')}@127.0.0.1:30303`;
     expect(resolveConfig({ rlpx: '0.0.0.0:30303', bootstrap: enode }, {}).bootstrap).toEqual([
       enode,
     ]);
@@ -119,6 +121,11 @@ describe('hush over RLPx', () => {
     const { enode } = (await result(a.rpc.httpUrl, 'admin_nodeInfo')) as { enode: string };
     expect(await result(b.rpc.httpUrl, 'admin_addPeer', [enode])).toBe(true);
     await eventually(async () => (await peers(a.rpc.httpUrl)) === 1, 20_000, 'the RLPx peer');
+    // Removed by its enode URL, it stays removed: no redial brings it back.
+    expect(await result(b.rpc.httpUrl, 'admin_removePeer', [enode])).toBe(true);
+    await eventually(async () => (await peers(a.rpc.httpUrl)) === 0, 20_000, 'the peer removed');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await peers(b.rpc.httpUrl)).toBe(0);
     expect(await call(b.rpc.httpUrl, 'admin_addPeer', ['enode://nope@1.2.3.4:5'])).toMatchObject({
       error: { code: -32000 },
     });

@@ -61,9 +61,9 @@ const usage = `usage: hush-conformance vectors DIR [--quiet] [--backend native|n
                   (http://… or ws://…; subscriptions need ws://): a line per case, then
                   "N passed, N failed, N skipped, N crashed"
   peer ADDRESS    run the peer suite (specs/whisper-v6 §6–§7: handshake, message loop,
-                  relaying) as raw Whisper peers of the node at ADDRESS, its Noise peer
-                  address ws://host:port#<64 hex> as hush start prints it; the node's clock
-                  must agree with this machine's within a few seconds
+                  relaying) as raw Whisper peers of the node at ADDRESS: its Noise peer
+                  address ws://host:port#<64 hex> as hush start prints it, or its enode://
+                  URL (RLPx: geth, or hush start --rlpx); the node's clock is measured
   mailserver ADDRESS  run the mailserver suite (specs/mailserver: requests, windows, bloom,
                   pages and cursors, refusals) as raw peers of the history-serving node at
                   ADDRESS (as peer); --rpc URL is the same node's JSON-RPC (for shh_post),
@@ -211,9 +211,13 @@ async function suiteCommand(
   // The mailserver suite has Hush's profile only (specs/mailserver §8.1 names Status's ways).
   if (adapter === 'mailserver' && profile !== undefined && profile !== 'hush')
     throw new UsageError(`mailserver has no profile ${profile} (only hush)`);
-  if (adapter !== 'rpc' && !/^wss?:\/\/[^#\s]+#[0-9a-fA-F]{64}$/.test(url))
+  if (
+    adapter !== 'rpc' &&
+    !/^wss?:\/\/[^#\s]+#[0-9a-fA-F]{64}$/.test(url) &&
+    !/^enode:\/\/[0-9a-fA-F]{128}@[^\s@]+:\d+(\?discport=\d+)?$/.test(url)
+  )
     throw new UsageError(
-      `${adapter} takes a peer address ws://host:port#<64 hex digits of its Noise static key>, not ${url}`,
+      `${adapter} takes a peer address ws://host:port#<64 hex digits of its Noise static key> or an enode://<128 hex>@host:port URL (RLPx), not ${url}`,
     );
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
   if (

@@ -49,12 +49,13 @@ afterAll(async () => {
 }, 60_000);
 
 describe('hush-conformance against hush start, as .ci/run runs it', () => {
-  for (const adapter of ['rpc', 'peer'] as const) {
+  for (const adapter of ['rpc', 'peer', 'peer-rlpx'] as const) {
     it(`${adapter}: exits 0 with 0 failed and 0 crashed, and writes its HTML report`, async () => {
       const html = join(scratch, `${adapter}.html`);
-      const target = adapter === 'rpc' ? rpcUrl : peerAddress;
+      // peer-rlpx: the same peer suite over RLPx, to the node's enode:// URL (issue 19).
+      const target = adapter === 'rpc' ? rpcUrl : adapter === 'peer' ? peerAddress : node!.enode;
       const { code, out } = await conformance([
-        adapter,
+        adapter === 'rpc' ? 'rpc' : 'peer',
         target,
         '--profile',
         'hush',

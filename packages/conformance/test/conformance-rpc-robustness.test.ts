@@ -15,7 +15,7 @@ import {
   type Outcome,
   runCases,
 } from '../src/suite/model.js';
-import { junitXml } from '../src/suite/reports.js';
+import { formatCaseLine, htmlReport, junitXml } from '../src/suite/reports.js';
 import {
   type RpcAdapter,
   RpcCallError,
@@ -562,3 +562,31 @@ function parseXml(input: string): XmlElement {
   if (stack.length > 0 || !top) throw new Error('unclosed elements');
   return top;
 }
+
+describe('a passing case’s note', () => {
+  const result = {
+    id: 'whisper-v6/peer/clock-offset',
+    spec: 'whisper-v6',
+    section: '§6.1',
+    title: 'the node’s clock',
+    adapter: 'peer' as const,
+    outcome: {
+      status: 'pass' as const,
+      note: 'the node’s clock is this machine’s +90.3 s\n(±0.4 s)',
+    },
+    ms: 5,
+  };
+  it('is on the terminal line, escaped, in JUnit’s system-out and in the HTML row', () => {
+    expect(formatCaseLine(result)).toBe(
+      'ok    whisper-v6 §6.1 whisper-v6/peer/clock-offset: the node’s clock: the node’s clock is this machine’s +90.3 s\\x0a(±0.4 s)',
+    );
+    const xml = junitXml([result], { target: 'x', started: '2026-12-02T00:00:00Z' });
+    expect(xml).toContain(
+      '<system-out>the node’s clock is this machine’s +90.3 s\n(±0.4 s)</system-out>',
+    );
+    const html = htmlReport([result], { target: 'x', started: '2026-12-02T00:00:00Z' }, [
+      { spec: 'whisper-v6', sections: [{ section: '§6.1', title: 'Admission' }], href: 'SPEC.md' },
+    ]);
+    expect(html).toContain('+90.3 s');
+  });
+});

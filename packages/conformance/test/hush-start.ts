@@ -15,6 +15,8 @@ export interface HushNode {
   /** The HTTP RPC URL (`http://…`). */
   readonly httpUrl: string;
   readonly peerAddress: string;
+  /** Its RLPx enode URL (the node listens on RLPx too). */
+  readonly enode: string;
   readonly child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -47,6 +49,8 @@ export async function startHush(
       '-1',
       '--no-dht',
       '--no-direct',
+      '--rlpx',
+      '127.0.0.1:0',
       ...extra,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -63,29 +67,30 @@ export async function startHush(
   // Read, or the node blocks on a full pipe once it has logged 64 KiB.
   child.stderr!.resume();
   try {
-    const [rpcUrl, httpUrl, peerAddress] = await new Promise<[string, string, string]>(
-      (resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`hush did not start in ${timeoutMs} ms:\n${out}`)),
-          timeoutMs,
-        );
-        child.stdout!.on('data', (chunk) => {
-          out += chunk;
-          const ws = /^\s*ws\s+(ws:\/\/\S+)/m.exec(out)?.[1];
-          const http = /^\s*rpc\s+(http:\/\/\S+)/m.exec(out)?.[1];
-          const gossip = /^\s*gossip\s+(ws:\/\/\S+#[0-9a-f]{64})/m.exec(out)?.[1];
-          if (ws && http && gossip) {
-            clearTimeout(timer);
-            resolve([ws, http, gossip]);
-          }
-        });
-        child.once('exit', (code) => {
+    const [rpcUrl, httpUrl, peerAddress, enode] = await new Promise<
+      [string, string, string, string]
+    >((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`hush did not start in ${timeoutMs} ms:\n${out}`)),
+        timeoutMs,
+      );
+      child.stdout!.on('data', (chunk) => {
+        out += chunk;
+        const ws = /^\s*ws\s+(ws:\/\/\S+)/m.exec(out)?.[1];
+        const http = /^\s*rpc\s+(http:\/\/\S+)/m.exec(out)?.[1];
+        const gossip = /^\s*gossip\s+(ws:\/\/\S+#[0-9a-f]{64})/m.exec(out)?.[1];
+        const rlpx = /^\s*rlpx\s+(enode:\/\/[0-9a-f]{128}@\S+)/m.exec(out)?.[1];
+        if (ws && http && gossip && rlpx) {
           clearTimeout(timer);
-          reject(new Error(`hush exited (${code}) at start:\n${out}`));
-        });
-      },
-    );
-    return { rpcUrl, httpUrl, peerAddress, child, stop };
+          resolve([ws, http, gossip, rlpx]);
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`hush exited (${code}) at start:\n${out}`));
+      });
+    });
+    return { rpcUrl, httpUrl, peerAddress, enode, child, stop };
   } catch (error) {
     await stop();
     throw error;

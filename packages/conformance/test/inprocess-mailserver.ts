@@ -20,14 +20,14 @@ import {
   type Store,
   systemClock,
 } from '@hush/interface';
-import { symKeyFromPassword } from '@hush/message';
-import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 import {
   Archive,
   type ArchivePage,
   type MailserverOptions,
   mailserverHandler,
-} from '../../mailserver/src/index.js';
+} from '@hush/mailserver';
+import { symKeyFromPassword } from '@hush/message';
+import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
 
 /** What the broken mailserver gets wrong. */
 export interface MailserverFaults {

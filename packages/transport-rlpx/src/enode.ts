@@ -3,6 +3,7 @@
  * with an optional `?discport=<udp port>`, as geth v1.8.27 prints and parses them (its
  * `p2p/enode/urlv4.go`). Hosts are IP addresses or, in Hush, DNS names resolved at dial time.
  */
+import { defaultBackend } from '@hush/crypto';
 import { RlpxError } from './errors.js';
 
 /** A parsed enode URL. */
@@ -42,6 +43,9 @@ export function parseEnode(url: string): Enode {
   const publicKey = new Uint8Array(65);
   publicKey[0] = 4;
   for (let i = 0; i < 64; i++) publicKey[i + 1] = Number.parseInt(id!.slice(2 * i, 2 * i + 2), 16);
+  // As geth's ParseV4: the key must be a point of the curve, or every dial fails later.
+  if (!defaultBackend.isValidPublicKey(publicKey))
+    throw new RlpxError('bad-enode', `the key of ${url.slice(0, 200)} is not a secp256k1 point`);
   const host = rawHost!.startsWith('[') ? rawHost!.slice(1, -1) : rawHost!;
   const udp = discport === undefined ? undefined : Number(discport);
   // geth prints discport=0 for a node without discovery.

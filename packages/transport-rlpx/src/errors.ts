@@ -15,6 +15,7 @@ import { HushError } from '@hush/interface';
  * - `unexpected-identity`: the hello or the handshake proves another key than the one dialed (§5.1)
  * - `handshake-timeout`: the handshakes did not finish in time (§8)
  * - `rate-limit`: a peer over its inbound rate (§8)
+ * - `self`: the node reached itself (§5.1)
  * - `disconnected`: the peer sent a disconnect, or the socket closed (§5.4)
  * - `bad-enode`: an `enode://` URL that does not parse (§7)
  */
@@ -29,6 +30,7 @@ export type RlpxErrorCode =
   | 'unexpected-identity'
   | 'handshake-timeout'
   | 'rate-limit'
+  | 'self'
   | 'disconnected'
   | 'bad-enode';
 

@@ -82,60 +82,47 @@ export interface RlpxSessionInit {
   readonly randomness?: HandshakeRandomness;
 }
 
-/** Chunks as they came off the socket, taken out in exact lengths. */
+/**
+ * The bytes off the socket not yet read, in one buffer that grows to what the current unit
+ * needs: a peer that writes a byte at a time costs a byte each, not a chunk object each.
+ * `take` and `peek` give views that stay valid until the next `push`.
+ */
 class ByteQueue {
-  private chunks: Uint8Array[] = [];
-  private head = 0;
-  length = 0;
+  private buffer = new Uint8Array(4096);
+  private start = 0;
+  private end = 0;
 
-  push(chunk: Uint8Array): void {
-    this.chunks.push(chunk);
-    this.length += chunk.length;
+  get length(): number {
+    return this.end - this.start;
   }
 
-  /** The first `n` bytes (n ≤ length), removed; a view when they sit in one chunk. */
+  push(chunk: Uint8Array): void {
+    if (this.end + chunk.length > this.buffer.length) {
+      const needed = this.length + chunk.length;
+      if (needed <= this.buffer.length) this.buffer.copyWithin(0, this.start, this.end);
+      else {
+        const grown = new Uint8Array(Math.max(needed, this.buffer.length * 2));
+        grown.set(this.buffer.subarray(this.start, this.end));
+        this.buffer = grown;
+      }
+      this.end -= this.start;
+      this.start = 0;
+    }
+    this.buffer.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
+  /** The first `n` bytes (n ≤ length), removed. */
   take(n: number): Uint8Array {
-    const first = this.chunks[0]!;
-    if (first.length - this.head >= n) {
-      const out = first.subarray(this.head, this.head + n);
-      this.head += n;
-      if (this.head === first.length) {
-        this.chunks.shift();
-        this.head = 0;
-      }
-      this.length -= n;
-      return out;
-    }
-    const out = new Uint8Array(n);
-    let at = 0;
-    while (at < n) {
-      const chunk = this.chunks[0]!;
-      const part = Math.min(chunk.length - this.head, n - at);
-      out.set(chunk.subarray(this.head, this.head + part), at);
-      at += part;
-      this.head += part;
-      if (this.head === chunk.length) {
-        this.chunks.shift();
-        this.head = 0;
-      }
-    }
-    this.length -= n;
+    const out = this.buffer.subarray(this.start, this.start + n);
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
     return out;
   }
 
   /** The first `n` bytes without removing them. */
   peek(n: number): Uint8Array {
-    const first = this.chunks[0]!;
-    if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
-    const out = new Uint8Array(n);
-    let at = 0;
-    for (let i = 0, from = this.head; at < n; i++, from = 0) {
-      const chunk = this.chunks[i]!;
-      const part = Math.min(chunk.length - from, n - at);
-      out.set(chunk.subarray(from, from + part), at);
-      at += part;
-    }
-    return out;
+    return this.buffer.subarray(this.start, this.start + n);
   }
 }
 
@@ -146,14 +133,11 @@ function reasonFor(reason: CloseReason): DisconnectReason | undefined {
   switch (reason) {
     case 'local':
       return DisconnectReason.requested;
-    case 'idle-timeout':
-      return DisconnectReason.readTimeout;
     case 'rate-limit':
     case 'frame-too-large':
     case 'error':
       return DisconnectReason.subprotocolError;
-    case 'slow-consumer':
-      return DisconnectReason.networkError;
+    // A read timeout or a peer that reads nothing is a network error: geth sends none.
     default:
       return undefined;
   }
@@ -183,6 +167,7 @@ export class RlpxConnection implements Connection {
   private initiator: InitiatorHandshake | undefined;
   private frames: FrameCodec | undefined;
   private pendingFrameSize = -1;
+  private handshakeSize: number | undefined;
   private snappy = false;
   private offset = 0;
   private frameHandler: ((frame: Uint8Array) => void) | undefined;
@@ -249,7 +234,6 @@ export class RlpxConnection implements Connection {
 
   private incoming(chunk: Buffer): void {
     if (this.phase === 'closed') return;
-    this.touch();
     if (this.phase === 'open') {
       const now = this.init.clock.now();
       if (!this.bytesLimiter.take(chunk.length, now)) {
@@ -284,11 +268,15 @@ export class RlpxConnection implements Connection {
             );
       if (size > limit) throw new RlpxError('frame-too-large', `frame of ${size} bytes`);
       this.pendingFrameSize = size;
+      // The idle time runs from here: a frame must be whole within it, however it trickles in
+      // (geth gives each message its 30 s frameReadTimeout).
+      this.touch();
     }
     const need = frameBodyBytes(this.pendingFrameSize);
     if (this.queue.length < need) return false;
     const message = frames.openBody(this.queue.take(need), this.pendingFrameSize);
     this.pendingFrameSize = -1;
+    this.touch();
     this.message(message.code, message.payload);
     return true;
   }
@@ -297,13 +285,16 @@ export class RlpxConnection implements Connection {
     const inbound = this.phase === 'auth';
     const plainSize = inbound ? AUTH_PACKET_PLAIN_SIZE : ACK_PACKET_PLAIN_SIZE;
     if (this.queue.length < plainSize) return false;
-    const { size } = handshakePacketSize(
+    // Decided once, when the first plainSize bytes are in (an ECDH): not again for every
+    // chunk of a packet that trickles in.
+    this.handshakeSize ??= handshakePacketSize(
       this.queue.peek(plainSize),
       plainSize,
       this.init.staticKey,
       inbound ? 'bad-auth' : 'bad-ack',
       this.init.backend,
-    );
+    ).size;
+    const size = this.handshakeSize;
     if (this.queue.length < size) return false;
     const packet = this.queue.take(size).slice();
     const secrets = inbound
@@ -321,6 +312,12 @@ export class RlpxConnection implements Connection {
     this.remotePeer = peerIdFromPublicKey(secrets.remotePublicKey);
     this.frames = new FrameCodec(secrets);
     this.phase = 'hello';
+    this.touch();
+    const own = this.init.backend.publicKeyCreate(this.init.staticKey);
+    // A node that dials its own enode (one in its own bootstrap list) is refused, as geth
+    // refuses with DiscSelf; else it would connect to itself and redial for ever.
+    if (own.every((b, i) => b === secrets.remotePublicKey[i]))
+      throw new RlpxError('self', 'connected to self');
     const ours: Hello = {
       version: BASE_PROTOCOL_VERSION,
       name: this.init.clientName,
@@ -373,6 +370,8 @@ export class RlpxConnection implements Connection {
       this.fail('rate-limit', 'peer exceeded its rate limit');
       return;
     }
+    if (!this.snappy && payload.length > this.maxFrameBytes + 16)
+      throw new RlpxError('frame-too-large', `message of ${payload.length} bytes`);
     const data = this.snappy ? snappyUncompress(payload, this.maxFrameBytes + 16) : payload;
     switch (code) {
       case BaseCode.ping:
@@ -483,24 +482,28 @@ export class RlpxConnection implements Connection {
   }
 
   /** A fault of the peer's: counted, told to it when frames are up, and the end. */
-  private fail(
-    code: RlpxErrorCode,
-    detail: string,
-    reason: CloseReason = 'handshake-failed',
-  ): void {
+  private fail(code: RlpxErrorCode, detail: string, given?: CloseReason): void {
     if (this.phase === 'closed') return;
+    // A fault on an open connection is the peer's breach, not a failed handshake.
+    const reason = given ?? (this.phase === 'open' ? 'bad-frame' : 'handshake-failed');
     this.init.metrics?.refused.inc(1, { reason: code });
     const error = new RlpxError(code, detail);
+    // As geth: the reasons it sends after the hellos (useless peer, unexpected identity, self)
+    // and for a hello naming an invalid identity; a message that does not decode or has a
+    // code out of range is a read error, on which geth sends nothing. Frame and rate limits
+    // are Hush's own, and say breach of protocol.
     const disc: DisconnectReason | undefined =
       code === 'useless-peer'
         ? DisconnectReason.uselessPeer
         : code === 'unexpected-identity'
           ? DisconnectReason.unexpectedIdentity
-          : code === 'bad-hello'
-            ? DisconnectReason.invalidIdentity
-            : code === 'bad-message' || code === 'frame-too-large' || code === 'rate-limit'
-              ? DisconnectReason.protocolError
-              : undefined;
+          : code === 'self'
+            ? DisconnectReason.self
+            : code === 'bad-hello' && detail.includes('invalid node identity')
+              ? DisconnectReason.invalidIdentity
+              : code === 'frame-too-large' || code === 'rate-limit'
+                ? DisconnectReason.protocolError
+                : undefined;
     const closeReason: CloseReason =
       code === 'bad-mac'
         ? 'bad-frame'

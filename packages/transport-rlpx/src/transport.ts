@@ -34,6 +34,8 @@ const MAX_PENDING_HANDSHAKES = 64;
 const HANDSHAKE_TIMEOUT_MS = 5_000;
 /** geth's frameReadTimeout: a peer that sends nothing for 30 s (pings come every 15 s) is gone. */
 const READ_TIMEOUT_MS = 30_000;
+/** geth's defaultDialTimeout: the TCP connection within 15 s. */
+const DIAL_TIMEOUT_MS = 15_000;
 
 /** Settings of an RLPx transport. */
 export interface RlpxTransportOptions {
@@ -108,6 +110,8 @@ export function rlpxTransport(options: RlpxTransportOptions): RlpxTransport {
   let port: number | undefined;
   let closed = false;
   let pending = 0;
+  const dialing = new Set<Socket>();
+  let listening = false;
 
   const session = (socket: Socket, outbound: boolean, remotePublicKey?: Uint8Array) => {
     socket.setNoDelay(true);
@@ -144,7 +148,9 @@ export function rlpxTransport(options: RlpxTransportOptions): RlpxTransport {
     },
     async listen(onConnection: (connection: Connection) => void) {
       if (closed) throw new TransportError('listen-failed', 'transport is closed');
-      const listening = createServer((socket) => {
+      if (server || listening) throw new TransportError('listen-failed', 'already listening');
+      listening = true;
+      const tcp = createServer((socket) => {
         if (closed || pending >= MAX_PENDING_HANDSHAKES) {
           socket.destroy();
           return;
@@ -167,14 +173,19 @@ export function rlpxTransport(options: RlpxTransportOptions): RlpxTransport {
           .catch(() => undefined);
       });
       await new Promise<void>((resolve, reject) => {
-        listening.once('error', (error) =>
+        tcp.once('error', (error) =>
           reject(new TransportError('listen-failed', `rlpx: ${error.message}`, { cause: error })),
         );
-        listening.listen(options.port ?? 30303, host, () => resolve());
+        tcp.listen(options.port ?? 30303, host, () => resolve());
       });
-      listening.on('error', () => {});
-      server = listening;
-      const address = listening.address();
+      tcp.on('error', () => {});
+      if (closed) {
+        // close() ran while the port was being bound: let go of it.
+        await new Promise<void>((resolve) => tcp.close(() => resolve()));
+        throw new TransportError('listen-failed', 'transport closed while listening');
+      }
+      server = tcp;
+      const address = tcp.address();
       port = typeof address === 'object' && address ? address.port : undefined;
     },
     async dial(address: string, dialOptions: DialOptions = {}) {
@@ -190,21 +201,33 @@ export function rlpxTransport(options: RlpxTransportOptions): RlpxTransport {
       dialOptions.signal?.throwIfAborted();
       const socket = await new Promise<Socket>((resolve, reject) => {
         const s = tcpConnect({ host: enode.host, port: enode.port });
-        const abort = () => {
-          s.destroy();
-          reject(new TransportError('dial-failed', `${address}: aborted`));
+        dialing.add(s);
+        const done = () => {
+          clock.clearTimeout(timer);
+          dialing.delete(s);
+          dialOptions.signal?.removeEventListener('abort', abort);
+          s.off('close', closedEarly);
         };
+        const fail = (why: string, cause?: unknown) => {
+          done();
+          s.destroy();
+          reject(new TransportError('dial-failed', `${address}: ${why}`, { cause }));
+        };
+        const abort = () => fail('aborted');
+        // geth's dial timeout: a host that never answers must not hold the dial for minutes.
+        const timer = clock.setTimeout(() => fail('no TCP connection in 15 s'), DIAL_TIMEOUT_MS);
         dialOptions.signal?.addEventListener('abort', abort, { once: true });
+        if (dialOptions.signal?.aborted) abort();
         s.once('connect', () => {
-          dialOptions.signal?.removeEventListener('abort', abort);
-          resolve(s);
+          done();
+          if (closed) {
+            s.destroy();
+            reject(new TransportError('closed', 'transport is closed'));
+          } else resolve(s);
         });
-        s.once('error', (error) => {
-          dialOptions.signal?.removeEventListener('abort', abort);
-          reject(
-            new TransportError('dial-failed', `${address}: ${error.message}`, { cause: error }),
-          );
-        });
+        s.once('error', (error) => fail(error.message, error));
+        const closedEarly = () => fail('closed');
+        s.once('close', closedEarly);
       });
       socket.on('error', () => {});
       const connection = session(socket, true, enode.publicKey);
@@ -222,10 +245,11 @@ export function rlpxTransport(options: RlpxTransportOptions): RlpxTransport {
     },
     async close() {
       closed = true;
+      for (const socket of [...dialing]) socket.destroy();
       for (const connection of [...open]) connection.close('local', 'transport closed');
-      const listening = server;
+      const bound = server;
       server = undefined;
-      if (listening) await new Promise<void>((resolve) => listening.close(() => resolve()));
+      if (bound) await new Promise<void>((resolve) => bound.close(() => resolve()));
     },
   };
 }

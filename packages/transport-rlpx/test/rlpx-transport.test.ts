@@ -261,7 +261,8 @@ describe('refusals of §8: counted, the connection ended, the listener unharmed'
     await raw.receiveHello();
     await waitFor(() => server.accepted.length === 1, 'server.accepted.length === 1');
     raw.send(16 + 128, Uint8Array.of(0xc0));
-    expect(await raw.disconnectReason()).toBe(DisconnectReason.protocolError);
+    // A read error, as geth has it: the socket closes, no disconnect is sent.
+    expect(await raw.disconnectReason()).toBeUndefined();
     expect(refused(server.metrics, 'bad-message')).toBe(1);
   });
 
@@ -277,5 +278,50 @@ describe('refusals of §8: counted, the connection ended, the listener unharmed'
     const answer = await raw.receive();
     expect(answer?.code).toBe(BaseCode.pong);
     raw.close();
+  });
+});
+
+describe('from review: self, trickles, races, keys', () => {
+  it('a node that dials its own enode is refused as self (disconnect 0x0a), counted', async () => {
+    const server = await listening();
+    const raw = await RawPeer.connect(server.t.port!);
+    await raw.handshake(server.privateKey, server.t.publicKey);
+    // Refused before its hello: the disconnect is the first message.
+    expect(await raw.disconnectReason()).toBe(DisconnectReason.self);
+    expect(refused(server.metrics, 'self')).toBe(1);
+  });
+
+  it('a frame that trickles in past the idle time ends the connection', async () => {
+    const server = await listening({ limits: { idleTimeoutMs: 400 } });
+    const raw = await RawPeer.connect(server.t.port!);
+    const key = randomBytes(32);
+    await raw.handshake(key, server.t.publicKey);
+    raw.sendHello(key, [{ name: 'shh', version: 6 }]);
+    await raw.receiveHello();
+    const frame = raw.frames!.seal(0x11, new Uint8Array(2000));
+    raw.socket.write(frame.subarray(0, 32));
+    // A byte every 100 ms: each chunk would have kept it alive, the frame does not.
+    let at = 32;
+    const timer = setInterval(() => {
+      if (at < frame.length) raw.socket.write(frame.subarray(at, ++at));
+    }, 100);
+    await raw.closedByPeer();
+    clearInterval(timer);
+    expect(at).toBeLessThan(frame.length);
+  });
+
+  it('close() while a dial is connecting ends the dial, and a second listen is refused', async () => {
+    const server = await listening();
+    const client = transport();
+    const dialing = client.t.dial(server.enode);
+    await client.t.close();
+    await expect(dialing).rejects.toBeDefined();
+    await expect(server.t.listen(() => {})).rejects.toMatchObject({ code: 'listen-failed' });
+  });
+
+  it('an enode URL whose key is not a point of the curve is refused', () => {
+    expect(() => parseEnode(`enode://${'ab'.repeat(64)}@127.0.0.1:30303`)).toThrow(
+      expect.objectContaining({ code: 'bad-enode' }),
+    );
   });
 });

@@ -133,6 +133,9 @@ export function nodeApiMethods(
       const given = string(arg(params, 0), 0, 'url');
       // A peer named by its enode URL is the peer with that key.
       const key = /^enode:\/\/([0-9a-fA-F]{128})@/.exec(given)?.[1];
+      // A peer added by its enode URL is redialed by that URL: forget the URL first, so that
+      // closing the connection schedules no redial.
+      if (key) gossip.disconnect(given);
       gossip.disconnect(key ? `04${key.toLowerCase()}` : given);
       return true;
     };

@@ -1,7 +1,7 @@
 /**
  * The peer adapter's session (issue 18; specs/whisper-v6/SPEC.md §7.1–§7.3, §7.6): a Whisper
  * peer that speaks to the node under test over its peer transport — Hush's Noise gossip link
- * (`ws://host:port#<static key>`) today — but plays no engine: it sends exactly the protocol
+ * (`ws://host:port#<static key>`) or RLPx (`enode://…`, specs/rlpx: geth's) — but plays no engine: it sends exactly the protocol
  * messages a case gives, in order, and records everything the node sends and whether (and why)
  * the node closed the link. Cases read the node's status, what it relays and when it
  * disconnects from here. {@link connectForFirstFrame} is how every suite dials: a node that
@@ -20,7 +20,20 @@ import {
   TRANSMISSION_CYCLE_MS,
   webSocketTransport,
 } from '@hush/transport-gossip';
-import { Mismatch } from '../suite/model.js';
+import { RlpxConnection, rlpxTransport, SHH_CAPABILITY } from '@hush/transport-rlpx';
+
+/**
+ * The sessions' RLPx limits: a case may send a message up to the node's largest (10 MiB in
+ * geth's setting range) and read what it relays; the rate limits are the node's to enforce,
+ * not this peer's.
+ */
+const RLPX_LIMITS = {
+  maxFrameBytes: 10 * 1024 * 1024 + 1024,
+  maxBytesPerSecond: 1e9,
+  maxFramesPerSecond: 1e6,
+};
+
+import { Mismatch, Skip } from '../suite/model.js';
 import { Unreachable } from '../suite/rpc-client.js';
 
 /** How a session connects. */
@@ -84,7 +97,11 @@ export class PeerSession {
    *   or does not complete the Noise handshake in time
    */
   static async connect(address: string, options: PeerSessionOptions = {}): Promise<PeerSession> {
-    const transport = webSocketTransport({ privateKey: options.privateKey ?? randomBytes(32) });
+    const privateKey = options.privateKey ?? randomBytes(32);
+    // RLPx for enode:// URLs (geth's peers; specs/rlpx), else Hush's Noise link.
+    const transport = address.startsWith('enode:')
+      ? rlpxTransport({ privateKey, clientName: 'hush-conformance', limits: RLPX_LIMITS })
+      : webSocketTransport({ privateKey });
     try {
       const connection = await transport.dial(address, {
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
@@ -122,13 +139,33 @@ export class PeerSession {
    */
   send(message: ProtocolMessage): boolean {
     if (this.ended) return false;
+    // shh takes codes 0–127 of an RLPx connection; a code past them is another capability's
+    // or out of range, which ends the connection (specs/rlpx §5.2): not this case's subject.
+    if (this.overRlpx && message.code >= SHH_CAPABILITY.length)
+      throw new Skip(
+        `over RLPx code ${message.code} is past shh's 128 codes: out of range (specs/rlpx §5.2), not Whisper's to ignore`,
+      );
     this.connection.send(encodeFrame(message));
     return true;
   }
 
-  /** Sends raw bytes as one frame (a frame that is not RLP, a truncated one). */
+  /** Whether the session runs over RLPx, where a message is a code and its data. */
+  get overRlpx(): boolean {
+    return this.connection instanceof RlpxConnection;
+  }
+
+  /**
+   * Sends raw bytes as one frame (a frame that is not RLP, a truncated one).
+   *
+   * @throws Skip over RLPx, where a frame is a message code and its data: there is no frame
+   *   that fails to decode as one, so the case has nothing to send
+   */
   sendRaw(frame: Uint8Array): boolean {
     if (this.ended) return false;
+    if (this.overRlpx)
+      throw new Skip(
+        'over RLPx a frame is a message code and its data: no frame fails to decode as one',
+      );
     this.connection.send(frame);
     return true;
   }

@@ -27,7 +27,8 @@ export function formatCaseLine(r: CaseResult): string {
   const o = r.outcome;
   switch (o.status) {
     case 'pass':
-      return `ok    ${label}`;
+      // A passing case may say what it found (the node's clock offset): shown, escaped.
+      return o.note ? `ok    ${label}: ${terminalSafe(o.note)}` : `ok    ${label}`;
     case 'fail':
       return `FAIL  ${label}: ${terminalSafe(`${o.message}: expected ${show(o.expected)}, got ${show(o.actual)}`)}`;
     case 'skip':
@@ -103,7 +104,10 @@ export function junitXml(results: readonly CaseResult[], meta: ReportMeta): stri
     const body = cases.map((c) => {
       const o = c.outcome;
       const open = `    <testcase classname="${escapeXmlAttribute(name)}" name="${escapeXmlAttribute(`${c.id}: ${c.title}`)}" time="${(c.ms / 1000).toFixed(3)}"`;
-      if (o.status === 'pass') return `${open}/>`;
+      if (o.status === 'pass')
+        return o.note
+          ? `${open}>\n      <system-out>${escapeXml(o.note)}</system-out>\n    </testcase>`
+          : `${open}/>`;
       const inner =
         o.status === 'fail'
           ? `<failure message="${escapeXmlAttribute(o.message)}" type="mismatch">${escapeXml(`expected: ${show(o.expected)}\nactual: ${show(o.actual)}`)}</failure>`
@@ -223,7 +227,7 @@ function caseTable(cases: readonly CaseResult[]): string {
     const id = `<td>${escapeXml(c.id)}<br>${escapeXml(c.title)}${c.profiles ? `<br><small>profile ${escapeXml(c.profiles.join(', '))}</small>` : ''}</td>`;
     if (o.status === 'fail')
       return `<tr>${status}${id}<td>${escapeXml(o.message)}</td><td class="v">${escapeXml(show(o.expected))}</td><td class="v">${escapeXml(show(o.actual))}</td></tr>`;
-    const why = o.status === 'skip' || o.status === 'crashed' ? o.why : '';
+    const why = o.status === 'skip' || o.status === 'crashed' ? o.why : (o.note ?? '');
     return `<tr>${status}${id}<td>${escapeXml(why)}</td><td class="v"></td><td class="v"></td></tr>`;
   });
   return `<table><colgroup><col class="s"><col class="c"><col class="w"><col><col></colgroup><tr><th>status</th><th>case</th><th>why</th><th>expected</th><th>actual</th></tr>\n${rows.join('\n')}\n</table>`;
