@@ -74,7 +74,8 @@ function parse(id: string, value: Uint8Array): KnownPeer | undefined {
     >;
     if (!/^[0-9a-f]{130}$/.test(id) || typeof address !== 'string' || typeof lastSeen !== 'number')
       return undefined;
-    if (!/^wss?:\/\//.test(address)) return undefined;
+    // Noise link addresses and, for RLPx peers (geth), enode URLs: what the node can dial.
+    if (!/^(wss?|enode):\/\//.test(address)) return undefined;
     return { id, address, lastSeen };
   } catch {
     return undefined;

@@ -31,6 +31,13 @@ describe('PeerBook', () => {
     expect(await store.get(`peer/${id(1)}`)).toBeUndefined();
   });
 
+  it('remembers an RLPx peer by its enode URL', async () => {
+    const book = new PeerBook(new MemoryStore());
+    const enode = `enode://${id(5).slice(2)}@10.0.0.5:30303`;
+    await book.remember(id(5), enode, 10);
+    expect((await book.load(20)).map((p) => p.address)).toEqual([enode]);
+  });
+
   it('drops damaged entries instead of dialing them', async () => {
     const store = new MemoryStore();
     const book = new PeerBook(store);
