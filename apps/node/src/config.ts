@@ -573,7 +573,10 @@ function validate(config: NodeConfig): NodeConfig {
       } catch {
         enode = false;
       }
-      check(enode, `bootstrap: "${peer}" is not an enode URL (enode://<128 hex>@host:port)`);
+      check(
+        enode,
+        `bootstrap: "${peer}" is not a peer address (an enode URL is enode://<128 hex of a secp256k1 key>@host:port)`,
+      );
       continue;
     }
     let url: URL | undefined;

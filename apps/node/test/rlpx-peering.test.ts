@@ -33,7 +33,7 @@ describe('hush over RLPx', () => {
     expect(() => resolveConfig({ rlpx: 'nowhere' }, {})).toThrow(/rlpx must be host:port/);
     expect(() =>
       resolveConfig({ bootstrap: `enode://${'ab'.repeat(63)}@127.0.0.1:30303` }, {}),
-    ).toThrow(/not an enode URL/);
+    ).toThrow(/is not a peer address \(an enode URL is/);
   });
 
   it('bridges RLPx and Noise peers: sym messages both ways across the two transports', async () => {
