@@ -201,6 +201,27 @@ export class GossipNode
     this.dial(address);
   }
 
+  /**
+   * Dials `address` once and never redials it: a peer found by discovery, which may not
+   * speak this node's protocol or may be full, unlike a static peer given to {@link connect}.
+   *
+   * @returns whether the connection was made and this node took it as a peer (false when the
+   *   dial failed, or the peer is banned, already connected, or no slot is free)
+   * @throws nothing: a failed dial is the `false` result
+   */
+  async dialOnce(address: string, options?: AbortOptions): Promise<boolean> {
+    if (!this.running) return false;
+    let connection: Connection;
+    try {
+      connection = await this.options.transport.dial(address, options);
+    } catch {
+      return false;
+    }
+    // Not in targets: accept() marks it outbound and disconnect(address) reaches it, but no
+    // redial is scheduled when it drops.
+    return this.accept(connection, address);
+  }
+
   private dial(address: string): void {
     const target = this.targets.get(address);
     if (!this.running || !target || target.connected) return;

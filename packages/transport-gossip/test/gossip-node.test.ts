@@ -385,6 +385,33 @@ describe('peer management', () => {
     );
   });
 
+  it('dials a discovered peer once: false for no listener, true when taken, no redial after it drops', async () => {
+    const network = new MemoryNetwork();
+    const keyA = generatePrivateKey();
+    const a = createGossipNode({
+      key: keyA,
+      transport: network.transport({ privateKey: keyA, address: 'memory://found' }),
+    });
+    const b = start((key) => network.transport({ privateKey: key }), {
+      reconnect: { minMs: 10, maxMs: 20 },
+    });
+    nodes.push(a);
+    await b.start();
+    expect(await b.dialOnce('memory://found')).toBe(false);
+    await a.start();
+    expect(await b.dialOnce('memory://found')).toBe(true);
+    // A second dial of a connected peer is refused by this node, not a second peer.
+    expect(await b.dialOnce('memory://found')).toBe(false);
+    await eventually(() => b.stats().peers.some((p) => p.ready), 20_000, 'ready');
+    expect(b.stats().peers.map((p) => p.outbound)).toEqual([true]);
+    await a.stop();
+    await eventually(() => b.stats().peers.length === 0, 20_000, 'dropped');
+    await a.start();
+    // With reconnect at 10–20 ms a redial would have come long before this.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(b.stats().peers).toHaveLength(0);
+  });
+
   it('refuses peers beyond the limit', async () => {
     const network = new MemoryNetwork();
     const hub = start((key) => network.transport({ privateKey: key }), { maxPeers: 1 });
