@@ -128,16 +128,79 @@ class ByteQueue {
 
 type Phase = 'auth' | 'ack' | 'hello' | 'open' | 'closed';
 
-/** Which close reasons tell the peer why, and with what disconnect reason. */
-function reasonFor(reason: CloseReason): DisconnectReason | undefined {
+/**
+ * The engine's refusals, by the detail it closes with: the {@link Connection} interface has
+ * no close reason for "too many peers" or "already connected", so the gossip engine says
+ * `close('local', detail)` with these words (packages/transport-gossip `GossipNode.accept`
+ * and `inboundSlot`, and this transport's own `close()`); a test against a real node pins
+ * them (test/rlpx-review-disconnect-abort.test.ts).
+ */
+const LOCAL_CLOSES: readonly (readonly [RegExp, DisconnectReason])[] = [
+  // geth's postHandshakeChecks: MaxPeers, or the inbound share of it, reached.
+  [/^(too many peers|no inbound slot)/, DisconnectReason.tooManyPeers],
+  // An idle inbound peer evicted to make room for a newcomer: geth evicts none; it is gone
+  // for want of room, so it is told so.
+  [/^idle: replaced/, DisconnectReason.tooManyPeers],
+  // geth's postHandshakeChecks: a peer with that id is connected already.
+  [/^already connected/, DisconnectReason.alreadyConnected],
+  // geth's Server.Stop disconnects every peer with DiscQuitting.
+  [/^(node stopped|transport closed)/, DisconnectReason.quitting],
+];
+
+/**
+ * The disconnect reason this side sends when a connection ends, as geth v1.8.27 would send
+ * it (specs/rlpx SPEC §5.4), or undefined for none (geth's DiscNetworkError, on which its
+ * `rlpx.close` writes nothing). The one place where Hush's closes meet devp2p's reasons.
+ *
+ * - A fault of the peer's that the session found (`fault`): 0x03 useless peer, 0x09
+ *   unexpected identity and 0x0a self, as geth's postHandshakeChecks; 0x07 for a hello
+ *   naming an invalid identity; 0x02 breach of protocol for Hush's own frame and rate limits.
+ *   Read errors (a bad MAC, a message that does not decode, a code out of range, bad snappy)
+ *   send none: in geth they come out of `readLoop`, a network error.
+ * - A close by the connection's user (the gossip engine) or the transport:
+ *   - `error` is a breach of the Whisper protocol (a bad status, an envelope that does not
+ *     decode, an oversized packet…): whisperv6's `HandlePeer`/`runMessageLoop` return a plain
+ *     error, which p2p's `discReasonForError` turns into 0x10 subprotocol error;
+ *   - `rate-limit` and `frame-too-large`, Hush's own limits, 0x02 breach of protocol;
+ *   - `local` is 0x00 requested (geth's `RemovePeer`, admin_removePeer) unless its detail is
+ *     one of {@link LOCAL_CLOSES}: 0x04 too many peers, 0x05 already connected, 0x08 quitting.
+ * - Timeouts (handshake, read), a slow reader, a bad frame and the peer's own close send none:
+ *   network errors to geth.
+ */
+export function disconnectReasonFor(
+  reason: CloseReason,
+  detail?: string,
+  fault?: RlpxErrorCode,
+): DisconnectReason | undefined {
+  if (fault !== undefined) {
+    switch (fault) {
+      case 'useless-peer':
+        return DisconnectReason.uselessPeer;
+      case 'unexpected-identity':
+        return DisconnectReason.unexpectedIdentity;
+      case 'self':
+        return DisconnectReason.self;
+      case 'bad-hello':
+        return detail?.includes('invalid node identity')
+          ? DisconnectReason.invalidIdentity
+          : undefined;
+      case 'frame-too-large':
+      case 'rate-limit':
+        return DisconnectReason.protocolError;
+      default:
+        return undefined;
+    }
+  }
   switch (reason) {
     case 'local':
-      return DisconnectReason.requested;
-    case 'rate-limit':
-    case 'frame-too-large':
+      return (
+        LOCAL_CLOSES.find(([words]) => words.test(detail ?? ''))?.[1] ?? DisconnectReason.requested
+      );
     case 'error':
       return DisconnectReason.subprotocolError;
-    // A read timeout or a peer that reads nothing is a network error: geth sends none.
+    case 'rate-limit':
+    case 'frame-too-large':
+      return DisconnectReason.protocolError;
     default:
       return undefined;
   }
@@ -488,22 +551,7 @@ export class RlpxConnection implements Connection {
     const reason = given ?? (this.phase === 'open' ? 'bad-frame' : 'handshake-failed');
     this.init.metrics?.refused.inc(1, { reason: code });
     const error = new RlpxError(code, detail);
-    // As geth: the reasons it sends after the hellos (useless peer, unexpected identity, self)
-    // and for a hello naming an invalid identity; a message that does not decode or has a
-    // code out of range is a read error, on which geth sends nothing. Frame and rate limits
-    // are Hush's own, and say breach of protocol.
-    const disc: DisconnectReason | undefined =
-      code === 'useless-peer'
-        ? DisconnectReason.uselessPeer
-        : code === 'unexpected-identity'
-          ? DisconnectReason.unexpectedIdentity
-          : code === 'self'
-            ? DisconnectReason.self
-            : code === 'bad-hello' && detail.includes('invalid node identity')
-              ? DisconnectReason.invalidIdentity
-              : code === 'frame-too-large' || code === 'rate-limit'
-                ? DisconnectReason.protocolError
-                : undefined;
+    const disc = disconnectReasonFor(reason, detail, code);
     const closeReason: CloseReason =
       code === 'bad-mac'
         ? 'bad-frame'
@@ -524,7 +572,7 @@ export class RlpxConnection implements Connection {
   close(reason: CloseReason = 'local', detail?: string): void {
     if (this.phase === 'closed') return;
     this.rejectOpen(new RlpxError('disconnected', `closed: ${detail ?? reason}`));
-    this.shutdown(reason, detail, reasonFor(reason));
+    this.shutdown(reason, detail, disconnectReasonFor(reason, detail));
   }
 
   private shutdown(

@@ -5,6 +5,7 @@
  * as over the Noise link. Inbound handshakes in progress are capped; connections are tracked
  * so that closing the transport closes them.
  */
+import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { type CryptoBackend, defaultBackend } from '@hush/crypto';
 import {
@@ -37,6 +38,28 @@ const READ_TIMEOUT_MS = 30_000;
 /** geth's defaultDialTimeout: the TCP connection within 15 s. */
 const DIAL_TIMEOUT_MS = 15_000;
 
+/**
+ * This package's version, from its own package.json: `../package.json` of the module, the same
+ * from src/ (tsx, vitest) as from dist/, both beside it. A layout without it (a bundle) says
+ * `unknown` rather than failing to load.
+ *
+ * @param moduleUrl the module to look from (default this one)
+ */
+export function packageVersion(moduleUrl: string = import.meta.url): string {
+  try {
+    const { version } = createRequire(moduleUrl)('../package.json') as { version?: unknown };
+    return typeof version === 'string' && version !== '' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The hello's client name, in the shape of geth's `Geth/v1.8.27-stable/linux-amd64/go1.12`:
+ * `Hush/v<version>/<platform>-<arch>/node<version>`, e.g. `Hush/v0.1.0/linux-x64/node20.19.0`.
+ */
+export const DEFAULT_CLIENT_NAME = `Hush/v${packageVersion()}/${process.platform}-${process.arch}/node${process.versions.node}`;
+
 /** Settings of an RLPx transport. */
 export interface RlpxTransportOptions {
   /** This node's 32-byte secp256k1 key: its identity in the handshake and its enode id. */
@@ -49,7 +72,7 @@ export interface RlpxTransportOptions {
   readonly announceHost?: string;
   /** The capability connections carry (default {@link SHH_CAPABILITY}). */
   readonly capability?: Required<Capability>;
-  /** The hello's client name (default `Hush/v0.1.0/<platform>/node<version>`). */
+  /** The hello's client name (default {@link DEFAULT_CLIENT_NAME}). */
   readonly clientName?: string;
   /** Per-connection limits; handshake 5 s and idle 30 s unless given, as geth. */
   readonly limits?: ConnectionLimits;
@@ -94,9 +117,7 @@ export function rlpxTransport(options: RlpxTransportOptions): RlpxTransport {
     ...options.limits,
   });
   const capability = options.capability ?? SHH_CAPABILITY;
-  const clientName =
-    options.clientName ??
-    `Hush/v0.1.0/${process.platform}-${process.arch}/node${process.versions.node}`;
+  const clientName = options.clientName ?? DEFAULT_CLIENT_NAME;
   const metrics: RlpxSessionMetrics = {
     refused: (options.metrics ?? noMetrics).counter({
       name: 'hush_rlpx_refused_total',
@@ -161,7 +182,7 @@ export function rlpxTransport(options: RlpxTransportOptions): RlpxTransport {
         connection.opened
           .finally(() => pending--)
           .then((opened) => {
-            if (closed) return opened.close('local');
+            if (closed) return opened.close('local', 'transport closed');
             try {
               onConnection(opened);
             } catch {
@@ -211,9 +232,18 @@ export function rlpxTransport(options: RlpxTransportOptions): RlpxTransport {
         const fail = (why: string, cause?: unknown) => {
           done();
           s.destroy();
-          reject(new TransportError('dial-failed', `${address}: ${why}`, { cause }));
+          reject(
+            closed
+              ? new TransportError('closed', 'transport is closed')
+              : new TransportError('dial-failed', `${address}: ${why}`, { cause }),
+          );
         };
-        const abort = () => fail('aborted');
+        // An abort rejects with the signal's reason (an AbortError), as every Hush dial does.
+        const abort = () => {
+          done();
+          s.destroy();
+          reject(dialOptions.signal?.reason);
+        };
         // geth's dial timeout: a host that never answers must not hold the dial for minutes.
         const timer = clock.setTimeout(() => fail('no TCP connection in 15 s'), DIAL_TIMEOUT_MS);
         dialOptions.signal?.addEventListener('abort', abort, { once: true });
@@ -231,17 +261,35 @@ export function rlpxTransport(options: RlpxTransportOptions): RlpxTransport {
       });
       socket.on('error', () => {});
       const connection = session(socket, true, enode.publicKey);
+      // An abort, or close(), during the handshake closes the connection, and with it the socket
+      // (RlpxConnection.close destroys it, or ends it after a disconnect); the dial then rejects
+      // with the signal's reason, or as closed, not as a failed handshake.
       const abort = () => connection.close('local', 'dial aborted');
       dialOptions.signal?.addEventListener('abort', abort, { once: true });
+      const given = (cause?: unknown): unknown => {
+        if (dialOptions.signal?.aborted) return dialOptions.signal.reason;
+        if (closed) return new TransportError('closed', 'transport is closed', { cause });
+        return undefined;
+      };
       try {
-        return await connection.opened;
+        await connection.opened;
       } catch (error) {
-        throw new TransportError('handshake-failed', `${address}: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw (
+          given(error) ??
+          new TransportError('handshake-failed', `${address}: ${(error as Error).message}`, {
+            cause: error,
+          })
+        );
       } finally {
         dialOptions.signal?.removeEventListener('abort', abort);
       }
+      // Opened as the abort or close() came: that connection is closed already.
+      const late = given();
+      if (late !== undefined) {
+        connection.close('local', closed ? 'transport closed' : 'dial aborted');
+        throw late;
+      }
+      return connection;
     },
     async close() {
       closed = true;

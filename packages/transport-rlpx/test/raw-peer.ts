@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { defaultBackend } from '@hush/crypto';
 import { encodeBytes, encodeList, encodeUint } from '@hush/rlp';
 import {
+  answerAuth,
   BaseCode,
   type Capability,
   decodeDisconnect,
@@ -51,6 +52,25 @@ export class RawPeer {
       socket.once('error', reject);
     });
     return new RawPeer(socket);
+  }
+
+  /** A raw peer on a socket accepted by a test's own TCP server. */
+  static wrap(socket: Socket): RawPeer {
+    return new RawPeer(socket);
+  }
+
+  /** The encryption handshake as recipient: reads an EIP-8 auth, answers it, sets `frames`. */
+  async answerHandshake(staticKey: Uint8Array): Promise<void> {
+    const head = await this.read(2);
+    if (!head) throw new Error('closed before the auth');
+    const rest = await this.read((head[0]! << 8) | head[1]!);
+    if (!rest) throw new Error('closed inside the auth');
+    const auth = new Uint8Array(head.length + rest.length);
+    auth.set(head);
+    auth.set(rest, 2);
+    const answer = answerAuth(auth, { staticKey });
+    this.socket.write(answer.ack);
+    this.frames = new FrameCodec(answer.secrets);
   }
 
   /** The next `n` bytes, or undefined if the socket closes first. */
