@@ -349,7 +349,12 @@ export class GossipNode
       { id, trusted: this.trusted.has(id) },
       {
         send: (message) => connection.send(encodeFrame(message)),
-        close: (error?: GossipError) => connection.close(error ? 'error' : 'local', error?.message),
+        // 'node stopped' when the node stops: RLPx tells the peer DiscQuitting, as geth does.
+        close: (error?: GossipError) =>
+          connection.close(
+            error ? 'error' : 'local',
+            error?.message ?? (this.running ? undefined : 'node stopped'),
+          ),
         // Frame overhead: the list header, the code and the payload's own header.
         maxPayloadBytes: connection.maxFrameBytes - 16,
       },

@@ -90,6 +90,14 @@ describe('the engine’s closes go out with geth’s disconnect reasons (§5.4)'
     expect(await raw.disconnectReason()).toBe(DisconnectReason.quitting);
   });
 
+  it('a gossip node that stops tells its RLPx peers 0x08 client quitting', async () => {
+    const target = await gossipNode();
+    const { raw, key } = await hello(target);
+    await connected(target.node, key);
+    await target.node.stop();
+    expect(await raw.disconnectReason()).toBe(DisconnectReason.quitting);
+  });
+
   it('a peer removed by the operator reads 0x00 requested, as geth’s RemovePeer', async () => {
     const target = await gossipNode();
     const { raw, key } = await hello(target);
