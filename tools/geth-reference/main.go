@@ -5,23 +5,33 @@
 //	geth-reference list              the cases, one a line: name, unit, what is timed
 //	geth-reference <case> <ms>       set up, warm up, time the case for <ms> milliseconds,
 //	                                 print one JSON line {case, ops, seconds, rate, unit, ...}
+//	geth-reference whisper-node      a live node: geth's p2p.Server with whisperv6 on
+//	                                 127.0.0.1:<free port>; prints one JSON line with its enode
+//	                                 URL, then answers stdin lines (count, envelopes, peers)
+//	                                 until stdin ends (see whisperNode)
 //
 // It is built in GOPATH mode against the go-ethereum v1.8.27 tree (and its vendor/ folder).
 package main
 
 import (
+	"bufio"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/crypto/ecies"
+	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 	whisper "github.com/ethereum/go-ethereum/whisper/whisperv6"
@@ -335,7 +345,118 @@ type result struct {
 	GOMAXPROCS int     `json:"gomaxprocs"`
 }
 
+// poolCounter returns a function giving the number of envelopes in w's pool: len of its
+// unexported envelopes map, read under its poolMu read lock (reflect and unsafe reach both).
+// Whisper.Envelopes() gives the same number but copies the whole pool into a new slice, which
+// polled every millisecond would be a large share of the node's work; this costs a lock and a
+// read. The "envelopes" command checks it against len(Envelopes()).
+func poolCounter(w *whisper.Whisper) func() int {
+	v := reflect.ValueOf(w).Elem()
+	muField, poolField := v.FieldByName("poolMu"), v.FieldByName("envelopes")
+	if !muField.IsValid() || muField.Type() != reflect.TypeOf(sync.RWMutex{}) ||
+		!poolField.IsValid() || poolField.Kind() != reflect.Map {
+		must(fmt.Errorf("whisperv6.Whisper has no poolMu sync.RWMutex and envelopes map: not v1.8.27?"))
+	}
+	mu := (*sync.RWMutex)(unsafe.Pointer(muField.UnsafeAddr()))
+	return func() int {
+		mu.RLock()
+		defer mu.RUnlock()
+		return poolField.Len()
+	}
+}
+
+type nodeInfo struct {
+	Mode           string  `json:"mode"`
+	Enode          string  `json:"enode"`
+	MaxPeers       int     `json:"maxPeers"`
+	MaxMessageSize uint32  `json:"maxMessageSize"`
+	MinPow         float64 `json:"minPow"`
+	Geth           string  `json:"geth"`
+	Go             string  `json:"go"`
+	GOMAXPROCS     int     `json:"gomaxprocs"`
+}
+
+// whisperNode runs a whisper node as geth v1.8.27 runs one, minus the RPC and the database:
+// its own p2p.Server (RLPx, devp2p, no discovery, no dialing) carrying whisperv6, started as
+// node.Node starts it (Whisper.Start, then the server), with PoW 0 accepted, the largest
+// message size whisperv6 allows (10 MiB) and no bloom filter (it takes every envelope). It
+// listens on 127.0.0.1 on a free port, prints one JSON line {mode, enode, ...}, then answers
+// each stdin line with one stdout line:
+//
+//	count       the number of envelopes in the pool (a lock and a map length; see poolCounter)
+//	envelopes   len(Whisper.Envelopes()), the same number through geth's API (copies the pool)
+//	peers       the number of connected devp2p peers (p2p.Server.PeerCount)
+//
+// and stops the server and exits when stdin ends. Any other line is answered "error: ...".
+func whisperNode(args []string) {
+	maxPeers := 32
+	if len(args) > 0 {
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 1 {
+			fmt.Fprintln(os.Stderr, "geth-reference: whisper-node [max-peers], max-peers a positive integer")
+			os.Exit(2)
+		}
+		maxPeers = n
+	}
+	shh := whisper.New(&whisper.Config{
+		MaxMessageSize:     whisper.MaxMessageSize,
+		MinimumAcceptedPOW: 0,
+		// geth's default; the bench's senders say they are light nodes, this node is not.
+		RestrictConnectionBetweenLightClients: true,
+	})
+	server := &p2p.Server{Config: p2p.Config{
+		PrivateKey:  key(),
+		MaxPeers:    maxPeers,
+		NoDiscovery: true,
+		NoDial:      true,
+		ListenAddr:  "127.0.0.1:0",
+		Name:        "Geth/v" + params.VersionWithMeta + "/geth-reference/" + runtime.Version(),
+		Protocols:   shh.Protocols(),
+	}}
+	// GETH_REFERENCE_CPUPROFILE=FILE: a Go CPU profile of the node's whole life, written when
+	// stdin ends (read it with `go tool pprof -top BINARY FILE`): where geth's time goes.
+	if path := os.Getenv("GETH_REFERENCE_CPUPROFILE"); path != "" {
+		file, err := os.Create(path)
+		must(err)
+		must(pprof.StartCPUProfile(file))
+		defer file.Close()
+		defer pprof.StopCPUProfile()
+	}
+	must(shh.Start(server))
+	must(server.Start())
+	count := poolCounter(shh)
+	info, err := json.Marshal(nodeInfo{
+		Mode: "whisper-node", Enode: server.Self().String(), MaxPeers: maxPeers,
+		MaxMessageSize: shh.MaxMessageSize(), MinPow: shh.MinPow(),
+		Geth: params.VersionWithMeta, Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+	})
+	must(err)
+	out := bufio.NewWriter(os.Stdout)
+	fmt.Fprintln(out, string(info))
+	must(out.Flush())
+	lines := bufio.NewScanner(os.Stdin)
+	for lines.Scan() {
+		switch lines.Text() {
+		case "count":
+			fmt.Fprintln(out, count())
+		case "envelopes":
+			fmt.Fprintln(out, len(shh.Envelopes()))
+		case "peers":
+			fmt.Fprintln(out, server.PeerCount())
+		default:
+			fmt.Fprintf(out, "error: unknown command %q (count, envelopes, peers)\n", lines.Text())
+		}
+		must(out.Flush())
+	}
+	server.Stop()
+	must(shh.Stop())
+}
+
 func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "whisper-node" {
+		whisperNode(os.Args[2:])
+		return
+	}
 	if len(os.Args) == 2 && os.Args[1] == "list" {
 		for _, c := range cases {
 			fmt.Printf("%s\t%s\t%s\n", c.name, c.unit, c.about)
@@ -343,7 +464,7 @@ func main() {
 		return
 	}
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: geth-reference list | geth-reference <case> <milliseconds>")
+		fmt.Fprintln(os.Stderr, "usage: geth-reference list | geth-reference <case> <milliseconds> | geth-reference whisper-node [max-peers]")
 		os.Exit(2)
 	}
 	ms, err := strconv.Atoi(os.Args[2])

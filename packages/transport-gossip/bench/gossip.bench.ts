@@ -9,7 +9,9 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { compare, geth, report, section } from '@hush/bench-support';
+import { benchEnvelopes } from '@hush/bench-support/envelopes';
 import { webSocketCarrier } from '@hush/carrier-websocket';
+import { createEnvelope } from '@hush/envelope';
 import { ManualClock } from '@hush/interface';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
@@ -22,7 +24,6 @@ import {
   MemoryNetwork,
   webSocketTransport,
 } from '../src/index.js';
-import { benchEnvelopes } from './ingest-peers.js';
 import { plainLinkEncrypter } from './plain-link.js';
 
 // geth's counterpart is its decode + Hash + PoW of each envelope of a 128-envelope messages
@@ -280,7 +281,7 @@ function pool(): void {
   gc?.();
   gc?.();
   const before = process.memoryUsage();
-  const batch = benchEnvelopes(100_000, 99, now);
+  const batch = benchEnvelopes(100_000, 99, now, createEnvelope);
   const started = performance.now();
   for (const envelope of batch) engine.post(envelope);
   const postMs = performance.now() - started;

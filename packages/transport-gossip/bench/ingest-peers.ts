@@ -11,7 +11,8 @@
  * the sockets), and on 'stop' { cpuMs }: this process's CPU time since 'go'.
  */
 import { pathToFileURL } from 'node:url';
-import { createEnvelope, type Envelope, encodeMessagesPacket } from '@hush/envelope';
+import { benchEnvelopes } from '@hush/bench-support/envelopes';
+import { createEnvelope, encodeMessagesPacket } from '@hush/envelope';
 import type { RawChannel } from '@hush/interface';
 import { keccakReady } from '@hush/keccak';
 import { generatePrivateKey } from '@hush/message';
@@ -37,22 +38,6 @@ const SENDER_LIMITS = {
   maxBacklog: 2 ** 40,
   idleTimeoutMs: 0,
 };
-
-/** `count` envelopes of 300 bytes of data, distinct across salts (the gossip benches' load). */
-export function benchEnvelopes(count: number, salt: number, now: number): Envelope[] {
-  return Array.from({ length: count }, (_, i) => {
-    const data = new Uint8Array(300);
-    new DataView(data.buffer).setUint32(0, i);
-    new DataView(data.buffer).setUint32(4, salt);
-    return createEnvelope({
-      expiry: now + 600,
-      ttl: 600,
-      topic: Uint8Array.of(1, 2, 3, 4),
-      data,
-      nonce: BigInt(i),
-    });
-  });
-}
 
 async function rawPeer(address: string, link: IngestPlan['link']) {
   const socket = new WebSocket(address, { perMessageDeflate: false });
@@ -102,7 +87,7 @@ async function main(): Promise<void> {
     Array.from({ length: plan.peers }, () => rawPeer(plan.address, plan.link)),
   );
   const frames = connections.map((_, p) => {
-    const all = benchEnvelopes(plan.perPeer, p, plan.now);
+    const all = benchEnvelopes(plan.perPeer, p, plan.now, createEnvelope);
     const out: Uint8Array[] = [];
     for (let i = 0; i < all.length; i += plan.perFrame) {
       out.push(

@@ -28,7 +28,10 @@ export type GethCase =
   | 'open-asym-right'
   | 'open-asym-wrong'
   | 'ecdh'
-  | 'sig-recover';
+  | 'sig-recover'
+  // Measured by a bench against a live `geth-reference whisper-node` (compareWithGethProcess).
+  | 'rlpx-ingest-8'
+  | 'rlpx-ingest-8-small';
 
 /** geth's counterpart of a measurement: a tools/geth-reference case. */
 export interface Reference {
@@ -93,7 +96,14 @@ interface LiveGeth {
   readonly affinity: string | null;
   readonly rounds: Map<
     GethCase,
-    { rates: number[]; ms: Set<number>; alternated: boolean; last: GethRound }
+    {
+      rates: number[];
+      ms: Set<number>;
+      alternated: boolean;
+      last: GethRound;
+      /** How the rounds ran, for recorded.json, when not `geth-reference <case> <ms>` runs. */
+      how?: string;
+    }
   >;
 }
 
@@ -244,8 +254,21 @@ export function recordGethFigures(): string[] {
   const cases: Partial<Record<GethCase, Recorded>> = { ...file.cases };
   const date = new Date().toISOString().slice(0, 10);
   const cpu = cpus()[0]?.model.trim() ?? 'unknown cpu';
-  for (const [name, { rates, ms, alternated, last }] of live.rounds) {
+  for (const [name, { rates, ms, alternated, last, how }] of live.rounds) {
     const lengths = [...ms].sort((a, b) => a - b).join(', ');
+    if (how !== undefined) {
+      cases[name] = {
+        rate: Math.round(median(rates) * 10) / 10,
+        unit: last.unit,
+        date,
+        cpu,
+        cores: cpus().length,
+        geth: last.geth,
+        go: last.go,
+        how: `median of ${rates.length} rounds, ${how}, in pnpm bench --geth, alternating with Hush's rounds`,
+      };
+      continue;
+    }
     cases[name] = {
       rate: Math.round(median(rates) * 10) / 10,
       unit: last.unit,
@@ -416,6 +439,119 @@ export function report(m: Measurement): void {
     return;
   }
   line(m, m.reference ? recordedFigure(m) : undefined);
+}
+
+// ---------------------------------------------------------------------------------------
+// comparing with a live geth process (a node the bench drives, not a timed case)
+
+/** The CPUs process `pid` may run on (`taskset -pc`), or null without taskset. */
+export function cpusOf(pid: number): number[] | null {
+  const result = spawnSync('taskset', ['-pc', String(pid)], { encoding: 'utf8' });
+  const list = result.status === 0 ? /:\s*(\S+)\s*$/.exec(result.stdout)?.[1] : undefined;
+  return list ? expandList(list) : null;
+}
+
+/** Moves every thread of process `pid` to `cpus` (`taskset -a -p -c`). */
+export function pinTo(pid: number, cpus: readonly number[]): void {
+  spawnSync('taskset', ['-a', '-p', '-c', cpus.join(','), String(pid)], { stdio: 'ignore' });
+}
+
+/** The geth-reference binary of this run (`pnpm bench --geth PATH`), or undefined. */
+export function liveGeth(): { readonly path: string; readonly core: number | null } | undefined {
+  return live ? { path: live.path, core: live.core } : undefined;
+}
+
+/**
+ * The core a bench's measured side runs on: the comparison core of `--geth` (`--core N`, by
+ * default the last core this process may use), else the last core this process may use;
+ * null without taskset.
+ */
+export function measuredCore(): number | null {
+  if (live) return live.core;
+  const own = cpusOf(process.pid);
+  return own ? own[own.length - 1]! : null;
+}
+
+/** One round of geth's side of {@link compareWithGethProcess}. */
+export interface GethProcessRound {
+  readonly rate: number;
+  /** geth's and Go's versions, as the geth-reference binary printed them. */
+  readonly geth: string;
+  readonly go: string;
+}
+
+/**
+ * Compares Hush with a live geth process the bench runs itself (for example `geth-reference
+ * whisper-node`, a node the bench's peers send to), where a timed case of `geth-reference
+ * <case> <ms>` does not fit. Both sides place themselves (`measuredCore()` says where the
+ * measured side goes); `placement` says where each ran and is printed with the ratio.
+ *
+ * Against live geth (`--geth PATH`): a warm-up round of each, then `rounds` rounds of geth's
+ * side and of Hush's, alternately; the line gives both medians and their ratio, and
+ * `--record` writes geth's median under `reference.geth` with `how`. Otherwise: a warm-up and
+ * `rounds` rounds of Hush's side, beside the recorded figure.
+ */
+export async function compareWithGethProcess(
+  name: string,
+  options: {
+    readonly unit: string;
+    readonly reference: Reference;
+    /** One round of Hush's side: its rate. */
+    readonly hush: () => Promise<number>;
+    /** One round of geth's side, given the binary and the comparison core. */
+    readonly geth: (binary: {
+      readonly path: string;
+      readonly core: number | null;
+    }) => Promise<GethProcessRound>;
+    /** Where each side ran, e.g. "Hush node and geth node each on core 1, senders on core 0". */
+    readonly placement: string;
+    /** What geth's rounds are, for recorded.json (e.g. "8 RLPx peers sending to …"). */
+    readonly how: string;
+    readonly rounds?: number;
+  },
+): Promise<Measurement & { readonly gethRate?: number }> {
+  const { unit, reference, rounds = 3 } = options;
+  const base = { name, unit, reference };
+  await options.hush();
+  if (!live) {
+    const rates: number[] = [];
+    for (let i = 0; i < rounds; i++) rates.push(await options.hush());
+    const result: Measurement = { ...base, rate: median(rates) };
+    report(result);
+    return result;
+  }
+  const binary = { path: live.path, core: live.core };
+  await options.geth(binary);
+  const hush: number[] = [];
+  const gethRates: number[] = [];
+  let last: GethProcessRound | undefined;
+  for (let i = 0; i < rounds; i++) {
+    last = await options.geth(binary);
+    gethRates.push(last.rate);
+    hush.push(await options.hush());
+  }
+  const entry = live.rounds.get(reference.geth) ?? {
+    rates: [],
+    ms: new Set<number>(),
+    alternated: true,
+    last: { case: reference.geth, ops: 0, seconds: 0, rate: 0, unit: '', geth: '', go: '' },
+    how: options.how,
+  };
+  entry.rates.push(...gethRates);
+  entry.last = {
+    case: reference.geth,
+    ops: 0,
+    seconds: 0,
+    rate: last!.rate,
+    unit: unit.trim(),
+    geth: last!.geth,
+    go: last!.go,
+  };
+  live.rounds.set(reference.geth, entry);
+  const gethRate = median(gethRates);
+  const result = { ...base, rate: median(hush), gethRate };
+  line(result, { rate: gethRate, source: '', against: `(same run; ${options.placement})` });
+  return result;
 }
 
 /** Prints a section heading. */
