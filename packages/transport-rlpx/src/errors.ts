@@ -17,7 +17,10 @@ import { HushError } from '@hush/interface';
  * - `rate-limit`: a peer over its inbound rate (§8)
  * - `self`: the node reached itself (§5.1)
  * - `disconnected`: the peer sent a disconnect, or the socket closed (§5.4)
- * - `bad-enode`: an `enode://` URL that does not parse (§7)
+ * - `bad-enode`: an `enode://` URL that does not parse (§7), or a discovery bootnode that is
+ *   not an IP address with a UDP port (§10.2)
+ * - `bad-packet`: a discovery v4 datagram that is oversize, short, mis-hashed, unsigned or
+ *   does not decode (§10.1)
  */
 export type RlpxErrorCode =
   | 'bad-auth'
@@ -32,7 +35,8 @@ export type RlpxErrorCode =
   | 'rate-limit'
   | 'self'
   | 'disconnected'
-  | 'bad-enode';
+  | 'bad-enode'
+  | 'bad-packet';
 
 /** An RLPx failure. Callers match on `code`. */
 export class RlpxError extends HushError<RlpxErrorCode> {

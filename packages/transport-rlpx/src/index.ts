@@ -3,7 +3,8 @@
  * EIP-8 encryption handshake (pre-EIP-8 packets read too), frames with their MACs, the
  * devp2p hello, ping/pong and disconnect reasons, snappy exactly when geth uses it, and
  * `enode://` URLs, as a Hush `Transport` whose connections carry one capability (Whisper's
- * shh 6) to the gossip engine. Node only: it runs over TCP.
+ * shh 6) to the gossip engine; and node discovery v4 over UDP (`discoveryV4`, SPEC §10).
+ * Node only: it runs over TCP and UDP.
  *
  * @example
  * ```ts
@@ -33,6 +34,29 @@ export {
   matchCapabilities,
   SNAPPY_PROTOCOL_VERSION,
 } from './devp2p.js';
+export {
+  type DecodedPacket,
+  decodePacket,
+  type Endpoint,
+  encodePacket,
+  type FindNodeBody,
+  MAX_PACKET_SIZE,
+  type NeighborsBody,
+  type NodeRecord,
+  PACKET_EXPIRATION_S,
+  type PacketBody,
+  PacketType,
+  type PingBody,
+  type PongBody,
+} from './discovery/packet.js';
+export {
+  type DiscoveryV4,
+  type DiscoveryV4Options,
+  discoveryV4,
+  LOOKUP_ALPHA,
+  MAX_NEIGHBORS,
+  RESPONSE_TIMEOUT_MS,
+} from './discovery/service.js';
 export { type Enode, formatEnode, parseEnode } from './enode.js';
 export { RlpxError, type RlpxErrorCode } from './errors.js';
 export { FrameCodec, type FrameMessage, frameBodyBytes, MAX_FRAME_SIZE } from './frame.js';
