@@ -383,7 +383,9 @@ export async function main(argv: string[]): Promise<number> {
       const links = node.gossip.linkAddresses.filter((a) => !a.startsWith('enode:'));
       const enodes = node.gossip.linkAddresses.filter((a) => a.startsWith('enode:'));
       const rlpx =
-        enodes.length > 0 ? `  rlpx     ${enodes.join(', ')} (RLPx, devp2p: geth's peers)\n` : '';
+        enodes.length > 0
+          ? `  rlpx     ${enodes.join(', ')} (RLPx, devp2p: geth's peers${node.discovery ? `; discovery v4 on UDP port ${node.discovery.port}` : ''})\n`
+          : '';
       process.stdout.write(
         `hush node ${node.id} running\n  gossip   ${links.join(', ')} (Noise, hush-gossip/2)\n${rlpx}${direct}${dht}${mixnet}  rpc      ${node.rpc.httpUrl}\n  ws       ${node.rpc.wsUrl}\n${web}`,
       );

@@ -3,6 +3,7 @@
  * (`--config`), then by HUSH_* environment variables, then by flags.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isDhtEndpoint, parseDhtAddress } from '@hush/inbox-dht';
@@ -27,8 +28,15 @@ export interface NodeConfig {
    * Unset: the node dials enode:// peers but accepts none over RLPx.
    */
   rlpx: string | undefined;
-  /** The host put in the node's enode URL instead of the --rlpx host. */
+  /** The host put in the node's enode URL instead of the --rlpx host (an IP address or name). */
   rlpxAnnounce: string | undefined;
+  /**
+   * Discovery v4 (specs/rlpx SPEC §10) on UDP at the --rlpx host and port, as geth: finds RLPx
+   * peers and dials them into free outbound slots. Needs --rlpx.
+   */
+  discovery: boolean;
+  /** Discovery v4 bootnodes (enode:// URLs), asked for peers but not kept as static peers. */
+  bootnodes: string[];
   maxPeers: number;
   minPow: number;
   maxMessageSize: number;
@@ -129,6 +137,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   bootstrap: [],
   rlpx: undefined,
   rlpxAnnounce: undefined,
+  discovery: false,
+  bootnodes: [],
   maxPeers: 25,
   minPow: 0.2,
   maxMessageSize: 1024 * 1024,
@@ -216,6 +226,18 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'rlpx-announce',
     kind: 'string',
     help: "host put in the node's enode URL instead of the --rlpx host",
+  },
+  {
+    key: 'discovery',
+    flag: 'discovery',
+    kind: 'boolean',
+    help: 'discovery v4 on UDP at the --rlpx address, as geth: find RLPx peers and dial them',
+  },
+  {
+    key: 'bootnodes',
+    flag: 'bootnodes',
+    kind: 'list',
+    help: 'comma-separated enode:// discovery v4 bootnodes (asked for peers; enode:// --bootstrap peers are asked too)',
   },
   { key: 'maxPeers', flag: 'max-peers', kind: 'number', help: 'most peer connections' },
   { key: 'minPow', flag: 'min-pow', kind: 'number', help: 'minimum PoW of accepted envelopes' },
@@ -506,6 +528,12 @@ function parse(setting: Setting, text: string, source: string): unknown {
   }
 }
 
+/** host and port of a host:port or [v6]:port setting already checked to have that shape. */
+function hostPort(address: string): [string, number] {
+  const match = /^\[?(.*?)\]?:(\d+)$/.exec(address);
+  return [match?.[1] ?? '', Number(match?.[2])];
+}
+
 function validate(config: NodeConfig): NodeConfig {
   const check = (ok: boolean, message: string) => {
     if (!ok) throw new ConfigError(message);
@@ -564,7 +592,62 @@ function validate(config: NodeConfig): NodeConfig {
         Number(/:(\d+)$/.exec(config.rlpx)?.[1]) < 65536,
       'rlpx must be host:port, the port in [0, 65535]',
     );
+    // Both listen on TCP: one port of one address can serve only one of them.
+    const [rlpxHost, rlpxPort] = hostPort(config.rlpx);
+    const [listenHost, listenPort] = hostPort(config.listen);
+    const wildcard = (h: string) => h === '0.0.0.0' || h === '::' || h === '';
+    check(
+      rlpxPort === 0 ||
+        rlpxPort !== listenPort ||
+        (rlpxHost !== listenHost && !wildcard(rlpxHost) && !wildcard(listenHost)),
+      `rlpx ${config.rlpx} and listen ${config.listen} are the same TCP port: give one of them another port`,
+    );
   }
+  if (config.rlpxAnnounce !== undefined) {
+    check(
+      config.rlpx !== undefined,
+      'rlpx-announce names the host of the --rlpx listener: give --rlpx too',
+    );
+    // What parseEnode takes as a host: an IP address or a DNS name, no port, no brackets.
+    check(
+      isIP(config.rlpxAnnounce) !== 0 ||
+        /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(
+          config.rlpxAnnounce,
+        ),
+      `rlpx-announce "${config.rlpxAnnounce}" is not a host: give an IP address or a DNS name, without a port`,
+    );
+  }
+  check(
+    !config.discovery || config.rlpx !== undefined,
+    'discovery runs on UDP at the --rlpx address: give --rlpx too',
+  );
+  if (config.discovery && config.rlpx !== undefined) {
+    // Discovery packets carry IP addresses, not names (SPEC §10.1).
+    check(
+      isIP(hostPort(config.rlpx)[0]) !== 0,
+      `discovery binds UDP at the --rlpx host: give --rlpx an IP address, not "${hostPort(config.rlpx)[0]}"`,
+    );
+    check(
+      config.rlpxAnnounce === undefined || isIP(config.rlpxAnnounce) !== 0,
+      'with --discovery, rlpx-announce must be an IP address: discovery packets carry no names',
+    );
+  }
+  for (const node of config.bootnodes) {
+    let enode = true;
+    try {
+      parseEnode(node);
+    } catch {
+      enode = false;
+    }
+    check(
+      enode,
+      `bootnodes: "${node}" is not an enode URL (enode://<128 hex of a secp256k1 key>@host:port)`,
+    );
+  }
+  check(
+    config.bootnodes.length === 0 || config.discovery,
+    'bootnodes are discovery v4 bootnodes: give --discovery too',
+  );
   for (const peer of config.bootstrap) {
     if (peer.startsWith('enode:')) {
       let enode = true;

@@ -20,11 +20,12 @@ import {
 } from '@hush/mixnet-sphinx';
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
-import { rlpxTransport } from '@hush/transport-rlpx';
+import { type DiscoveryV4, discoveryV4, parseEnode, rlpxTransport } from '@hush/transport-rlpx';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
 import { NodeContacts } from './contacts.js';
 import { NodeDht } from './dht.js';
 import { NodeDirect } from './direct.js';
+import { type DiscoveryDialer, startDiscoveryDialer } from './discovery.js';
 import { NodeMetrics, startMetricsServer } from './metrics.js';
 import { WhisperMixnet } from './mixnet/whisper-mixnet.js';
 import { PeerBook } from './peers.js';
@@ -32,7 +33,7 @@ import { hushMethods } from './rpc/hush.js';
 import { inboxMethods } from './rpc/inbox.js';
 import { JsonRpcDispatcher, type Method } from './rpc/jsonrpc.js';
 import { mixnetMethods } from './rpc/mixnet.js';
-import { nodeApiMethods, type RpcModule } from './rpc/node-api.js';
+import { CLIENT_VERSION, nodeApiMethods, type RpcModule } from './rpc/node-api.js';
 import { PasswordKeyDeriver } from './rpc/password-keys.js';
 import { SealLimits } from './rpc/seal-limits.js';
 import { type RpcServers, startRpcServers } from './rpc/server.js';
@@ -171,6 +172,8 @@ export interface HushNode {
   readonly contacts: NodeContacts;
   /** The direct channels with contacts, unless --no-direct. */
   readonly direct: NodeDirect | undefined;
+  /** Discovery v4 on UDP, with --discovery. */
+  readonly discovery: DiscoveryV4 | undefined;
   /** The DHT inbox, unless --no-dht. */
   readonly dht: NodeDht | undefined;
   /** Whisper over the mixnet, with --mixnet. */
@@ -266,6 +269,7 @@ async function assemble(
     limits: linkLimits,
     metrics,
     backend,
+    clientName: CLIENT_VERSION,
   });
   const gossip = createGossipNode({
     key,
@@ -493,19 +497,40 @@ async function assemble(
               seal: directPost(shhServices),
             })
           : {}),
-        ...nodeApiMethods(gossip, apis),
+        ...nodeApiMethods(gossip, apis, () => discovery?.port),
       },
       metrics,
     ),
   );
   let ready = false;
   await gossip.start();
+  // Discovery v4 on UDP at the RLPx listener's address and port, as geth binds it (after the
+  // listener, so that --rlpx host:0 gives both the one port TCP picked).
+  let discovery: DiscoveryV4 | undefined;
+  let dialer: DiscoveryDialer | undefined;
+  if (config.discovery && rlpxAt) {
+    const listening = parseEnode(rlpx.addresses[0]!);
+    discovery = discoveryV4({
+      privateKey: key,
+      host: rlpxAt[1]!,
+      port: listening.port,
+      tcpPort: listening.port,
+      ...(config.rlpxAnnounce ? { announceHost: config.rlpxAnnounce } : {}),
+      bootnodes: [...config.bootnodes, ...config.bootstrap.filter((a) => a.startsWith('enode:'))],
+      logger,
+      metrics,
+    });
+  }
   let rpc: RpcServers | undefined;
   let metricsServer: { url: string; close(): Promise<void> } | undefined;
   let web: WebServer | undefined;
   // One set of rules for every HTTP listener: RPC over HTTP and WebSocket, metrics and health.
   const security = { vhosts: config.rpcVhosts, origins: config.rpcOrigins, token: config.rpcToken };
   try {
+    if (discovery) {
+      await discovery.start();
+      dialer = startDiscoveryDialer({ discovery, gossip, maxPeers: config.maxPeers, logger });
+    }
     rpc = await startRpcServers(dispatcher, {
       host: config.rpcHost,
       httpPort: config.rpcPort,
@@ -544,6 +569,8 @@ async function assemble(
     await mixnet?.close();
     await dht?.close();
     await direct?.close();
+    dialer?.stop();
+    await discovery?.stop();
     await gossip.stop();
     await pool?.close();
     await keys.close();
@@ -557,6 +584,7 @@ async function assemble(
       id: gossip.id,
       gossip: gossip.addresses.filter((a) => !a.startsWith('enode:')),
       ...(rlpxAt ? { enode: rlpx.addresses[0] } : {}),
+      ...(discovery ? { discovery: `udp ${rlpxAt![1]}:${discovery.port}` } : {}),
       rpc: rpc.httpUrl,
       ws: rpc.wsUrl,
       ...(direct ? { direct: direct.endpoints } : {}),
@@ -575,6 +603,7 @@ async function assemble(
     metrics,
     contacts,
     direct,
+    discovery,
     dht,
     mixnet,
     metricsUrl: metricsServer?.url,
@@ -592,6 +621,8 @@ async function assemble(
       await mixnet?.close();
       await dht?.close();
       await direct?.close();
+      dialer?.stop();
+      await discovery?.stop();
       await gossip.stop();
       await pool?.close();
       await keys.close();

@@ -27,13 +27,84 @@ describe('hush over RLPx', () => {
   it('validates --rlpx and enode:// bootstrap peers', () => {
     const key = Buffer.from(defaultBackend.publicKeyCreate(new Uint8Array(32).fill(1)).subarray(1));
     const enode = `enode://${key.toString('hex')}@127.0.0.1:30303`;
-    expect(resolveConfig({ rlpx: '0.0.0.0:30303', bootstrap: enode }, {}).bootstrap).toEqual([
-      enode,
-    ]);
+    expect(
+      resolveConfig({ rlpx: '0.0.0.0:30303', listen: '127.0.0.1:30304', bootstrap: enode }, {})
+        .bootstrap,
+    ).toEqual([enode]);
+    // The gossip listener's default port is 30303 too: one TCP port cannot serve both.
+    expect(() => resolveConfig({ rlpx: '0.0.0.0:30303' }, {})).toThrow(
+      /rlpx 0\.0\.0\.0:30303 and listen 127\.0\.0\.1:30303 are the same TCP port/,
+    );
+    expect(resolveConfig({ rlpx: '127.0.0.2:30303' }, {}).rlpx).toBe('127.0.0.2:30303');
+    expect(resolveConfig({ rlpx: '127.0.0.1:0', listen: '127.0.0.1:0' }, {}).rlpx).toBe(
+      '127.0.0.1:0',
+    );
+    expect(() => resolveConfig({ 'rlpx-announce': '203.0.113.9' }, {})).toThrow(
+      /rlpx-announce names the host of the --rlpx listener/,
+    );
+    for (const bad of ['203.0.113.9:30303', 'http://x', '[::1]', 'a b'])
+      expect(() => resolveConfig({ rlpx: '127.0.0.1:0', 'rlpx-announce': bad }, {})).toThrow(
+        /is not a host: give an IP address or a DNS name/,
+      );
+    for (const good of ['203.0.113.9', '::1', 'node.example.org'])
+      expect(resolveConfig({ rlpx: '127.0.0.1:0', 'rlpx-announce': good }, {}).rlpxAnnounce).toBe(
+        good,
+      );
+    expect(() => resolveConfig({ discovery: 'true' }, {})).toThrow(/give --rlpx too/);
+    expect(() =>
+      resolveConfig({ rlpx: '127.0.0.1:0', discovery: 'true', bootnodes: 'enode://nope' }, {}),
+    ).toThrow(/bootnodes: "enode:\/\/nope" is not an enode URL/);
+    expect(() => resolveConfig({ rlpx: '127.0.0.1:0', bootnodes: enode }, {})).toThrow(
+      /give --discovery too/,
+    );
+    expect(() => resolveConfig({ rlpx: 'localhost:0', discovery: 'true' }, {})).toThrow(
+      /give --rlpx an IP address, not "localhost"/,
+    );
+    expect(() =>
+      resolveConfig(
+        { rlpx: '127.0.0.1:0', discovery: 'true', 'rlpx-announce': 'node.example.org' },
+        {},
+      ),
+    ).toThrow(/rlpx-announce must be an IP address/);
+    const found = resolveConfig({ rlpx: '127.0.0.1:0', discovery: 'true', bootnodes: enode }, {});
+    expect([found.discovery, found.bootnodes]).toEqual([true, [enode]]);
     expect(() => resolveConfig({ rlpx: 'nowhere' }, {})).toThrow(/rlpx must be host:port/);
     expect(() =>
       resolveConfig({ bootstrap: `enode://${'ab'.repeat(63)}@127.0.0.1:30303` }, {}),
     ).toThrow(/is not a peer address \(an enode URL is/);
+  });
+
+  it('finds RLPx peers through discovery v4: two nodes that only know a bootnode peer with each other', async () => {
+    const admin = ['shh', 'web3', 'net', 'admin'] as const;
+    const boot = await testNode({ rlpx: '127.0.0.1:0', discovery: true, rpcApi: [...admin] });
+    nodes.push(boot);
+    const bootInfo = (await result(boot.rpc.httpUrl, 'admin_nodeInfo')) as {
+      enode: string;
+      ports: { discovery: number; listener: number };
+      listenAddr: string;
+    };
+    // UDP on the RLPx listener's port, as geth: the enode URL needs no discport.
+    expect(bootInfo.ports.discovery).toBe(bootInfo.ports.listener);
+    expect(bootInfo.listenAddr).toBe(`127.0.0.1:${bootInfo.ports.listener}`);
+    expect(bootInfo.enode).toMatch(/^enode:\/\/[0-9a-f]{128}@127\.0\.0\.1:\d+$/);
+    // Bootnodes only: neither is told of the other, nor given a static peer.
+    const [a, c] = await Promise.all(
+      [0, 1].map(() =>
+        testNode({
+          rlpx: '127.0.0.1:0',
+          discovery: true,
+          bootnodes: [bootInfo.enode],
+          rpcApi: [...admin],
+        }),
+      ),
+    );
+    nodes.push(a!, c!);
+    await eventually(
+      () => a!.gossip.hasPeer(c!.gossip.id) || c!.gossip.hasPeer(a!.gossip.id),
+      60_000,
+      'a and c peered through discovery',
+    );
+    expect(a!.discovery?.nodes().length).toBeGreaterThanOrEqual(1);
   });
 
   it('bridges RLPx and Noise peers: sym messages both ways across the two transports', async () => {

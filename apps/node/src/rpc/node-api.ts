@@ -63,6 +63,8 @@ function enodeOf(id: string, address: string | undefined): string {
 export function nodeApiMethods(
   gossip: GossipNode,
   modules: readonly RpcModule[],
+  /** The discovery v4 UDP port, when discovery runs (admin_nodeInfo's ports.discovery). */
+  discoveryPort?: () => number | undefined,
 ): Record<string, Method> {
   const methods: Record<string, Method> = {};
   if (modules.includes('web3')) {
@@ -83,13 +85,21 @@ export function nodeApiMethods(
       const rlpxEnode = gossip.addresses.find((a) => a.startsWith('enode:'));
       const url = address ? new URL(address) : undefined;
       const settings = gossip.engine.settings();
+      // As geth's: ip, ports and listenAddr describe the listener the enode URL names, the
+      // RLPx one when there is one (ports.discovery its UDP port, 0 without discovery).
+      const rlpx = rlpxEnode ? parseEnode(rlpxEnode) : undefined;
+      const ip = rlpx ? rlpx.host : (url?.hostname.replace(/^\[|\]$/g, '') ?? '');
+      const listener = rlpx ? rlpx.port : Number(url?.port ?? 0);
       return {
         id: gossip.id,
         name: CLIENT_VERSION,
         enode: rlpxEnode ?? enodeOf(gossip.id, address),
-        ip: url?.hostname.replace(/^\[|\]$/g, '') ?? '',
-        ports: { discovery: 0, listener: Number(url?.port ?? 0) },
-        listenAddr: url ? url.host : '',
+        ip,
+        ports: {
+          discovery: rlpx ? (discoveryPort?.() ?? 0) : 0,
+          listener,
+        },
+        listenAddr: rlpx ? `${ip.includes(':') ? `[${ip}]` : ip}:${listener}` : url ? url.host : '',
         listenAddresses: gossip.addresses,
         protocols: {
           shh: {
