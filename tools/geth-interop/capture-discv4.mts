@@ -1,14 +1,33 @@
-// Manual interop run against geth v1.8.27 (not CI). Usage: tsx tmp-discv4-geth.mts <geth1 enode> <geth2 enode>
+/**
+ * Discovery v4 against two real geth v1.8.27 nodes, by hand (CI cannot build geth): a Hush
+ * discovery service with geth1 as its only bootnode must learn geth2 through geth1's
+ * neighbors; every datagram the geths sent is printed and written as a fixture for
+ * packages/transport-rlpx/test/rlpx-discv4-geth-replay.test.ts.
+ *
+ * Usage (from packages/transport-rlpx):
+ *   npx tsx --conditions=@hush/source ../../tools/geth-interop/capture-discv4.mts <geth1 enode> <geth2 enode> [linger ms]
+ */
 
 import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
-import { MemoryMetrics } from '@hush/interface';
-import { decodePacket, discoveryV4, formatEnode, PacketType, parseEnode } from './src/index.ts';
+import { MemoryMetrics } from '../../packages/interface/src/index.ts';
+import {
+  decodePacket,
+  discoveryV4,
+  formatEnode,
+  PacketType,
+  parseEnode,
+} from '../../packages/transport-rlpx/src/index.ts';
 
+// An optional third argument: milliseconds to stay up after the lookups (for geth's revalidation).
 const [geth1, geth2] = process.argv.slice(2);
-const g1 = parseEnode(geth1!);
-const g2 = parseEnode(geth2!);
+if (!geth1 || !geth2) {
+  console.error('usage: capture-discv4.mts <geth1 enode> <geth2 enode> [linger ms]');
+  process.exit(2);
+}
+const g1 = parseEnode(geth1);
+const g2 = parseEnode(geth2);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const names = ['', 'ping', 'pong', 'findnode', 'neighbors'];
 const captured: { from: string; name: string; datagram: string }[] = [];
@@ -65,13 +84,13 @@ while (!has2() && Date.now() < deadline) {
   const found = await d.lookup();
   console.log(
     'lookup ->',
-    found.map((n) => formatEnode(n).slice(0, 24) + '…:' + (n.discoveryPort ?? n.port)).join(' '),
+    found.map((n) => `${formatEnode(n).slice(0, 24)}…:${n.discoveryPort ?? n.port}`).join(' '),
   );
   if (!has2()) await new Promise((r) => setTimeout(r, 2000));
 }
 console.log('learned geth2 through neighbors:', has2());
 // Stay up so that both geths revalidate us (their logs: "Revalidated node … id=<ours>").
-await new Promise((r) => setTimeout(r, Number(process.env.LINGER ?? 0)));
+await new Promise((r) => setTimeout(r, Number(process.argv[4] ?? 0)));
 console.log(
   'table:',
   d.nodes().map((n) => formatEnode(n)),
