@@ -54,6 +54,8 @@ export {
   type DiscoveryV4Options,
   discoveryV4,
   LOOKUP_ALPHA,
+  LOOKUP_MAX_QUERIES,
+  MAX_BOND_RECORDS,
   MAX_NEIGHBORS,
   RESPONSE_TIMEOUT_MS,
 } from './discovery/service.js';

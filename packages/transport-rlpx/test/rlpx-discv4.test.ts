@@ -17,6 +17,7 @@ import {
   discoveryV4,
   encodePacket,
   formatEnode,
+  LOOKUP_MAX_QUERIES,
   MAX_NEIGHBORS,
   type PacketBody,
   PacketType,
@@ -52,7 +53,8 @@ async function service(
 const expiration = () => Math.floor(Date.now() / 1000) + 20;
 
 /** A raw UDP peer with its own key that records what it receives and answers pings. */
-async function rawPeer(answerPings = true) {
+async function rawPeer(answer = true) {
+  const state = { answerPings: answer };
   const privateKey = key();
   const publicKey = defaultBackend.publicKeyCreate(privateKey);
   const socket = createSocket('udp4');
@@ -71,7 +73,7 @@ async function rawPeer(answerPings = true) {
     const packet = decodePacket(new Uint8Array(data));
     received.push(packet);
     sizes.push(data.length);
-    if (answerPings && packet.body.type === PacketType.Ping)
+    if (state.answerPings && packet.body.type === PacketType.Ping)
       send(
         {
           type: PacketType.Pong,
@@ -94,7 +96,7 @@ async function rawPeer(answerPings = true) {
       to,
     );
   const of = (type: PacketType) => received.filter((p) => p.body.type === type);
-  return { privateKey, publicKey, port, received, sizes, send, sendRaw, ping, of };
+  return { privateKey, publicKey, port, socket, received, sizes, send, sendRaw, ping, of, state };
 }
 
 /** Pings `to` and waits for the pong and its ping back being answered: a bonded peer. */
@@ -256,6 +258,72 @@ describe('discovery v4 over UDP (SPEC §10)', () => {
       first.type === PacketType.Neighbors &&
         Buffer.from(first.nodes[0]!.id).equals(Buffer.from(target)),
     ).toBe(true);
+  });
+
+  it('keeps at most maxBondRecords bonds: pings under fresh ids cannot grow memory', async () => {
+    const metrics = new MemoryMetrics();
+    const s = await service({ metrics, maxBondRecords: 2 });
+    const a = await rawPeer();
+    await bond(a, s);
+    // A stops answering, so a revalidation ping cannot bond it again behind the test's back.
+    a.state.answerPings = false;
+    for (let i = 0; i < 3; i++) await bond(await rawPeer(), s);
+    a.send(
+      { type: PacketType.FindNode, target: a.publicKey.subarray(1), expiration: expiration() },
+      s.port,
+    );
+    // A's bond was the oldest of three and was forgotten: its findnode is unbonded.
+    await waitFor(() => dropped(metrics, 'unbonded') === 1, 'the findnode refused', 5000);
+    expect(a.of(PacketType.Neighbors)).toHaveLength(0);
+    // It bonds again as any node would, and is answered.
+    a.state.answerPings = true;
+    await bond(a, s);
+    a.send(
+      { type: PacketType.FindNode, target: a.publicKey.subarray(1), expiration: expiration() },
+      s.port,
+    );
+    await waitFor(
+      () => a.of(PacketType.Neighbors).length === 1,
+      'neighbors after re-bonding',
+      5000,
+    );
+  });
+
+  it(`ends a lookup after ${LOOKUP_MAX_QUERIES} queries however many nearer nodes peers offer`, async () => {
+    const s = await service();
+    const target = key();
+    const targetKey = defaultBackend.publicKeyCreate(target).subarray(1);
+    const targetId = keccak256(targetKey);
+    // Fake nodes, each on its own socket, farthest from the target first: each answers a
+    // findnode with the next three, nearer than all before (three, so that one answer lost
+    // to a slow machine does not end the chain), padded to a full answer of 16 with the first
+    // fakes (already seen) so that nobody waits out a timeout.
+    const fakes = await Promise.all(
+      Array.from({ length: LOOKUP_MAX_QUERIES + 30 }, () => rawPeer()),
+    );
+    const distance = (p: (typeof fakes)[number]) =>
+      Buffer.from(keccak256(p.publicKey.subarray(1)).map((b, i) => b ^ targetId[i]!));
+    fakes.sort((x, y) => Buffer.compare(distance(y), distance(x)));
+    let findnodes = 0;
+    fakes.forEach((fake, i) => {
+      const next = [...fakes.slice(i + 1, i + 4), ...fakes.slice(0, 15)]
+        .slice(0, 16)
+        .map((n) => ({ ip: LOOP, udp: n.port, tcp: n.port, id: n.publicKey.subarray(1) }));
+      fake.socket.on('message', (data: Buffer, rinfo: RemoteInfo) => {
+        const packet = decodePacket(new Uint8Array(data));
+        if (packet.body.type === PacketType.Ping) fake.ping(rinfo.port);
+        if (packet.body.type !== PacketType.FindNode) return;
+        findnodes++;
+        for (const nodes of [next.slice(0, MAX_NEIGHBORS), next.slice(MAX_NEIGHBORS)])
+          fake.send({ type: PacketType.Neighbors, nodes, expiration: expiration() }, rinfo.port);
+      });
+    });
+    await bond(fakes[0]!, s);
+    await waitFor(() => s.nodes().length === 1, 'the first fake in the table', 5000);
+    await s.lookup(targetKey);
+    // The chain was followed (every fake answers), and cut at the bound.
+    expect(findnodes).toBeGreaterThan(LOOKUP_MAX_QUERIES / 2);
+    expect(findnodes).toBeLessThanOrEqual(LOOKUP_MAX_QUERIES);
   });
 
   it('stop() frees the port and every timer, and is idempotent', async () => {

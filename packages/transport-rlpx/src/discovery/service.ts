@@ -47,8 +47,20 @@ const REFRESH_INTERVAL_MS = 30 * 60 * 1000;
 const REVALIDATE_INTERVAL_MS = 10_000;
 /** geth's alpha: findnode queries in flight per lookup. */
 export const LOOKUP_ALPHA = 3;
+/**
+ * The most findnode queries one lookup sends. geth v1.8.27 has no such bound, so peers that
+ * keep answering with ever nearer fresh nodes keep its lookup going for as long as they like;
+ * an honest lookup converges in a few rounds of {@link LOOKUP_ALPHA}, far below this.
+ */
+export const LOOKUP_MAX_QUERIES = 64;
 /** geth's maxFindnodeFailures: a node whose findnode comes back empty this often is dropped. */
 const MAX_FINDNODE_FAILURES = 5;
+/**
+ * The most (id, ip) records kept in each of the in-memory bond maps (last ping, last pong,
+ * findnode failures). geth keeps them on disk; here any key can ping us under a fresh id, so
+ * past this the least recently touched record is forgotten (that node just bonds again).
+ */
+export const MAX_BOND_RECORDS = 20_000;
 /**
  * geth's maxNeighbors: the most nodes of the largest size (IPv6, 16-bit ports) that fit a
  * neighbors packet with a 64-bit expiration under 1280 bytes. Computed in geth's `init`; 12.
@@ -75,6 +87,8 @@ export interface DiscoveryV4Options {
   readonly logger?: Logger;
   /** Registers `hush_discv4_dropped_total{reason}`. */
   readonly metrics?: Metrics;
+  /** Records kept per bond map (default {@link MAX_BOND_RECORDS}). */
+  readonly maxBondRecords?: number;
   readonly backend?: CryptoBackend;
 }
 
@@ -125,6 +139,28 @@ interface Matcher {
   timer: TimerHandle;
 }
 
+/**
+ * A map that keeps its `max` most recently set keys: `set` moves a key to the end, and the
+ * oldest go first. Every bond map is keyed by attacker-chosen (id, ip) pairs.
+ */
+class RecentMap<V> extends Map<string, V> {
+  private readonly max: number;
+  constructor(max: number) {
+    super();
+    this.max = max;
+  }
+  override set(key: string, value: V): this {
+    super.delete(key);
+    super.set(key, value);
+    while (this.size > this.max) {
+      const oldest = this.keys().next();
+      if (oldest.done) break;
+      super.delete(oldest.value);
+    }
+    return this;
+  }
+}
+
 function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 }
@@ -168,7 +204,8 @@ function checkPort(name: string, value: number, min: number): void {
  *
  * @throws TypeError if `privateKey` is not a valid secp256k1 key, or `host` / `announceHost`
  *   is not an IP address
- * @throws RangeError if `port`, `tcpPort` or `refreshIntervalMs` is out of range
+ * @throws RangeError if `port`, `tcpPort`, `refreshIntervalMs` or `maxBondRecords` is out of
+ *   range
  * @throws RlpxError 'bad-enode' for a bootnode URL that does not parse, whose host is not an
  *   IP address, or that has no UDP port
  */
@@ -180,6 +217,9 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
   if (!isIP(host)) throw new TypeError(`host must be an IP address: ${host}`);
   checkPort('port', options.port ?? 30303, 0);
   checkPort('tcpPort', options.tcpPort, 0);
+  const maxBondRecords = options.maxBondRecords ?? MAX_BOND_RECORDS;
+  if (!Number.isInteger(maxBondRecords) || maxBondRecords < 1)
+    throw new RangeError('maxBondRecords must be a positive integer');
   const refreshInterval = options.refreshIntervalMs ?? REFRESH_INTERVAL_MS;
   if (!Number.isFinite(refreshInterval) || refreshInterval <= 0)
     throw new RangeError('refreshIntervalMs must be a positive number');
@@ -212,9 +252,9 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
   const table = new RoutingTable(selfId);
   const listeners = new Set<(node: Enode) => void>();
   // geth's node database, in memory: when each (id, ip) last pinged us and last ponged us.
-  const lastPing = new Map<string, number>();
-  const lastPong = new Map<string, number>();
-  const findFails = new Map<string, number>();
+  const lastPing = new RecentMap<number>(maxBondRecords);
+  const lastPong = new RecentMap<number>(maxBondRecords);
+  const findFails = new RecentMap<number>(maxBondRecords);
   // Resolvers of findnode calls waiting for the pinged node to ping us back.
   const pingWaiters = new Map<string, Set<() => void>>();
   const matchers = new Set<Matcher>();
@@ -382,7 +422,8 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
     if (found.length === 0) {
       findFails.set(key, fails + 1);
       if (fails + 1 >= MAX_FINDNODE_FAILURES) table.delete(node.id);
-    } else if (fails > 0) findFails.set(key, fails - 1);
+    } else if (fails > 1) findFails.set(key, fails - 1);
+    else findFails.delete(key);
     return found;
   };
 
@@ -418,6 +459,7 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
       pushByDistance(result, c, target, BUCKET_SIZE);
     }
     let pending = 0;
+    let queries = 0;
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(abort?.signal?.reason);
       abort?.signal?.addEventListener('abort', onAbort, { once: true });
@@ -433,7 +475,9 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
         for (let i = 0; i < result.length && pending < LOOKUP_ALPHA; i++) {
           const n = result[i] as Contact;
           if (asked.has(n.idHex)) continue;
+          if (queries >= LOOKUP_MAX_QUERIES) break;
           asked.add(n.idHex);
+          queries++;
           pending++;
           findnode(n, targetKey)
             .catch(() => [] as Contact[])

@@ -177,9 +177,12 @@ export class RoutingTable {
       return 'bumped';
     }
     if (b.entries.length >= BUCKET_SIZE) return this.addReplacement(b, node);
+    // A replacement moving up gives back its /24 count first, or its subnet would be counted
+    // twice for good (geth v1.8.27 leaks it so).
+    const r = b.replacements.findIndex((n) => sameId(n.id, node.id));
+    if (r >= 0) this.removeIp(b, b.replacements.splice(r, 1)[0]!.ip);
     if (!this.addIp(b, node.ip)) return 'refused';
     b.entries.unshift(node);
-    b.replacements = b.replacements.filter((n) => !sameId(n.id, node.id));
     return 'added';
   }
 
