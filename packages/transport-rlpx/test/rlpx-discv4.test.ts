@@ -260,6 +260,19 @@ describe('discovery v4 over UDP (SPEC §10)', () => {
     ).toBe(true);
   });
 
+  it('pings back a node that pings again and again once, not once per ping', async () => {
+    const s = await service();
+    const peer = await rawPeer(false); // never answers, so every ping finds it unbonded
+    for (let i = 0; i < 5; i++) peer.ping(s.port);
+    await waitFor(() => peer.of(PacketType.Pong).length === 5, 'five pongs', 5000);
+    // One more round trip: the pings back of the first five came before its pong. (It is
+    // pinged back itself only if the first ping back had already timed out.)
+    peer.ping(s.port);
+    await waitFor(() => peer.of(PacketType.Pong).length === 6, 'the sixth pong', 5000);
+    expect(peer.of(PacketType.Ping).length).toBeGreaterThanOrEqual(1);
+    expect(peer.of(PacketType.Ping).length).toBeLessThanOrEqual(2);
+  });
+
   it('keeps at most maxBondRecords bonds: pings under fresh ids cannot grow memory', async () => {
     const metrics = new MemoryMetrics();
     const s = await service({ metrics, maxBondRecords: 2 });

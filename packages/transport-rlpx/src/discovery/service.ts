@@ -257,6 +257,8 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
   const findFails = new RecentMap<number>(maxBondRecords);
   // Resolvers of findnode calls waiting for the pinged node to ping us back.
   const pingWaiters = new Map<string, Set<() => void>>();
+  // (id, ip) keys of the nodes being pinged back (each for at most a reply time).
+  const pingingBack = new Set<string>();
   const matchers = new Set<Matcher>();
   const sleeps = new Set<{ timer: TimerHandle; wake: () => void }>();
   let socket: Socket | undefined;
@@ -563,8 +565,12 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
           { ip: fromIp, udp: rinfo.port },
         );
         const node = contactOf(packet.publicKey, fromIp, rinfo.port, body.from.tcp);
-        if (!recent(lastPong, key)) void ping(node);
-        else addVerified(node);
+        if (recent(lastPong, key)) addVerified(node);
+        else if (!pingingBack.has(key)) {
+          // One ping back in flight per (id, ip): a node pinging in a burst is pinged once.
+          pingingBack.add(key);
+          void ping(node).then(() => pingingBack.delete(key));
+        }
         lastPing.set(key, clock.now());
         for (const wake of [...(pingWaiters.get(key) ?? [])]) wake();
         return;
