@@ -259,7 +259,13 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
   const pingWaiters = new Map<string, Set<() => void>>();
   // (id, ip) keys of the nodes being pinged back (each for at most a reply time).
   const pingingBack = new Set<string>();
-  const matchers = new Set<Matcher>();
+  /**
+   * Replies awaited, by sender id, IP and packet type: a reply is checked only against what
+   * was asked of that sender, so a flood of unsolicited pongs costs a lookup each, whatever
+   * the number of requests in flight.
+   */
+  const matchers = new Map<string, Set<Matcher>>();
+  const matcherKey = (from: string, ip: string, type: number) => `${from}|${ip}|${type}`;
   const sleeps = new Set<{ timer: TimerHandle; wake: () => void }>();
   let socket: Socket | undefined;
   let boundPort = options.port ?? 30303;
@@ -323,19 +329,24 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
         resolve(false);
         return;
       }
+      const key = matcherKey(from.idHex, ipToString(from.ip), type);
       const matcher: Matcher = {
         from: from.idHex,
         ip: ipToString(from.ip),
         type,
         accept,
         finish: (ok) => {
-          if (!matchers.delete(matcher)) return;
+          const waiting = matchers.get(key);
+          if (!waiting?.delete(matcher)) return;
+          if (waiting.size === 0) matchers.delete(key);
           clock.clearTimeout(matcher.timer);
           resolve(ok);
         },
         timer: clock.setTimeout(() => matcher.finish(false), RESPONSE_TIMEOUT_MS),
       };
-      matchers.add(matcher);
+      const waiting = matchers.get(key) ?? new Set<Matcher>();
+      waiting.add(matcher);
+      matchers.set(key, waiting);
     });
 
   const addVerified = (node: Contact) => {
@@ -578,8 +589,7 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
       case PacketType.Pong:
       case PacketType.Neighbors: {
         let matched = false;
-        for (const m of [...matchers]) {
-          if (m.from !== fromHex || m.type !== body.type || m.ip !== fromIpText) continue;
+        for (const m of [...(matchers.get(matcherKey(fromHex, fromIpText, body.type)) ?? [])]) {
           const verdict = m.accept(body);
           if (verdict.matched) matched = true;
           if (verdict.done) m.finish(true);
@@ -625,7 +635,7 @@ export function discoveryV4(options: DiscoveryV4Options): DiscoveryV4 {
     if (revalidateTimer !== undefined) clock.clearTimeout(revalidateTimer);
     refreshTimer = undefined;
     revalidateTimer = undefined;
-    for (const m of [...matchers]) m.finish(false);
+    for (const m of [...matchers.values()].flatMap((set) => [...set])) m.finish(false);
     for (const s of [...sleeps]) {
       clock.clearTimeout(s.timer);
       s.wake();
