@@ -129,8 +129,9 @@ export class Archive implements Inbox<Envelope> {
   /**
    * Envelopes created in [lower, upper] whose topic the selection admits, oldest first, at
    * most `limit` (and at most 8 MiB, reading at most 10 × `limit` keys), starting after
-   * `cursor`. A page cut short by those bounds still ends with a cursor, possibly with fewer
-   * envelopes than asked, even none.
+   * `cursor`. A full page ends with a cursor only if an envelope the selection admits follows
+   * in the range (looked for within the same bounds); a page cut short by those bounds still
+   * ends with a cursor, possibly with fewer envelopes than asked, even none.
    *
    * @throws InboxError 'bad-cursor' if `cursor` is neither empty nor 36 bytes
    * @throws StoreError of the store
@@ -164,14 +165,26 @@ export class Archive implements Inbox<Envelope> {
     let bytes = 0;
     let more = false;
     for await (const [key, encoded] of this.store.range({ gte: start, lt: end })) {
-      if (envelopes.length >= limit || scanned >= scanBudget || bytes >= MAX_PAGE_BYTES) {
+      if (scanned >= scanBudget || bytes >= MAX_PAGE_BYTES) {
         more = true;
         break;
       }
       scanned++;
       if (key.length !== KEY_LENGTH) continue;
+      const admitted = wanted(key.slice(KEY_LENGTH - 8));
+      if (envelopes.length >= limit) {
+        // A full page looks ahead, within the same budget, for one more envelope the request
+        // admits: only then is there a next page. Other topics' envelopes later in the range
+        // do not make the requester ask again for nothing.
+        if (admitted) {
+          more = true;
+          break;
+        }
+        lastRead = key;
+        continue;
+      }
       lastRead = key;
-      if (!wanted(key.slice(KEY_LENGTH - 8))) continue;
+      if (!admitted) continue;
       let envelope: Envelope;
       try {
         envelope = decodeEnvelope(encoded);

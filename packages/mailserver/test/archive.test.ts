@@ -58,6 +58,23 @@ describe('Archive', () => {
     expect(second.cursor.length).toBe(0);
   });
 
+  it('ends a full page with an empty cursor when only other topics follow in the range', async () => {
+    const { archive, envelopes } = await filled();
+    // Topic 0 in 100 … 104: envelopes 0, 2, 4; topic 1's 1 and 3 lie between them, none after 4.
+    const selection = { bloom: topicToBloom(TOPICS[0]!) };
+    const first = await archive.query(100, 104, selection, 2, none);
+    expect(first.envelopes.map((e) => e.data[0])).toEqual([0, 2]);
+    // Envelope 4 follows: there is a next page.
+    expect(first.cursor).toEqual(cursorOf(103, envelopeHash(envelopes[3]!)));
+    const second = await archive.query(100, 104, selection, 1, first.cursor);
+    expect(second.envelopes.map((e) => e.data[0])).toEqual([4]);
+    expect(second.cursor.length).toBe(0);
+    // Topic 1 in 100 … 104 is 1 and 3; a full page of them is the last, though 4 follows.
+    const other = await archive.query(100, 104, { bloom: topicToBloom(TOPICS[1]!) }, 2, none);
+    expect(other.envelopes.map((e) => e.data[0])).toEqual([1, 3]);
+    expect(other.cursor.length).toBe(0);
+  });
+
   it('keeps only envelopes whose topic the bloom admits, or exactly the topics given', async () => {
     const { archive } = await filled();
     const byBloom = await archive.query(
