@@ -256,19 +256,11 @@ export function recordGethFigures(): string[] {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown cpu';
   for (const [name, { rates, ms, alternated, last, how }] of live.rounds) {
     const lengths = [...ms].sort((a, b) => a - b).join(', ');
-    if (how !== undefined) {
-      cases[name] = {
-        rate: Math.round(median(rates) * 10) / 10,
-        unit: last.unit,
-        date,
-        cpu,
-        cores: cpus().length,
-        geth: last.geth,
-        go: last.go,
-        how: `median of ${rates.length} rounds, ${how}, in pnpm bench --geth, alternating with Hush's rounds`,
-      };
-      continue;
-    }
+    // A live-process comparison says how its rounds ran; a timed case, its lengths and core.
+    const rounds =
+      how !== undefined
+        ? `median of ${rates.length} rounds, ${how}, in pnpm bench --geth, alternating with Hush's rounds`
+        : `median of ${rates.length} rounds of ${lengths} ms, ${live.core === null ? 'unpinned' : `taskset -c ${live.core}`}, in pnpm bench --geth, ${alternated ? "alternating with Hush's rounds" : "run after Hush's figure"}`;
     cases[name] = {
       rate: Math.round(median(rates) * 10) / 10,
       unit: last.unit,
@@ -277,7 +269,7 @@ export function recordGethFigures(): string[] {
       cores: cpus().length,
       geth: last.geth,
       go: last.go,
-      how: `median of ${rates.length} rounds of ${lengths} ms, ${live.core === null ? 'unpinned' : `taskset -c ${live.core}`}, in pnpm bench --geth, ${alternated ? "alternating with Hush's rounds" : "run after Hush's figure"}`,
+      how: rounds,
     };
   }
   const sorted = Object.fromEntries(Object.entries(cases).sort(([a], [b]) => a.localeCompare(b)));
