@@ -20,7 +20,7 @@ import {
 } from '@hush/mixnet-sphinx';
 import { createPowWorkerPool, type PowScanPool } from '@hush/pow';
 import { createGossipNode, type GossipNode, webSocketTransport } from '@hush/transport-gossip';
-import { type DiscoveryV4, discoveryV4, parseEnode, rlpxTransport } from '@hush/transport-rlpx';
+import { type DiscoveryV4, discoveryV4, rlpxTransport } from '@hush/transport-rlpx';
 import { ConfigError, dataDirPath, type NodeConfig } from './config.js';
 import { NodeContacts } from './contacts.js';
 import { NodeDht } from './dht.js';
@@ -509,12 +509,13 @@ async function assemble(
   let discovery: DiscoveryV4 | undefined;
   let dialer: DiscoveryDialer | undefined;
   if (config.discovery && rlpxAt) {
-    const listening = parseEnode(rlpx.addresses[0]!);
+    // The port the listener bound (--rlpx host:0 picks one).
+    const tcpPort = rlpx.port!;
     discovery = discoveryV4({
       privateKey: key,
       host: rlpxAt[1]!,
-      port: listening.port,
-      tcpPort: listening.port,
+      port: tcpPort,
+      tcpPort,
       ...(config.rlpxAnnounce ? { announceHost: config.rlpxAnnounce } : {}),
       bootnodes: [...config.bootnodes, ...config.bootstrap.filter((a) => a.startsWith('enode:'))],
       logger,
